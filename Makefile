@@ -1,0 +1,37 @@
+# Thin wrapper over meson. `make demo` and `make test` install what is missing first.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all deps build asan demo test unit scenarios bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) >/dev/null
+
+$(ASAN_BUILD)/build.ninja:
+	CC=clang meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug >/dev/null
+
+build: $(BUILD)/build.ninja
+	@ninja -C $(BUILD) >/dev/null
+
+asan: $(ASAN_BUILD)/build.ninja
+	@ninja -C $(ASAN_BUILD) >/dev/null
+
+demo: deps build
+	@bash demo/run.sh
+
+test: deps build asan
+	@bash tests/run.sh
+
+scenarios: deps build
+	@bash tests/scenarios/run.sh
+
+bench: deps build
+	@bash bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages gsmapper's build, tests, demo and benchmarks need.
+# Idempotent: packages already present are skipped; `apt-get update` runs at most once,
+# and only when something is missing.
+set -euo pipefail
+
+PKGS=(
+  # build
+  gcc clang meson ninja-build pkg-config
+  libelf-dev libjson-c-dev
+  # tests and demo targets (Go is used for test targets only, never inside gsmapper)
+  golang-go procps
+  # benchmarks: the alternatives we compare against
+  smem hyperfine
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]} (run as root, or install them)" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,69 @@
+#include "analyses/totals.h"
+
+#include <string.h>
+
+static void add(struct gsm_class_totals *c, const struct gsm_mapping *m) {
+    bool shm = m->cls == GSM_CLASS_SHMEM;
+    uint64_t rss = m->f[GSM_F_RSS], anon = m->f[GSM_F_ANONYMOUS];
+    c->size_bytes += m->end - m->start;
+    c->rss_bytes += rss;
+    c->pss_bytes += m->f[GSM_F_PSS];
+    c->anon_bytes += anon;
+    if (shm)
+        c->shmem_bytes += rss;
+    else
+        c->file_bytes += rss > anon ? rss - anon : 0;
+    c->swap_bytes += m->f[GSM_F_SWAP];
+    c->swap_pss_bytes += m->f[GSM_F_SWAP_PSS];
+    c->lazyfree_bytes += m->f[GSM_F_LAZYFREE];
+    c->anon_huge_bytes += m->f[GSM_F_ANON_HUGE_PAGES];
+    c->private_dirty_bytes += m->f[GSM_F_PRIVATE_DIRTY];
+    c->locked_bytes += m->f[GSM_F_LOCKED];
+    c->n_mappings++;
+}
+
+void gsm_totals_compute(const struct gsm_process *p, struct gsm_totals *ret) {
+    memset(ret, 0, sizeof *ret);
+    for (size_t i = 0; i < p->n_maps; i++) {
+        const struct gsm_mapping *m = &p->maps[i];
+        add(&ret->cls[m->cls < GSM_CLASS__COUNT ? m->cls : GSM_CLASS_ANON_OTHER], m);
+        add(&ret->all, m);
+        for (int f = 0; f < GSM_F__COUNT; f++)
+            ret->field_sum[f] += m->f[f];
+    }
+}
+
+static bool is_proportional(enum gsm_smaps_field f) {
+    return f == GSM_F_PSS || f == GSM_F_PSS_DIRTY || f == GSM_F_SWAP_PSS || f == GSM_F_LOCKED;
+}
+
+static bool per_mapping_only(enum gsm_smaps_field f) {
+    return f == GSM_F_SIZE || f == GSM_F_KERNEL_PAGE_SIZE || f == GSM_F_MMU_PAGE_SIZE ||
+           f == GSM_F_THP_ELIGIBLE || f == GSM_F_PROTECTION_KEY;
+}
+
+size_t gsm_reconcile_rollup(const struct gsm_process *p, const struct gsm_totals *t,
+                            struct gsm_reconcile_row *rows, bool *ret_ok) {
+    size_t n = 0;
+    bool all_ok = true;
+    for (int f = 0; f < GSM_F__COUNT; f++) {
+        if (per_mapping_only(f) || !(p->rollup.present & (UINT64_C(1) << f)))
+            continue;
+        /* Pss_Anon/File/Shmem exist only in the rollup: nothing to compare. */
+        if (f == GSM_F_PSS_ANON || f == GSM_F_PSS_FILE || f == GSM_F_PSS_SHMEM)
+            continue;
+        struct gsm_reconcile_row *r = &rows[n++];
+        r->field = f;
+        r->mappings_sum_bytes = t->field_sum[f];
+        r->rollup_bytes = p->rollup.f[f];
+        r->proportional = is_proportional(f);
+        if (r->proportional)
+            r->ok = r->rollup_bytes >= r->mappings_sum_bytes &&
+                    r->rollup_bytes - r->mappings_sum_bytes < (p->n_maps > 0 ? p->n_maps : 1) * 1024;
+        else
+            r->ok = r->rollup_bytes == r->mappings_sum_bytes;
+        all_ok = all_ok && r->ok;
+    }
+    *ret_ok = all_ok;
+    return n;
+}

@@ -1,0 +1,5 @@
+/* One function per subcommand (git's builtin/ pattern); main.c's table dispatches to them.
+ * Each returns an exit code from util/exitcode.h. */
+#pragma once
+
+int cmd_explain(int argc, char **argv);

@@ -1,0 +1,42 @@
+/* /proc/PID/smaps, smaps_rollup and maps (format: fs/proc/task_mmu.c, show_map_vma(),
+ * show_smap(), show_smaps_rollup()).
+ *
+ * The parser is pure: it takes lines and appends mappings to a gsm_process. A mapping header is
+ * recognised by its syntax ("start-end perms offset maj:min inode [path]"), never by the key
+ * that came before it, so new kernel fields and reordered fields are harmless. Unknown
+ * "Key: value [kB]" lines are kept in mapping->extra. */
+#pragma once
+
+#include "model/process.h"
+
+#include <stddef.h>
+
+struct gsm_parse_error {
+    size_t line;          /* 1-based line number of the offending line, 0 if not a line issue */
+    char what[128];
+};
+
+struct gsm_smaps_parser {
+    struct gsm_process *proc;
+    bool rollup;          /* parse into proc->rollup (smaps_rollup has one "[rollup]" header) */
+    struct gsm_mapping *cur;
+    size_t line;
+    struct gsm_parse_error *err;
+};
+
+void gsm_smaps_parser_init(struct gsm_smaps_parser *ps, struct gsm_process *p, bool rollup,
+                           struct gsm_parse_error *err);
+/* Feed one line (without its '\n'). Returns 0, -EBADMSG on a malformed line (err filled), or
+ * -ENOMEM. */
+int gsm_smaps_parser_line(struct gsm_smaps_parser *ps, const char *line, size_t len);
+
+/* Parse a whole buffer (smaps, smaps_rollup or maps text). */
+int gsm_smaps_parse(struct gsm_process *p, const char *buf, size_t len, bool rollup,
+                    struct gsm_parse_error *err);
+
+/* Stream `name` ("smaps", "smaps_rollup" or "maps") from an open /proc/PID directory into p,
+ * through a fixed 256 KiB buffer: memory stays flat however many mappings there are (the text
+ * for 20,000 mappings is ~25 MB). Returns 0, -ENOENT/-ESRCH when the process is gone, -EACCES
+ * when not permitted, -EBADMSG when malformed (err filled). */
+int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
+                      struct gsm_parse_error *err);

@@ -1,0 +1,26 @@
+/* Read one process into a gsm_process: status, stat, statm, oom_score(_adj), exe (and whether it
+ * is Go), tasks with stack pointers, smaps and smaps_rollup — each through the readers beside
+ * this file, all relative to one root. */
+#pragma once
+
+#include "model/process.h"
+#include "readers/proc_smaps.h"
+#include "util/root.h"
+
+struct gsm_read_opts {
+    bool smaps;          /* full per-mapping smaps (else maps only is not read either) */
+    bool rollup;         /* smaps_rollup */
+    bool best_effort;    /* a file we may not read is noted in p->missing instead of failing */
+};
+
+/* What failed, for the one-line error message: "<root>/proc/PID/<file>:<line>: <what>". */
+struct gsm_read_error {
+    char file[64];               /* "smaps", "status", ... relative to /proc/PID */
+    struct gsm_parse_error parse;
+};
+
+/* Returns 0; -ESRCH when there is no such process (or it exited while being read); -EACCES
+ * when a required file is not readable (smaps needs the same user or CAP_SYS_PTRACE); -EBADMSG
+ * when a file is malformed; -ENOMEM. err names the file in every case. */
+int gsm_process_read(const struct gsm_root *root, pid_t pid, const struct gsm_read_opts *opts,
+                     struct gsm_process *p, struct gsm_read_error *err);

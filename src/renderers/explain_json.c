@@ -1,0 +1,248 @@
+#include "renderers/explain_render.h"
+#include "readers/elf_go.h"
+#include "util/cleanup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void add_u64(struct json_object *o, const char *k, uint64_t v) {
+    json_object_object_add(o, k, json_object_new_uint64(v));
+}
+static void add_i64(struct json_object *o, const char *k, int64_t v) {
+    json_object_object_add(o, k, json_object_new_int64(v));
+}
+static void add_str(struct json_object *o, const char *k, const char *v) {
+    json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+static struct json_object *class_totals_json(const struct gsm_class_totals *c) {
+    struct json_object *o = json_object_new_object();
+    add_u64(o, "rss_bytes", c->rss_bytes);
+    add_u64(o, "pss_bytes", c->pss_bytes);
+    add_u64(o, "anon_bytes", c->anon_bytes);
+    add_u64(o, "file_bytes", c->file_bytes);
+    add_u64(o, "shmem_bytes", c->shmem_bytes);
+    add_u64(o, "swap_bytes", c->swap_bytes);
+    add_u64(o, "swap_pss_bytes", c->swap_pss_bytes);
+    add_u64(o, "lazyfree_bytes", c->lazyfree_bytes);
+    add_u64(o, "anon_huge_pages_bytes", c->anon_huge_bytes);
+    add_u64(o, "private_dirty_bytes", c->private_dirty_bytes);
+    add_u64(o, "locked_bytes", c->locked_bytes);
+    add_u64(o, "size_bytes", c->size_bytes);
+    add_u64(o, "mappings", c->n_mappings);
+    return o;
+}
+
+/* smaps key "Pss_Anon" -> JSON key "pss_anon_bytes"; "THPeligible" -> "thp_eligible". */
+static void field_key(enum gsm_smaps_field f, char *buf, size_t size) {
+    static const char *const keys[GSM_F__COUNT] = {
+        [GSM_F_SIZE] = "size", [GSM_F_KERNEL_PAGE_SIZE] = "kernel_page_size",
+        [GSM_F_MMU_PAGE_SIZE] = "mmu_page_size", [GSM_F_RSS] = "rss", [GSM_F_PSS] = "pss",
+        [GSM_F_PSS_DIRTY] = "pss_dirty", [GSM_F_PSS_ANON] = "pss_anon", [GSM_F_PSS_FILE] = "pss_file",
+        [GSM_F_PSS_SHMEM] = "pss_shmem", [GSM_F_SHARED_CLEAN] = "shared_clean",
+        [GSM_F_SHARED_DIRTY] = "shared_dirty", [GSM_F_PRIVATE_CLEAN] = "private_clean",
+        [GSM_F_PRIVATE_DIRTY] = "private_dirty", [GSM_F_REFERENCED] = "referenced",
+        [GSM_F_ANONYMOUS] = "anonymous", [GSM_F_KSM] = "ksm", [GSM_F_LAZYFREE] = "lazyfree",
+        [GSM_F_ANON_HUGE_PAGES] = "anon_huge_pages", [GSM_F_SHMEM_PMD_MAPPED] = "shmem_pmd_mapped",
+        [GSM_F_FILE_PMD_MAPPED] = "file_pmd_mapped", [GSM_F_SHARED_HUGETLB] = "shared_hugetlb",
+        [GSM_F_PRIVATE_HUGETLB] = "private_hugetlb", [GSM_F_SWAP] = "swap", [GSM_F_SWAP_PSS] = "swap_pss",
+        [GSM_F_LOCKED] = "locked", [GSM_F_THP_ELIGIBLE] = "thp_eligible",
+        [GSM_F_PROTECTION_KEY] = "protection_key",
+    };
+    snprintf(buf, size, "%s%s", keys[f], gsm_smaps_field_is_kb(f) ? "_bytes" : "");
+}
+
+static struct json_object *fields_json(const struct gsm_mapping *m) {
+    struct json_object *o = json_object_new_object();
+    char key[48];
+    for (int f = 0; f < GSM_F__COUNT; f++) {
+        if (!(m->present & (UINT64_C(1) << f)))
+            continue;
+        field_key(f, key, sizeof key);
+        add_u64(o, key, m->f[f]);
+    }
+    if (m->n_extra) {
+        struct json_object *x = json_object_new_object();
+        for (uint32_t i = 0; i < m->n_extra; i++)
+            add_u64(x, m->extra[i].key, m->extra[i].value);
+        json_object_object_add(o, "unknown_fields", x);
+    }
+    return o;
+}
+
+static struct json_object *mapping_json(const struct gsm_mapping *m, bool all_fields) {
+    struct json_object *o = json_object_new_object();
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llx", (unsigned long long)m->start);
+    add_str(o, "start", buf);
+    snprintf(buf, sizeof buf, "%llx", (unsigned long long)m->end);
+    add_str(o, "end", buf);
+    add_str(o, "perms", m->perms);
+    add_u64(o, "offset", m->offset);
+    snprintf(buf, sizeof buf, "%02x:%02x", m->dev_major, m->dev_minor);
+    add_str(o, "dev", buf);
+    add_u64(o, "inode", m->inode);
+    add_str(o, "path", m->path);
+    if (m->deleted)
+        json_object_object_add(o, "deleted", json_object_new_boolean(1));
+    add_str(o, "class", gsm_class_name(m->cls));
+    add_str(o, "class_reason", m->class_reason);
+    if (all_fields) {
+        json_object_object_add(o, "smaps", fields_json(m));
+        add_str(o, "vmflags", m->vmflags);
+    } else {
+        add_u64(o, "size_bytes", m->end - m->start);
+        add_u64(o, "rss_bytes", m->f[GSM_F_RSS]);
+        add_u64(o, "pss_bytes", m->f[GSM_F_PSS]);
+        add_u64(o, "anon_bytes", m->f[GSM_F_ANONYMOUS]);
+        add_u64(o, "swap_bytes", m->f[GSM_F_SWAP]);
+    }
+    return o;
+}
+
+static struct json_object *target_json(const struct gsm_process *p) {
+    struct json_object *t = json_object_new_object();
+    add_i64(t, "pid", p->pid);
+    add_str(t, "name", p->have_status ? p->status.name : NULL);
+    add_str(t, "comm", p->have_stat ? p->stat.comm : NULL);
+    if (p->have_status) {
+        add_i64(t, "ppid", p->status.ppid);
+        add_i64(t, "uid", p->status.uid_real);
+        add_u64(t, "threads", p->status.threads);
+    }
+    if (p->have_stat)
+        add_u64(t, "start_time_ticks", p->stat.starttime_ticks);
+    add_str(t, "exe", p->exe_path[0] ? p->exe_path : NULL);
+    if (p->exe_deleted)
+        json_object_object_add(t, "exe_deleted", json_object_new_boolean(1));
+    if (p->have_oom) {
+        add_i64(t, "oom_score", p->oom_score);
+        add_i64(t, "oom_score_adj", p->oom_score_adj);
+    }
+    struct json_object *go = json_object_new_object();
+    json_object_object_add(go, "is_go", json_object_new_boolean(p->go != NULL));
+    if (p->go) {
+        add_str(go, "version", p->go->go_version);
+        add_str(go, "goarch", p->go->goarch[0] ? p->go->goarch : NULL);
+        add_str(go, "main_module", p->go->main_path[0] ? p->go->main_path : NULL);
+    }
+    json_object_object_add(t, "go", go);
+    return t;
+}
+
+static struct json_object *status_json(const struct gsm_process *p) {
+    struct json_object *o = json_object_new_object();
+    const struct gsm_status *s = &p->status;
+    add_u64(o, "vm_rss_bytes", s->vm_rss_bytes);
+    add_u64(o, "vm_hwm_bytes", s->vm_hwm_bytes);
+    add_u64(o, "vm_size_bytes", s->vm_size_bytes);
+    add_u64(o, "vm_peak_bytes", s->vm_peak_bytes);
+    if (s->has_rss_split) {
+        add_u64(o, "rss_anon_bytes", s->rss_anon_bytes);
+        add_u64(o, "rss_file_bytes", s->rss_file_bytes);
+        add_u64(o, "rss_shmem_bytes", s->rss_shmem_bytes);
+    }
+    add_u64(o, "vm_data_bytes", s->vm_data_bytes);
+    add_u64(o, "vm_stk_bytes", s->vm_stk_bytes);
+    add_u64(o, "vm_exe_bytes", s->vm_exe_bytes);
+    add_u64(o, "vm_lib_bytes", s->vm_lib_bytes);
+    add_u64(o, "vm_pte_bytes", s->vm_pte_bytes);
+    add_u64(o, "vm_swap_bytes", s->vm_swap_bytes);
+    add_u64(o, "vm_lck_bytes", s->vm_lck_bytes);
+    add_u64(o, "hugetlb_bytes", s->hugetlb_pages_bytes);
+    return o;
+}
+
+static struct json_object *reconcile_json(const struct gsm_process *p, const struct gsm_totals *t) {
+    struct json_object *o = json_object_new_object();
+    struct gsm_reconcile_row rows[GSM_F__COUNT];
+    bool ok;
+    size_t n = gsm_reconcile_rollup(p, t, rows, &ok);
+    json_object_object_add(o, "consistent", json_object_new_boolean(ok));
+    add_str(o, "rule", "page-counted fields: rollup == sum of mappings; proportional fields "
+                       "(Pss, Pss_Dirty, SwapPss, Locked): 0 <= rollup - sum < mappings x 1 KiB");
+    struct json_object *arr = json_object_new_array();
+    char key[48];
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *r = json_object_new_object();
+        field_key(rows[i].field, key, sizeof key);
+        add_str(r, "field", key);
+        add_u64(r, "mappings_sum_bytes", rows[i].mappings_sum_bytes);
+        add_u64(r, "rollup_bytes", rows[i].rollup_bytes);
+        add_i64(r, "difference_bytes", (int64_t)(rows[i].rollup_bytes - rows[i].mappings_sum_bytes));
+        json_object_object_add(r, "proportional", json_object_new_boolean(rows[i].proportional));
+        json_object_object_add(r, "ok", json_object_new_boolean(rows[i].ok));
+        json_object_array_add(arr, r);
+    }
+    json_object_object_add(o, "fields", arr);
+    struct json_object *only = json_object_new_object();
+    add_u64(only, "pss_anon_bytes", p->rollup.f[GSM_F_PSS_ANON]);
+    add_u64(only, "pss_file_bytes", p->rollup.f[GSM_F_PSS_FILE]);
+    add_u64(only, "pss_shmem_bytes", p->rollup.f[GSM_F_PSS_SHMEM]);
+    json_object_object_add(o, "rollup_only", only);
+    return o;
+}
+
+struct json_object *gsm_explain_to_json(const struct gsm_explain_view *v) {
+    const struct gsm_process *p = v->proc;
+    const struct gsm_totals *t = v->totals;
+    struct json_object *root = json_object_new_object();
+    if (!root)
+        return NULL;
+    add_str(root, "schema", "gsmapper.explain/v1");
+    add_u64(root, "taken_ms", v->taken_ms);
+    json_object_object_add(root, "target", target_json(p));
+
+    bool complete = p->n_missing == 0;
+    json_object_object_add(root, "complete", json_object_new_boolean(complete));
+    struct json_object *missing = json_object_new_array();
+    for (size_t i = 0; i < p->n_missing; i++)
+        json_object_array_add(missing, json_object_new_string(p->missing[i]));
+    json_object_object_add(root, "missing", missing);
+
+    if (p->have_status)
+        json_object_object_add(root, "status", status_json(p));
+
+    if (p->have_smaps) {
+        json_object_object_add(root, "totals", class_totals_json(&t->all));
+        struct json_object *classes = json_object_new_array();
+        for (int c = 0; c < GSM_CLASS__COUNT; c++) {
+            if (t->cls[c].n_mappings == 0)
+                continue;
+            struct json_object *o = class_totals_json(&t->cls[c]);
+            json_object_object_add(o, "class", json_object_new_string(gsm_class_name(c)));
+            json_object_array_add(classes, o);
+        }
+        json_object_object_add(root, "classes", classes);
+
+        size_t idx[64];
+        size_t n = gsm_top_mappings_by_rss(p, v->top_mappings < 64 ? v->top_mappings : 64, idx);
+        struct json_object *top = json_object_new_array();
+        for (size_t i = 0; i < n; i++)
+            json_object_array_add(top, mapping_json(&p->maps[idx[i]], false));
+        json_object_object_add(root, "largest_mappings", top);
+
+        if (p->have_rollup)
+            json_object_object_add(root, "rollup", reconcile_json(p, t));
+        if (v->with_mappings) {
+            struct json_object *all = json_object_new_array_ext((int)p->n_maps);
+            for (size_t i = 0; i < p->n_maps; i++)
+                json_object_array_add(all, mapping_json(&p->maps[i], true));
+            json_object_object_add(root, "mappings", all);
+        }
+    }
+    return root;
+}
+
+int gsm_explain_print_json(const struct gsm_explain_view *v, FILE *out) {
+    struct json_object *o = gsm_explain_to_json(v);
+    if (!o)
+        return -ENOMEM;
+    size_t len;
+    const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    int r = 0;
+    if (!s || fwrite(s, 1, len, out) != len || fputc('\n', out) == EOF)
+        r = -EIO;
+    json_object_put(o);
+    return r;
+}

@@ -1,0 +1,27 @@
+/* Renderers for `gsmapper explain PID`: a table for people, JSON (schema gsmapper.explain/v1)
+ * for programs, folded stacks for flame graphs. They only format what the analyses computed. */
+#pragma once
+
+#include "analyses/totals.h"
+#include "model/process.h"
+
+#include <stdio.h>
+#include <json-c/json.h>
+
+struct gsm_explain_view {
+    const struct gsm_process *proc;
+    const struct gsm_totals *totals;
+    bool with_mappings;      /* JSON: every mapping with all its smaps fields */
+    size_t top_mappings;     /* the N largest mappings by RSS */
+    uint64_t taken_ms;       /* when the snapshot was read (Unix ms) */
+};
+
+/* Build the JSON object (caller puts it). NULL on allocation failure. */
+struct json_object *gsm_explain_to_json(const struct gsm_explain_view *v);
+int gsm_explain_print_json(const struct gsm_explain_view *v, FILE *out);
+int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out);
+/* "comm;class;mapping bytes" lines (RSS), input for flamegraph.pl and speedscope. */
+int gsm_explain_print_folded(const struct gsm_explain_view *v, FILE *out);
+
+/* Indices of the n largest mappings by RSS, largest first; returns how many were written. */
+size_t gsm_top_mappings_by_rss(const struct gsm_process *p, size_t n, size_t *ret_idx);

@@ -1,0 +1,133 @@
+#include "renderers/explain_render.h"
+#include "readers/elf_go.h"
+#include "util/units.h"
+
+#include <errno.h>
+#include <string.h>
+
+size_t gsm_top_mappings_by_rss(const struct gsm_process *p, size_t n, size_t *ret_idx) {
+    /* Partial selection: n is small (default 10), so insertion into a sorted prefix is enough. */
+    size_t have = 0;
+    for (size_t i = 0; i < p->n_maps; i++) {
+        uint64_t rss = p->maps[i].f[GSM_F_RSS];
+        if (rss == 0)
+            continue;
+        size_t pos = have;
+        while (pos > 0 && p->maps[ret_idx[pos - 1]].f[GSM_F_RSS] < rss)
+            pos--;
+        if (pos >= n)
+            continue;
+        size_t last = have < n ? have : n - 1;
+        memmove(&ret_idx[pos + 1], &ret_idx[pos], (last - pos) * sizeof *ret_idx);
+        ret_idx[pos] = i;
+        if (have < n)
+            have++;
+    }
+    return have;
+}
+
+#define B(i, x) gsm_fmt_bytes((x), bufs[i], sizeof bufs[i])
+
+static void row(FILE *out, const char *name, const struct gsm_class_totals *c) {
+    char bufs[8][16];
+    fprintf(out, "%-14s %10s %10s %10s %10s %10s %10s %10s %6llu\n", name, B(0, c->rss_bytes), B(1, c->pss_bytes),
+            B(2, c->anon_bytes), B(3, c->file_bytes), B(4, c->shmem_bytes), B(5, c->swap_bytes), B(6, c->lazyfree_bytes),
+            (unsigned long long)c->n_mappings);
+}
+
+int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out) {
+    const struct gsm_process *p = v->proc;
+    const struct gsm_totals *t = v->totals;
+    char bufs[8][16];
+
+    fprintf(out, "PID %d  %s", (int)p->pid, p->have_status ? p->status.name : "?");
+    if (p->exe_path[0])
+        fprintf(out, "  %s%s", p->exe_path, p->exe_deleted ? " (deleted)" : "");
+    fputc('\n', out);
+    if (p->go)
+        fprintf(out, "Go %s%s%s%s%s\n", p->go->go_version, p->go->goarch[0] ? " " : "", p->go->goarch,
+                p->go->main_path[0] ? "  module " : "", p->go->main_path);
+    if (p->have_status)
+        fprintf(out, "RSS %s (anon %s, file %s, shmem %s)  swap %s  threads %llu  page tables %s\n",
+                B(0, p->status.vm_rss_bytes), B(1, p->status.rss_anon_bytes), B(2, p->status.rss_file_bytes),
+                B(3, p->status.rss_shmem_bytes), B(4, p->status.vm_swap_bytes), (unsigned long long)p->status.threads,
+                B(5, p->status.vm_pte_bytes));
+    if (p->have_oom)
+        fprintf(out, "oom_score %lld  oom_score_adj %lld\n", (long long)p->oom_score, (long long)p->oom_score_adj);
+    if (p->n_missing) {
+        fprintf(out, "INCOMPLETE: not readable:");
+        for (size_t i = 0; i < p->n_missing; i++)
+            fprintf(out, " %s", p->missing[i]);
+        fputc('\n', out);
+    }
+    if (!p->have_smaps)
+        return ferror(out) ? -EIO : 0;
+
+    fputc('\n', out);
+    fprintf(out, "%-14s %10s %10s %10s %10s %10s %10s %10s %6s\n", "CLASS", "RSS", "PSS", "ANON", "FILE", "SHMEM",
+            "SWAP", "LAZYFREE", "MAPS");
+    /* Classes by RSS, largest first. */
+    int order[GSM_CLASS__COUNT], n = 0;
+    for (int c = 0; c < GSM_CLASS__COUNT; c++) {
+        if (t->cls[c].n_mappings == 0)
+            continue;
+        int pos = n++;
+        while (pos > 0 && t->cls[order[pos - 1]].rss_bytes < t->cls[c].rss_bytes) {
+            order[pos] = order[pos - 1];
+            pos--;
+        }
+        order[pos] = c;
+    }
+    for (int i = 0; i < n; i++)
+        row(out, gsm_class_name(order[i]), &t->cls[order[i]]);
+    row(out, "total", &t->all);
+
+    size_t idx[64];
+    size_t k = gsm_top_mappings_by_rss(p, v->top_mappings < 64 ? v->top_mappings : 64, idx);
+    if (k) {
+        fprintf(out, "\nLARGEST MAPPINGS (by RSS)\n%-25s %-4s %10s %10s %-13s %s\n", "ADDRESS", "PERM", "RSS", "SIZE",
+                "CLASS", "PATH");
+        for (size_t i = 0; i < k; i++) {
+            const struct gsm_mapping *m = &p->maps[idx[i]];
+            char addr[40];
+            snprintf(addr, sizeof addr, "%llx-%llx", (unsigned long long)m->start, (unsigned long long)m->end);
+            fprintf(out, "%-25s %-4s %10s %10s %-13s %s%s\n", addr, m->perms, B(0, m->f[GSM_F_RSS]),
+                    B(1, m->end - m->start), gsm_class_name(m->cls), m->path ? m->path : "", m->deleted ? " (deleted)" : "");
+        }
+    }
+    if (p->have_rollup) {
+        struct gsm_reconcile_row rows[GSM_F__COUNT];
+        bool ok;
+        gsm_reconcile_rollup(p, t, rows, &ok);
+        fprintf(out, "\nsmaps_rollup: %s (Rss %s, Pss %s)\n",
+                ok ? "agrees with the per-mapping sums" : "differs from the per-mapping sums (the process changed between reads)",
+                B(0, p->rollup.f[GSM_F_RSS]), B(1, p->rollup.f[GSM_F_PSS]));
+    }
+    return ferror(out) ? -EIO : 0;
+}
+
+/* Folded stacks: frames separated by ';', then a space and the value (RSS bytes).
+ * Frames must not contain ';' or newline: those are replaced. */
+static void frame(FILE *out, const char *s) {
+    for (; *s; s++)
+        fputc(*s == ';' || *s == '\n' || *s == ' ' ? '_' : *s, out);
+}
+
+int gsm_explain_print_folded(const struct gsm_explain_view *v, FILE *out) {
+    const struct gsm_process *p = v->proc;
+    char head[96];
+    snprintf(head, sizeof head, "%s-%d", p->have_status ? p->status.name : "pid", (int)p->pid);
+    for (size_t i = 0; i < p->n_maps; i++) {
+        const struct gsm_mapping *m = &p->maps[i];
+        if (m->f[GSM_F_RSS] == 0)
+            continue;
+        frame(out, head);
+        fprintf(out, ";%s;", gsm_class_name(m->cls));
+        if (m->path)
+            frame(out, m->path);
+        else
+            fprintf(out, "anon@%llx", (unsigned long long)m->start);
+        fprintf(out, " %llu\n", (unsigned long long)m->f[GSM_F_RSS]);
+    }
+    return ferror(out) ? -EIO : 0;
+}

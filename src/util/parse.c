@@ -1,0 +1,76 @@
+#include "util/parse.h"
+
+#include <errno.h>
+#include <string.h>
+
+int gsm_parse_u64(const char **p, uint64_t *ret) {
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    uint64_t v = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        v = v * 10 + d;
+    }
+    *p = s;
+    *ret = v;
+    return 0;
+}
+
+int gsm_parse_i64(const char **p, int64_t *ret) {
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    bool neg = false;
+    if (*s == '-') {
+        neg = true;
+        s++;
+    }
+    uint64_t v;
+    int r = gsm_parse_u64(&s, &v);
+    if (r < 0)
+        return r;
+    if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
+        return -ERANGE;
+    *p = s;
+    *ret = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int gsm_parse_hex64(const char **p, uint64_t *ret) {
+    const char *s = *p;
+    if (hexval(*s) < 0)
+        return -EINVAL;
+    uint64_t v = 0;
+    int d;
+    for (; (d = hexval(*s)) >= 0; s++) {
+        if (v >> 60)
+            return -ERANGE;
+        v = (v << 4) | (uint64_t)d;
+    }
+    *p = s;
+    *ret = v;
+    return 0;
+}
+
+const char *gsm_next_line(const char **cursor, const char *end, size_t *ret_len) {
+    const char *s = *cursor;
+    if (s >= end)
+        return NULL;
+    const char *nl = memchr(s, '\n', (size_t)(end - s));
+    const char *e = nl ? nl : end;
+    *ret_len = (size_t)(e - s);
+    *cursor = nl ? nl + 1 : end;
+    return s;
+}

@@ -1,0 +1,20 @@
+/* Small, strict number parsing shared by every reader. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parse an unsigned decimal at *p, skipping leading blanks; advance *p past the digits.
+ * Returns 0, -EINVAL when there is no digit, -ERANGE on overflow (e.g. a 25-digit number). */
+int gsm_parse_u64(const char **p, uint64_t *ret);
+
+/* Same for a signed decimal (optional '-'). */
+int gsm_parse_i64(const char **p, int64_t *ret);
+
+/* Parse hexadecimal digits (no 0x prefix) at *p. */
+int gsm_parse_hex64(const char **p, uint64_t *ret);
+
+/* Next line of a NUL-terminated buffer: returns the line start and sets *ret_len (without '\n'),
+ * advancing *cursor; NULL at end. */
+const char *gsm_next_line(const char **cursor, const char *end, size_t *ret_len);

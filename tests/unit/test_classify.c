@@ -1,0 +1,109 @@
+#include "test.h"
+#include "analyses/classify.h"
+#include "readers/elf_go.h"
+#include "readers/proc_smaps.h"
+#include "util/cleanup.h"
+
+#include <stdlib.h>
+
+static void load(struct gsm_process *p, const char *maps) {
+    struct gsm_parse_error err = {0};
+    gsm_smaps_parse(p, maps, strlen(maps), false, &err);
+}
+
+static const char *cls(const struct gsm_process *p, size_t i) {
+    return gsm_class_name(p->maps[i].cls);
+}
+
+TEST(classify_c_process) {
+    static const char maps[] =
+        "5600000000-5600001000 r--p 00000000 08:01 10 /usr/bin/app\n"
+        "5600001000-5600002000 r-xp 00001000 08:01 10 /usr/bin/app\n"
+        "5600002000-5600003000 rw-p 00002000 08:01 10 /usr/bin/app\n"
+        "5600003000-5600004000 rw-p 00000000 00:00 0\n"                       /* bss */
+        "5600100000-5600200000 rw-p 00000000 00:00 0 [heap]\n"
+        "7f0000000000-7f0000021000 rw-p 00000000 00:00 0\n"                   /* glibc arena: committed */
+        "7f0000021000-7f0004000000 ---p 00000000 00:00 0\n"                   /* ... and reserved */
+        "7f1000000000-7f1000001000 ---p 00000000 00:00 0\n"                   /* guard */
+        "7f1000001000-7f1000801000 rw-p 00000000 00:00 0\n"                   /* pthread stack */
+        "7f2000000000-7f2000100000 rw-p 00000000 00:00 0\n"                   /* plain mmap */
+        "7f3000000000-7f3000028000 r--p 00000000 08:01 20 /usr/lib/x86_64-linux-gnu/libc.so.6\n"
+        "7f3000028000-7f3000030000 rw-p 00028000 08:01 20 /usr/lib/x86_64-linux-gnu/libc.so.6\n"
+        "7f3000030000-7f3000038000 rw-p 00000000 00:00 0\n"                   /* libc bss */
+        "7f4000000000-7f4001000000 rw-s 00000000 00:01 30 /memfd:cache (deleted)\n"
+        "7f5000000000-7f5000100000 r--p 00000000 08:01 40 /var/data/file.bin\n"
+        "7f6000000000-7f6000100000 rw-s 00000000 00:01 50 /dev/zero (deleted)\n"
+        "7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0 [stack]\n"
+        "7ffc10000000-7ffc10002000 r-xp 00000000 00:00 0 [vdso]\n"
+        "7ffc20000000-7ffc20200000 rw-p 00000000 00:0f 60 /anon_hugepage (deleted)\n";
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    load(&p, maps);
+    snprintf(p.exe_path, sizeof p.exe_path, "/usr/bin/app");
+    gsm_classify(&p);
+    const char *want[] = {"binary", "binary", "binary", "binary", "native-heap", "native-heap", "native-heap",
+                          "thread-stack", "thread-stack", "anon-other", "shared-lib", "shared-lib", "shared-lib",
+                          "shmem", "file-mapped", "shmem", "main-stack", "special", "hugetlb"};
+    CHECK_EQ_U64(p.n_maps, ELEMENTSOF(want));
+    for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+        if (strcmp(cls(&p, i), want[i]) != 0) {
+            char m[128];
+            snprintf(m, sizeof m, "mapping %zu: %s != %s", i, cls(&p, i), want[i]);
+            gsm_test_fail(__FILE__, __LINE__, m);
+            gsm_process_free(&p);
+            return;
+        }
+    }
+    gsm_process_free(&p);
+}
+
+TEST(classify_go_process) {
+    static const char maps[] =
+        "00400000-00500000 r-xp 00000000 08:01 10 /srv/gosvc\n"
+        "00500000-00600000 r--p 00100000 08:01 10 /srv/gosvc\n"
+        "00600000-00610000 rw-p 00200000 08:01 10 /srv/gosvc\n"
+        "00610000-00640000 rw-p 00000000 00:00 0\n"                 /* bss, noptrbss */
+        "c000000000-c000400000 rw-p 00000000 00:00 0\n"             /* arena, committed */
+        "c000400000-c004000000 ---p 00000000 00:00 0\n"             /* arena, reserved */
+        "7f0000000000-7f0000800000 rw-p 00000000 00:00 0\n"         /* runtime metadata */
+        "7f0010000000-7f0034000000 ---p 00000000 00:00 0\n"         /* page allocator reservation */
+        "7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0 [stack]\n";
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    load(&p, maps);
+    snprintf(p.exe_path, sizeof p.exe_path, "/srv/gosvc");
+    p.go = calloc(1, sizeof *p.go);
+    snprintf(p.go->goarch, sizeof p.go->goarch, "amd64");
+    gsm_classify(&p);
+    CHECK_STREQ(cls(&p, 3), "binary");
+    CHECK_STREQ(cls(&p, 4), "go-heap");
+    CHECK_STREQ(cls(&p, 5), "go-heap");
+    CHECK_STREQ(cls(&p, 6), "go-runtime");
+    CHECK_STREQ(cls(&p, 7), "go-runtime");
+    CHECK_STREQ(cls(&p, 8), "main-stack");
+    gsm_process_free(&p);
+}
+
+TEST(classify_task_sp_confirms_stack) {
+    static const char maps[] =
+        "7f2000000000-7f2000100000 rw-p 00000000 00:00 0\n";
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    load(&p, maps);
+    gsm_classify(&p);
+    CHECK_STREQ(cls(&p, 0), "anon-other");
+    p.tasks = calloc(1, sizeof *p.tasks);
+    p.n_tasks = 1;
+    p.tasks[0].sp = 0x7f20000ffe00;
+    gsm_classify(&p);
+    CHECK_STREQ(cls(&p, 0), "thread-stack");
+    gsm_process_free(&p);
+}
+
+TEST(go_arena_hints) {
+    CHECK(gsm_go_arena_hint_range(0xc000000000, "amd64"));
+    CHECK(gsm_go_arena_hint_range(0x1c000000000, "amd64"));
+    CHECK(!gsm_go_arena_hint_range(0x7f0000000000, "amd64"));
+    CHECK(gsm_go_arena_hint_range(0x4000000000, "arm64"));
+    CHECK(!gsm_go_arena_hint_range(0xc000000000, "arm64"));
+}

@@ -1,0 +1,189 @@
+#include "test.h"
+#include "readers/proc_smaps.h"
+#include "analyses/totals.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+/* Captured from this machine (kernel 6.18), trimmed to two mappings. */
+static const char two_maps[] =
+    "55d0c7a00000-55d0c7a21000 rw-p 00000000 00:00 0                          [heap]\n"
+    "Size:                132 kB\n"
+    "KernelPageSize:        4 kB\n"
+    "MMUPageSize:           4 kB\n"
+    "Rss:                   8 kB\n"
+    "Pss:                   8 kB\n"
+    "Pss_Dirty:             8 kB\n"
+    "Shared_Clean:          0 kB\n"
+    "Shared_Dirty:          0 kB\n"
+    "Private_Clean:         0 kB\n"
+    "Private_Dirty:         8 kB\n"
+    "Referenced:            8 kB\n"
+    "Anonymous:             8 kB\n"
+    "KSM:                   0 kB\n"
+    "LazyFree:              0 kB\n"
+    "AnonHugePages:         0 kB\n"
+    "ShmemPmdMapped:        0 kB\n"
+    "FilePmdMapped:         0 kB\n"
+    "Shared_Hugetlb:        0 kB\n"
+    "Private_Hugetlb:       0 kB\n"
+    "Swap:                  0 kB\n"
+    "SwapPss:               0 kB\n"
+    "Locked:                0 kB\n"
+    "THPeligible:           0\n"
+    "VmFlags: rd wr mr mw me ac sd \n"
+    "7f1e2a000000-7f1e2a022000 r--p 00000000 fd:01 1311   /usr/lib/my dir/libc.so.6 (deleted)\n"
+    "Size:                136 kB\n"
+    "Rss:                 136 kB\n"
+    "Pss:                  13 kB\n"
+    "FutureField:          42 kB\n"
+    "FutureCount:          7\n"
+    "VmFlags: rd mr mw me sd\n";
+
+TEST(smaps_parses_fields_and_paths) {
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    struct gsm_parse_error err = {0};
+    CHECK(gsm_smaps_parse(&p, two_maps, sizeof two_maps - 1, false, &err) == 0);
+    CHECK_EQ_U64(p.n_maps, 2);
+    const struct gsm_mapping *h = &p.maps[0], *l = &p.maps[1];
+    CHECK_EQ_U64(h->start, 0x55d0c7a00000);
+    CHECK_EQ_U64(h->end, 0x55d0c7a21000);
+    CHECK_STREQ(h->perms, "rw-p");
+    CHECK_STREQ(h->path, "[heap]");
+    CHECK_EQ_U64(h->f[GSM_F_SIZE], 132 * 1024);
+    CHECK_EQ_U64(h->f[GSM_F_PRIVATE_DIRTY], 8192);
+    CHECK_EQ_U64(h->f[GSM_F_THP_ELIGIBLE], 0);
+    CHECK(h->present & (1ULL << GSM_F_LOCKED));
+    CHECK_STREQ(h->vmflags, "rd wr mr mw me ac sd");
+    CHECK(gsm_mapping_has_vmflag(h, "ac"));
+    CHECK(!gsm_mapping_has_vmflag(h, "ht"));
+    CHECK_STREQ(l->path, "/usr/lib/my dir/libc.so.6");
+    CHECK(l->deleted);
+    CHECK_EQ_U64(l->dev_major, 0xfd);
+    CHECK_EQ_U64(l->inode, 1311);
+    CHECK_EQ_U64(l->f[GSM_F_PSS], 13 * 1024);
+    CHECK_EQ_U64(l->n_extra, 2);
+    CHECK_STREQ(l->extra[0].key, "FutureField");
+    CHECK_EQ_U64(l->extra[0].value, 42 * 1024);
+    CHECK_EQ_U64(l->extra[1].value, 7);
+    CHECK(!(l->present & (1ULL << GSM_F_SWAP)));
+    gsm_process_free(&p);
+}
+
+TEST(smaps_rollup_parses) {
+    static const char rollup[] =
+        "55d0c7a00000-7ffc1b3fe000 ---p 00000000 00:00 0                          [rollup]\n"
+        "Rss:                1884 kB\n"
+        "Pss:                 321 kB\n"
+        "Pss_Anon:            120 kB\n"
+        "Pss_File:            201 kB\n"
+        "Pss_Shmem:             0 kB\n";
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    struct gsm_parse_error err = {0};
+    CHECK(gsm_smaps_parse(&p, rollup, sizeof rollup - 1, true, &err) == 0);
+    CHECK(p.have_rollup);
+    CHECK_EQ_U64(p.n_maps, 0);
+    CHECK_EQ_U64(p.rollup.f[GSM_F_PSS_FILE], 201 * 1024);
+    CHECK_STREQ(p.rollup.path, "[rollup]");
+    gsm_process_free(&p);
+}
+
+TEST(smaps_name_up_to_path_max) {
+    char *buf = malloc(8192);
+    int n = snprintf(buf, 8192, "7f0000000000-7f0000001000 r--p 00000000 08:01 99 /");
+    for (int i = 0; i < 4090; i++)
+        buf[n++] = 'a' + i % 26;
+    n += snprintf(buf + n, 8192 - (size_t)n, "\nRss: 4 kB\n");
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    struct gsm_parse_error err = {0};
+    CHECK(gsm_smaps_parse(&p, buf, (size_t)n, false, &err) == 0);
+    CHECK_EQ_U64(strlen(p.maps[0].path), 4091);
+    gsm_process_free(&p);
+    free(buf);
+}
+
+static int parse_expect_error(const char *text, size_t *ret_line) {
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    struct gsm_parse_error err = {0};
+    int r = gsm_smaps_parse(&p, text, strlen(text), false, &err);
+    *ret_line = err.line;
+    gsm_process_free(&p);
+    return r;
+}
+
+TEST(smaps_hostile_inputs) {
+    size_t line;
+    /* field before any header */
+    CHECK(parse_expect_error("Rss: 4 kB\n", &line) == -EBADMSG && line == 1);
+    /* 25-digit value */
+    CHECK(parse_expect_error("00400000-00401000 r--p 00000000 00:00 0\nRss: 1234567890123456789012345 kB\n", &line) == -EBADMSG && line == 2);
+    /* kB overflow after multiplying */
+    CHECK(parse_expect_error("00400000-00401000 r--p 00000000 00:00 0\nRss: 18446744073709551615 kB\n", &line) == -EBADMSG);
+    /* garbage line */
+    CHECK(parse_expect_error("00400000-00401000 r--p 00000000 00:00 0\nthis is not smaps\n", &line) == -EBADMSG && line == 2);
+    /* bad permission characters: not a header, and not a field */
+    CHECK(parse_expect_error("00400000-00401000 rzxp 00000000 00:00 0\n", &line) == -EBADMSG);
+    /* end below start */
+    CHECK(parse_expect_error("00401000-00400000 r--p 00000000 00:00 0\n", &line) == -EBADMSG);
+    /* missing number */
+    CHECK(parse_expect_error("00400000-00401000 r--p 00000000 00:00 0\nRss:    kB\n", &line) == -EBADMSG);
+    /* unit where none belongs, and none where one does */
+    CHECK(parse_expect_error("00400000-00401000 r--p 00000000 00:00 0\nTHPeligible: 1 kB\n", &line) == -EBADMSG);
+    CHECK(parse_expect_error("00400000-00401000 r--p 00000000 00:00 0\nRss: 4\n", &line) == -EBADMSG);
+    /* empty line in the middle */
+    CHECK(parse_expect_error("00400000-00401000 r--p 00000000 00:00 0\n\nRss: 4 kB\n", &line) == -EBADMSG && line == 2);
+    /* an empty file is fine (kernel thread) */
+    CHECK(parse_expect_error("", &line) == 0);
+    /* a header with no trailing newline at EOF is fine */
+    CHECK(parse_expect_error("00400000-00401000 r--p 00000000 00:00 0", &line) == 0);
+}
+
+TEST(smaps_header_without_name_and_reordered_fields) {
+    static const char text[] =
+        "7f0000000000-7f0000400000 rw-p 00000000 00:00 0 \n"
+        "VmFlags: rd wr\n"
+        "Swap:  8 kB\n"
+        "Rss:   12 kB\n";
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    struct gsm_parse_error err = {0};
+    CHECK(gsm_smaps_parse(&p, text, sizeof text - 1, false, &err) == 0);
+    CHECK(p.maps[0].path == NULL);
+    CHECK_EQ_U64(p.maps[0].f[GSM_F_RSS], 12288);
+    CHECK_EQ_U64(p.maps[0].f[GSM_F_SWAP], 8192);
+    gsm_process_free(&p);
+}
+
+TEST(reconcile_rule) {
+    /* Two mappings whose Pss truncated to 13 and 20 kB; the rollup (one truncation) says 34. */
+    static const char text[] =
+        "00400000-00420000 r--p 00000000 08:01 5 /bin/x\nRss: 128 kB\nPss: 13 kB\n"
+        "00420000-00440000 r--p 00020000 08:01 5 /bin/x\nRss: 128 kB\nPss: 20 kB\n";
+    static const char rollup[] = "00400000-00440000 ---p 00000000 00:00 0 [rollup]\nRss: 256 kB\nPss: 34 kB\n";
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    struct gsm_parse_error err = {0};
+    CHECK(gsm_smaps_parse(&p, text, sizeof text - 1, false, &err) == 0);
+    CHECK(gsm_smaps_parse(&p, rollup, sizeof rollup - 1, true, &err) == 0);
+    struct gsm_totals t;
+    gsm_totals_compute(&p, &t);
+    struct gsm_reconcile_row rows[GSM_F__COUNT];
+    bool ok;
+    size_t n = gsm_reconcile_rollup(&p, &t, rows, &ok);
+    CHECK_EQ_U64(n, 2);
+    CHECK(ok);
+    /* A proportional difference of 2 kB with 2 mappings breaks the rule. */
+    p.rollup.f[GSM_F_PSS] = 35 * 1024;
+    gsm_reconcile_rollup(&p, &t, rows, &ok);
+    CHECK(!ok);
+    /* Rss must match exactly. */
+    p.rollup.f[GSM_F_PSS] = 34 * 1024;
+    p.rollup.f[GSM_F_RSS] = 260 * 1024;
+    gsm_reconcile_rollup(&p, &t, rows, &ok);
+    CHECK(!ok);
+    gsm_process_free(&p);
+}
