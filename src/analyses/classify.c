@@ -54,15 +54,27 @@ static bool task_sp_in(const struct gsm_process *p, const struct gsm_mapping *m)
     return false;
 }
 
-/* rw-p directly above a small ---p guard: the shape of a pthread (and cgo thread) stack. */
+/* glibc's default pthread stack size (guard included): the soft RLIMIT_STACK, or
+ * ARCH_STACK_DEFAULT_SIZE (32 MiB on x86_64 and arm64) when unlimited (nptl-stack.c,
+ * __pthread_initialize_minimal). Go's cgo threads use the same default. */
+static uint64_t default_thread_stack_bytes(const struct gsm_process *p) {
+    if (p->have_stack_rlimit && p->stack_rlimit_bytes > 0)
+        return p->stack_rlimit_bytes;
+    return p->have_stack_rlimit ? 32 * MiB : 8 * MiB;
+}
+
+/* rw-p directly above a small ---p guard, the two together the default stack size: the shape
+ * of a pthread (and cgo thread) stack. Stacks of other sizes are found by their threads' stack
+ * pointers instead; a mapping that merely has a guard page is not taken for a stack. */
 static bool thread_stack_shape(const struct gsm_process *p, size_t i) {
     const struct gsm_mapping *m = &p->maps[i];
-    if (i == 0 || strcmp(m->perms, "rw-p") != 0)
+    if (i == 0 || strcmp(m->perms, "rw-p") != 0 || !is_unnamed_anon(m))
         return false;
     const struct gsm_mapping *g = &p->maps[i - 1];
-    uint64_t glen = g->end - g->start;
+    uint64_t glen = g->end - g->start, total = m->end - g->start;
+    uint64_t want = default_thread_stack_bytes(p);
     return g->end == m->start && strcmp(g->perms, "---p") == 0 && is_unnamed_anon(g) &&
-           glen >= p->page_size && glen <= MAX_GUARD_BYTES && m->end - m->start >= 16 * 1024;
+           glen >= p->page_size && glen <= MAX_GUARD_BYTES && (total == want || m->end - m->start == want);
 }
 
 /* A glibc non-main malloc arena: starts 64 MiB-aligned, rw-p then optionally ---p, ending
@@ -99,6 +111,12 @@ void gsm_classify(struct gsm_process *p) {
     const char *goarch = is_go && p->go->goarch[0] ? p->go->goarch : NULL;
     const bool has_libc = process_maps_libc(p);
     int arena_left = 0;   /* mappings still covered by a glibc arena found earlier */
+    /* The runtime places arenas off the hints only when every hint failed (runtime/malloc.go,
+     * sysReserve(nil, ...) in (*mheap).sysAlloc); then no anonymous mapping sits at a hint. */
+    bool go_hints_used = false;
+    for (size_t i = 0; is_go && i < p->n_maps; i++)
+        if (is_unnamed_anon(&p->maps[i]) && gsm_go_arena_hint_range(p->maps[i].start, goarch))
+            go_hints_used = true;
 
     for (size_t i = 0; i < p->n_maps; i++) {
         struct gsm_mapping *m = &p->maps[i];
@@ -201,7 +219,7 @@ void gsm_classify(struct gsm_process *p) {
                 continue;
             }
         }
-        if (is_go && m->start % GO_ARENA_BYTES == 0 && strcmp(m->perms, "rw-p") == 0) {
+        if (is_go && !go_hints_used && m->start % GO_ARENA_BYTES == 0 && strcmp(m->perms, "rw-p") == 0) {
             set(m, GSM_CLASS_GO_HEAP, "Go heap arena (64 MiB-aligned, placed off the hints)");
             continue;
         }

@@ -70,6 +70,9 @@ struct gsm_process {
     int64_t oom_score, oom_score_adj;
     bool have_oom;
 
+    uint64_t stack_rlimit_bytes;   /* soft RLIMIT_STACK from limits; 0 = unlimited or unknown */
+    bool have_stack_rlimit;
+
     struct gsm_task *tasks;
     size_t n_tasks;
 

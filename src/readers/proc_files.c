@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+__attribute__((format(printf, 3, 4)))
 static int fail(struct gsm_parse_error *err, size_t line, const char *fmt, ...) {
     if (err) {
         err->line = line;
@@ -223,6 +224,30 @@ int gsm_parse_task_syscall_sp(const char *buf, size_t len, uint64_t *ret_sp) {
     return 0;
 }
 
+int gsm_parse_limits_stack(const char *buf, size_t len, uint64_t *ret_bytes, struct gsm_parse_error *err) {
+    const char *cursor = buf, *end = buf + len, *line;
+    size_t ll, lineno = 0;
+    static const char key[] = "Max stack size";
+    while ((line = gsm_next_line(&cursor, end, &ll))) {
+        lineno++;
+        if (ll < STRLEN(key) || memcmp(line, key, STRLEN(key)) != 0)
+            continue;
+        const char *p = line + STRLEN(key);
+        while (p < line + ll && *p == ' ')
+            p++;
+        if ((size_t)(line + ll - p) >= 9 && memcmp(p, "unlimited", 9) == 0) {
+            *ret_bytes = 0;
+            return 0;
+        }
+        uint64_t v;
+        if (gsm_parse_u64(&p, &v) < 0)
+            return fail(err, lineno, "Max stack size: bad number");
+        *ret_bytes = v;
+        return 0;
+    }
+    return fail(err, 0, "no \"Max stack size\" line");
+}
+
 static int read_parse(int procfd, const char *name, struct gsm_parse_error *err,
                       int (*parse)(const char *, size_t, void *, struct gsm_parse_error *), void *ret) {
     _cleanup_free_ char *buf = NULL;
@@ -243,6 +268,9 @@ int gsm_read_stat_at(int procfd, struct gsm_stat *ret, struct gsm_parse_error *e
 }
 int gsm_read_statm_at(int procfd, struct gsm_statm *ret, struct gsm_parse_error *err) {
     return read_parse(procfd, "statm", err, (void *)gsm_parse_statm, ret);
+}
+int gsm_read_limits_stack_at(int procfd, uint64_t *ret_bytes, struct gsm_parse_error *err) {
+    return read_parse(procfd, "limits", err, (void *)gsm_parse_limits_stack, ret_bytes);
 }
 int gsm_read_int_file_at(int procfd, const char *name, int64_t *ret, struct gsm_parse_error *err) {
     return read_parse(procfd, name, err, (void *)gsm_parse_int_file, ret);

@@ -22,9 +22,14 @@ int gsm_parse_int_file(const char *buf, size_t len, int64_t *ret, struct gsm_par
  * unknown. */
 int gsm_parse_task_syscall_sp(const char *buf, size_t len, uint64_t *ret_sp);
 
+/* limits: the soft "Max stack size" in bytes (0 = unlimited). glibc sizes each pthread stack
+ * (guard included) from it; "Max stack size            8388608              unlimited            bytes" */
+int gsm_parse_limits_stack(const char *buf, size_t len, uint64_t *ret_bytes, struct gsm_parse_error *err);
+
 int gsm_read_status_at(int procfd, struct gsm_status *ret, struct gsm_parse_error *err);
 int gsm_read_stat_at(int procfd, struct gsm_stat *ret, struct gsm_parse_error *err);
 int gsm_read_statm_at(int procfd, struct gsm_statm *ret, struct gsm_parse_error *err);
+int gsm_read_limits_stack_at(int procfd, uint64_t *ret_bytes, struct gsm_parse_error *err);
 int gsm_read_int_file_at(int procfd, const char *name, int64_t *ret, struct gsm_parse_error *err);
 /* The tasks of the process with their stack pointers where readable (sp = 0 otherwise). */
 int gsm_read_tasks_at(int procfd, struct gsm_task **ret_tasks, size_t *ret_n);

@@ -16,6 +16,7 @@ void gsm_smaps_parser_init(struct gsm_smaps_parser *ps, struct gsm_process *p, b
     ps->err = err;
 }
 
+__attribute__((format(printf, 2, 3)))
 static int fail(struct gsm_smaps_parser *ps, const char *fmt, ...) {
     if (ps->err) {
         ps->err->line = ps->line;

@@ -75,6 +75,12 @@ int gsm_process_read(const struct gsm_root *root, pid_t pid, const struct gsm_re
     else if ((r = optional(p, err, "oom_score", r)) < 0)
         return r;
 
+    r = gsm_read_limits_stack_at(procfd, &p->stack_rlimit_bytes, &err->parse);
+    if (r == 0)
+        p->have_stack_rlimit = true;
+    else if ((r = optional(p, err, "limits", r)) < 0)
+        return r;
+
     r = gsm_read_exe_link_at(procfd, p->exe_path, sizeof p->exe_path, &p->exe_deleted);
     if (r == 0)
         read_go_info(root, procfd, p);

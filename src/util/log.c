@@ -7,6 +7,7 @@
 
 bool gsm_debug_enabled;
 
+__attribute__((format(printf, 2, 0)))
 static void vsay(const char *prefix, const char *fmt, va_list ap) {
     fputs(prefix, stderr);
     vfprintf(stderr, fmt, ap);

@@ -107,3 +107,20 @@ TEST(go_arena_hints) {
     CHECK(gsm_go_arena_hint_range(0x4000000000, "arm64"));
     CHECK(!gsm_go_arena_hint_range(0xc000000000, "arm64"));
 }
+
+TEST(classify_guarded_mapping_is_not_a_stack) {
+    /* 64 MiB between two guard pages (what a careful allocator does) is not a thread stack:
+     * its size is not the default stack size and no thread's stack pointer is inside. */
+    static const char maps[] =
+        "7f1000000000-7f1000001000 ---p 00000000 00:00 0\n"
+        "7f1000001000-7f1004001000 rw-p 00000000 00:00 0\n"
+        "7f1004001000-7f1004002000 ---p 00000000 00:00 0\n";
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    load(&p, maps);
+    p.have_stack_rlimit = true;
+    p.stack_rlimit_bytes = 8 << 20;
+    gsm_classify(&p);
+    CHECK_STREQ(cls(&p, 1), "anon-other");
+    gsm_process_free(&p);
+}

@@ -79,3 +79,18 @@ TEST(task_syscall_sp) {
     CHECK(gsm_parse_task_syscall_sp("running\n", 8, &sp) == 0);
     CHECK_EQ_U64(sp, 0);
 }
+
+TEST(limits_stack) {
+    static const char s[] =
+        "Limit                     Soft Limit           Hard Limit           Units     \n"
+        "Max cpu time              unlimited            unlimited            seconds   \n"
+        "Max stack size            8388608              unlimited            bytes     \n";
+    uint64_t v = 1;
+    struct gsm_parse_error err = {0};
+    CHECK(gsm_parse_limits_stack(s, sizeof s - 1, &v, &err) == 0);
+    CHECK_EQ_U64(v, 8388608);
+    static const char u[] = "Max stack size            unlimited            unlimited            bytes\n";
+    CHECK(gsm_parse_limits_stack(u, sizeof u - 1, &v, &err) == 0);
+    CHECK_EQ_U64(v, 0);
+    CHECK(gsm_parse_limits_stack("Max cpu time 1 1 s\n", 19, &v, &err) == -EBADMSG);
+}

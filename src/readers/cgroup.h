@@ -1,0 +1,313 @@
+/* The memory cgroup of a process, and everything the kernel says about it, in one model.
+ *
+ * /proc/PID/cgroup (kernel/cgroup/cgroup.c: proc_cgroup_show()), one line per hierarchy:
+ *
+ *   4:memory:/process_api/0723faa0          v1: hierarchy id, controllers, path
+ *   1:name=systemd:/user.slice              v1 named hierarchy (no controller)
+ *   0::/kubepods.slice/kubepods-pod1.slice  v2: id 0, empty controller list
+ *
+ * A hybrid host (systemd "hybrid", this machine) has both: v1 lines for the controllers and
+ * "0::/path" for the unified hierarchy, which then has no memory controller. Paths are
+ * relative to the reader's cgroup namespace root. The memory cgroup's directory is
+ * mount point + (path - mount root) of a cgroupfs mount in our mount namespace
+ * (proc/self/mountinfo).
+ *
+ * Files (Documentation/admin-guide/cgroup-v2.rst, mm/memcontrol.c, mm/memcontrol-v1.c):
+ *   v2  memory.current, memory.peak (5.19+), memory.max, memory.high, memory.low,
+ *       memory.min: one number or "max"; memory.swap.current, memory.swap.max,
+ *       memory.swap.peak; memory.events, memory.events.local: "key N" lines;
+ *       memory.stat: "key N" lines (bytes, or event counts); memory.pressure: PSI lines;
+ *       memory.oom.group: 0/1.
+ *   v1  memory.usage_in_bytes, limit_in_bytes, max_usage_in_bytes, failcnt,
+ *       soft_limit_in_bytes, memsw.{usage,limit,max_usage}_in_bytes, memsw.failcnt,
+ *       kmem.usage_in_bytes, kmem.tcp.usage_in_bytes: one number; "unlimited" is printed
+ *       as PAGE_COUNTER_MAX * PAGE_SIZE = 9223372036854771712 on x86-64;
+ *       memory.stat: local keys, hierarchical_memory_limit/_memsw_limit, total_* keys;
+ *       memory.oom_control: "oom_kill_disable 0 / under_oom 0 / oom_kill 0" (oom_kill 4.13+);
+ *       memory.use_hierarchy: 0/1 (reads 1 since the non-hierarchical mode was removed in 5.x).
+ *
+ * A file an older kernel lacks leaves its item absent (have == false), never an error. */
+#pragma once
+
+#include "util/root.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum gsm_cgroup_version {
+    GSM_CGROUP_V1 = 1,
+    GSM_CGROUP_V2 = 2,
+};
+
+/* ---- /proc/PID/cgroup ---------------------------------------------------------------- */
+
+struct gsm_proc_cgroup_entry {
+    unsigned hierarchy_id;    /* 0 for the v2 line */
+    char *controllers;        /* "memory", "cpu,cpuacct", "name=systemd", "" for v2 */
+    char *path;               /* "/kubepods.slice/..." as the kernel prints it */
+};
+
+struct gsm_proc_cgroup {
+    struct gsm_proc_cgroup_entry *entries;
+    size_t n_entries;
+};
+
+/* Parse /proc/PID/cgroup. Malformed lines are skipped. Returns 0, -ENOMEM. */
+int gsm_parse_proc_cgroup(const char *buf, size_t len, struct gsm_proc_cgroup *ret);
+void gsm_proc_cgroup_free(struct gsm_proc_cgroup *pc);
+
+/* The path of the v1 hierarchy carrying `controller` ("memory"), or NULL. */
+const char *gsm_proc_cgroup_v1_path(const struct gsm_proc_cgroup *pc, const char *controller);
+/* The path on the "0::" line (v2 / unified), or NULL. */
+const char *gsm_proc_cgroup_v2_path(const struct gsm_proc_cgroup *pc);
+
+/* ---- Where the memory cgroup lives --------------------------------------------------- */
+
+struct gsm_cgroup_location {
+    enum gsm_cgroup_version version;
+    char *path;            /* cgroup path relative to the hierarchy root we can see: "/a/b" */
+    char *mount_point;     /* "/sys/fs/cgroup/memory" (absolute, unescaped) */
+    char *mount_root;      /* mountinfo field 4: "/" unless a sub-tree is mounted */
+    char *dir;             /* the directory relative to root->fd: "sys/fs/cgroup/memory/a/b" */
+    char *top_dir;         /* the mount point relative to root->fd: the highest level we can
+                            * read ("sys/fs/cgroup/memory") */
+    bool top_is_root;      /* mount_root is "/": top_dir is the real hierarchy root */
+};
+
+void gsm_cgroup_location_free(struct gsm_cgroup_location *loc);
+
+/* Pure: join a mount with a cgroup path. The path must lie under mount_root; a path outside
+ * it (a "/../x" path from another cgroup namespace, or a sibling sub-tree) gives -EXDEV.
+ * Returns 0, -EXDEV, -EINVAL (path not absolute, or ".." components), -ENOMEM. */
+int gsm_cgroup_location_make(enum gsm_cgroup_version version, const char *mount_point, const char *mount_root,
+                             const char *cgroup_path, struct gsm_cgroup_location *ret);
+
+/* Find the memory cgroup of `pid` under the root: proc/PID/cgroup plus proc/self/mountinfo
+ * (proc/PID/mountinfo when the root has no proc/self). A v1 memory mount wins (hybrid hosts);
+ * otherwise the v2 mount, when its root's cgroup.controllers lists "memory" (or cannot be
+ * read). Returns 0; -ENOENT no such process or the cgroup directory does not exist (gone);
+ * -ENOMEDIUM no memory controller mounted; -EXDEV the cgroup is outside our view. */
+int gsm_cgroup_locate_pid(const struct gsm_root *root, pid_t pid, struct gsm_cgroup_location *ret);
+
+/* The memory cgroup named by the user: a path below the memory hierarchy's root
+ * ("/kubepods.slice/x.slice", "kubepods.slice/x.slice") or an absolute directory below the
+ * mount point ("/sys/fs/cgroup/memory/x"). Returns 0, -ENOENT no such cgroup, -ENOMEDIUM,
+ * -EINVAL (".." in the path). */
+int gsm_cgroup_locate_path(const struct gsm_root *root, const char *path, struct gsm_cgroup_location *ret);
+
+/* ---- The memory model ---------------------------------------------------------------- */
+
+/* One number from a file: have == false when the file does not exist or did not parse. */
+struct gsm_cg_value {
+    bool have;
+    uint64_t value;
+};
+
+/* A limit: "max" (v2) or >= GSM_CG1_UNLIMITED_BYTES (v1) is unlimited, bytes = UINT64_MAX. */
+struct gsm_cg_limit {
+    bool have;
+    bool unlimited;
+    uint64_t bytes;
+};
+
+/* PAGE_COUNTER_MAX * PAGE_SIZE: LONG_MAX rounded down to a page, what v1 prints for "no
+ * limit" with 4 KiB pages. Any value at or above it is unlimited (64 KiB pages print more). */
+#define GSM_CG1_UNLIMITED_BYTES UINT64_C(9223372036854771712)
+
+/* A key this version of gsmapper does not know (a newer kernel's), kept verbatim. */
+struct gsm_cg_kv {
+    char *key;
+    uint64_t value;
+};
+
+/* v2 memory.stat keys (6.x names; kernel_stack etc. are bytes; workingset_*, pg*, thp_* are
+ * event counts). Keys not listed here go to gsm_cg_stat.extra. */
+#define GSM_CG2_STAT_KEYS(X)                                                     \
+    X(ANON, "anon") X(FILE, "file") X(KERNEL, "kernel")                          \
+    X(KERNEL_STACK, "kernel_stack") X(PAGETABLES, "pagetables")                  \
+    X(SEC_PAGETABLES, "sec_pagetables") X(PERCPU, "percpu") X(SOCK, "sock")      \
+    X(VMALLOC, "vmalloc") X(SHMEM, "shmem") X(ZSWAP, "zswap")                    \
+    X(ZSWAPPED, "zswapped") X(FILE_MAPPED, "file_mapped")                        \
+    X(FILE_DIRTY, "file_dirty") X(FILE_WRITEBACK, "file_writeback")              \
+    X(SWAPCACHED, "swapcached") X(ANON_THP, "anon_thp") X(FILE_THP, "file_thp")  \
+    X(SHMEM_THP, "shmem_thp") X(INACTIVE_ANON, "inactive_anon")                  \
+    X(ACTIVE_ANON, "active_anon") X(INACTIVE_FILE, "inactive_file")              \
+    X(ACTIVE_FILE, "active_file") X(UNEVICTABLE, "unevictable")                  \
+    X(SLAB_RECLAIMABLE, "slab_reclaimable")                                      \
+    X(SLAB_UNRECLAIMABLE, "slab_unreclaimable") X(SLAB, "slab")                  \
+    X(HUGETLB, "hugetlb")                                                        \
+    X(WORKINGSET_REFAULT_ANON, "workingset_refault_anon")                        \
+    X(WORKINGSET_REFAULT_FILE, "workingset_refault_file")                        \
+    X(WORKINGSET_ACTIVATE_ANON, "workingset_activate_anon")                      \
+    X(WORKINGSET_ACTIVATE_FILE, "workingset_activate_file")                      \
+    X(WORKINGSET_RESTORE_ANON, "workingset_restore_anon")                        \
+    X(WORKINGSET_RESTORE_FILE, "workingset_restore_file")                        \
+    X(WORKINGSET_NODERECLAIM, "workingset_nodereclaim")                          \
+    X(PGSCAN, "pgscan") X(PGSTEAL, "pgsteal") X(PGFAULT, "pgfault")              \
+    X(PGMAJFAULT, "pgmajfault") X(PGREFILL, "pgrefill")                          \
+    X(PGACTIVATE, "pgactivate") X(PGDEACTIVATE, "pgdeactivate")                  \
+    X(PGLAZYFREE, "pglazyfree") X(PGLAZYFREED, "pglazyfreed")                    \
+    X(THP_FAULT_ALLOC, "thp_fault_alloc") X(THP_COLLAPSE_ALLOC, "thp_collapse_alloc")
+
+/* v1 memory.stat keys; each also exists as "total_<key>" (this cgroup and its descendants). */
+#define GSM_CG1_STAT_KEYS(X)                                                     \
+    X(CACHE, "cache") X(RSS, "rss") X(RSS_HUGE, "rss_huge") X(SHMEM, "shmem")    \
+    X(MAPPED_FILE, "mapped_file") X(DIRTY, "dirty") X(WRITEBACK, "writeback")    \
+    X(WORKINGSET_REFAULT_ANON, "workingset_refault_anon")                        \
+    X(WORKINGSET_REFAULT_FILE, "workingset_refault_file")                        \
+    X(SWAP, "swap") X(SWAPCACHED, "swapcached") X(PGPGIN, "pgpgin")              \
+    X(PGPGOUT, "pgpgout") X(PGFAULT, "pgfault") X(PGMAJFAULT, "pgmajfault")      \
+    X(INACTIVE_ANON, "inactive_anon") X(ACTIVE_ANON, "active_anon")              \
+    X(INACTIVE_FILE, "inactive_file") X(ACTIVE_FILE, "active_file")              \
+    X(UNEVICTABLE, "unevictable")
+
+enum gsm_cg2_stat {
+#define X(id, name) GSM_CG2_##id,
+    GSM_CG2_STAT_KEYS(X)
+#undef X
+    GSM_CG2__COUNT
+};
+
+enum gsm_cg1_stat {
+#define X(id, name) GSM_CG1_##id,
+    GSM_CG1_STAT_KEYS(X)
+#undef X
+#define X(id, name) GSM_CG1_TOTAL_##id,
+    GSM_CG1_STAT_KEYS(X)
+#undef X
+    GSM_CG1_HIERARCHICAL_MEMORY_LIMIT,
+    GSM_CG1_HIERARCHICAL_MEMSW_LIMIT,
+    GSM_CG1__COUNT
+};
+
+const char *gsm_cg2_stat_name(enum gsm_cg2_stat k);   /* "inactive_file" */
+const char *gsm_cg1_stat_name(enum gsm_cg1_stat k);   /* "total_inactive_file" */
+
+struct gsm_cg_stat {
+    bool have;                          /* memory.stat was read */
+    enum gsm_cgroup_version version;    /* which of the two tables is filled */
+    uint64_t v2[GSM_CG2__COUNT];
+    bool have_v2[GSM_CG2__COUNT];
+    uint64_t v1[GSM_CG1__COUNT];
+    bool have_v1[GSM_CG1__COUNT];
+    struct gsm_cg_kv *extra;            /* unknown keys, in file order */
+    size_t n_extra;
+    size_t n_bad_lines;                 /* lines without "key <u64>" (e.g. a 25-digit value) */
+};
+
+/* Parse memory.stat of the given version. Returns 0 or -ENOMEM; bad lines are counted. */
+int gsm_parse_cg_stat(const char *buf, size_t len, enum gsm_cgroup_version version, struct gsm_cg_stat *ret);
+/* Any key by its kernel name, known or extra. Returns true and sets *ret when present. */
+bool gsm_cg_stat_get(const struct gsm_cg_stat *s, const char *key, uint64_t *ret);
+void gsm_cg_stat_free(struct gsm_cg_stat *s);
+
+/* memory.events / memory.events.local (v2): counts of times each boundary was hit. */
+#define GSM_CG_EVENT_KEYS(X)                                                     \
+    X(LOW, "low") X(HIGH, "high") X(MAX, "max") X(OOM, "oom")                    \
+    X(OOM_KILL, "oom_kill") X(OOM_GROUP_KILL, "oom_group_kill")                  \
+    X(SOCK_THROTTLED, "sock_throttled")
+
+enum gsm_cg_event {
+#define X(id, name) GSM_CG_EV_##id,
+    GSM_CG_EVENT_KEYS(X)
+#undef X
+    GSM_CG_EV__COUNT
+};
+
+const char *gsm_cg_event_name(enum gsm_cg_event e);
+
+struct gsm_cg_events {
+    bool have;
+    uint64_t count[GSM_CG_EV__COUNT];
+    bool have_key[GSM_CG_EV__COUNT];    /* oom_group_kill is 5.17+, sock_throttled newer */
+    struct gsm_cg_kv *extra;
+    size_t n_extra;
+    size_t n_bad_lines;
+};
+
+int gsm_parse_cg_events(const char *buf, size_t len, struct gsm_cg_events *ret);
+void gsm_cg_events_free(struct gsm_cg_events *e);
+
+/* memory.pressure (kernel/sched/psi.c: psi_show()):
+ *   some avg10=0.00 avg60=0.00 avg300=0.00 total=0
+ *   full avg10=0.00 avg60=0.00 avg300=0.00 total=0
+ * avg* are percentages of wall time stalled, total is microseconds. */
+struct gsm_psi_line {
+    bool have;
+    double avg10_pct, avg60_pct, avg300_pct;
+    uint64_t total_us;
+};
+
+struct gsm_cg_pressure {
+    bool have;
+    struct gsm_psi_line some, full;
+};
+
+/* Returns 0, -EINVAL when neither line parses. */
+int gsm_parse_cg_pressure(const char *buf, size_t len, struct gsm_cg_pressure *ret);
+
+/* memory.oom_control (v1). */
+struct gsm_cg_oom_control {
+    bool have;
+    bool oom_kill_disable;
+    bool under_oom;
+    bool have_oom_kill;     /* 4.13+ */
+    uint64_t oom_kill;
+};
+
+int gsm_parse_cg_oom_control(const char *buf, size_t len, struct gsm_cg_oom_control *ret);
+
+/* A one-number file ("123\n"). Returns 0, -EINVAL (empty, not a number, trailing junk),
+ * -ERANGE (does not fit 64 bits). */
+int gsm_parse_cg_u64(const char *buf, size_t len, uint64_t *ret);
+/* A limit file: "max\n" or a number; v1's GSM_CG1_UNLIMITED_BYTES and above mean unlimited. */
+int gsm_parse_cg_limit(const char *buf, size_t len, struct gsm_cg_limit *ret);
+
+struct gsm_cgroup_memory {
+    enum gsm_cgroup_version version;
+    /* Normalised: the same meaning on both versions, where the kernel has it.
+     *                                        v2                      v1 */
+    struct gsm_cg_value usage_bytes;       /* memory.current          memory.usage_in_bytes */
+    struct gsm_cg_value peak_bytes;        /* memory.peak (5.19+)     memory.max_usage_in_bytes */
+    struct gsm_cg_limit max;               /* memory.max              memory.limit_in_bytes */
+    struct gsm_cg_limit high;              /* memory.high             - */
+    struct gsm_cg_limit low;               /* memory.low              - */
+    struct gsm_cg_limit min;               /* memory.min              - */
+    struct gsm_cg_limit soft_limit;        /* -                       memory.soft_limit_in_bytes */
+    struct gsm_cg_value failcnt;           /* -                       memory.failcnt */
+    struct gsm_cg_value swap_usage_bytes;  /* memory.swap.current     - (see memsw) */
+    struct gsm_cg_limit swap_max;          /* memory.swap.max         - */
+    struct gsm_cg_value swap_peak_bytes;   /* memory.swap.peak        - */
+    struct gsm_cg_value memsw_usage_bytes; /* -                       memory.memsw.usage_in_bytes */
+    struct gsm_cg_limit memsw_limit;       /* -                       memory.memsw.limit_in_bytes */
+    struct gsm_cg_value memsw_max_usage_bytes; /*                     memory.memsw.max_usage_in_bytes */
+    struct gsm_cg_value memsw_failcnt;     /* -                       memory.memsw.failcnt */
+    struct gsm_cg_value kmem_usage_bytes;  /* -                       memory.kmem.usage_in_bytes */
+    struct gsm_cg_value kmem_tcp_usage_bytes; /*                      memory.kmem.tcp.usage_in_bytes */
+    struct gsm_cg_value oom_group;         /* memory.oom.group        - */
+    struct gsm_cg_value use_hierarchy;     /* -                       memory.use_hierarchy */
+    struct gsm_cg_events events;           /* memory.events           - */
+    struct gsm_cg_events events_local;     /* memory.events.local     - */
+    struct gsm_cg_pressure pressure;       /* memory.pressure         - */
+    struct gsm_cg_oom_control oom_control; /* -                       memory.oom_control */
+    struct gsm_cg_stat stat;               /* memory.stat             memory.stat */
+    unsigned n_unparsable;                 /* files present but unparsable (left absent) */
+};
+
+/* Read every memory file of the cgroup directory `dirfd`. Returns 0; -ENOENT when the cgroup
+ * is gone (removed before or during the read: its cgroup.procs vanished, or a read gave
+ * ENODEV) — a normal outcome callers name "gone"; -ENOMEM. Missing files are absent items. */
+int gsm_cgroup_memory_read_at(int dirfd, enum gsm_cgroup_version version, struct gsm_cgroup_memory *ret);
+
+/* Open loc->dir under the root and read it. -ENOENT: no such cgroup, or gone. */
+int gsm_cgroup_memory_read(const struct gsm_root *root, const struct gsm_cgroup_location *loc,
+                           struct gsm_cgroup_memory *ret);
+
+void gsm_cgroup_memory_free(struct gsm_cgroup_memory *m);
+
+/* Just memory.max / memory.high (v2) or memory.limit_in_bytes (v1, into max) of one
+ * directory, for walking the ancestors. Returns 0 or -ENOENT (gone). */
+int gsm_cgroup_read_limits_at(int dirfd, enum gsm_cgroup_version version, struct gsm_cg_limit *ret_max,
+                              struct gsm_cg_limit *ret_high);

@@ -1,0 +1,40 @@
+# Shared helpers for the shell test suites (tests/cli, tests/live). Source it.
+# Each check prints one line: "PASS name", "FAIL name: why" or "SKIP name: why";
+# tests/run.sh adds them up.
+GSM=${GSMAPPER:-build/gsmapper}
+TESTS_DIR=${GSM_TESTS_DIR:-tests}
+TARGETS_DIR=${GSM_TARGETS_DIR:-build/targets}
+CTARGETS_DIR=${GSM_CTARGETS_DIR:-build/tests/targets}
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+skip() { echo "SKIP $1: $2"; }
+# check NAME CONDITION-COMMAND... : PASS if the command succeeds
+check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "$*"; fi; }
+
+# Start a target that prints "READY ..." on stdout and exits when its stdin closes.
+# Sets TARGET_PID; the target's stdin is held open on fd 9 (close it with stop_target).
+start_target() {
+  local out; out=$(mktemp)
+  exec 9> >(exec "$@" >"$out" 2>&1)
+  TARGET_OUT=$out
+  for _ in $(seq 1 200); do
+    if grep -q '^READY' "$out" 2>/dev/null; then
+      TARGET_PID=$(awk '/^READY/ {print $2; exit}' "$out")
+      [ -n "$TARGET_PID" ] && return 0
+    fi
+    sleep 0.05
+  done
+  echo "target did not get ready: $*: $(cat "$out")" >&2
+  return 1
+}
+stop_target() {
+  exec 9>&- 2>/dev/null || true
+  if [ -n "${TARGET_PID:-}" ]; then
+    kill "$TARGET_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$TARGET_PID" 2>/dev/null || break; sleep 0.05; done
+  fi
+  rm -f "${TARGET_OUT:-}"
+  TARGET_PID=
+}
+# json_get FILE PYTHON-EXPR : evaluate an expression on the parsed JSON as `d`
+json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }

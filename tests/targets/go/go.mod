@@ -1,0 +1,3 @@
+module gsmapper.test/targets
+
+go 1.19

@@ -1,0 +1,133 @@
+// memshape is a Go test target with a known memory shape for gsmapper's tests:
+//
+//	-heap-mib N     keep N MiB of live, touched heap (1 MiB []byte chunks held in a slice)
+//	-goroutines N   park N goroutines on a channel (their stacks live in the heap arena)
+//	-pprof-port P   serve net/http/pprof on 127.0.0.1:P (0 = any free port; -1 = off)
+//	-memstats       print runtime.ReadMemStats as one JSON line at start
+//	-stdin-exit     exit when stdin reaches EOF (default: sleep until killed)
+//
+// Output protocol on stdout, one line each, in this order:
+//
+//	PPROF 127.0.0.1:PORT     (only with -pprof-port >= 0)
+//	MEMSTATS {...}           (with -memstats, and again on every SIGUSR1)
+//	READY
+//
+// SIGTERM/SIGINT exit 0. Stdlib only, so it builds offline.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+	"os/signal"
+	"runtime"
+	"sync"
+	"syscall"
+)
+
+var (
+	heapMiB    = flag.Int("heap-mib", 32, "MiB of live heap to allocate and touch")
+	goroutines = flag.Int("goroutines", 100, "number of parked goroutines")
+	pprofPort  = flag.Int("pprof-port", -1, "serve net/http/pprof on 127.0.0.1:PORT (0 = any, -1 = off)")
+	memstats   = flag.Bool("memstats", false, "print runtime.ReadMemStats as JSON at start")
+	stdinExit  = flag.Bool("stdin-exit", false, "exit when stdin is closed")
+)
+
+// live keeps the heap reachable for the life of the process.
+var live [][]byte
+
+var outMu sync.Mutex
+
+func say(format string, a ...interface{}) {
+	outMu.Lock()
+	defer outMu.Unlock()
+	fmt.Fprintf(os.Stdout, format+"\n", a...)
+}
+
+func printMemStats() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	// PauseNs/PauseEnd (256 entries each) and BySize are noise here: the outer nil
+	// fields shadow the embedded ones and omitempty drops them.
+	b, err := json.Marshal(struct {
+		runtime.MemStats
+		PauseNs  *struct{} `json:",omitempty"`
+		PauseEnd *struct{} `json:",omitempty"`
+		BySize   *struct{} `json:",omitempty"`
+	}{MemStats: ms})
+	if err != nil {
+		say("MEMSTATS {\"error\":%q}", err.Error())
+		return
+	}
+	say("MEMSTATS %s", b)
+}
+
+func main() {
+	flag.Parse()
+
+	for i := 0; i < *heapMiB; i++ {
+		chunk := make([]byte, 1<<20)
+		for j := 0; j < len(chunk); j += 4096 {
+			chunk[j] = byte(i + 1) // touch every page so it is resident
+		}
+		live = append(live, chunk)
+	}
+
+	park := make(chan struct{})
+	var started sync.WaitGroup
+	for i := 0; i < *goroutines; i++ {
+		started.Add(1)
+		go func() {
+			started.Done()
+			<-park
+		}()
+	}
+	started.Wait()
+
+	if *pprofPort >= 0 {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", *pprofPort))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "memshape:", err)
+			os.Exit(1)
+		}
+		say("PPROF %s", ln.Addr().String())
+		go func() { _ = http.Serve(ln, nil) }()
+	}
+
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+
+	if *memstats {
+		printMemStats()
+	}
+	say("READY")
+
+	eof := make(chan struct{})
+	if *stdinExit {
+		go func() {
+			_, _ = io.Copy(io.Discard, bufio.NewReader(os.Stdin))
+			close(eof)
+		}()
+	}
+
+	for {
+		select {
+		case <-usr1:
+			printMemStats()
+		case <-stop:
+			runtime.KeepAlive(live)
+			os.Exit(0)
+		case <-eof:
+			runtime.KeepAlive(live)
+			os.Exit(0)
+		}
+	}
+}
