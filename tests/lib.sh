@@ -16,11 +16,11 @@ check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "$*"; fi; }
 start_target() {
   local out; out=$(mktemp)
   exec 9> >(exec "$@" >"$out" 2>&1)
+  TARGET_PID=$!          # the process substitution exec'd the target: this is its PID
   TARGET_OUT=$out
   for _ in $(seq 1 200); do
     if grep -q '^READY' "$out" 2>/dev/null; then
-      TARGET_PID=$(awk '/^READY/ {print $2; exit}' "$out")
-      [ -n "$TARGET_PID" ] && return 0
+      return 0
     fi
     sleep 0.05
   done

@@ -15,6 +15,12 @@
 
 bool gsm_go_arena_hint_range(uint64_t addr, const char *goarch) {
     uint64_t low40 = addr & ((UINT64_C(1) << 40) - 1);
+    /* The runtime tries hint 0 first and moves on only when an mmap at a hint fails, so real
+     * heaps sit at the first hints. The last hints (0x7fc000000000...) overlap the kernel's
+     * top-down mmap area (mmap_base is randomised by up to 16 TiB below 0x7fff...), so only
+     * hints below 0x4000_0000_0000 (i < 64, i.e. up to 64 x 256 GiB of heap) are trusted. */
+    if (addr >= (UINT64_C(0x40) << 40))
+        return false;
     if (goarch && strcmp(goarch, "arm64") == 0)
         return low40 >= (UINT64_C(0x40) << 32) && low40 < (UINT64_C(0x80) << 32);
     if (!goarch || strcmp(goarch, "amd64") == 0)

@@ -28,6 +28,8 @@ static const char usage[] =
     "  -o, --output FORMAT  table (default on a terminal), json (default otherwise), folded\n"
     "      --mappings       JSON: include every mapping with all its smaps fields\n"
     "      --top N          show the N largest mappings (default 10, at most 64)\n"
+    "      --rollup         also read smaps_rollup and check the totals against it (a second\n"
+    "                       walk of the page tables: doubles the kernel's cost on large RSS)\n"
     "      --best-effort    if smaps is not readable, report status/statm and say what is missing\n"
     "      --self           explain gsmapper's own process\n"
     "      --root DIR       read /proc under DIR instead of / (fixture trees)\n"
@@ -67,15 +69,16 @@ static int report_read_error(const struct gsm_root *root, pid_t pid, const struc
 }
 
 int cmd_explain(int argc, char **argv) {
-    enum { OPT_MAPPINGS = 256, OPT_TOP, OPT_BEST_EFFORT, OPT_SELF, OPT_ROOT };
+    enum { OPT_MAPPINGS = 256, OPT_TOP, OPT_BEST_EFFORT, OPT_SELF, OPT_ROOT, OPT_ROLLUP };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},   {"mappings", no_argument, NULL, OPT_MAPPINGS},
         {"top", required_argument, NULL, OPT_TOP},  {"best-effort", no_argument, NULL, OPT_BEST_EFFORT},
         {"self", no_argument, NULL, OPT_SELF},      {"root", required_argument, NULL, OPT_ROOT},
-        {"help", no_argument, NULL, 'h'},           {0},
+        {"rollup", no_argument, NULL, OPT_ROLLUP},  {"help", no_argument, NULL, 'h'},
+        {0},
     };
     enum format fmt = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_JSON;
-    bool with_mappings = false, best_effort = false, self = false;
+    bool with_mappings = false, best_effort = false, self = false, rollup = false;
     uint64_t top = 10;
     const char *root_dir = NULL;
     int c;
@@ -103,6 +106,7 @@ int cmd_explain(int argc, char **argv) {
             break;
         }
         case OPT_BEST_EFFORT: best_effort = true; break;
+        case OPT_ROLLUP: rollup = true; break;
         case OPT_SELF: self = true; break;
         case OPT_ROOT: root_dir = optarg; break;
         case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
@@ -146,7 +150,7 @@ int cmd_explain(int argc, char **argv) {
 
     struct gsm_process proc;
     gsm_process_init(&proc, pid);
-    struct gsm_read_opts opts = {.smaps = true, .rollup = true, .best_effort = best_effort};
+    struct gsm_read_opts opts = {.smaps = true, .rollup = rollup, .best_effort = best_effort};
     struct gsm_read_error err;
     uint64_t taken = now_ms();
     int ret = GSM_EXIT_OK;

@@ -4,9 +4,10 @@
 
 static const struct {
     const char *name;
+    uint8_t len;
     bool kb;
 } fields[GSM_F__COUNT] = {
-#define X(id, n, k) [GSM_F_##id] = {n, k},
+#define X(id, n, k) [GSM_F_##id] = {n, sizeof(n) - 1, k},
     GSM_SMAPS_FIELDS(X)
 #undef X
 };
@@ -20,12 +21,17 @@ bool gsm_smaps_field_is_kb(enum gsm_smaps_field f) {
 }
 
 int gsm_smaps_field_lookup(const char *name, size_t len) {
-    /* 27 names; a linear scan with a first-byte and length filter costs less than hashing for
-     * the ~25 lines each mapping has. */
-    for (int i = 0; i < GSM_F__COUNT; i++) {
+    /* 27 names; a scan filtered by length and first byte costs less than hashing for the ~25
+     * lines each mapping has. The kernel prints them in table order, so start the scan where
+     * the previous hit was found (the common case is the very next entry). */
+    static __thread int next;
+    for (int k = 0; k < GSM_F__COUNT; k++) {
+        int i = (next + k) % GSM_F__COUNT;
         const char *n = fields[i].name;
-        if (n[0] == name[0] && strlen(n) == len && memcmp(n, name, len) == 0)
+        if (fields[i].len == len && n[0] == name[0] && memcmp(n, name, len) == 0) {
+            next = i + 1;
             return i;
+        }
     }
     return -1;
 }

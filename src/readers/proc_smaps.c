@@ -84,6 +84,15 @@ static int parse_header(const char *s, const char *end, struct gsm_mapping *m,
 }
 
 static int start_mapping(struct gsm_smaps_parser *ps, const char *line, size_t len, int *ret_is_header) {
+    /* Most lines are fields ("Rss:  4 kB"): reject them cheaply before the full header parse.
+     * A header starts with hex digits followed by '-'. */
+    size_t h = 0;
+    while (h < len && h < 17 && is_hex(line[h]))
+        h++;
+    if (h == 0 || h >= len || line[h] != '-') {
+        *ret_is_header = 0;
+        return 0;
+    }
     struct gsm_mapping tmp = {0};
     const char *name;
     size_t name_len;

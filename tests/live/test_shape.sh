@@ -52,7 +52,7 @@ PY
 
 # The rollup rule on a stopped process (nothing changes between reading smaps and the rollup).
 kill -STOP "$TARGET_PID"
-"$GSM" explain "$TARGET_PID" -o json > "$tmp/stopped.json"
+"$GSM" explain "$TARGET_PID" --rollup -o json > "$tmp/stopped.json"
 kill -CONT "$TARGET_PID"
 python3 - "$tmp/stopped.json" <<'PY'
 import json, sys
