@@ -20,20 +20,22 @@ bool gsm_smaps_field_is_kb(enum gsm_smaps_field f) {
     return (unsigned)f < GSM_F__COUNT && fields[f].kb;
 }
 
-int gsm_smaps_field_lookup(const char *name, size_t len) {
-    /* 27 names; a scan filtered by length and first byte costs less than hashing for the ~25
-     * lines each mapping has. The kernel prints them in table order, so start the scan where
-     * the previous hit was found (the common case is the very next entry). */
-    static __thread int next;
-    for (int k = 0; k < GSM_F__COUNT; k++) {
-        int i = (next + k) % GSM_F__COUNT;
+int gsm_smaps_field_lookup_from(const char *name, size_t len, int *hint) {
+    /* 27 names; a scan filtered by length and first byte, starting at the expected entry. */
+    int start = *hint >= 0 && *hint < GSM_F__COUNT ? *hint : 0;
+    for (int k = 0, i = start; k < GSM_F__COUNT; k++, i = i + 1 == GSM_F__COUNT ? 0 : i + 1) {
         const char *n = fields[i].name;
         if (fields[i].len == len && n[0] == name[0] && memcmp(n, name, len) == 0) {
-            next = i + 1;
+            *hint = i + 1;
             return i;
         }
     }
     return -1;
+}
+
+int gsm_smaps_field_lookup(const char *name, size_t len) {
+    int hint = 0;
+    return gsm_smaps_field_lookup_from(name, len, &hint);
 }
 
 static const char *const class_names[GSM_CLASS__COUNT] = {

@@ -3,10 +3,10 @@
 #include "util/parse.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 
-#define SMAPS_READ_CHUNK ((size_t)256 * 1024)
 
 void gsm_smaps_parser_init(struct gsm_smaps_parser *ps, struct gsm_process *p, bool rollup,
                            struct gsm_parse_error *err) {
@@ -128,24 +128,27 @@ static int start_mapping(struct gsm_smaps_parser *ps, const char *line, size_t l
     return 0;
 }
 
-/* "Rss:                 120 kB", "THPeligible:    0", "VmFlags: rd wr mr mw me ac sd " */
+static bool is_key_char(char c) {
+    return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* "Rss:                 120 kB", "THPeligible:    0", "VmFlags: rd wr mr mw me ac sd "
+ * One pass: key characters up to ':', blanks, digits (overflow-checked), optional " kB". */
 static int parse_field(struct gsm_smaps_parser *ps, const char *line, size_t len) {
-    const char *end = line + len;
-    const char *colon = memchr(line, ':', len);
-    if (!colon || colon == line)
+    const char *end = line + len, *k = line;
+    while (k < end && is_key_char(*k))
+        k++;
+    if (k == line || k == end || *k != ':')
         return fail(ps, "neither a mapping header nor a \"Key: value\" line");
-    for (const char *k = line; k < colon; k++)
-        if (!(*k == '_' || (*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9')))
-            return fail(ps, "neither a mapping header nor a \"Key: value\" line");
     if (!ps->cur)
         return fail(ps, "field before the first mapping header");
     struct gsm_mapping *m = ps->cur;
-    size_t key_len = (size_t)(colon - line);
+    size_t key_len = (size_t)(k - line);
 
+    const char *v = k + 1;
+    while (v < end && *v == ' ')
+        v++;
     if (key_len == 7 && memcmp(line, "VmFlags", 7) == 0) {
-        const char *v = colon + 1;
-        while (v < end && *v == ' ')
-            v++;
         const char *ve = end;
         while (ve > v && ve[-1] == ' ')
             ve--;
@@ -153,43 +156,31 @@ static int parse_field(struct gsm_smaps_parser *ps, const char *line, size_t len
         return m->vmflags ? 0 : -ENOMEM;
     }
 
-    /* The value: a decimal, optionally followed by " kB". Parse within [colon+1, end). */
-    char num[32];
-    const char *v = colon + 1;
+    if (v == end || *v < '0' || *v > '9')
+        return fail(ps, "%.*s: no number", (int)key_len, line);
+    uint64_t val = 0;
+    for (; v < end && *v >= '0' && *v <= '9'; v++) {
+        unsigned d = (unsigned)(*v - '0');
+        if (val > (UINT64_MAX - d) / 10)
+            return fail(ps, "%.*s: number out of range", (int)key_len, line);
+        val = val * 10 + d;
+    }
+    bool kb = false;
+    if (end - v >= 3 && v[0] == ' ' && v[1] == 'k' && v[2] == 'B') {
+        kb = true;
+        v += 3;
+    }
     while (v < end && *v == ' ')
         v++;
-    size_t n = 0;
-    while (v + n < end && v[n] >= '0' && v[n] <= '9' && n < sizeof num - 1)
-        n++;
-    if (n == 0)
-        return fail(ps, "%.*s: no number", (int)key_len, line);
-    if (n == sizeof num - 1)
-        return fail(ps, "%.*s: number too long", (int)key_len, line);
-    memcpy(num, v, n);
-    num[n] = '\0';
-    const char *np = num;
-    uint64_t val;
-    if (gsm_parse_u64(&np, &val) < 0)
-        return fail(ps, "%.*s: number out of range", (int)key_len, line);
-    const char *rest = v + n;
-    bool kb = false;
-    if (rest < end) {
-        if ((size_t)(end - rest) >= 3 && memcmp(rest, " kB", 3) == 0) {
-            kb = true;
-            rest += 3;
-        }
-        while (rest < end && *rest == ' ')
-            rest++;
-        if (rest != end)
-            return fail(ps, "%.*s: trailing text after the value", (int)key_len, line);
-    }
+    if (v != end)
+        return fail(ps, "%.*s: trailing text after the value", (int)key_len, line);
     if (kb) {
         if (val > UINT64_MAX / 1024)
             return fail(ps, "%.*s: number out of range", (int)key_len, line);
         val *= 1024;
     }
 
-    int f = gsm_smaps_field_lookup(line, key_len);
+    int f = gsm_smaps_field_lookup_from(line, key_len, &ps->next_field);
     if (f >= 0) {
         if (gsm_smaps_field_is_kb(f) != kb)
             return fail(ps, "%.*s: unexpected unit", (int)key_len, line);
@@ -236,49 +227,163 @@ int gsm_smaps_parse(struct gsm_process *p, const char *buf, size_t len, bool rol
     return 0;
 }
 
+/* Reading smaps costs the kernel ~1.8 us per mapping to format (fs/proc/task_mmu.c) and hands
+ * out at most one page per read(); parsing costs us about as much again. So a second thread
+ * does the read()s into a small ring of chunks while this thread parses: on 2 cores the two
+ * overlap and the total stays near the kernel's own cost (bench/explain.sh). Chunks always end
+ * at a line boundary; the reader carries a partial last line over into the next chunk. */
+#define RING_CHUNKS 4
+#define CHUNK_BYTES ((size_t)128 * 1024)
+#define MAX_LINE_BYTES ((size_t)16 * 1024)   /* header + PATH_MAX name, escaped: < 16 KiB */
+
+struct chunk {
+    char *buf;
+    size_t len;
+};
+
+struct pipeline {
+    int fd;
+    pthread_mutex_t lock;
+    pthread_cond_t filled, emptied;
+    struct chunk ring[RING_CHUNKS];
+    unsigned head, tail;     /* chunks [tail, head) are filled and not yet parsed */
+    bool eof, stop;
+    int error;               /* -errno from read(), or -EBADMSG for an over-long line */
+};
+
+static void *reader_main(void *arg) {
+    struct pipeline *pl = arg;
+    char *carry = malloc(MAX_LINE_BYTES);
+    size_t carry_len = 0;
+    int error = carry ? 0 : -ENOMEM;
+    bool eof = false;
+    while (!error && !eof) {
+        pthread_mutex_lock(&pl->lock);
+        while (pl->head - pl->tail == RING_CHUNKS && !pl->stop)
+            pthread_cond_wait(&pl->emptied, &pl->lock);
+        bool stop = pl->stop;
+        struct chunk *c = &pl->ring[pl->head % RING_CHUNKS];
+        pthread_mutex_unlock(&pl->lock);
+        if (stop)
+            break;
+
+        memcpy(c->buf, carry, carry_len);
+        size_t len = carry_len;
+        /* Fill until less than one page of room is left: the kernel gives <= a page per read. */
+        while (CHUNK_BYTES - len >= 4096) {
+            ssize_t n = read(pl->fd, c->buf + len, CHUNK_BYTES - len);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                error = -errno;
+                break;
+            }
+            if (n == 0) {
+                eof = true;
+                break;
+            }
+            len += (size_t)n;
+        }
+        if (error)
+            break;
+        /* Hand over complete lines only (all of it at EOF). */
+        size_t cut = len;
+        if (!eof) {
+            const char *nl = memrchr(c->buf, '\n', len);
+            if (!nl || len - (size_t)(nl + 1 - c->buf) > MAX_LINE_BYTES) {
+                error = -EBADMSG;
+                break;
+            }
+            cut = (size_t)(nl + 1 - c->buf);
+        }
+        carry_len = len - cut;
+        memcpy(carry, c->buf + cut, carry_len);
+        c->len = cut;
+
+        pthread_mutex_lock(&pl->lock);
+        pl->head++;
+        pthread_cond_signal(&pl->filled);
+        pthread_mutex_unlock(&pl->lock);
+    }
+    free(carry);
+    pthread_mutex_lock(&pl->lock);
+    pl->eof = true;
+    pl->error = error;
+    pthread_cond_signal(&pl->filled);
+    pthread_mutex_unlock(&pl->lock);
+    return NULL;
+}
+
+static int parse_chunk(struct gsm_smaps_parser *ps, const char *buf, size_t len) {
+    const char *cursor = buf, *end = buf + len;
+    while (cursor < end) {
+        const char *nl = memchr(cursor, '\n', (size_t)(end - cursor));
+        const char *le = nl ? nl : end;
+        int r = gsm_smaps_parser_line(ps, cursor, (size_t)(le - cursor));
+        if (r < 0)
+            return r;
+        cursor = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
 int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
                       struct gsm_parse_error *err) {
     bool rollup = strcmp(name, "smaps_rollup") == 0;
     _cleanup_close_ int fd = openat(procfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return -errno;
-    _cleanup_free_ char *buf = malloc(SMAPS_READ_CHUNK);
-    if (!buf)
-        return -ENOMEM;
 
-    struct gsm_smaps_parser ps;
-    gsm_smaps_parser_init(&ps, p, rollup, err);
-    size_t have = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + have, SMAPS_READ_CHUNK - have);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
+    struct pipeline pl = {.fd = fd};
+    for (int i = 0; i < RING_CHUNKS; i++) {
+        pl.ring[i].buf = malloc(CHUNK_BYTES);
+        if (!pl.ring[i].buf) {
+            for (int j = 0; j < i; j++)
+                free(pl.ring[j].buf);
+            return -ENOMEM;
         }
-        if (n == 0)
-            break;
-        have += (size_t)n;
-        const char *cursor = buf, *end = buf + have;
+    }
+    pthread_mutex_init(&pl.lock, NULL);
+    pthread_cond_init(&pl.filled, NULL);
+    pthread_cond_init(&pl.emptied, NULL);
+    pthread_t th;
+    int r = -pthread_create(&th, NULL, reader_main, &pl);
+    if (r == 0) {
+        struct gsm_smaps_parser ps;
+        gsm_smaps_parser_init(&ps, p, rollup, err);
         for (;;) {
-            const char *nl = memchr(cursor, '\n', (size_t)(end - cursor));
-            if (!nl)
+            pthread_mutex_lock(&pl.lock);
+            while (pl.head == pl.tail && !pl.eof)
+                pthread_cond_wait(&pl.filled, &pl.lock);
+            bool have = pl.head != pl.tail;
+            struct chunk *c = &pl.ring[pl.tail % RING_CHUNKS];
+            int rerr = pl.error;
+            pthread_mutex_unlock(&pl.lock);
+            if (!have) {
+                if (rerr == -EBADMSG) {
+                    ps.line++;
+                    r = fail(&ps, "line longer than %zu bytes", MAX_LINE_BYTES);
+                } else
+                    r = rerr;
                 break;
-            int r = gsm_smaps_parser_line(&ps, cursor, (size_t)(nl - cursor));
+            }
+            r = parse_chunk(&ps, c->buf, c->len);
+            pthread_mutex_lock(&pl.lock);
+            pl.tail++;
             if (r < 0)
-                return r;
-            cursor = nl + 1;
+                pl.stop = true;
+            pthread_cond_signal(&pl.emptied);
+            pthread_mutex_unlock(&pl.lock);
+            if (r < 0)
+                break;
         }
-        have = (size_t)(end - cursor);
-        if (have == SMAPS_READ_CHUNK)
-            return ps.line++, fail(&ps, "line longer than %zu bytes", SMAPS_READ_CHUNK);
-        memmove(buf, cursor, have);
+        pthread_join(th, NULL);
     }
-    if (have > 0) {
-        int r = gsm_smaps_parser_line(&ps, buf, have);
-        if (r < 0)
-            return r;
-    }
+    pthread_cond_destroy(&pl.emptied);
+    pthread_cond_destroy(&pl.filled);
+    pthread_mutex_destroy(&pl.lock);
+    for (int i = 0; i < RING_CHUNKS; i++)
+        free(pl.ring[i].buf);
     /* An empty smaps_rollup means no address space (a kernel thread or a zombie). */
-    return 0;
+    return r;
 }

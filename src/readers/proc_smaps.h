@@ -21,6 +21,7 @@ struct gsm_smaps_parser {
     bool rollup;          /* parse into proc->rollup (smaps_rollup has one "[rollup]" header) */
     struct gsm_mapping *cur;
     size_t line;
+    int next_field;       /* where the field-name lookup starts: the kernel prints in order */
     struct gsm_parse_error *err;
 };
 
@@ -35,7 +36,8 @@ int gsm_smaps_parse(struct gsm_process *p, const char *buf, size_t len, bool rol
                     struct gsm_parse_error *err);
 
 /* Stream `name` ("smaps", "smaps_rollup" or "maps") from an open /proc/PID directory into p,
- * through a fixed 256 KiB buffer: memory stays flat however many mappings there are (the text
+ * through a ring of 4 x 128 KiB chunks filled by a reader thread while this one parses: memory
+ * stays flat however many mappings there are (the text
  * for 20,000 mappings is ~25 MB). Returns 0, -ENOENT/-ESRCH when the process is gone, -EACCES
  * when not permitted, -EBADMSG when malformed (err filled). */
 int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
