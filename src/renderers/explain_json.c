@@ -124,7 +124,7 @@ static struct json_object *target_json(const struct gsm_process *p) {
     if (p->go) {
         add_str(go, "version", p->go->go_version);
         add_str(go, "goarch", p->go->goarch[0] ? p->go->goarch : NULL);
-        add_str(go, "main_module", p->go->main_path[0] ? p->go->main_path : NULL);
+        add_str(go, "main_package", p->go->main_path[0] ? p->go->main_path : NULL);
     }
     json_object_object_add(t, "go", go);
     return t;

@@ -46,7 +46,7 @@ int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out) {
     fputc('\n', out);
     if (p->go)
         fprintf(out, "Go %s%s%s%s%s\n", p->go->go_version, p->go->goarch[0] ? " " : "", p->go->goarch,
-                p->go->main_path[0] ? "  module " : "", p->go->main_path);
+                p->go->main_path[0] ? "  package " : "", p->go->main_path);
     if (p->have_status)
         fprintf(out, "RSS %s (anon %s, file %s, shmem %s)  swap %s  threads %llu  page tables %s\n",
                 B(0, p->status.vm_rss_bytes), B(1, p->status.rss_anon_bytes), B(2, p->status.rss_file_bytes),
