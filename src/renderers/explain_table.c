@@ -100,7 +100,7 @@ int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out) {
         bool ok;
         gsm_reconcile_rollup(p, t, rows, &ok);
         fprintf(out, "\nsmaps_rollup: %s (Rss %s, Pss %s)\n",
-                ok ? "agrees with the per-mapping sums" : "differs from the per-mapping sums (the process changed between reads)",
+                ok ? "agrees with the per-mapping sums" : "differs from the per-mapping sums (the process, or the processes sharing its pages, changed between the two reads)",
                 B(0, p->rollup.f[GSM_F_RSS]), B(1, p->rollup.f[GSM_F_PSS]));
     }
     return ferror(out) ? -EIO : 0;
