@@ -1,9 +1,12 @@
-/* gsmapper explain PID | --self: one-shot attribution of a process's memory.
- * Wires readers/proc_snapshot -> analyses/classify + totals -> renderers/explain_*. */
+/* gsmapper explain PID | --self | --cgroup PATH: one-shot attribution of a process's or a
+ * cgroup's memory. Wires readers (proc_snapshot, cgroup) -> analyses (classify, totals,
+ * cgroup_report) -> renderers (explain_*, cgroup_render). */
+#include "analyses/cgroup_report.h"
 #include "analyses/classify.h"
 #include "analyses/totals.h"
 #include "cmd/commands.h"
 #include "readers/proc_snapshot.h"
+#include "renderers/cgroup_render.h"
 #include "renderers/explain_render.h"
 #include "util/exitcode.h"
 #include "util/log.h"
@@ -19,10 +22,17 @@
 static const char usage[] =
     "Usage: gsmapper explain [OPTIONS] PID\n"
     "       gsmapper explain [OPTIONS] --self\n"
+    "       gsmapper explain [OPTIONS] --cgroup PATH\n"
     "\n"
     "Where a process's memory goes: every mapping from /proc/PID/smaps gets a runtime class\n"
     "(go-heap, go-runtime, thread-stack, main-stack, native-heap, binary, shared-lib,\n"
     "file-mapped, shmem, special, hugetlb, anon-other); totals reconcile with smaps_rollup.\n"
+    "The process's memory cgroup follows: usage, limits, the effective (binding) limit,\n"
+    "a breakdown that adds up to usage, events, pressure and the container's identity.\n"
+    "With --cgroup, a whole cgroup: its processes ranked by PSS with their classes, how\n"
+    "their memory reconciles with the cgroup's usage, and which process the OOM killer\n"
+    "would pick next. PATH is relative to the memory hierarchy's root, or an absolute path\n"
+    "under its mount point (/sys/fs/cgroup/...).\n"
     "\n"
     "Options:\n"
     "  -o, --output FORMAT  table (default on a terminal), json (default otherwise), folded\n"
@@ -32,10 +42,11 @@ static const char usage[] =
     "                       walk of the page tables: doubles the kernel's cost on large RSS)\n"
     "      --best-effort    if smaps is not readable, report status/statm and say what is missing\n"
     "      --self           explain gsmapper's own process\n"
+    "      --cgroup PATH    explain a whole memory cgroup\n"
     "      --root DIR       read /proc under DIR instead of / (fixture trees)\n"
     "  -h, --help           this text\n"
     "\n"
-    "Exit codes: 0 ok; 1 runtime failure or malformed file; 2 usage; 3 no such process;\n"
+    "Exit codes: 0 ok; 1 runtime failure or malformed file; 2 usage; 3 no such process or cgroup;\n"
     "4 permission denied (smaps needs the process's user or CAP_SYS_PTRACE).\n";
 
 enum format { FMT_TABLE, FMT_JSON, FMT_FOLDED };
@@ -68,19 +79,166 @@ static int report_read_error(const struct gsm_root *root, pid_t pid, const struc
     return gsm_exit_from_errno(r);
 }
 
+struct explain_opts {
+    enum format fmt;
+    bool with_mappings, best_effort, rollup;
+    uint64_t top;
+};
+
+static int open_root(const char *root_dir, struct gsm_root *root) {
+    int r = gsm_root_open(root_dir, root);
+    if (r < 0) {
+        gsm_error("cannot open root %s: %s", root_dir ? root_dir : "/", strerror(-r));
+        return r == -ENOENT || r == -ENOTDIR ? GSM_EXIT_USAGE : gsm_exit_from_errno(r);
+    }
+    return GSM_EXIT_OK;
+}
+
+static int finish_output(int r) {
+    if (r == 0 && fflush(stdout) != 0)
+        r = -errno;
+    if (r < 0) {
+        gsm_error("writing output: %s", strerror(-r));
+        return GSM_EXIT_FAILURE;
+    }
+    return GSM_EXIT_OK;
+}
+
+static const char *cgroup_unavailable_reason(int r) {
+    switch (-r) {
+    case ENOMEDIUM: return "no memory cgroup controller is mounted";
+    case EXDEV: return "the process's cgroup lies outside this view (another cgroup namespace)";
+    case ENOENT: return "no memory cgroup found for the process (it or its cgroup went away, or /proc/PID/cgroup is missing)";
+    case EACCES:
+    case EPERM: return "the cgroup files are not readable";
+    default: return "the cgroup could not be read";
+    }
+}
+
+static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opts *eo) {
+    struct gsm_root root;
+    int ret = open_root(root_dir, &root);
+    if (ret != GSM_EXIT_OK)
+        return ret;
+
+    struct gsm_process proc;
+    gsm_process_init(&proc, pid);
+    struct gsm_cgroup_report cg;
+    bool have_cg = false;
+    struct json_object *cg_json = NULL;
+    struct gsm_read_opts opts = {.smaps = true, .rollup = eo->rollup, .best_effort = eo->best_effort};
+    struct gsm_read_error err;
+    uint64_t taken = now_ms();
+    int r = gsm_process_read(&root, pid, &opts, &proc, &err);
+    if (r < 0) {
+        ret = report_read_error(&root, pid, &err, r);
+        goto out;
+    }
+    if (eo->fmt == FMT_FOLDED && !proc.have_smaps) {
+        gsm_error("explain: folded output needs smaps, which was not readable");
+        ret = GSM_EXIT_PERM;
+        goto out;
+    }
+    gsm_classify(&proc);
+    struct gsm_totals totals;
+    gsm_totals_compute(&proc, &totals);
+
+    int cr = gsm_cgroup_report_for_pid(&root, pid, &cg);
+    have_cg = cr == 0;
+    if (!have_cg)
+        gsm_debug("cgroup of %d: %s", (int)pid, strerror(-cr));
+
+    struct gsm_explain_view view = {
+        .proc = &proc, .totals = &totals, .with_mappings = eo->with_mappings, .top_mappings = eo->top,
+        .taken_ms = taken, .cgroup_unavailable = have_cg ? NULL : cgroup_unavailable_reason(cr),
+    };
+    if (eo->fmt == FMT_JSON && have_cg)
+        view.cgroup_json = cg_json = gsm_cgroup_to_json(&cg);
+
+    if (eo->fmt == FMT_TABLE) {
+        r = gsm_explain_print_table(&view, stdout);
+        if (r == 0 && have_cg)
+            gsm_cgroup_print_table(&cg, stdout);
+        else if (r == 0)
+            fprintf(stdout, "\nCGROUP: %s\n", view.cgroup_unavailable);
+    } else if (eo->fmt == FMT_JSON)
+        r = gsm_explain_print_json(&view, stdout);
+    else
+        r = gsm_explain_print_folded(&view, stdout);
+    ret = finish_output(r);
+    if (proc.n_missing && ret == GSM_EXIT_OK)
+        gsm_warn("incomplete: %zu source(s) not readable (listed in the output)", proc.n_missing);
+out:
+    if (cg_json)
+        json_object_put(cg_json);
+    if (have_cg)
+        gsm_cgroup_report_free(&cg);
+    gsm_process_free(&proc);
+    gsm_root_close(&root);
+    return ret;
+}
+
+static int explain_cgroup(const char *root_dir, const char *path, const struct explain_opts *eo) {
+    struct gsm_root root;
+    int ret = open_root(root_dir, &root);
+    if (ret != GSM_EXIT_OK)
+        return ret;
+    struct gsm_cgroup_report cg;
+    uint64_t taken = now_ms();
+    int r = gsm_cgroup_report_for_path(&root, path, &cg);
+    if (r < 0) {
+        if (r == -ENOENT) {
+            gsm_error("no cgroup %s", path);
+            ret = GSM_EXIT_NOTFOUND;
+        } else if (r == -EINVAL) {
+            gsm_error("explain: cgroup path '%s' is not valid ('..' is not allowed)", path);
+            ret = GSM_EXIT_USAGE;
+        } else if (r == -ENOMEDIUM) {
+            gsm_error("no memory cgroup controller is mounted under %s", root.path);
+            ret = GSM_EXIT_FAILURE;
+        } else {
+            gsm_error("reading cgroup %s: %s", path, strerror(-r));
+            ret = gsm_exit_from_errno(r);
+        }
+        gsm_root_close(&root);
+        return ret;
+    }
+    if (eo->fmt == FMT_JSON) {
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "schema", json_object_new_string("gsmapper.explain/v1"));
+        json_object_object_add(o, "taken_ms", json_object_new_uint64(taken));
+        struct json_object *t = json_object_new_object();
+        json_object_object_add(t, "cgroup", json_object_new_string(cg.loc.path));
+        json_object_object_add(o, "target", t);
+        json_object_object_add(o, "cgroup", gsm_cgroup_to_json(&cg));
+        gsm_cgroup_members_to_json(&cg, o);
+        r = gsm_json_print(o, stdout);
+        json_object_put(o);
+    } else {
+        gsm_cgroup_print_table(&cg, stdout);
+        gsm_cgroup_members_print_table(&cg, stdout);
+        r = ferror(stdout) ? -EIO : 0;
+    }
+    ret = finish_output(r);
+    gsm_cgroup_report_free(&cg);
+    gsm_root_close(&root);
+    return ret;
+}
+
 int cmd_explain(int argc, char **argv) {
-    enum { OPT_MAPPINGS = 256, OPT_TOP, OPT_BEST_EFFORT, OPT_SELF, OPT_ROOT, OPT_ROLLUP };
+    enum { OPT_MAPPINGS = 256, OPT_TOP, OPT_BEST_EFFORT, OPT_SELF, OPT_ROOT, OPT_ROLLUP, OPT_CGROUP };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},   {"mappings", no_argument, NULL, OPT_MAPPINGS},
         {"top", required_argument, NULL, OPT_TOP},  {"best-effort", no_argument, NULL, OPT_BEST_EFFORT},
         {"self", no_argument, NULL, OPT_SELF},      {"root", required_argument, NULL, OPT_ROOT},
-        {"rollup", no_argument, NULL, OPT_ROLLUP},  {"help", no_argument, NULL, 'h'},
+        {"rollup", no_argument, NULL, OPT_ROLLUP},  {"cgroup", required_argument, NULL, OPT_CGROUP},
+        {"help", no_argument, NULL, 'h'},
         {0},
     };
     enum format fmt = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_JSON;
     bool with_mappings = false, best_effort = false, self = false, rollup = false;
     uint64_t top = 10;
-    const char *root_dir = NULL;
+    const char *root_dir = NULL, *cgroup_path = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -109,11 +267,26 @@ int cmd_explain(int argc, char **argv) {
         case OPT_ROLLUP: rollup = true; break;
         case OPT_SELF: self = true; break;
         case OPT_ROOT: root_dir = optarg; break;
+        case OPT_CGROUP: cgroup_path = optarg; break;
         case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
         default:
             gsm_error("explain: see 'gsmapper explain --help'");
             return GSM_EXIT_USAGE;
         }
+    }
+
+    struct explain_opts eo = {.fmt = fmt, .with_mappings = with_mappings, .best_effort = best_effort,
+                              .rollup = rollup, .top = top};
+    if (cgroup_path) {
+        if (self || optind != argc) {
+            gsm_error("explain: --cgroup takes no PID");
+            return GSM_EXIT_USAGE;
+        }
+        if (fmt == FMT_FOLDED) {
+            gsm_error("explain: --cgroup prints table or json");
+            return GSM_EXIT_USAGE;
+        }
+        return explain_cgroup(root_dir, cgroup_path, &eo);
     }
 
     pid_t pid;
@@ -141,49 +314,5 @@ int cmd_explain(int argc, char **argv) {
         pid = (pid_t)v;
     }
 
-    struct gsm_root root;
-    int r = gsm_root_open(root_dir, &root);
-    if (r < 0) {
-        gsm_error("cannot open root %s: %s", root_dir ? root_dir : "/", strerror(-r));
-        return r == -ENOENT || r == -ENOTDIR ? GSM_EXIT_USAGE : gsm_exit_from_errno(r);
-    }
-
-    struct gsm_process proc;
-    gsm_process_init(&proc, pid);
-    struct gsm_read_opts opts = {.smaps = true, .rollup = rollup, .best_effort = best_effort};
-    struct gsm_read_error err;
-    uint64_t taken = now_ms();
-    int ret = GSM_EXIT_OK;
-    r = gsm_process_read(&root, pid, &opts, &proc, &err);
-    if (r < 0) {
-        ret = report_read_error(&root, pid, &err, r);
-        goto out;
-    }
-
-    gsm_classify(&proc);
-    struct gsm_totals totals;
-    gsm_totals_compute(&proc, &totals);
-    struct gsm_explain_view view = {
-        .proc = &proc, .totals = &totals, .with_mappings = with_mappings, .top_mappings = top, .taken_ms = taken,
-    };
-    if (fmt == FMT_FOLDED && !proc.have_smaps) {
-        gsm_error("explain: folded output needs smaps, which was not readable");
-        ret = GSM_EXIT_PERM;
-        goto out;
-    }
-    r = fmt == FMT_TABLE  ? gsm_explain_print_table(&view, stdout)
-        : fmt == FMT_JSON ? gsm_explain_print_json(&view, stdout)
-                          : gsm_explain_print_folded(&view, stdout);
-    if (r == 0 && fflush(stdout) != 0)
-        r = -errno;
-    if (r < 0) {
-        gsm_error("writing output: %s", strerror(-r));
-        ret = GSM_EXIT_FAILURE;
-    }
-    if (proc.n_missing && ret == GSM_EXIT_OK)
-        gsm_warn("incomplete: %zu source(s) not readable (listed in the output)", proc.n_missing);
-out:
-    gsm_process_free(&proc);
-    gsm_root_close(&root);
-    return ret;
+    return explain_pid(root_dir, pid, &eo);
 }

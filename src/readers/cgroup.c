@@ -695,6 +695,32 @@ static const struct file_spec single_files[] = {
 #undef V1
 #undef V2
 
+size_t gsm_cgroup_memory_absent(const struct gsm_cgroup_memory *m, const char **names, size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < ELEMENTSOF(single_files) && n < max; i++) {
+        const struct file_spec *f = &single_files[i];
+        if (f->version != m->version)
+            continue;
+        /* struct gsm_cg_value and struct gsm_cg_limit both start with `bool have`. */
+        bool have;
+        memcpy(&have, (const char *)m + f->offset, sizeof have);
+        if (!have)
+            names[n++] = f->name;
+    }
+    if (m->version == GSM_CGROUP_V2) {
+        if (!m->events.have && n < max)
+            names[n++] = "memory.events";
+        if (!m->events_local.have && n < max)
+            names[n++] = "memory.events.local";
+        if (!m->pressure.have && n < max)
+            names[n++] = "memory.pressure";
+    } else if (!m->oom_control.have && n < max)
+        names[n++] = "memory.oom_control";
+    if (!m->stat.have && n < max)
+        names[n++] = "memory.stat";
+    return n;
+}
+
 void gsm_cgroup_memory_free(struct gsm_cgroup_memory *m) {
     if (!m)
         return;

@@ -307,6 +307,10 @@ int gsm_cgroup_memory_read(const struct gsm_root *root, const struct gsm_cgroup_
 
 void gsm_cgroup_memory_free(struct gsm_cgroup_memory *m);
 
+/* Names of the files this kernel did not provide (or that did not parse), for "said so"
+ * output: "memory.peak", "memory.memsw.usage_in_bytes" ... Returns how many were written. */
+size_t gsm_cgroup_memory_absent(const struct gsm_cgroup_memory *m, const char **names, size_t max);
+
 /* Just memory.max / memory.high (v2) or memory.limit_in_bytes (v1, into max) of one
  * directory, for walking the ancestors. Returns 0 or -ENOENT (gone). */
 int gsm_cgroup_read_limits_at(int dirfd, enum gsm_cgroup_version version, struct gsm_cg_limit *ret_max,

@@ -234,15 +234,27 @@ struct json_object *gsm_explain_to_json(const struct gsm_explain_view *v) {
     return root;
 }
 
+int gsm_json_print(struct json_object *o, FILE *out) {
+    size_t len;
+    const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (!s || fwrite(s, 1, len, out) != len || fputc('\n', out) == EOF)
+        return -EIO;
+    return 0;
+}
+
 int gsm_explain_print_json(const struct gsm_explain_view *v, FILE *out) {
     struct json_object *o = gsm_explain_to_json(v);
     if (!o)
         return -ENOMEM;
-    size_t len;
-    const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    int r = 0;
-    if (!s || fwrite(s, 1, len, out) != len || fputc('\n', out) == EOF)
-        r = -EIO;
+    if (v->cgroup_json)
+        json_object_object_add(o, "cgroup", json_object_get(v->cgroup_json));
+    else if (v->cgroup_unavailable) {
+        json_object_object_add(o, "cgroup", NULL);
+        json_object_object_add(o, "cgroup_unavailable", json_object_new_string(v->cgroup_unavailable));
+    }
+    if (v->findings_json)
+        json_object_object_add(o, "findings", json_object_get(v->findings_json));
+    int r = gsm_json_print(o, out);
     json_object_put(o);
     return r;
 }

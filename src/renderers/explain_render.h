@@ -14,10 +14,15 @@ struct gsm_explain_view {
     bool with_mappings;      /* JSON: every mapping with all its smaps fields */
     size_t top_mappings;     /* the N largest mappings by RSS */
     uint64_t taken_ms;       /* when the snapshot was read (Unix ms) */
+    struct json_object *cgroup_json;     /* the "cgroup" object, NULL to leave it out */
+    struct json_object *findings_json;   /* the "findings" array, NULL to leave it out */
+    const char *cgroup_unavailable;      /* why there is no cgroup section (JSON: "cgroup": null) */
 };
 
 /* Build the JSON object (caller puts it). NULL on allocation failure. */
 struct json_object *gsm_explain_to_json(const struct gsm_explain_view *v);
+/* Pretty-print a JSON value and a newline. */
+int gsm_json_print(struct json_object *o, FILE *out);
 int gsm_explain_print_json(const struct gsm_explain_view *v, FILE *out);
 int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out);
 /* "comm;class;mapping bytes" lines (RSS), input for flamegraph.pl and speedscope. */
