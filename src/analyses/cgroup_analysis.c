@@ -445,7 +445,9 @@ int gsm_container_identity_parse(const char *cgroup_path, struct gsm_container_i
             rt = GSM_RUNTIME_PODMAN;
         } else if (len == 6 && memcmp(c, "docker", 6) == 0) {
             this_is_docker = true;
-        } else if (is_container_id(c, len)) {
+        } else if (is_container_id(c, len) && (prev_was_docker || prev_was_pod || len == 64)) {
+            /* A bare id counts only under /docker or a pod directory, or at full length (64):
+             * a shorter hex name elsewhere is just a name (e.g. a sandbox's session id). */
             cid = c;
             cid_len = len;
             /* cgroupfs driver: the id alone. Under a pod directory that is containerd's CRI

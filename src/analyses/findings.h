@@ -75,5 +75,6 @@ struct gsm_rule_info {
     const char *summary;                   /* one line: the condition */
 };
 
-/* The table and its length (static storage). */
-const struct gsm_rule_info *gsm_findings_rules(size_t *ret_n);
+/* The i-th rule of the table (static storage), NULL past the end:
+ *   for (size_t i = 0; (r = gsm_findings_rule(i)); i++) ... */
+const struct gsm_rule_info *gsm_findings_rule(size_t i);

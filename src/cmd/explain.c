@@ -106,7 +106,7 @@ static int finish_output(int r) {
 
 static const char *cgroup_unavailable_reason(int r) {
     switch (-r) {
-    case ENOMEDIUM: return "no memory cgroup controller is mounted";
+    case ENOMEDIUM: return "no memory cgroup: the controller is not mounted, or the process is not in one";
     case EXDEV: return "the process's cgroup lies outside this view (another cgroup namespace)";
     case ENOENT: return "no memory cgroup found for the process (it or its cgroup went away, or /proc/PID/cgroup is missing)";
     case EACCES:

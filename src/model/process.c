@@ -1,5 +1,6 @@
 #include "model/process.h"
 #include "readers/elf_go.h"
+#include "readers/go_modinfo.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@ void gsm_process_free(struct gsm_process *p) {
     if (p->go) {
         gsm_go_info_free(p->go);
         free(p->go);
+    }
+    if (p->go_build) {
+        gsm_go_buildinfo_free(p->go_build);
+        free(p->go_build);
     }
     gsm_strpool_free(&p->pool);
     memset(p, 0, sizeof *p);

@@ -49,6 +49,7 @@ struct gsm_task {
 };
 
 struct gsm_go_info;  /* readers/elf_go.h */
+struct gsm_go_buildinfo;  /* readers/go_modinfo.h */
 
 struct gsm_process {
     pid_t pid;
@@ -79,6 +80,7 @@ struct gsm_process {
     char exe_path[4096];           /* readlink of /proc/PID/exe, "" when unreadable */
     bool exe_deleted;
     struct gsm_go_info *go;        /* NULL when the executable is not Go (or unreadable) */
+    struct gsm_go_buildinfo *go_build;   /* go->modinfo parsed; NULL when absent or malformed */
     uint64_t page_size;
 
     const char *missing[16];       /* names of sources that could not be read (best effort) */

@@ -695,6 +695,13 @@ static const struct file_spec single_files[] = {
 #undef V1
 #undef V2
 
+static bool was_unparsable(const struct gsm_cgroup_memory *m, const char *name) {
+    for (unsigned i = 0; i < m->n_unparsable && i < ELEMENTSOF(m->unparsable); i++)
+        if (strcmp(m->unparsable[i], name) == 0)
+            return true;
+    return false;
+}
+
 size_t gsm_cgroup_memory_absent(const struct gsm_cgroup_memory *m, const char **names, size_t max) {
     size_t n = 0;
     for (size_t i = 0; i < ELEMENTSOF(single_files) && n < max; i++) {
@@ -704,19 +711,19 @@ size_t gsm_cgroup_memory_absent(const struct gsm_cgroup_memory *m, const char **
         /* struct gsm_cg_value and struct gsm_cg_limit both start with `bool have`. */
         bool have;
         memcpy(&have, (const char *)m + f->offset, sizeof have);
-        if (!have)
+        if (!have && !was_unparsable(m, f->name))
             names[n++] = f->name;
     }
     if (m->version == GSM_CGROUP_V2) {
-        if (!m->events.have && n < max)
+        if (!m->events.have && n < max && !was_unparsable(m, "memory.events"))
             names[n++] = "memory.events";
-        if (!m->events_local.have && n < max)
+        if (!m->events_local.have && n < max && !was_unparsable(m, "memory.events.local"))
             names[n++] = "memory.events.local";
-        if (!m->pressure.have && n < max)
+        if (!m->pressure.have && n < max && !was_unparsable(m, "memory.pressure"))
             names[n++] = "memory.pressure";
-    } else if (!m->oom_control.have && n < max)
+    } else if (!m->oom_control.have && n < max && !was_unparsable(m, "memory.oom_control"))
         names[n++] = "memory.oom_control";
-    if (!m->stat.have && n < max)
+    if (!m->stat.have && n < max && !was_unparsable(m, "memory.stat"))
         names[n++] = "memory.stat";
     return n;
 }
@@ -779,6 +786,8 @@ int gsm_cgroup_memory_read_at(int dirfd, enum gsm_cgroup_version version, struct
         }
         if (r < 0) {
             gsm_debug("cgroup: %s: unparsable (%s), left absent", f->name, strerror(-r));
+            if (m.n_unparsable < ELEMENTSOF(m.unparsable))
+                m.unparsable[m.n_unparsable] = f->name;
             m.n_unparsable++;
         }
     }
@@ -810,6 +819,8 @@ int gsm_cgroup_memory_read_at(int dirfd, enum gsm_cgroup_version version, struct
             goto fail;
         if (r < 0) {
             gsm_debug("cgroup: %s: unparsable (%s), left absent", kv[i], strerror(-r));
+            if (m.n_unparsable < ELEMENTSOF(m.unparsable))
+                m.unparsable[m.n_unparsable] = kv[i];
             m.n_unparsable++;
         }
     }

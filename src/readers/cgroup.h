@@ -294,6 +294,7 @@ struct gsm_cgroup_memory {
     struct gsm_cg_oom_control oom_control; /* -                       memory.oom_control */
     struct gsm_cg_stat stat;               /* memory.stat             memory.stat */
     unsigned n_unparsable;                 /* files present but unparsable (left absent) */
+    const char *unparsable[24];            /* their names (static strings), first 24 */
 };
 
 /* Read every memory file of the cgroup directory `dirfd`. Returns 0; -ENOENT when the cgroup
@@ -307,8 +308,8 @@ int gsm_cgroup_memory_read(const struct gsm_root *root, const struct gsm_cgroup_
 
 void gsm_cgroup_memory_free(struct gsm_cgroup_memory *m);
 
-/* Names of the files this kernel did not provide (or that did not parse), for "said so"
- * output: "memory.peak", "memory.memsw.usage_in_bytes" ... Returns how many were written. */
+/* Names of the files this kernel did not provide (those present but malformed are in
+ * m->unparsable instead), for "said so" output: "memory.peak", "memory.memsw.usage_in_bytes" ... Returns how many were written. */
 size_t gsm_cgroup_memory_absent(const struct gsm_cgroup_memory *m, const char **names, size_t max);
 
 /* Just memory.max / memory.high (v2) or memory.limit_in_bytes (v1, into max) of one

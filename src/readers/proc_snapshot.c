@@ -1,5 +1,6 @@
 #include "readers/proc_snapshot.h"
 #include "readers/elf_go.h"
+#include "readers/go_modinfo.h"
 #include "readers/proc_files.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -34,6 +35,16 @@ static void read_go_info(const struct gsm_root *root, int procfd, struct gsm_pro
         r = gsm_go_info_read_at(root->fd, p->exe_path + 1, go);   /* inside the fixture tree */
     if (r == 0) {
         p->go = go;
+        if (go->modinfo) {
+            struct gsm_go_buildinfo *bi = calloc(1, sizeof *bi);
+            size_t line = 0;
+            if (bi && gsm_go_modinfo_parse(go->modinfo, bi, &line) == 0)
+                p->go_build = bi;
+            else {
+                gsm_debug("exe: Go build info malformed at line %zu", line);
+                free(bi);
+            }
+        }
         return;
     }
     if (r != -ENOEXEC)

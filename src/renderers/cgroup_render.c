@@ -177,6 +177,10 @@ struct json_object *gsm_cgroup_to_json(const struct gsm_cgroup_report *r) {
     for (size_t i = 0; i < n; i++)
         json_object_array_add(a, json_object_new_string(absent[i]));
     json_object_object_add(o, "absent", a);
+    struct json_object *bad = json_object_new_array();
+    for (unsigned i = 0; i < m->n_unparsable && i < sizeof m->unparsable / sizeof m->unparsable[0]; i++)
+        json_object_array_add(bad, json_object_new_string(m->unparsable[i]));
+    json_object_object_add(o, "malformed", bad);
     return o;
 }
 
@@ -325,6 +329,12 @@ void gsm_cgroup_print_table(const struct gsm_cgroup_report *r, FILE *out) {
         fprintf(out, "not provided by this kernel:");
         for (size_t i = 0; i < n; i++)
             fprintf(out, " %s", absent[i]);
+        fputc('\n', out);
+    }
+    if (m->n_unparsable) {
+        fprintf(out, "malformed, ignored:");
+        for (unsigned i = 0; i < m->n_unparsable && i < sizeof m->unparsable / sizeof m->unparsable[0]; i++)
+            fprintf(out, " %s", m->unparsable[i]);
         fputc('\n', out);
     }
 }

@@ -1,5 +1,6 @@
 #include "renderers/explain_render.h"
 #include "readers/elf_go.h"
+#include "readers/go_modinfo.h"
 #include "util/cleanup.h"
 
 #include <stdlib.h>
@@ -100,6 +101,16 @@ static struct json_object *mapping_json(const struct gsm_mapping *m, bool all_fi
     return o;
 }
 
+static struct json_object *module_json(const struct gsm_go_module *m) {
+    struct json_object *o = json_object_new_object();
+    add_str(o, "path", m->path);
+    add_str(o, "version", m->version);
+    add_str(o, "sum", m->sum && m->sum[0] ? m->sum : NULL);
+    if (m->replace)
+        json_object_object_add(o, "replace", module_json(m->replace));
+    return o;
+}
+
 static struct json_object *target_json(const struct gsm_process *p) {
     struct json_object *t = json_object_new_object();
     add_i64(t, "pid", p->pid);
@@ -125,6 +136,18 @@ static struct json_object *target_json(const struct gsm_process *p) {
         add_str(go, "version", p->go->go_version);
         add_str(go, "goarch", p->go->goarch[0] ? p->go->goarch : NULL);
         add_str(go, "main_package", p->go->main_path[0] ? p->go->main_path : NULL);
+    }
+    if (p->go_build) {
+        const struct gsm_go_buildinfo *bi = p->go_build;
+        json_object_object_add(go, "main_module", module_json(&bi->main));
+        struct json_object *deps = json_object_new_array();
+        for (size_t i = 0; i < bi->n_deps; i++)
+            json_object_array_add(deps, module_json(&bi->deps[i]));
+        json_object_object_add(go, "deps", deps);
+        struct json_object *set = json_object_new_object();
+        for (size_t i = 0; i < bi->n_settings; i++)
+            add_str(set, bi->settings[i].key, bi->settings[i].value);
+        json_object_object_add(go, "build_settings", set);
     }
     json_object_object_add(t, "go", go);
     return t;

@@ -1,5 +1,6 @@
 #include "renderers/explain_render.h"
 #include "readers/elf_go.h"
+#include "readers/go_modinfo.h"
 #include "util/units.h"
 
 #include <errno.h>
@@ -47,6 +48,24 @@ int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out) {
     if (p->go)
         fprintf(out, "Go %s%s%s%s%s\n", p->go->go_version, p->go->goarch[0] ? " " : "", p->go->goarch,
                 p->go->main_path[0] ? "  package " : "", p->go->main_path);
+    if (p->go_build) {
+        const struct gsm_go_buildinfo *bi = p->go_build;
+        if (bi->main.path && bi->main.path[0])
+            fprintf(out, "module %s %s  (%zu dependencies)\n", bi->main.path, bi->main.version, bi->n_deps);
+        /* The settings that change memory behaviour or identify the build. */
+        static const char *const keys[] = {"CGO_ENABLED", "GOARCH", "GOAMD64", "GOARM64", "-ldflags", "-race",
+                                            "vcs.revision", "vcs.modified"};
+        bool any = false;
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            const char *val = gsm_go_buildinfo_setting(bi, keys[i]);
+            if (!val)
+                continue;
+            fprintf(out, "%s%s=%s", any ? " " : "build: ", keys[i], val);
+            any = true;
+        }
+        if (any)
+            fputc('\n', out);
+    }
     if (p->have_status)
         fprintf(out, "RSS %s (anon %s, file %s, shmem %s)  swap %s  threads %llu  page tables %s\n",
                 B(0, p->status.vm_rss_bytes), B(1, p->status.rss_anon_bytes), B(2, p->status.rss_file_bytes),
