@@ -180,8 +180,11 @@ static int rule_near_limit(const struct gsm_findings_input *in, const struct gsm
     ev(f, "binding_level", (double)in->eff->max.level);
     if (in->n_processes)
         ev(f, "processes", (double)in->n_processes);
-    uint64_t suggest = (uint64_t)((double)bd->unreclaimable_bytes / SUGGESTED_LIMIT_RATIO);
-    suggest = (suggest + (UINT64_C(1) << 20) - 1) & ~((UINT64_C(1) << 20) - 1);  /* MiB up */
+    /* Rounded up to a MiB; clamped so a hostile 2^64-ish usage cannot overflow the cast. */
+    double want = (double)bd->unreclaimable_bytes / SUGGESTED_LIMIT_RATIO;
+    uint64_t suggest = want >= 1.8e19 ? UINT64_C(18000000000000000000) : (uint64_t)want;
+    suggest = suggest > UINT64_MAX - (UINT64_C(1) << 20) ? suggest
+                                                          : (suggest + (UINT64_C(1) << 20) - 1) & ~((UINT64_C(1) << 20) - 1);
     set_text(f->advice, sizeof f->advice,
              "Raise %s of %s to at least %s (Kubernetes: resources.limits.memory; systemd: MemoryMax=), "
              "or shrink the anonymous memory (anon %s)%s%s",
@@ -574,7 +577,7 @@ static int rule_many_mappings(const struct gsm_findings_input *in, const struct 
              "Raise the limit: sysctl -w vm.max_map_count=%llu (persist it in /etc/sysctl.d/); and find what "
              "splits the address space: many small mmap()s, mprotect()ed guard pages, or many malloc arenas "
              "(MALLOC_ARENA_MAX=2)",
-             (unsigned long long)(max < 262144 ? 262144 : max * 2));
+             (unsigned long long)(max < 262144 ? 262144 : max > UINT64_MAX / 2 ? UINT64_MAX : max * 2));
     return 0;
 }
 

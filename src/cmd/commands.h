@@ -3,3 +3,4 @@
 #pragma once
 
 int cmd_explain(int argc, char **argv);
+int cmd_symbolize(int argc, char **argv);

@@ -3,6 +3,9 @@
  * cgroup_report) -> renderers (explain_*, cgroup_render). */
 #include "analyses/cgroup_report.h"
 #include "analyses/classify.h"
+#include "analyses/findings.h"
+#include "readers/host.h"
+#include "renderers/findings_render.h"
 #include "analyses/totals.h"
 #include "cmd/commands.h"
 #include "readers/proc_snapshot.h"
@@ -43,10 +46,15 @@ static const char usage[] =
     "      --best-effort    if smaps is not readable, report status/statm and say what is missing\n"
     "      --self           explain gsmapper's own process\n"
     "      --cgroup PATH    explain a whole memory cgroup\n"
+    "      --fail-on LEVEL  exit 1 when a finding reaches LEVEL (warn or critical)\n"
     "      --root DIR       read /proc under DIR instead of / (fixture trees)\n"
     "  -h, --help           this text\n"
     "\n"
-    "Exit codes: 0 ok; 1 runtime failure or malformed file; 2 usage; 3 no such process or cgroup;\n"
+    "Findings (rules with stable ids, severity, evidence and advice) follow the numbers;\n"
+    "docs/findings.md lists them.\n"
+    "\n"
+    "Exit codes: 0 ok; 1 runtime failure, malformed file, or --fail-on reached; 2 usage;\n"
+    "3 no such process or cgroup;\n"
     "4 permission denied (smaps needs the process's user or CAP_SYS_PTRACE).\n";
 
 enum format { FMT_TABLE, FMT_JSON, FMT_FOLDED };
@@ -83,7 +91,26 @@ struct explain_opts {
     enum format fmt;
     bool with_mappings, best_effort, rollup;
     uint64_t top;
+    bool fail_on_set;
+    enum gsm_severity fail_on;
 };
+
+/* Evaluate the rules; JSON gets the array, the table a section. Returns the exit code that
+ * --fail-on asks for (GSM_EXIT_OK or GSM_EXIT_FAILURE). */
+static int evaluate_findings(const struct gsm_root *root, struct gsm_findings_input *in, const struct explain_opts *eo,
+                             struct gsm_findings *ret) {
+    struct gsm_host_info host;
+    if (gsm_host_info_read(root, &host) == 0)
+        in->host = &host;
+    int r = gsm_findings_evaluate(in, ret);
+    in->host = NULL;   /* host lives on this stack frame */
+    if (r < 0) {
+        gsm_warn("findings could not be evaluated: %s", strerror(-r));
+        memset(ret, 0, sizeof *ret);
+        return GSM_EXIT_OK;
+    }
+    return eo->fail_on_set && gsm_findings_reach(ret, eo->fail_on) ? GSM_EXIT_FAILURE : GSM_EXIT_OK;
+}
 
 static int open_root(const char *root_dir, struct gsm_root *root) {
     int r = gsm_root_open(root_dir, root);
@@ -125,7 +152,8 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     gsm_process_init(&proc, pid);
     struct gsm_cgroup_report cg;
     bool have_cg = false;
-    struct json_object *cg_json = NULL;
+    struct json_object *cg_json = NULL, *findings_json = NULL;
+    struct gsm_findings findings = {0};
     struct gsm_read_opts opts = {.smaps = true, .rollup = eo->rollup, .best_effort = eo->best_effort};
     struct gsm_read_error err;
     uint64_t taken = now_ms();
@@ -148,12 +176,21 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     if (!have_cg)
         gsm_debug("cgroup of %d: %s", (int)pid, strerror(-cr));
 
+    struct gsm_findings_input fin = {
+        .proc = &proc, .totals = proc.have_smaps ? &totals : NULL, .cg = have_cg ? &cg.mem : NULL,
+        .eff = have_cg && cg.have_eff ? &cg.eff : NULL, .bd = have_cg && cg.have_bd ? &cg.bd : NULL,
+    };
+    int fail_on = evaluate_findings(&root, &fin, eo, &findings);
+
     struct gsm_explain_view view = {
         .proc = &proc, .totals = &totals, .with_mappings = eo->with_mappings, .top_mappings = eo->top,
         .taken_ms = taken, .cgroup_unavailable = have_cg ? NULL : cgroup_unavailable_reason(cr),
     };
-    if (eo->fmt == FMT_JSON && have_cg)
-        view.cgroup_json = cg_json = gsm_cgroup_to_json(&cg);
+    if (eo->fmt == FMT_JSON) {
+        if (have_cg)
+            view.cgroup_json = cg_json = gsm_cgroup_to_json(&cg);
+        view.findings_json = findings_json = gsm_findings_to_json(&findings);
+    }
 
     if (eo->fmt == FMT_TABLE) {
         r = gsm_explain_print_table(&view, stdout);
@@ -161,6 +198,8 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
             gsm_cgroup_print_table(&cg, stdout);
         else if (r == 0)
             fprintf(stdout, "\nCGROUP: %s\n", view.cgroup_unavailable);
+        if (r == 0)
+            gsm_findings_print_table(&findings, stdout);
     } else if (eo->fmt == FMT_JSON)
         r = gsm_explain_print_json(&view, stdout);
     else
@@ -168,7 +207,12 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     ret = finish_output(r);
     if (proc.n_missing && ret == GSM_EXIT_OK)
         gsm_warn("incomplete: %zu source(s) not readable (listed in the output)", proc.n_missing);
+    if (ret == GSM_EXIT_OK)
+        ret = fail_on;
 out:
+    gsm_findings_free(&findings);
+    if (findings_json)
+        json_object_put(findings_json);
     if (cg_json)
         json_object_put(cg_json);
     if (have_cg)
@@ -203,6 +247,12 @@ static int explain_cgroup(const char *root_dir, const char *path, const struct e
         gsm_root_close(&root);
         return ret;
     }
+    struct gsm_findings findings = {0};
+    struct gsm_findings_input fin = {
+        .cg = &cg.mem, .eff = cg.have_eff ? &cg.eff : NULL, .bd = cg.have_bd ? &cg.bd : NULL,
+        .n_processes = cg.n_members,
+    };
+    int fail_on = evaluate_findings(&root, &fin, eo, &findings);
     if (eo->fmt == FMT_JSON) {
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "schema", json_object_new_string("gsmapper.explain/v1"));
@@ -212,32 +262,39 @@ static int explain_cgroup(const char *root_dir, const char *path, const struct e
         json_object_object_add(o, "target", t);
         json_object_object_add(o, "cgroup", gsm_cgroup_to_json(&cg));
         gsm_cgroup_members_to_json(&cg, o);
+        json_object_object_add(o, "findings", gsm_findings_to_json(&findings));
         r = gsm_json_print(o, stdout);
         json_object_put(o);
     } else {
         gsm_cgroup_print_table(&cg, stdout);
         gsm_cgroup_members_print_table(&cg, stdout);
+        gsm_findings_print_table(&findings, stdout);
         r = ferror(stdout) ? -EIO : 0;
     }
     ret = finish_output(r);
+    if (ret == GSM_EXIT_OK)
+        ret = fail_on;
+    gsm_findings_free(&findings);
     gsm_cgroup_report_free(&cg);
     gsm_root_close(&root);
     return ret;
 }
 
 int cmd_explain(int argc, char **argv) {
-    enum { OPT_MAPPINGS = 256, OPT_TOP, OPT_BEST_EFFORT, OPT_SELF, OPT_ROOT, OPT_ROLLUP, OPT_CGROUP };
+    enum { OPT_MAPPINGS = 256, OPT_TOP, OPT_BEST_EFFORT, OPT_SELF, OPT_ROOT, OPT_ROLLUP, OPT_CGROUP, OPT_FAIL_ON };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},   {"mappings", no_argument, NULL, OPT_MAPPINGS},
         {"top", required_argument, NULL, OPT_TOP},  {"best-effort", no_argument, NULL, OPT_BEST_EFFORT},
         {"self", no_argument, NULL, OPT_SELF},      {"root", required_argument, NULL, OPT_ROOT},
         {"rollup", no_argument, NULL, OPT_ROLLUP},  {"cgroup", required_argument, NULL, OPT_CGROUP},
-        {"help", no_argument, NULL, 'h'},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON}, {"help", no_argument, NULL, 'h'},
         {0},
     };
     enum format fmt = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_JSON;
     bool with_mappings = false, best_effort = false, self = false, rollup = false;
     uint64_t top = 10;
+    bool fail_on_set = false;
+    enum gsm_severity fail_on = GSM_SEV_CRITICAL;
     const char *root_dir = NULL, *cgroup_path = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -268,6 +325,13 @@ int cmd_explain(int argc, char **argv) {
         case OPT_SELF: self = true; break;
         case OPT_ROOT: root_dir = optarg; break;
         case OPT_CGROUP: cgroup_path = optarg; break;
+        case OPT_FAIL_ON:
+            if (gsm_severity_parse(optarg, &fail_on) < 0 || fail_on == GSM_SEV_INFO) {
+                gsm_error("explain: --fail-on wants warn or critical, not '%s'", optarg);
+                return GSM_EXIT_USAGE;
+            }
+            fail_on_set = true;
+            break;
         case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
         default:
             gsm_error("explain: see 'gsmapper explain --help'");
@@ -276,7 +340,7 @@ int cmd_explain(int argc, char **argv) {
     }
 
     struct explain_opts eo = {.fmt = fmt, .with_mappings = with_mappings, .best_effort = best_effort,
-                              .rollup = rollup, .top = top};
+                              .rollup = rollup, .top = top, .fail_on_set = fail_on_set, .fail_on = fail_on};
     if (cgroup_path) {
         if (self || optind != argc) {
             gsm_error("explain: --cgroup takes no PID");

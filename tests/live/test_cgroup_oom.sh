@@ -3,7 +3,7 @@
 # limit, a target (tests/targets/grow.c) holding 64 MiB in it, then a second target that grows
 # in the same cgroup until the memcg OOM killer kills it. `explain PID` and `explain --cgroup`
 # must report the v1 cgroup, its limit (binding at level 0), its usage (within 2% of
-# memory.usage_in_bytes), its processes, the oom_kill event and a GSM-OOM-KILLED finding.
+# memory.usage_in_bytes), its processes, the oom_kill event and a GSM-OOM-KILLS finding.
 # The cgroup mechanics (usage grows, memory.oom_control's oom_kill increments) are checked
 # directly too, so a FAIL of an explain_* check with the mech_* checks passing is gsmapper's.
 #
@@ -256,10 +256,10 @@ except (KeyError, TypeError) as e:
     print(f"FAIL explain_oom_kill_event: cgroup.events.oom_kill missing ({type(e).__name__}: {e})")
 try:
     f = d["findings"]
-    hit = [x for x in f if x.get("id") == "GSM-OOM-KILLED"]
+    hit = [x for x in f if x.get("id") == "GSM-OOM-KILLS"]
     ok = any(x.get("severity") == "critical" for x in hit)
-    why = f"GSM-OOM-KILLED with severity {[x.get('severity') for x in hit]}" if hit else \
-          f"no GSM-OOM-KILLED among {[x.get('id') for x in f]}"
+    why = f"GSM-OOM-KILLS with severity {[x.get('severity') for x in hit]}" if hit else \
+          f"no GSM-OOM-KILLS among {[x.get('id') for x in f]}"
     print(("PASS" if ok else "FAIL") + " explain_oom_finding" + ("" if ok else f": {why}, want critical"))
 except (KeyError, TypeError, AttributeError) as e:
     print(f"FAIL explain_oom_finding: findings missing or malformed ({type(e).__name__}: {e})")

@@ -748,6 +748,33 @@ TEST(findings_message_stays_one_line) {
     gsm_findings_free(&fs);
 }
 
+/* Numbers at the top of the range (a hostile fixture) neither overflow nor trip UBSan. */
+TEST(findings_huge_numbers) {
+    struct fx x;
+    fx_init(&x);
+    x.bd.usage_bytes = UINT64_MAX;
+    bd_set(&x.bd, GSM_CG_PART_ANON, UINT64_MAX - 10);
+    bd_set(&x.bd, GSM_CG_PART_FILE_ACTIVE, 0);
+    bd_set(&x.bd, GSM_CG_PART_FILE_INACTIVE, 0);
+    bd_set(&x.bd, GSM_CG_PART_SLAB_RECLAIMABLE, 0);
+    bd_set(&x.bd, GSM_CG_PART_SLAB_UNRECLAIMABLE, 0);
+    bd_set(&x.bd, GSM_CG_PART_SOCK, 0);
+    bd_finish(&x.bd);
+    x.eff.max.bytes = 1;
+    x.host.max_map_count = UINT64_MAX;
+    x.proc.n_maps = UINT64_MAX;   /* ratio 1.0: critical */
+    x.proc.status.threads = UINT64_MAX;
+    x.cg.events.count[GSM_CG_EV_OOM_KILL] = UINT64_MAX;
+    struct gsm_findings fs;
+    CHECK(gsm_findings_evaluate(&x.in, &fs) >= 4);
+    CHECK(well_formed(&fs));
+    const struct gsm_finding *f = find_id(&fs, "GSM-NEAR-LIMIT");
+    CHECK(f && f->severity == GSM_SEV_CRITICAL);
+    f = find_id(&fs, "GSM-MANY-MAPPINGS");
+    CHECK(f && f->severity == GSM_SEV_CRITICAL);
+    gsm_findings_free(&fs);
+}
+
 TEST(findings_severity_names) {
     enum gsm_severity s;
     CHECK_STREQ(gsm_severity_name(GSM_SEV_INFO), "info");

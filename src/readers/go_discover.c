@@ -1,0 +1,338 @@
+#include "readers/go_discover.h"
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/log.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+__attribute__((format(printf, 3, 4)))
+static void seterr(char *errbuf, size_t errlen, const char *fmt, ...) {
+    if (errbuf && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, errlen, fmt, ap);
+        va_end(ap);
+    }
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Exactly `digits` hex digits at s into *ret. */
+static bool hex_fixed(const char *s, size_t digits, uint32_t *ret) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < digits; i++) {
+        int d = hexval(s[i]);
+        if (d < 0)
+            return false;
+        v = (v << 4) | (uint32_t)d;
+    }
+    *ret = v;
+    return true;
+}
+
+/* The whitespace-separated fields of [p, end): up to max, returns how many. */
+static size_t split_fields(const char *p, const char *end, const char **f, size_t *fl, size_t max) {
+    size_t n = 0;
+    while (p < end && n < max) {
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p >= end)
+            break;
+        f[n] = p;
+        while (p < end && *p != ' ' && *p != '\t')
+            p++;
+        fl[n] = (size_t)(p - f[n]);
+        n++;
+    }
+    return n;
+}
+
+int gsm_parse_proc_net_tcp(const char *buf, size_t len, int family, struct gsm_tcp_listener **listeners,
+                           size_t *n, char *errbuf, size_t errlen) {
+    const size_t addr_hex = family == AF_INET6 ? 32 : 8;
+    if (family != AF_INET && family != AF_INET6)
+        return -EINVAL;
+    const char *p = buf, *end = buf + len;
+    size_t lineno = 0, cap = *n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end, *line = p;
+        p = nl ? nl + 1 : end;
+        lineno++;
+        const char *f[10];
+        size_t fl[10];
+        size_t nf = split_fields(line, le, f, fl, 10);
+        if (nf == 0)
+            continue;
+        if (lineno == 1 && fl[0] == 2 && memcmp(f[0], "sl", 2) == 0)
+            continue;                               /* the header line */
+        if (nf < 10 || fl[0] < 2 || f[0][fl[0] - 1] != ':') {
+            seterr(errbuf, errlen, "line %zu: expected \"N: local remote st ... inode\"", lineno);
+            return -EBADMSG;
+        }
+        /* local "ADDR:PORT" */
+        uint32_t st, port;
+        if (fl[1] != addr_hex + 5 || f[1][addr_hex] != ':' || !hex_fixed(f[1] + addr_hex + 1, 4, &port) ||
+            fl[3] != 2 || !hex_fixed(f[3], 2, &st)) {
+            seterr(errbuf, errlen, "line %zu: bad local address or state", lineno);
+            return -EBADMSG;
+        }
+        struct gsm_tcp_listener l = {.family = family, .port = (uint16_t)port};
+        for (size_t w = 0; w < addr_hex / 8; w++) {
+            uint32_t word;
+            if (!hex_fixed(f[1] + 8 * w, 8, &word)) {
+                seterr(errbuf, errlen, "line %zu: bad local address", lineno);
+                return -EBADMSG;
+            }
+            memcpy(l.addr + 4 * w, &word, 4);       /* host-order word -> the original bytes */
+        }
+        /* inode: decimal, field 10 */
+        uint64_t ino = 0;
+        if (fl[9] == 0 || fl[9] > 20) {
+            seterr(errbuf, errlen, "line %zu: bad inode", lineno);
+            return -EBADMSG;
+        }
+        for (size_t i = 0; i < fl[9]; i++) {
+            char c = f[9][i];
+            if (c < '0' || c > '9' || ino > (UINT64_MAX - (uint64_t)(c - '0')) / 10) {
+                seterr(errbuf, errlen, "line %zu: bad inode", lineno);
+                return -EBADMSG;
+            }
+            ino = ino * 10 + (uint64_t)(c - '0');
+        }
+        l.inode = ino;
+        if (st != 0x0A || ino == 0)                 /* TCP_LISTEN; 0 = no owner (time-wait) */
+            continue;
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct gsm_tcp_listener *nl2 = realloc(*listeners, ncap * sizeof **listeners);
+            if (!nl2)
+                return -ENOMEM;
+            *listeners = nl2;
+            cap = ncap;
+        }
+        (*listeners)[(*n)++] = l;
+    }
+    return 0;
+}
+
+int gsm_tcp_listener_loopback_host(const struct gsm_tcp_listener *l, char *host, size_t size) {
+    static const uint8_t zero[16], v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    const uint8_t *v4 = NULL;
+    if (l->family == AF_INET)
+        v4 = l->addr;
+    else if (memcmp(l->addr, v4mapped, 12) == 0)
+        v4 = l->addr + 12;
+    if (v4) {
+        if (v4[0] == 127)
+            snprintf(host, size, "%u.%u.%u.%u", v4[0], v4[1], v4[2], v4[3]);
+        else if (memcmp(v4, zero, 4) == 0)
+            snprintf(host, size, "127.0.0.1");
+        else
+            return -EADDRNOTAVAIL;
+        return 0;
+    }
+    if (memcmp(l->addr, lo6, 16) == 0 || memcmp(l->addr, zero, 16) == 0) {
+        snprintf(host, size, "[::1]");
+        return 0;
+    }
+    return -EADDRNOTAVAIL;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The socket inodes among procfd's fd/ links, sorted. */
+static int read_socket_inodes(int procfd, uint64_t **ret, size_t *ret_n) {
+    int dfd = openat(procfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        int r = -errno;
+        close(dfd);
+        return r;
+    }
+    _cleanup_free_ uint64_t *v = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    int r = 0;
+    errno = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char link[64];
+        ssize_t ll = readlinkat(dirfd(d), de->d_name, link, sizeof link - 1);
+        if (ll < 0) {
+            if (errno == ENOENT)      /* closed meanwhile: a normal race */
+                continue;
+            r = -errno;
+            break;
+        }
+        link[ll] = '\0';
+        /* "socket:[35263]" */
+        if (strncmp(link, "socket:[", 8) != 0)
+            continue;
+        char *e;
+        errno = 0;
+        unsigned long long ino = strtoull(link + 8, &e, 10);
+        if (errno || e == link + 8 || *e != ']')
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 32;
+            uint64_t *nv = realloc(v, ncap * sizeof *v);
+            if (!nv) {
+                r = -ENOMEM;
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        v[n++] = ino;
+    }
+    closedir(d);
+    if (r < 0)
+        return r;
+    if (n)
+        qsort(v, n, sizeof *v, cmp_u64);
+    *ret = TAKE_PTR(v);
+    *ret_n = n;
+    return 0;
+}
+
+/* 16 MiB of net/tcp is ~100k sockets (150 bytes a line): more is a host we should not scan. */
+#define NET_TCP_MAX ((size_t)16 << 20)
+
+int gsm_go_discover_at(int procfd, struct gsm_go_ports *ret) {
+    _cleanup_free_ uint64_t *inodes = NULL;
+    size_t n_inodes = 0;
+    int r = read_socket_inodes(procfd, &inodes, &n_inodes);
+    if (r < 0)
+        return r;
+
+    _cleanup_free_ struct gsm_tcp_listener *ls = NULL;
+    size_t n_ls = 0;
+    static const struct { const char *path; int family; } tables[] = {
+        {"net/tcp", AF_INET}, {"net/tcp6", AF_INET6},
+    };
+    for (size_t t = 0; t < ELEMENTSOF(tables); t++) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        r = gsm_read_file_at(procfd, tables[t].path, NET_TCP_MAX, &buf, &len);
+        if (r == -ENOENT && tables[t].family == AF_INET6)
+            continue;                               /* no IPv6 in this kernel */
+        if (r < 0)
+            return r;
+        char err[128];
+        r = gsm_parse_proc_net_tcp(buf, len, tables[t].family, &ls, &n_ls, err, sizeof err);
+        if (r < 0) {
+            gsm_debug("%s: %s", tables[t].path, err);
+            return r;
+        }
+    }
+
+    struct gsm_go_ports out = {.same_netns = -1};
+    for (size_t i = 0; i < n_ls && out.n < GSM_GO_MAX_PORTS; i++) {
+        if (n_inodes == 0 || !bsearch(&ls[i].inode, inodes, n_inodes, sizeof *inodes, cmp_u64))
+            continue;
+        char host[48];
+        if (gsm_tcp_listener_loopback_host(&ls[i], host, sizeof host) < 0)
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < out.n && !dup; j++)
+            dup = out.ep[j].port == ls[i].port;
+        if (dup)
+            continue;
+        snprintf(out.ep[out.n].host, sizeof out.ep[out.n].host, "%s", host);
+        out.ep[out.n].port = ls[i].port;
+        out.n++;
+    }
+    *ret = out;
+    return 0;
+}
+
+int gsm_go_discover(const struct gsm_root *root, pid_t pid, struct gsm_go_ports *ret) {
+    _cleanup_close_ int procfd = -1;
+    int r = gsm_proc_open(root, pid, &procfd);
+    if (r < 0)
+        return r;
+    struct gsm_go_ports out;
+    r = gsm_go_discover_at(procfd, &out);
+    if (r < 0)
+        return r;
+    /* "net:[4026531840]": the same text means the same namespace */
+    char mine[64], theirs[64];
+    ssize_t a = readlinkat(root->fd, "proc/self/ns/net", mine, sizeof mine - 1);
+    ssize_t b = readlinkat(procfd, "ns/net", theirs, sizeof theirs - 1);
+    if (a > 0 && b > 0) {
+        mine[a] = theirs[b] = '\0';
+        out.same_netns = strcmp(mine, theirs) == 0;
+    }
+    *ret = out;
+    return 0;
+}
+
+static uint64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int gsm_go_stats_fetch_pid(const struct gsm_root *root, pid_t pid, const struct gsm_http_opts *opts,
+                           struct gsm_go_stats *ret, char *errbuf, size_t errlen) {
+    struct gsm_go_ports ports;
+    int r = gsm_go_discover(root, pid, &ports);
+    if (r < 0) {
+        seterr(errbuf, errlen, "discovering the ports of %d: %s", (int)pid, strerror(-r));
+        return r;
+    }
+    if (ports.same_netns == 0) {
+        seterr(errbuf, errlen, "process %d is in another network namespace; its loopback is not ours", (int)pid);
+        return -EXDEV;
+    }
+    if (ports.n == 0) {
+        seterr(errbuf, errlen, "process %d listens on no loopback TCP port", (int)pid);
+        return -ENOENT;
+    }
+    struct gsm_http_opts o = opts ? *opts : (struct gsm_http_opts){0};
+    uint32_t total = o.total_timeout_ms ? o.total_timeout_ms : GSM_HTTP_TOTAL_TIMEOUT_MS_DEFAULT;
+    uint64_t start = mono_ms();
+    int first_err = 0;
+    for (size_t i = 0; i < ports.n; i++) {
+        uint64_t spent = mono_ms() - start;
+        if (spent >= total) {
+            if (!first_err)
+                first_err = -ETIMEDOUT;
+            break;
+        }
+        /* A silent non-HTTP port must not eat the whole budget: at most 1 s each. */
+        uint32_t left = total - (uint32_t)spent;
+        o.total_timeout_ms = left < 1000 ? left : 1000;
+        char url[96], msg[256] = "";
+        snprintf(url, sizeof url, "http://%s:%u", ports.ep[i].host, (unsigned)ports.ep[i].port);
+        r = gsm_go_stats_fetch(url, &o, ret, msg, sizeof msg);
+        if (r == 0)
+            return 0;
+        gsm_debug("go stats: port %u: %s", (unsigned)ports.ep[i].port, msg);
+        if (!first_err || (first_err == -ECONNREFUSED && r != -ECONNREFUSED)) {
+            first_err = r;
+            seterr(errbuf, errlen, "%s", msg);
+        }
+    }
+    return first_err ? first_err : -EPROTO;
+}
