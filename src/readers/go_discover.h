@@ -1,6 +1,6 @@
 /* Finding a Go process's own debug HTTP endpoint from its PID: the loopback (or any-address)
  * TCP listeners in /proc/PID/net/tcp{,6} whose socket inodes belong to the process's own
- * /proc/PID/fd/* links ("socket:[INODE]"). /proc/PID/net shows the whole network namespace, so
+ * /proc/PID/fd/N links ("socket:[INODE]"). /proc/PID/net shows the whole network namespace, so
  * the inode filter is what makes a port "its own". All reads are relative to a /proc/PID fd. */
 #pragma once
 

@@ -934,7 +934,7 @@ int gsm_go_stats_fetch(const char *base_url, const struct gsm_http_opts *opts, s
 
     uint64_t start = now_ms(CLOCK_MONOTONIC);
     int first_err = 0;
-    char first_msg[256] = "";
+    char first_msg[512] = "";
     for (size_t i = first; i < last; i++) {
         uint64_t spent = now_ms(CLOCK_MONOTONIC) - start;
         if (spent >= o.total_timeout_ms) {
@@ -948,7 +948,7 @@ int gsm_go_stats_fetch(const char *base_url, const struct gsm_http_opts *opts, s
         oi.total_timeout_ms = o.total_timeout_ms - (uint32_t)spent;
         if (oi.connect_timeout_ms > oi.total_timeout_ms)
             oi.connect_timeout_ms = oi.total_timeout_ms;
-        char url[512], msg[256] = "";
+        char url[256], msg[512] = "";
         snprintf(url, sizeof url, "%s%s", base, sources[i].path);
         _cleanup_free_ char *body = NULL;
         size_t len = 0;

@@ -49,14 +49,12 @@ void gsm_go_env_scan_feed(struct gsm_go_env_scanner *s, const char *buf, size_t 
             else
                 s->state = S_SKIP;        /* longer than any key we want */
             break;
-        case S_VALUE: {
-            size_t vl = strlen(s->cur->value);
-            if (vl < GSM_GO_ENV_VALUE_MAX)
-                s->cur->value[vl] = c;    /* the tail stays NUL: value[] was zeroed */
+        case S_VALUE:                     /* key_len counts the value's bytes here */
+            if (s->key_len < GSM_GO_ENV_VALUE_MAX)
+                s->cur->value[s->key_len++] = c;  /* the tail stays NUL: value[] was zeroed */
             else
                 s->cur->truncated = true;
             break;
-        }
         default:
             break;
         }

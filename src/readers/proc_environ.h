@@ -25,7 +25,7 @@ struct gsm_go_env {
 struct gsm_go_env_scanner {
     struct gsm_go_env env;
     int state;                     /* internal */
-    size_t key_len;
+    size_t key_len;                /* bytes of the key, then of the value */
     char key[12];
     struct gsm_go_env_var *cur;
 };
