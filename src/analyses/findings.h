@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct gsm_go_stats;
+struct gsm_go_split;
+struct gsm_go_env;
+
 struct gsm_findings_input {
     const struct gsm_process *proc;        /* NULL for a cgroup-only explain */
     const struct gsm_totals *totals;       /* NULL when smaps was not read */
@@ -25,6 +29,10 @@ struct gsm_findings_input {
     const struct gsm_cg_breakdown *bd;     /* NULL when unknown */
     const struct gsm_host_info *host;      /* NULL when unknown */
     size_t n_processes;                    /* processes in the cgroup, 0 if unknown */
+    /* Go processes (issue 4): any may be NULL. */
+    const struct gsm_go_stats *go_stats;   /* the runtime's own statistics, when reachable */
+    const struct gsm_go_split *go_split;   /* go-heap / go-runtime split with those statistics */
+    const struct gsm_go_env *go_env;       /* GOMEMLIMIT, GOGC ... (only with --read-env) */
 };
 
 /* Ordered: a higher value is more severe (sorting and --fail-on compare them). */

@@ -4,6 +4,11 @@
 #include "analyses/cgroup_report.h"
 #include "analyses/classify.h"
 #include "analyses/findings.h"
+#include "analyses/go_split.h"
+#include "readers/go_discover.h"
+#include "readers/go_http.h"
+#include "readers/proc_environ.h"
+#include "renderers/go_render.h"
 #include "readers/host.h"
 #include "renderers/findings_render.h"
 #include "analyses/totals.h"
@@ -11,6 +16,7 @@
 #include "readers/proc_snapshot.h"
 #include "renderers/cgroup_render.h"
 #include "renderers/explain_render.h"
+#include "util/cleanup.h"
 #include "util/exitcode.h"
 #include "util/log.h"
 #include <errno.h>
@@ -47,6 +53,11 @@ static const char usage[] =
     "      --self           explain gsmapper's own process\n"
     "      --cgroup PATH    explain a whole memory cgroup\n"
     "      --fail-on LEVEL  exit 1 when a finding reaches LEVEL (warn or critical)\n"
+    "      --go-endpoint URL  a Go process's net/http/pprof, expvar or Prometheus base URL\n"
+    "                       (default: discover the process's own loopback listening ports)\n"
+    "      --no-go-stats    do not contact the process over HTTP\n"
+    "      --read-env       read GOMEMLIMIT, GOGC, GODEBUG and GOMAXPROCS (only these) from\n"
+    "                       /proc/PID/environ\n"
     "      --root DIR       read /proc under DIR instead of / (fixture trees)\n"
     "  -h, --help           this text\n"
     "\n"
@@ -93,7 +104,27 @@ struct explain_opts {
     uint64_t top;
     bool fail_on_set;
     enum gsm_severity fail_on;
+    const char *go_endpoint;
+    bool no_go_stats, read_env;
 };
+
+/* The Go runtime's statistics: from --go-endpoint, or from the process's own loopback ports
+ * (live system only: a fixture root has no process to ask). Returns 0 or -errno with *why. */
+static int fetch_go_stats(const struct gsm_root *root, pid_t pid, const struct explain_opts *eo,
+                          struct gsm_go_stats *ret, char *why, size_t why_len) {
+    struct gsm_http_opts ho = {
+        .connect_timeout_ms = GSM_HTTP_CONNECT_TIMEOUT_MS_DEFAULT,
+        .total_timeout_ms = GSM_HTTP_TOTAL_TIMEOUT_MS_DEFAULT,
+        .max_body_bytes = GSM_HTTP_MAX_BODY_DEFAULT,
+    };
+    if (eo->go_endpoint)
+        return gsm_go_stats_fetch(eo->go_endpoint, &ho, ret, why, why_len);
+    if (!root->is_host) {
+        snprintf(why, why_len, "not fetched from a fixture root (use --go-endpoint)");
+        return -ENOTSUP;
+    }
+    return gsm_go_stats_fetch_pid(root, pid, &ho, ret, why, why_len);
+}
 
 /* Evaluate the rules; JSON gets the array, the table a section. Returns the exit code that
  * --fail-on asks for (GSM_EXIT_OK or GSM_EXIT_FAILURE). */
@@ -152,8 +183,13 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     gsm_process_init(&proc, pid);
     struct gsm_cgroup_report cg;
     bool have_cg = false;
-    struct json_object *cg_json = NULL, *findings_json = NULL;
+    struct json_object *cg_json = NULL, *findings_json = NULL, *go_json = NULL, *env_json = NULL;
     struct gsm_findings findings = {0};
+    struct gsm_go_stats go_stats = {0};
+    struct gsm_go_split go_split = {0};
+    struct gsm_go_env go_env = {0};
+    bool have_go_stats = false, have_go_split = false, have_go_env = false;
+    char go_why[256] = "";
     struct gsm_read_opts opts = {.smaps = true, .rollup = eo->rollup, .best_effort = eo->best_effort};
     struct gsm_read_error err;
     uint64_t taken = now_ms();
@@ -171,6 +207,29 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     struct gsm_totals totals;
     gsm_totals_compute(&proc, &totals);
 
+    /* Go: the runtime's own statistics and the opt-in environment. */
+    if (proc.go && !eo->no_go_stats) {
+        char why[256] = "";
+        int gr = fetch_go_stats(&root, pid, eo, &go_stats, why, sizeof why);
+        if (gr == 0) {
+            have_go_stats = true;
+            have_go_split = gsm_go_split_compute(&totals, &go_stats, taken, &go_split) == 0;
+        } else {
+            snprintf(go_why, sizeof go_why, "%s", why[0] ? why : strerror(-gr));
+            gsm_debug("go statistics: %s", go_why);
+        }
+    }
+    if (eo->read_env) {
+        _cleanup_close_ int procfd = -1;
+        int er = gsm_proc_open(&root, pid, &procfd);
+        if (er == 0)
+            er = gsm_read_go_env_at(procfd, &go_env);
+        if (er == 0)
+            have_go_env = true;
+        else
+            gsm_process_note_missing(&proc, "environ");
+    }
+
     int cr = gsm_cgroup_report_for_pid(&root, pid, &cg);
     have_cg = cr == 0;
     if (!have_cg)
@@ -179,6 +238,8 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     struct gsm_findings_input fin = {
         .proc = &proc, .totals = proc.have_smaps ? &totals : NULL, .cg = have_cg ? &cg.mem : NULL,
         .eff = have_cg && cg.have_eff ? &cg.eff : NULL, .bd = have_cg && cg.have_bd ? &cg.bd : NULL,
+        .go_stats = have_go_stats ? &go_stats : NULL, .go_split = have_go_split ? &go_split : NULL,
+        .go_env = have_go_env ? &go_env : NULL,
     };
     int fail_on = evaluate_findings(&root, &fin, eo, &findings);
 
@@ -190,10 +251,24 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
         if (have_cg)
             view.cgroup_json = cg_json = gsm_cgroup_to_json(&cg);
         view.findings_json = findings_json = gsm_findings_to_json(&findings);
+        if (proc.go) {
+            view.go_json = go_json = have_go_stats ? gsm_go_runtime_to_json(&go_stats, have_go_split ? &go_split : NULL)
+                                                   : NULL;
+            view.go_unavailable = have_go_stats ? NULL : eo->no_go_stats ? "not asked (--no-go-stats)" : go_why;
+        }
+        if (have_go_env)
+            view.env_json = env_json = gsm_go_env_to_json(&go_env);
     }
 
     if (eo->fmt == FMT_TABLE) {
         r = gsm_explain_print_table(&view, stdout);
+        if (r == 0 && have_go_env)
+            gsm_go_env_print_table(&go_env, stdout);
+        if (r == 0 && have_go_stats)
+            gsm_go_runtime_print_table(&go_stats, have_go_split ? &go_split : NULL, stdout);
+        else if (r == 0 && proc.go)
+            fprintf(stdout, "\nGO RUNTIME: statistics not available: %s\n",
+                    eo->no_go_stats ? "not asked (--no-go-stats)" : go_why);
         if (r == 0 && have_cg)
             gsm_cgroup_print_table(&cg, stdout);
         else if (r == 0)
@@ -211,6 +286,10 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
         ret = fail_on;
 out:
     gsm_findings_free(&findings);
+    if (go_json)
+        json_object_put(go_json);
+    if (env_json)
+        json_object_put(env_json);
     if (findings_json)
         json_object_put(findings_json);
     if (cg_json)
@@ -281,19 +360,25 @@ static int explain_cgroup(const char *root_dir, const char *path, const struct e
 }
 
 int cmd_explain(int argc, char **argv) {
-    enum { OPT_MAPPINGS = 256, OPT_TOP, OPT_BEST_EFFORT, OPT_SELF, OPT_ROOT, OPT_ROLLUP, OPT_CGROUP, OPT_FAIL_ON };
+    enum {
+        OPT_MAPPINGS = 256, OPT_TOP, OPT_BEST_EFFORT, OPT_SELF, OPT_ROOT, OPT_ROLLUP, OPT_CGROUP, OPT_FAIL_ON,
+        OPT_GO_ENDPOINT, OPT_NO_GO_STATS, OPT_READ_ENV,
+    };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},   {"mappings", no_argument, NULL, OPT_MAPPINGS},
         {"top", required_argument, NULL, OPT_TOP},  {"best-effort", no_argument, NULL, OPT_BEST_EFFORT},
         {"self", no_argument, NULL, OPT_SELF},      {"root", required_argument, NULL, OPT_ROOT},
         {"rollup", no_argument, NULL, OPT_ROLLUP},  {"cgroup", required_argument, NULL, OPT_CGROUP},
-        {"fail-on", required_argument, NULL, OPT_FAIL_ON}, {"help", no_argument, NULL, 'h'},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON}, {"go-endpoint", required_argument, NULL, OPT_GO_ENDPOINT},
+        {"no-go-stats", no_argument, NULL, OPT_NO_GO_STATS}, {"read-env", no_argument, NULL, OPT_READ_ENV},
+        {"help", no_argument, NULL, 'h'},
         {0},
     };
     enum format fmt = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_JSON;
     bool with_mappings = false, best_effort = false, self = false, rollup = false;
     uint64_t top = 10;
-    bool fail_on_set = false;
+    bool fail_on_set = false, no_go_stats = false, read_env = false;
+    const char *go_endpoint = NULL;
     enum gsm_severity fail_on = GSM_SEV_CRITICAL;
     const char *root_dir = NULL, *cgroup_path = NULL;
     int c;
@@ -325,6 +410,9 @@ int cmd_explain(int argc, char **argv) {
         case OPT_SELF: self = true; break;
         case OPT_ROOT: root_dir = optarg; break;
         case OPT_CGROUP: cgroup_path = optarg; break;
+        case OPT_GO_ENDPOINT: go_endpoint = optarg; break;
+        case OPT_NO_GO_STATS: no_go_stats = true; break;
+        case OPT_READ_ENV: read_env = true; break;
         case OPT_FAIL_ON:
             if (gsm_severity_parse(optarg, &fail_on) < 0 || fail_on == GSM_SEV_INFO) {
                 gsm_error("explain: --fail-on wants warn or critical, not '%s'", optarg);
@@ -340,7 +428,8 @@ int cmd_explain(int argc, char **argv) {
     }
 
     struct explain_opts eo = {.fmt = fmt, .with_mappings = with_mappings, .best_effort = best_effort,
-                              .rollup = rollup, .top = top, .fail_on_set = fail_on_set, .fail_on = fail_on};
+                              .rollup = rollup, .top = top, .fail_on_set = fail_on_set, .fail_on = fail_on,
+                              .go_endpoint = go_endpoint, .no_go_stats = no_go_stats, .read_env = read_env};
     if (cgroup_path) {
         if (self || optind != argc) {
             gsm_error("explain: --cgroup takes no PID");

@@ -452,6 +452,7 @@ static int prom_parse_sample(const char *p, const char *le, struct prom_sample *
     while (p < le && name_char(*p))
         p++;
     smp.name_len = (size_t)(p - smp.name);
+    const char *after_name = p;
     skip_blanks(&p, le);
     if (p < le && *p == '{') {
         p++;
@@ -527,7 +528,12 @@ static int prom_parse_sample(const char *p, const char *le, struct prom_sample *
             return -EINVAL;
         }
     }
-    if (p >= le || (*p != ' ' && *p != '\t')) {
+    if (p == after_name) {
+        if (p >= le || (*p != ' ' && *p != '\t')) {
+            *why = "expected blank before value";
+            return -EINVAL;
+        }
+    } else if (p < le && *p != ' ' && *p != '\t' && p[-1] == '}') {
         *why = "expected blank before value";
         return -EINVAL;
     }
@@ -560,13 +566,16 @@ static bool name_is(const struct prom_sample *s, const char *name) {
 }
 
 /* A finite non-negative float to an integer, saturating at INT64_MAX: the unlimited
- * go_gc_gomemlimit_bytes is printed as 9.223372036854776e+18, which is 2^63. */
+ * go_gc_gomemlimit_bytes is printed as 9.223372036854776e+18, which is 2^63. -ENODATA for NaN,
+ * -ERANGE for negative, infinite or >= 2^64. */
 static int prom_to_u64(double v, double scale, uint64_t *ret) {
     if (isnan(v))
         return -ENODATA;
     if (v < 0 || isinf(v))
         return -ERANGE;
     double x = v * scale;
+    if (x >= 18446744073709551616.0)  /* 2^64: no MemStats value is that large */
+        return -ERANGE;
     if (x >= 9223372036854775807.0)
         *ret = INT64_MAX;
     else

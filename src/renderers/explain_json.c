@@ -275,6 +275,14 @@ int gsm_explain_print_json(const struct gsm_explain_view *v, FILE *out) {
         json_object_object_add(o, "cgroup", NULL);
         json_object_object_add(o, "cgroup_unavailable", json_object_new_string(v->cgroup_unavailable));
     }
+    if (v->go_json)
+        json_object_object_add(o, "go_runtime", json_object_get(v->go_json));
+    else if (v->go_unavailable) {
+        json_object_object_add(o, "go_runtime", NULL);
+        json_object_object_add(o, "go_runtime_unavailable", json_object_new_string(v->go_unavailable));
+    }
+    if (v->env_json)
+        json_object_object_add(o, "go_env", json_object_get(v->env_json));
     if (v->findings_json)
         json_object_object_add(o, "findings", json_object_get(v->findings_json));
     int r = gsm_json_print(o, out);

@@ -17,6 +17,9 @@ struct gsm_explain_view {
     struct json_object *cgroup_json;     /* the "cgroup" object, NULL to leave it out */
     struct json_object *findings_json;   /* the "findings" array, NULL to leave it out */
     const char *cgroup_unavailable;      /* why there is no cgroup section (JSON: "cgroup": null) */
+    struct json_object *go_json;         /* "go_runtime": statistics and split (Go processes) */
+    const char *go_unavailable;          /* why "go_runtime" is null */
+    struct json_object *env_json;        /* "go_env" (only with --read-env) */
 };
 
 /* Build the JSON object (caller puts it). NULL on allocation failure. */

@@ -106,6 +106,9 @@ static bool equal(const struct gsm_pprof_builder *b, enum kind k, size_t idx, co
 static size_t ht_find(const struct gsm_pprof_builder *b, enum kind k, uint64_t hash, const struct key *key,
                       size_t *ret_slot) {
     const struct htab *t = &b->h[k];
+    *ret_slot = 0;
+    if (t->cap == 0)
+        return SIZE_MAX;
     size_t i = hash & (t->cap - 1);
     for (; t->slot[i]; i = (i + 1) & (t->cap - 1)) {
         if (equal(b, k, t->slot[i] - 1, key))
@@ -561,6 +564,18 @@ int gsm_explain_build_tree(struct gsm_pprof_builder *b, const char *cgroup_path,
         }
     }
     bool split = heap && heap_total > 0 && class_rss > 0;
+    if (split) {
+        /* say how the Go frames were set against the arena (`go tool pprof -comments`) */
+        char note[256];
+        snprintf(note, sizeof note,
+                 "%s[%d] go-heap: heap profile in-use %llu bytes set against class RSS %llu bytes (%s); "
+                 "the rest is \"" GSM_PPROF_HEAP_NOT_IN_PROFILE "\"",
+                 process_name(p), (int)p->pid, (unsigned long long)heap_total, (unsigned long long)class_rss,
+                 heap_total <= class_rss ? "unscaled" : "scaled down to the RSS");
+        int r = gsm_pprof_add_comment(b, note);
+        if (r < 0)
+            return r;
+    }
     _cleanup_free_ struct gsm_pprof_frame *fr = calloc(4 + (split ? max_frames : 0), sizeof *fr);
     if (!fr)
         return -ENOMEM;

@@ -20,7 +20,7 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 tmp=$(mktemp -d)
 trap 'stop_target; rm -rf "$tmp"' EXIT
-export GOCACHE="$tmp/gocache" HOME="${HOME:-$tmp}" GOFLAGS= GOPROXY=off
+export GOCACHE="$tmp/gocache" HOME="${HOME:-$tmp}" GOFLAGS="" GOPROXY=off
 
 # section_addr BINARY NAME -> "ADDR SIZE" (hex, no 0x)
 section_addr() {

@@ -30,7 +30,7 @@ static void *pack(const Perftools__Profiles__Profile *p, size_t *ret_len) {
 /* gzip `len` bytes of `in`, or, when in is NULL, `len` zero bytes (a bomb), streaming. */
 static void *gzip_bytes(const void *in, size_t len, size_t *ret_len) {
     z_stream zs = {0};
-    if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&zs, in ? 9 : 1, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
         return NULL;
     size_t cap = deflateBound(&zs, len > (64 << 20) ? (64 << 20) : len) + 4096, out_len = 0;
     unsigned char *out = malloc(cap);
@@ -255,19 +255,19 @@ TEST(heap_profile_truncated_gzip) {
 }
 
 TEST(heap_profile_gzip_bomb) {
-    /* 256 MiB of zeros gzip to ~256 KiB; with a 1 MiB cap the parser stops after 1 MiB of
+    /* 128 MiB of zeros gzip to ~128 KiB; with a 1 MiB cap the parser stops after 1 MiB of
      * output and never holds more than that: the peak RSS does not grow by the bomb's size. */
     size_t zl;
-    _cleanup_free_ void *z = gzip_bytes(NULL, 256 * MiB, &zl);
+    _cleanup_free_ void *z = gzip_bytes(NULL, 128 * MiB, &zl);
     CHECK(z && zl < 2 * MiB);
     struct rusage before, after;
     getrusage(RUSAGE_SELF, &before);
     struct gsm_heap_profile hp;
     CHECK(gsm_heap_profile_parse(z, zl, MiB, &hp) == -EFBIG);
+    getrusage(RUSAGE_SELF, &after);
+    CHECK((uint64_t)(after.ru_maxrss - before.ru_maxrss) * 1024 < 32 * MiB);
     /* and with the default 64 MiB cap */
     CHECK(gsm_heap_profile_parse(z, zl, 0, &hp) == -EFBIG);
-    getrusage(RUSAGE_SELF, &after);
-    CHECK((uint64_t)(after.ru_maxrss - before.ru_maxrss) * 1024 < 128 * MiB);
     /* a plain (not gzipped) buffer over the cap is refused too */
     _cleanup_free_ char *big = calloc(1, MiB + 1);
     CHECK(gsm_heap_profile_parse(big, MiB + 1, MiB, &hp) == -EFBIG);
@@ -462,8 +462,8 @@ TEST(pprof_roundtrip) {
     for (size_t i = 0; i < p->n_function; i++)
         CHECK_EQ_U64(p->function[i]->id, i + 1);
     CHECK(p->n_mapping == 1 && p->mapping[0]->id == 1 && p->mapping[0]->has_functions);
-    /* 12 distinct frames... but "app[42]" and "go-heap" repeat across samples: 9 functions */
-    CHECK_EQ_U64(p->n_function, 9);
+    /* 12 frames, 8 distinct: "/k8s/pod", "app[42]" and "go-heap" repeat across samples */
+    CHECK_EQ_U64(p->n_function, 8);
     CHECK_EQ_U64(p->n_sample, 3);
     const Perftools__Profiles__Sample *a = p->sample[0], *c = p->sample[1], *d = p->sample[2];
     CHECK(a->n_location_id == 4 && a->n_value == 2 && a->value[0] == 1000 && a->value[1] == 900);
@@ -572,10 +572,10 @@ TEST(pprof_explain_tree_with_heap) {
     for (size_t i = 0; i < pp->n_sample; i++) {
         const Perftools__Profiles__Sample *s = pp->sample[i];
         const char *leaf = frame_name(pp, s, 0);
-        if (leaf && strcmp(leaf, "main.leaf") == 0 && s->n_location_id == 9) {
-            found = strcmp(frame_name(pp, s, 1), "main.inl") == 0 && strcmp(frame_name(pp, s, 2), "main.mid") == 0 &&
+        if (leaf && strcmp(leaf, "main.leaf") == 0 && s->n_location_id == 8) {
+            found = found || (strcmp(frame_name(pp, s, 1), "main.inl") == 0 && strcmp(frame_name(pp, s, 2), "main.mid") == 0 &&
                     strcmp(frame_name(pp, s, 3), "main.main") == 0 && strcmp(frame_name(pp, s, 4), "anon@c000000000") == 0 &&
-                    strcmp(frame_name(pp, s, 5), "go-heap") == 0 && strcmp(frame_name(pp, s, 8), "/sys/fs/cgroup/app") == 0;
+                    strcmp(frame_name(pp, s, 5), "go-heap") == 0 && strcmp(frame_name(pp, s, 7), "/sys/fs/cgroup/app") == 0);
         }
     }
     CHECK(found);

@@ -2,7 +2,10 @@
 //
 //	-heap-mib N     keep N MiB of live, touched heap (1 MiB []byte chunks held in a slice)
 //	-goroutines N   park N goroutines on a channel (their stacks live in the heap arena)
-//	-pprof-port P   serve net/http/pprof on 127.0.0.1:P (0 = any free port; -1 = off)
+//	-pprof-port P   serve net/http/pprof on 127.0.0.1:P (0 = any free port; -1 = off); the
+//	                same listener serves expvar's /debug/vars
+//	-prom           also serve Prometheus text /metrics there (go_memstats_* etc., written by
+//	                hand with client_golang's names and semantics)
 //	-memstats       print runtime.ReadMemStats as one JSON line at start
 //	-stdin-exit     exit when stdin reaches EOF (default: sleep until killed)
 //
@@ -18,6 +21,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	_ "expvar"
 	"flag"
 	"fmt"
 	"io"
@@ -37,6 +41,7 @@ var (
 	pprofPort  = flag.Int("pprof-port", -1, "serve net/http/pprof on 127.0.0.1:PORT (0 = any, -1 = off)")
 	memstats   = flag.Bool("memstats", false, "print runtime.ReadMemStats as JSON at start")
 	stdinExit  = flag.Bool("stdin-exit", false, "exit when stdin is closed")
+	prom       = flag.Bool("prom", false, "serve Prometheus text /metrics on the pprof listener")
 )
 
 // live keeps the heap reachable for the life of the process.
@@ -95,6 +100,9 @@ func main() {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "memshape:", err)
 			os.Exit(1)
+		}
+		if *prom {
+			http.HandleFunc("/metrics", serveMetrics)
 		}
 		say("PPROF %s", ln.Addr().String())
 		go func() { _ = http.Serve(ln, nil) }()

@@ -1,0 +1,116 @@
+#include "renderers/go_render.h"
+#include "util/units.h"
+
+#include <inttypes.h>
+
+static void add_u64_if(struct json_object *o, const struct gsm_go_stats *s, enum gsm_go_field f, const char *k,
+                       uint64_t v) {
+    if (gsm_go_stats_has(s, f))
+        json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+struct json_object *gsm_go_runtime_to_json(const struct gsm_go_stats *s, const struct gsm_go_split *split) {
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "source", json_object_new_string(s->source));
+    json_object_object_add(o, "endpoint", json_object_new_string(s->endpoint));
+    json_object_object_add(o, "taken_ms", json_object_new_uint64(s->taken_ms));
+    struct json_object *st = json_object_new_object();
+    add_u64_if(st, s, GSM_GO_HEAP_ALLOC, "heap_alloc_bytes", s->heap_alloc_bytes);
+    add_u64_if(st, s, GSM_GO_HEAP_SYS, "heap_sys_bytes", s->heap_sys_bytes);
+    add_u64_if(st, s, GSM_GO_HEAP_IDLE, "heap_idle_bytes", s->heap_idle_bytes);
+    add_u64_if(st, s, GSM_GO_HEAP_INUSE, "heap_inuse_bytes", s->heap_inuse_bytes);
+    add_u64_if(st, s, GSM_GO_HEAP_RELEASED, "heap_released_bytes", s->heap_released_bytes);
+    add_u64_if(st, s, GSM_GO_HEAP_OBJECTS, "heap_objects", s->heap_objects);
+    add_u64_if(st, s, GSM_GO_STACK_INUSE, "stack_inuse_bytes", s->stack_inuse_bytes);
+    add_u64_if(st, s, GSM_GO_STACK_SYS, "stack_sys_bytes", s->stack_sys_bytes);
+    add_u64_if(st, s, GSM_GO_MSPAN_INUSE, "mspan_inuse_bytes", s->mspan_inuse_bytes);
+    add_u64_if(st, s, GSM_GO_MSPAN_SYS, "mspan_sys_bytes", s->mspan_sys_bytes);
+    add_u64_if(st, s, GSM_GO_MCACHE_INUSE, "mcache_inuse_bytes", s->mcache_inuse_bytes);
+    add_u64_if(st, s, GSM_GO_MCACHE_SYS, "mcache_sys_bytes", s->mcache_sys_bytes);
+    add_u64_if(st, s, GSM_GO_BUCK_HASH_SYS, "buck_hash_sys_bytes", s->buck_hash_sys_bytes);
+    add_u64_if(st, s, GSM_GO_GC_SYS, "gc_sys_bytes", s->gc_sys_bytes);
+    add_u64_if(st, s, GSM_GO_OTHER_SYS, "other_sys_bytes", s->other_sys_bytes);
+    add_u64_if(st, s, GSM_GO_NEXT_GC, "next_gc_bytes", s->next_gc_bytes);
+    add_u64_if(st, s, GSM_GO_LAST_GC, "last_gc_ms", s->last_gc_ms);
+    add_u64_if(st, s, GSM_GO_PAUSE_TOTAL, "pause_total_ns", s->pause_total_ns);
+    add_u64_if(st, s, GSM_GO_NUM_GC, "num_gc", s->num_gc);
+    if (gsm_go_stats_has(s, GSM_GO_GC_CPU_FRACTION))
+        json_object_object_add(st, "gc_cpu_fraction", json_object_new_double(s->gc_cpu_fraction));
+    add_u64_if(st, s, GSM_GO_SYS, "sys_bytes", s->sys_bytes);
+    add_u64_if(st, s, GSM_GO_GOROUTINES, "goroutines", s->goroutines);
+    if (gsm_go_stats_has(s, GSM_GO_GOMEMLIMIT))
+        json_object_object_add(st, "gomemlimit_bytes", s->gomemlimit_bytes >= (uint64_t)INT64_MAX
+                                                            ? NULL : json_object_new_uint64(s->gomemlimit_bytes));
+    json_object_object_add(o, "stats", st);
+    if (split) {
+        struct json_object *g = json_object_new_object();
+        json_object_object_add(g, "formula", json_object_new_string(
+            "go-heap RSS = HeapInuse + StackInuse + (HeapIdle - HeapReleased) + LazyFree + residual; "
+            "go-runtime RSS = GCSys + MSpanSys + MCacheSys + OtherSys + BuckHashSys + residual"));
+        json_object_object_add(g, "arena_rss_bytes", json_object_new_uint64(split->arena_rss_bytes));
+        json_object_object_add(g, "heap_inuse_bytes", json_object_new_uint64(split->heap_inuse_bytes));
+        json_object_object_add(g, "goroutine_stacks_bytes", json_object_new_uint64(split->stacks_bytes));
+        json_object_object_add(g, "idle_retained_bytes", json_object_new_uint64(split->idle_retained_bytes));
+        json_object_object_add(g, "released_resident_bytes", json_object_new_uint64(split->released_resident_bytes));
+        json_object_object_add(g, "arena_residual_bytes", json_object_new_int64(split->arena_residual_bytes));
+        json_object_object_add(g, "runtime_rss_bytes", json_object_new_uint64(split->runtime_rss_bytes));
+        json_object_object_add(g, "runtime_metadata_bytes", json_object_new_uint64(split->runtime_metadata_bytes));
+        json_object_object_add(g, "runtime_residual_bytes", json_object_new_int64(split->runtime_residual_bytes));
+        json_object_object_add(g, "smaps_taken_ms", json_object_new_uint64(split->smaps_taken_ms));
+        json_object_object_add(g, "stats_taken_ms", json_object_new_uint64(split->stats_taken_ms));
+        json_object_object_add(g, "skew_ms", json_object_new_int64(split->skew_ms));
+        json_object_object_add(g, "last_gc_ms", json_object_new_uint64(split->last_gc_ms));
+        json_object_object_add(o, "split", g);
+    } else
+        json_object_object_add(o, "split", NULL);
+    return o;
+}
+
+static struct json_object *env_value(const struct gsm_go_env_var *v) {
+    return v->present ? json_object_new_string(v->value) : NULL;
+}
+
+struct json_object *gsm_go_env_to_json(const struct gsm_go_env *e) {
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "GOMEMLIMIT", env_value(&e->gomemlimit));
+    json_object_object_add(o, "GOGC", env_value(&e->gogc));
+    json_object_object_add(o, "GODEBUG", env_value(&e->godebug));
+    json_object_object_add(o, "GOMAXPROCS", env_value(&e->gomaxprocs));
+    return o;
+}
+
+#define B(i, x) gsm_fmt_bytes((x), bufs[i], sizeof bufs[i])
+
+static const char *signed_bytes(int64_t v, char *buf, size_t size) {
+    char tmp[16];
+    gsm_fmt_bytes(v < 0 ? (uint64_t)(-v) : (uint64_t)v, tmp, sizeof tmp);
+    snprintf(buf, size, "%s%s", v < 0 ? "-" : "", tmp);
+    return buf;
+}
+
+void gsm_go_runtime_print_table(const struct gsm_go_stats *s, const struct gsm_go_split *g, FILE *out) {
+    char bufs[4][24], sb[24], r1[24], r2[24];
+    fprintf(out, "\nGO RUNTIME (%s, %s)\n", s->source, s->endpoint);
+    fprintf(out, "heap alloc %s  in use %s  idle %s  released %s  next GC %s  GCs %" PRIu64 "  GC CPU %.1f%%\n",
+            B(0, s->heap_alloc_bytes), B(1, s->heap_inuse_bytes), B(2, s->heap_idle_bytes), B(3, s->heap_released_bytes),
+            gsm_fmt_bytes(s->next_gc_bytes, sb, sizeof sb), s->num_gc, s->gc_cpu_fraction * 100);
+    if (gsm_go_stats_has(s, GSM_GO_GOROUTINES))
+        fprintf(out, "goroutines %" PRIu64 "\n", s->goroutines);
+    if (!g)
+        return;
+    fprintf(out, "go-heap %s = in use %s + goroutine stacks %s + idle retained %s + released but resident %s "
+                 "+ residual %s\n",
+            B(0, g->arena_rss_bytes), B(1, g->heap_inuse_bytes), B(2, g->stacks_bytes), B(3, g->idle_retained_bytes),
+            gsm_fmt_bytes(g->released_resident_bytes, sb, sizeof sb),
+            signed_bytes(g->arena_residual_bytes, r1, sizeof r1));
+    fprintf(out, "go-runtime %s = metadata %s (GC, spans, mcache, other, profiling buckets) + residual %s\n",
+            B(1, g->runtime_rss_bytes), B(2, g->runtime_metadata_bytes),
+            signed_bytes(g->runtime_residual_bytes, r2, sizeof r2));
+    fprintf(out, "statistics taken %+lld ms after smaps\n", (long long)g->skew_ms);
+}
+
+void gsm_go_env_print_table(const struct gsm_go_env *e, FILE *out) {
+    fprintf(out, "GOMEMLIMIT=%s GOGC=%s GOMAXPROCS=%s GODEBUG=%s\n",
+            e->gomemlimit.present ? e->gomemlimit.value : "(unset)", e->gogc.present ? e->gogc.value : "(unset)",
+            e->gomaxprocs.present ? e->gomaxprocs.value : "(unset)", e->godebug.present ? e->godebug.value : "(unset)");
+}

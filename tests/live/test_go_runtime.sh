@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Live: a Go 1.19 program serving net/http/pprof on loopback. explain finds the port from the
+# PID alone, reads the runtime's MemStats, and the heap split agrees with the program's own
+# runtime.ReadMemStats (printed on SIGUSR1) within 2% or 1 MiB. --read-env keeps only the four
+# Go keys (a secret in the environment never appears). Under a 256 MiB v1 cgroup limit:
+# GOMEMLIMIT unset -> GSM-GO-MEMLIMIT warn with a recommendation; GOMEMLIMIT above the limit ->
+# critical.
+set -u
+. "$(dirname "$0")/../lib.sh"
+if [ ! -x "$TARGETS_DIR/memshape" ]; then skip go_runtime "Go targets not built in $TARGETS_DIR"; exit 0; fi
+tmp=$(mktemp -d)
+cg=
+cleanup() {
+  stop_target
+  if [ -n "$cg" ] && [ -d "$cg" ]; then
+    for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill "$p" 2>/dev/null; done
+    for _ in $(seq 1 50); do [ -s "$cg/cgroup.procs" ] || break; sleep 0.05; done
+    rmdir "$cg" 2>/dev/null
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+start_target env SECRET_TOKEN=hunter2-do-not-print GOGC=200 "$TARGETS_DIR/memshape" -heap-mib 48 -goroutines 300 \
+  -pprof-port 0 -stdin-exit || { fail go_runtime_start "did not start"; exit 0; }
+sleep 0.3
+"$GSM" explain "$TARGET_PID" --read-env -o json > "$tmp/out.json" 2> "$tmp/err" || { fail go_runtime_explain "$(cat "$tmp/err")"; exit 0; }
+kill -USR1 "$TARGET_PID"; sleep 0.3
+grep '^MEMSTATS ' "$TARGET_OUT" | tail -1 | cut -d' ' -f2- > "$tmp/ms.json"
+python3 - "$tmp/out.json" "$tmp/ms.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); ms = json.load(open(sys.argv[2]))
+def check(name, ok, why=""): print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why))
+gr = d.get("go_runtime")
+check("go_stats_discovered", gr is not None, str(d.get("go_runtime_unavailable")))
+if gr:
+    st, sp = gr["stats"], gr["split"]
+    def close(a, b): return abs(a - b) <= max(0.02 * b, 1 << 20)
+    for ours, theirs in [("heap_inuse_bytes", "HeapInuse"), ("stack_inuse_bytes", "StackInuse"),
+                         ("heap_idle_bytes", "HeapIdle"), ("heap_released_bytes", "HeapReleased"),
+                         ("gc_sys_bytes", "GCSys"), ("sys_bytes", "Sys")]:
+        check(f"go_stats_{ours}", close(st[ours], ms[theirs]), f"{st[ours]} vs ReadMemStats {ms[theirs]}")
+    check("go_split_heap_inuse", close(sp["heap_inuse_bytes"], ms["HeapInuse"]), f'{sp["heap_inuse_bytes"]} vs {ms["HeapInuse"]}')
+    check("go_split_stacks", close(sp["goroutine_stacks_bytes"], ms["StackInuse"]), f'{sp["goroutine_stacks_bytes"]} vs {ms["StackInuse"]}')
+    expect = ms["HeapInuse"] + ms["StackInuse"] + ms["HeapIdle"] - ms["HeapReleased"]
+    check("go_split_arena_rss", close(sp["arena_rss_bytes"], expect), f'{sp["arena_rss_bytes"]} vs {expect}')
+    check("go_split_adds_up", sp["arena_rss_bytes"] == sp["heap_inuse_bytes"] + sp["goroutine_stacks_bytes"] +
+          sp["idle_retained_bytes"] + sp["released_resident_bytes"] + sp["arena_residual_bytes"])
+    check("go_split_times", abs(sp["skew_ms"]) < 5000 and sp["stats_taken_ms"] > 0, str(sp))
+env = d.get("go_env") or {}
+check("go_env_only_four_keys", sorted(env) == ["GODEBUG", "GOGC", "GOMAXPROCS", "GOMEMLIMIT"], str(env))
+check("go_env_gogc", env.get("GOGC") == "200", str(env))
+check("go_env_no_secret", "hunter2" not in json.dumps(d))
+PY
+"$GSM" explain "$TARGET_PID" --read-env -o table > "$tmp/t.txt" 2>&1
+check go_env_no_secret_table [ "$(grep -c hunter2 "$tmp/t.txt")" = 0 ]
+check go_table_split grep -q '^go-heap .* = in use ' "$tmp/t.txt"
+"$GSM" explain "$TARGET_PID" --no-go-stats -o json > "$tmp/n.json"
+check go_no_stats_flag [ "$(json_get "$tmp/n.json" 'd["go_runtime"] is None and "no-go-stats" in d["go_runtime_unavailable"]')" = True ]
+"$GSM" explain "$TARGET_PID" --go-endpoint http://127.0.0.1:1 -o json > "$tmp/r.json" 2>/dev/null
+check go_endpoint_refused_is_not_fatal [ "$(json_get "$tmp/r.json" 'd["go_runtime"] is None')" = True ]
+stop_target
+
+# GOMEMLIMIT findings under a real v1 cgroup limit.
+own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+V1=/sys/fs/cgroup/memory
+if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ]; then
+  skip go_memlimit_findings "needs root and the v1 memory controller with our own cgroup visible"; exit 0
+fi
+cg=$V1${own%/}/gsm-go-test-$$
+mkdir "$cg" && echo $((256 << 20)) > "$cg/memory.limit_in_bytes"
+for case in "unset|" "above|GOMEMLIMIT=300MiB" "good|GOMEMLIMIT=150MiB"; do
+  name=${case%%|*} envs=${case#*|}
+  start_target env $envs "$TARGETS_DIR/memshape" -heap-mib 32 -goroutines 50 -pprof-port 0 -stdin-exit ||
+    { fail "go_memlimit_$name" "did not start"; continue; }
+  echo "$TARGET_PID" > "$cg/cgroup.procs"
+  "$GSM" explain "$TARGET_PID" --read-env -o json > "$tmp/$name.json" 2>/dev/null
+  python3 - "$tmp/$name.json" "$name" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); case = sys.argv[2]
+f = [x for x in d["findings"] if x["id"] == "GSM-GO-MEMLIMIT"]
+lim = d["cgroup"]["effective_limit"]["max"]["bytes"]
+if case == "unset":
+    ok = len(f) == 1 and f[0]["severity"] == "warn" and 0 < f[0]["evidence"]["recommended_gomemlimit_bytes"] < lim \
+         and "GOMEMLIMIT=" in f[0]["advice"]
+elif case == "above":
+    ok = len(f) == 1 and f[0]["severity"] == "critical"
+else:
+    ok = len(f) == 0
+print(("PASS" if ok else "FAIL") + f" go_memlimit_{case}" + ("" if ok else f": {f} (limit {lim})"))
+PY
+  stop_target
+done
