@@ -9,6 +9,9 @@
 #include "readers/go_http.h"
 #include "readers/proc_environ.h"
 #include "renderers/go_render.h"
+#include "renderers/pprof_writer.h"
+#include "readers/go_heap_profile.h"
+#include "util/fileio.h"
 #include "readers/host.h"
 #include "renderers/findings_render.h"
 #include "analyses/totals.h"
@@ -45,6 +48,10 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  -o, --output FORMAT  table (default on a terminal), json (default otherwise), folded\n"
+    "                       (flame-graph input), pprof (gzipped profile.proto for go tool pprof);\n"
+    "                       folded and pprof hold the tree cgroup > process > class > mapping >\n"
+    "                       Go frames (the heap profile's in-use bytes by stack, when reachable)\n"
+    "      --output-file PATH  write to PATH (atomically: a temp file, then rename) not stdout\n"
     "      --mappings       JSON: include every mapping with all its smaps fields\n"
     "      --top N          show the N largest mappings (default 10, at most 64)\n"
     "      --rollup         also read smaps_rollup and check the totals against it (a second\n"
@@ -68,7 +75,7 @@ static const char usage[] =
     "3 no such process or cgroup;\n"
     "4 permission denied (smaps needs the process's user or CAP_SYS_PTRACE).\n";
 
-enum format { FMT_TABLE, FMT_JSON, FMT_FOLDED };
+enum format { FMT_TABLE, FMT_JSON, FMT_FOLDED, FMT_PPROF };
 
 static uint64_t now_ms(void) {
     struct timespec ts;
@@ -98,6 +105,16 @@ static int report_read_error(const struct gsm_root *root, pid_t pid, const struc
     return gsm_exit_from_errno(r);
 }
 
+static int finish_output(int r) {
+    if (r == 0 && fflush(stdout) != 0)
+        r = -errno;
+    if (r < 0) {
+        gsm_error("writing output: %s", strerror(-r));
+        return GSM_EXIT_FAILURE;
+    }
+    return GSM_EXIT_OK;
+}
+
 struct explain_opts {
     enum format fmt;
     bool with_mappings, best_effort, rollup;
@@ -106,7 +123,94 @@ struct explain_opts {
     enum gsm_severity fail_on;
     const char *go_endpoint;
     bool no_go_stats, read_env;
+    const char *output_file;
 };
+
+/* Everything is rendered into memory first, then written in one go: to stdout, or to
+ * --output-file atomically, so a failure never leaves a partial file under the final name. */
+static int emit(const struct explain_opts *eo, const void *data, size_t len) {
+    if (eo->output_file) {
+        int r = gsm_write_file_atomic(eo->output_file, data, len);
+        if (r < 0) {
+            gsm_error("writing %s: %s", eo->output_file, strerror(-r));
+            return r == -EACCES || r == -EPERM ? GSM_EXIT_PERM : GSM_EXIT_FAILURE;
+        }
+        return GSM_EXIT_OK;
+    }
+    if (len && fwrite(data, 1, len, stdout) != len)
+        return finish_output(-EIO);
+    return finish_output(0);
+}
+
+/* The Go heap profile (level 3) from the same server the statistics came from. In-use bytes are
+ * "as of the last GC"; ?gc=1 asks the runtime to collect first (what `go tool pprof` users do),
+ * so the profile matches the live heap now: one concurrent GC cycle in the target. */
+/* -o folded / -o pprof: one sample per mapping with RSS, under cgroup > process > class >
+ * mapping, with the Go heap profile's stacks under the go-heap mappings. Several processes
+ * (explain --cgroup) share one tree. */
+static int emit_tree_of(const struct explain_opts *eo, const char *cgroup_path, const struct gsm_process *const *procs,
+                        size_t n, const struct gsm_heap_profile *heap) {
+    struct gsm_pprof_builder *b = gsm_pprof_builder_new();
+    if (!b)
+        return finish_output(-ENOMEM);
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++)
+        if (procs[i]->have_smaps)
+            r = gsm_explain_build_tree(b, cgroup_path, procs[i], n == 1 ? heap : NULL);
+    void *buf = NULL;
+    size_t len = 0;
+    if (r == 0 && eo->fmt == FMT_PPROF) {
+        if (!eo->output_file && isatty(STDOUT_FILENO)) {
+            gsm_error("explain: pprof output is binary; redirect it or use --output-file FILE");
+            gsm_pprof_builder_free(b);
+            return GSM_EXIT_USAGE;
+        }
+        r = gsm_pprof_encode_gzip(b, &buf, &len);
+    } else if (r == 0) {
+        FILE *f = open_memstream((char **)&buf, &len);
+        if (!f)
+            r = -ENOMEM;
+        else {
+            r = gsm_pprof_write_folded(b, f);
+            if (fclose(f) != 0 && r == 0)
+                r = -ENOMEM;
+        }
+    }
+    gsm_pprof_builder_free(b);
+    int ret = r < 0 ? finish_output(r) : emit(eo, buf, len);
+    free(buf);
+    return ret;
+}
+
+static int emit_tree(const struct explain_opts *eo, const char *cgroup_path, const struct gsm_process *p,
+                     const struct gsm_heap_profile *heap) {
+    return emit_tree_of(eo, cgroup_path, &p, 1, heap);
+}
+
+static int fetch_heap_profile(const struct gsm_go_stats *s, struct gsm_heap_profile *ret) {
+    char url[300];
+    const char *e = s->endpoint, *host = strstr(e, "://");
+    if (!host)
+        return -EINVAL;
+    const char *path = strchr(host + 3, '/');
+    int n = (int)(path ? (size_t)(path - e) : strlen(e));
+    snprintf(url, sizeof url, "%.*s/debug/pprof/heap?gc=1", n, e);
+    struct gsm_http_opts ho = {
+        .connect_timeout_ms = GSM_HTTP_CONNECT_TIMEOUT_MS_DEFAULT,
+        .total_timeout_ms = GSM_HTTP_TOTAL_TIMEOUT_MS_DEFAULT,
+        .max_body_bytes = GSM_HTTP_MAX_BODY_DEFAULT,
+    };
+    char *body = NULL, why[128];
+    size_t len = 0;
+    int r = gsm_http_get(url, &ho, &body, &len, why, sizeof why);
+    if (r < 0) {
+        gsm_debug("heap profile %s: %s", url, why);
+        return r;
+    }
+    r = gsm_heap_profile_parse(body, len, 0, ret);
+    free(body);
+    return r;
+}
 
 /* The Go runtime's statistics: from --go-endpoint, or from the process's own loopback ports
  * (live system only: a fixture root has no process to ask). Returns 0 or -errno with *why. */
@@ -152,15 +256,6 @@ static int open_root(const char *root_dir, struct gsm_root *root) {
     return GSM_EXIT_OK;
 }
 
-static int finish_output(int r) {
-    if (r == 0 && fflush(stdout) != 0)
-        r = -errno;
-    if (r < 0) {
-        gsm_error("writing output: %s", strerror(-r));
-        return GSM_EXIT_FAILURE;
-    }
-    return GSM_EXIT_OK;
-}
 
 static const char *cgroup_unavailable_reason(int r) {
     switch (-r) {
@@ -188,37 +283,52 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     struct gsm_go_stats go_stats = {0};
     struct gsm_go_split go_split = {0};
     struct gsm_go_env go_env = {0};
-    bool have_go_stats = false, have_go_split = false, have_go_env = false;
+    bool have_go_stats = false, have_go_split = false, have_go_env = false, have_heap = false;
+    struct gsm_heap_profile heap = {0};
     char go_why[256] = "";
-    struct gsm_read_opts opts = {.smaps = true, .rollup = eo->rollup, .best_effort = eo->best_effort};
+    /* First what identifies the process (status, exe: is it Go?), then for Go the runtime's
+     * statistics and heap profile, then smaps: the heap profile asks for a GC, so reading smaps
+     * last makes the kernel's view and the runtime's describe one moment (skew_ms says how
+     * close). */
+    struct gsm_read_opts opts = {.smaps = false, .rollup = eo->rollup, .best_effort = eo->best_effort};
     struct gsm_read_error err;
-    uint64_t taken = now_ms();
     int r = gsm_process_read(&root, pid, &opts, &proc, &err);
     if (r < 0) {
         ret = report_read_error(&root, pid, &err, r);
         goto out;
     }
-    if (eo->fmt == FMT_FOLDED && !proc.have_smaps) {
-        gsm_error("explain: folded output needs smaps, which was not readable");
+    if (proc.go && !eo->no_go_stats) {
+        char why[256] = "";
+        int gr = fetch_go_stats(&root, pid, eo, &go_stats, why, sizeof why);
+        if (gr == 0) {
+            have_go_stats = true;
+            have_heap = fetch_heap_profile(&go_stats, &heap) == 0;
+            struct gsm_go_stats after;
+            if (have_heap && gsm_go_stats_fetch(go_stats.endpoint, NULL, &after, why, sizeof why) == 0)
+                go_stats = after;   /* the statistics after the profile's GC */
+        } else {
+            snprintf(go_why, sizeof go_why, "%s", why[0] ? why : strerror(-gr));
+            gsm_debug("go statistics: %s", go_why);
+        }
+    }
+    uint64_t taken = now_ms();
+    opts.smaps = true;
+    r = gsm_process_read_smaps(&root, pid, &opts, &proc, &err);
+    if (r < 0) {
+        ret = report_read_error(&root, pid, &err, r);
+        goto out;
+    }
+    if ((eo->fmt == FMT_FOLDED || eo->fmt == FMT_PPROF) && !proc.have_smaps) {
+        gsm_error("explain: %s output needs smaps, which was not readable", eo->fmt == FMT_PPROF ? "pprof" : "folded");
         ret = GSM_EXIT_PERM;
         goto out;
     }
     gsm_classify(&proc);
     struct gsm_totals totals;
     gsm_totals_compute(&proc, &totals);
+    if (have_go_stats)
+        have_go_split = gsm_go_split_compute(&totals, &go_stats, taken, &go_split) == 0;
 
-    /* Go: the runtime's own statistics and the opt-in environment. */
-    if (proc.go && !eo->no_go_stats) {
-        char why[256] = "";
-        int gr = fetch_go_stats(&root, pid, eo, &go_stats, why, sizeof why);
-        if (gr == 0) {
-            have_go_stats = true;
-            have_go_split = gsm_go_split_compute(&totals, &go_stats, taken, &go_split) == 0;
-        } else {
-            snprintf(go_why, sizeof go_why, "%s", why[0] ? why : strerror(-gr));
-            gsm_debug("go statistics: %s", go_why);
-        }
-    }
     if (eo->read_env) {
         _cleanup_close_ int procfd = -1;
         int er = gsm_proc_open(&root, pid, &procfd);
@@ -258,33 +368,52 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
         }
         if (have_go_env)
             view.env_json = env_json = gsm_go_env_to_json(&go_env);
+        if (have_heap && go_json)
+            json_object_object_add(go_json, "heap_profile", gsm_heap_profile_top_json(&heap, 10));
     }
 
+    if (eo->fmt == FMT_FOLDED || eo->fmt == FMT_PPROF) {
+        ret = emit_tree(eo, have_cg ? cg.loc.path : NULL, &proc, have_heap ? &heap : NULL);
+        goto done;
+    }
+    char *obuf = NULL;
+    size_t olen = 0;
+    FILE *out = open_memstream(&obuf, &olen);
+    if (!out) {
+        ret = finish_output(-ENOMEM);
+        goto out;
+    }
     if (eo->fmt == FMT_TABLE) {
-        r = gsm_explain_print_table(&view, stdout);
+        r = gsm_explain_print_table(&view, out);
         if (r == 0 && have_go_env)
-            gsm_go_env_print_table(&go_env, stdout);
+            gsm_go_env_print_table(&go_env, out);
         if (r == 0 && have_go_stats)
-            gsm_go_runtime_print_table(&go_stats, have_go_split ? &go_split : NULL, stdout);
+            gsm_go_runtime_print_table(&go_stats, have_go_split ? &go_split : NULL, out);
         else if (r == 0 && proc.go)
-            fprintf(stdout, "\nGO RUNTIME: statistics not available: %s\n",
+            fprintf(out, "\nGO RUNTIME: statistics not available: %s\n",
                     eo->no_go_stats ? "not asked (--no-go-stats)" : go_why);
+        if (r == 0 && have_heap)
+            gsm_heap_profile_print_top(&heap, 5, out);
         if (r == 0 && have_cg)
-            gsm_cgroup_print_table(&cg, stdout);
+            gsm_cgroup_print_table(&cg, out);
         else if (r == 0)
-            fprintf(stdout, "\nCGROUP: %s\n", view.cgroup_unavailable);
+            fprintf(out, "\nCGROUP: %s\n", view.cgroup_unavailable);
         if (r == 0)
-            gsm_findings_print_table(&findings, stdout);
-    } else if (eo->fmt == FMT_JSON)
-        r = gsm_explain_print_json(&view, stdout);
-    else
-        r = gsm_explain_print_folded(&view, stdout);
-    ret = finish_output(r);
+            gsm_findings_print_table(&findings, out);
+    } else
+        r = gsm_explain_print_json(&view, out);
+    if (fclose(out) != 0 && r == 0)
+        r = -ENOMEM;
+    ret = r < 0 ? finish_output(r) : emit(eo, obuf, olen);
+    free(obuf);
+done:
     if (proc.n_missing && ret == GSM_EXIT_OK)
         gsm_warn("incomplete: %zu source(s) not readable (listed in the output)", proc.n_missing);
     if (ret == GSM_EXIT_OK)
         ret = fail_on;
 out:
+    if (have_heap)
+        gsm_heap_profile_free(&heap);
     gsm_findings_free(&findings);
     if (go_json)
         json_object_put(go_json);
@@ -332,25 +461,45 @@ static int explain_cgroup(const char *root_dir, const char *path, const struct e
         .n_processes = cg.n_members,
     };
     int fail_on = evaluate_findings(&root, &fin, eo, &findings);
-    if (eo->fmt == FMT_JSON) {
-        struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "schema", json_object_new_string("gsmapper.explain/v1"));
-        json_object_object_add(o, "taken_ms", json_object_new_uint64(taken));
-        struct json_object *t = json_object_new_object();
-        json_object_object_add(t, "cgroup", json_object_new_string(cg.loc.path));
-        json_object_object_add(o, "target", t);
-        json_object_object_add(o, "cgroup", gsm_cgroup_to_json(&cg));
-        gsm_cgroup_members_to_json(&cg, o);
-        json_object_object_add(o, "findings", gsm_findings_to_json(&findings));
-        r = gsm_json_print(o, stdout);
-        json_object_put(o);
+    if (eo->fmt == FMT_FOLDED || eo->fmt == FMT_PPROF) {
+        const struct gsm_process **procs = calloc(cg.n_members ? cg.n_members : 1, sizeof *procs);
+        if (!procs)
+            ret = finish_output(-ENOMEM);
+        else {
+            for (size_t i = 0; i < cg.n_members; i++)
+                procs[i] = &cg.members[i].proc;
+            ret = emit_tree_of(eo, cg.loc.path, procs, cg.n_members, NULL);
+            free(procs);
+        }
     } else {
-        gsm_cgroup_print_table(&cg, stdout);
-        gsm_cgroup_members_print_table(&cg, stdout);
-        gsm_findings_print_table(&findings, stdout);
-        r = ferror(stdout) ? -EIO : 0;
+        char *obuf = NULL;
+        size_t olen = 0;
+        FILE *out = open_memstream(&obuf, &olen);
+        if (!out)
+            r = -ENOMEM;
+        else if (eo->fmt == FMT_JSON) {
+            struct json_object *o = json_object_new_object();
+            json_object_object_add(o, "schema", json_object_new_string("gsmapper.explain/v1"));
+            json_object_object_add(o, "taken_ms", json_object_new_uint64(taken));
+            struct json_object *t = json_object_new_object();
+            json_object_object_add(t, "cgroup", json_object_new_string(cg.loc.path));
+            json_object_object_add(o, "target", t);
+            json_object_object_add(o, "cgroup", gsm_cgroup_to_json(&cg));
+            gsm_cgroup_members_to_json(&cg, o);
+            json_object_object_add(o, "findings", gsm_findings_to_json(&findings));
+            r = gsm_json_print(o, out);
+            json_object_put(o);
+        } else {
+            gsm_cgroup_print_table(&cg, out);
+            gsm_cgroup_members_print_table(&cg, out);
+            gsm_findings_print_table(&findings, out);
+            r = 0;
+        }
+        if (out && fclose(out) != 0 && r == 0)
+            r = -ENOMEM;
+        ret = r < 0 ? finish_output(r) : emit(eo, obuf, olen);
+        free(obuf);
     }
-    ret = finish_output(r);
     if (ret == GSM_EXIT_OK)
         ret = fail_on;
     gsm_findings_free(&findings);
@@ -362,7 +511,7 @@ static int explain_cgroup(const char *root_dir, const char *path, const struct e
 int cmd_explain(int argc, char **argv) {
     enum {
         OPT_MAPPINGS = 256, OPT_TOP, OPT_BEST_EFFORT, OPT_SELF, OPT_ROOT, OPT_ROLLUP, OPT_CGROUP, OPT_FAIL_ON,
-        OPT_GO_ENDPOINT, OPT_NO_GO_STATS, OPT_READ_ENV,
+        OPT_GO_ENDPOINT, OPT_NO_GO_STATS, OPT_READ_ENV, OPT_OUTPUT_FILE,
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},   {"mappings", no_argument, NULL, OPT_MAPPINGS},
@@ -371,14 +520,14 @@ int cmd_explain(int argc, char **argv) {
         {"rollup", no_argument, NULL, OPT_ROLLUP},  {"cgroup", required_argument, NULL, OPT_CGROUP},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON}, {"go-endpoint", required_argument, NULL, OPT_GO_ENDPOINT},
         {"no-go-stats", no_argument, NULL, OPT_NO_GO_STATS}, {"read-env", no_argument, NULL, OPT_READ_ENV},
-        {"help", no_argument, NULL, 'h'},
+        {"output-file", required_argument, NULL, OPT_OUTPUT_FILE}, {"help", no_argument, NULL, 'h'},
         {0},
     };
     enum format fmt = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_JSON;
     bool with_mappings = false, best_effort = false, self = false, rollup = false;
     uint64_t top = 10;
     bool fail_on_set = false, no_go_stats = false, read_env = false;
-    const char *go_endpoint = NULL;
+    const char *go_endpoint = NULL, *output_file = NULL;
     enum gsm_severity fail_on = GSM_SEV_CRITICAL;
     const char *root_dir = NULL, *cgroup_path = NULL;
     int c;
@@ -391,8 +540,10 @@ int cmd_explain(int argc, char **argv) {
                 fmt = FMT_JSON;
             else if (strcmp(optarg, "folded") == 0)
                 fmt = FMT_FOLDED;
+            else if (strcmp(optarg, "pprof") == 0)
+                fmt = FMT_PPROF;
             else {
-                gsm_error("explain: unknown output format '%s' (table, json, folded)", optarg);
+                gsm_error("explain: unknown output format '%s' (table, json, folded, pprof)", optarg);
                 return GSM_EXIT_USAGE;
             }
             break;
@@ -411,6 +562,7 @@ int cmd_explain(int argc, char **argv) {
         case OPT_ROOT: root_dir = optarg; break;
         case OPT_CGROUP: cgroup_path = optarg; break;
         case OPT_GO_ENDPOINT: go_endpoint = optarg; break;
+        case OPT_OUTPUT_FILE: output_file = optarg; break;
         case OPT_NO_GO_STATS: no_go_stats = true; break;
         case OPT_READ_ENV: read_env = true; break;
         case OPT_FAIL_ON:
@@ -429,14 +581,11 @@ int cmd_explain(int argc, char **argv) {
 
     struct explain_opts eo = {.fmt = fmt, .with_mappings = with_mappings, .best_effort = best_effort,
                               .rollup = rollup, .top = top, .fail_on_set = fail_on_set, .fail_on = fail_on,
-                              .go_endpoint = go_endpoint, .no_go_stats = no_go_stats, .read_env = read_env};
+                              .go_endpoint = go_endpoint, .no_go_stats = no_go_stats, .read_env = read_env,
+                              .output_file = output_file};
     if (cgroup_path) {
         if (self || optind != argc) {
             gsm_error("explain: --cgroup takes no PID");
-            return GSM_EXIT_USAGE;
-        }
-        if (fmt == FMT_FOLDED) {
-            gsm_error("explain: --cgroup prints table or json");
             return GSM_EXIT_USAGE;
         }
         return explain_cgroup(root_dir, cgroup_path, &eo);

@@ -24,6 +24,8 @@ static int optional(struct gsm_process *p, struct gsm_read_error *err, const cha
     return r < 0 ? failed(err, file, r) : 0;
 }
 
+static int read_maps(int procfd, const struct gsm_read_opts *opts, struct gsm_process *p, struct gsm_read_error *err);
+
 static void read_go_info(const struct gsm_root *root, int procfd, struct gsm_process *p) {
     struct gsm_go_info *go = calloc(1, sizeof *go);
     if (!go)
@@ -102,7 +104,22 @@ int gsm_process_read(const struct gsm_root *root, pid_t pid, const struct gsm_re
     if (r < 0 && (r = optional(p, err, "task", r)) < 0)
         return r;
 
-    if (opts->smaps) {
+    return opts->smaps ? read_maps(procfd, opts, p, err) : 0;
+}
+
+int gsm_process_read_smaps(const struct gsm_root *root, pid_t pid, const struct gsm_read_opts *opts,
+                           struct gsm_process *p, struct gsm_read_error *err) {
+    memset(err, 0, sizeof *err);
+    _cleanup_close_ int procfd = -1;
+    int r = gsm_proc_open(root, pid, &procfd);
+    if (r < 0)
+        return failed(err, "", r);
+    return read_maps(procfd, opts, p, err);
+}
+
+static int read_maps(int procfd, const struct gsm_read_opts *opts, struct gsm_process *p, struct gsm_read_error *err) {
+    int r;
+    {
         r = gsm_smaps_read_at(procfd, "smaps", p, &err->parse);
         if (r == 0)
             p->have_smaps = true;

@@ -24,3 +24,9 @@ struct gsm_read_error {
  * when a file is malformed; -ENOMEM. err names the file in every case. */
 int gsm_process_read(const struct gsm_root *root, pid_t pid, const struct gsm_read_opts *opts,
                      struct gsm_process *p, struct gsm_read_error *err);
+
+/* The smaps (and smaps_rollup) part alone, for a process read earlier with opts->smaps false:
+ * explain reads a Go process's runtime statistics first, then smaps, so both describe one
+ * moment. Same returns as above. */
+int gsm_process_read_smaps(const struct gsm_root *root, pid_t pid, const struct gsm_read_opts *opts,
+                           struct gsm_process *p, struct gsm_read_error *err);

@@ -1,5 +1,6 @@
 /* Renderers for `gsmapper explain PID`: a table for people, JSON (schema gsmapper.explain/v1)
- * for programs, folded stacks for flame graphs. They only format what the analyses computed. */
+ * for programs (folded stacks and pprof come from renderers/pprof_writer). They only format
+ * what the analyses computed. */
 #pragma once
 
 #include "analyses/totals.h"
@@ -28,8 +29,6 @@ struct json_object *gsm_explain_to_json(const struct gsm_explain_view *v);
 int gsm_json_print(struct json_object *o, FILE *out);
 int gsm_explain_print_json(const struct gsm_explain_view *v, FILE *out);
 int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out);
-/* "comm;class;mapping bytes" lines (RSS), input for flamegraph.pl and speedscope. */
-int gsm_explain_print_folded(const struct gsm_explain_view *v, FILE *out);
 
 /* Indices of the n largest mappings by RSS, largest first; returns how many were written. */
 size_t gsm_top_mappings_by_rss(const struct gsm_process *p, size_t n, size_t *ret_idx);

@@ -124,29 +124,3 @@ int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out) {
     }
     return ferror(out) ? -EIO : 0;
 }
-
-/* Folded stacks: frames separated by ';', then a space and the value (RSS bytes).
- * Frames must not contain ';' or newline: those are replaced. */
-static void frame(FILE *out, const char *s) {
-    for (; *s; s++)
-        fputc(*s == ';' || *s == '\n' || *s == ' ' ? '_' : *s, out);
-}
-
-int gsm_explain_print_folded(const struct gsm_explain_view *v, FILE *out) {
-    const struct gsm_process *p = v->proc;
-    char head[96];
-    snprintf(head, sizeof head, "%s-%d", p->have_status ? p->status.name : "pid", (int)p->pid);
-    for (size_t i = 0; i < p->n_maps; i++) {
-        const struct gsm_mapping *m = &p->maps[i];
-        if (m->f[GSM_F_RSS] == 0)
-            continue;
-        frame(out, head);
-        fprintf(out, ";%s;", gsm_class_name(m->cls));
-        if (m->path)
-            frame(out, m->path);
-        else
-            fprintf(out, "anon@%llx", (unsigned long long)m->start);
-        fprintf(out, " %llu\n", (unsigned long long)m->f[GSM_F_RSS]);
-    }
-    return ferror(out) ? -EIO : 0;
-}

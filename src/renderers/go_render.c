@@ -2,6 +2,7 @@
 #include "util/units.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 static void add_u64_if(struct json_object *o, const struct gsm_go_stats *s, enum gsm_go_field f, const char *k,
                        uint64_t v) {
@@ -113,4 +114,77 @@ void gsm_go_env_print_table(const struct gsm_go_env *e, FILE *out) {
     fprintf(out, "GOMEMLIMIT=%s GOGC=%s GOMAXPROCS=%s GODEBUG=%s\n",
             e->gomemlimit.present ? e->gomemlimit.value : "(unset)", e->gogc.present ? e->gogc.value : "(unset)",
             e->gomaxprocs.present ? e->gomaxprocs.value : "(unset)", e->godebug.present ? e->godebug.value : "(unset)");
+}
+
+/* Indices of the n stacks with the most in-use bytes, largest first. */
+static size_t top_stacks(const struct gsm_heap_profile *hp, size_t n, size_t *idx) {
+    size_t have = 0;
+    for (size_t i = 0; i < hp->n_stacks; i++) {
+        int64_t v = hp->stacks[i].inuse_bytes;
+        if (v <= 0)
+            continue;
+        size_t pos = have;
+        while (pos > 0 && hp->stacks[idx[pos - 1]].inuse_bytes < v)
+            pos--;
+        if (pos >= n)
+            continue;
+        size_t last = have < n ? have : n - 1;
+        memmove(&idx[pos + 1], &idx[pos], (last - pos) * sizeof *idx);
+        idx[pos] = i;
+        if (have < n)
+            have++;
+    }
+    return have;
+}
+
+static void frame_str(const struct gsm_heap_frame *f, char *buf, size_t size) {
+    if (f->function)
+        snprintf(buf, size, "%s %s:%lld", f->function, f->file ? f->file : "", (long long)f->line);
+    else
+        snprintf(buf, size, "0x%llx", (unsigned long long)f->address);
+}
+
+struct json_object *gsm_heap_profile_top_json(const struct gsm_heap_profile *hp, size_t n) {
+    size_t idx[32];
+    n = top_stacks(hp, n < 32 ? n : 32, idx);
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "inuse_bytes", json_object_new_int64(hp->inuse_bytes_total));
+    json_object_object_add(o, "inuse_objects", json_object_new_int64(hp->inuse_objects_total));
+    struct json_object *arr = json_object_new_array();
+    char buf[1024];
+    for (size_t i = 0; i < n; i++) {
+        const struct gsm_heap_stack *st = &hp->stacks[idx[i]];
+        struct json_object *x = json_object_new_object();
+        json_object_object_add(x, "inuse_bytes", json_object_new_int64(st->inuse_bytes));
+        json_object_object_add(x, "inuse_objects", json_object_new_int64(st->inuse_objects));
+        struct json_object *fr = json_object_new_array();
+        for (size_t k = 0; k < st->n_frames; k++) {
+            frame_str(&st->frames[k], buf, sizeof buf);
+            json_object_array_add(fr, json_object_new_string(buf));
+        }
+        json_object_object_add(x, "frames", fr);
+        json_object_array_add(arr, x);
+    }
+    json_object_object_add(o, "top_stacks", arr);
+    return o;
+}
+
+void gsm_heap_profile_print_top(const struct gsm_heap_profile *hp, size_t n, FILE *out) {
+    size_t idx[32];
+    char b[24], fb[1024];
+    n = top_stacks(hp, n < 32 ? n : 32, idx);
+    fprintf(out, "\nGO HEAP BY CODE PATH (in use %s, /debug/pprof/heap?gc=1)\n",
+            gsm_fmt_bytes(hp->inuse_bytes_total > 0 ? (uint64_t)hp->inuse_bytes_total : 0, b, sizeof b));
+    for (size_t i = 0; i < n; i++) {
+        const struct gsm_heap_stack *st = &hp->stacks[idx[i]];
+        /* The first frame outside the runtime names the code path best. */
+        size_t k = 0;
+        while (k + 1 < st->n_frames && st->frames[k].function && strncmp(st->frames[k].function, "runtime.", 8) == 0)
+            k++;
+        if (st->n_frames)
+            frame_str(&st->frames[k], fb, sizeof fb);
+        else
+            snprintf(fb, sizeof fb, "(no frames)");
+        fprintf(out, "  %10s  %s\n", gsm_fmt_bytes((uint64_t)st->inuse_bytes, b, sizeof b), fb);
+    }
 }

@@ -4,6 +4,7 @@
 
 #include "analyses/go_split.h"
 #include "model/go_stats.h"
+#include "readers/go_heap_profile.h"
 #include "readers/proc_environ.h"
 
 #include <json-c/json.h>
@@ -15,3 +16,7 @@ struct json_object *gsm_go_runtime_to_json(const struct gsm_go_stats *s, const s
 struct json_object *gsm_go_env_to_json(const struct gsm_go_env *e);
 void gsm_go_runtime_print_table(const struct gsm_go_stats *s, const struct gsm_go_split *split, FILE *out);
 void gsm_go_env_print_table(const struct gsm_go_env *e, FILE *out);
+/* Level 3: the n stacks with the most in-use bytes. JSON: {"inuse_bytes", "inuse_objects",
+ * "stacks": [{"inuse_bytes", "inuse_objects", "frames": ["leaf func file:line", ...]}]}. */
+struct json_object *gsm_heap_profile_top_json(const struct gsm_heap_profile *hp, size_t n);
+void gsm_heap_profile_print_top(const struct gsm_heap_profile *hp, size_t n, FILE *out);

@@ -3,7 +3,7 @@
 
 Prints "READY PORT STALL_PORT" and serves until stdin closes or --max-seconds pass:
 
-  /big-cl       200, Content-Length: 1 GiB, then 1 GiB streamed (never held in memory)
+  /big-length   200, Content-Length: 1 GiB, then 1 GiB streamed (never held in memory)
   /big-close    200, no Content-Length, 1 GiB streamed, end of body = connection close
   /big-chunked  200, Transfer-Encoding: chunked, 1 GiB in 64 KiB chunks
   /trickle      200, Content-Length 1 MiB, then one byte a second, forever
@@ -16,6 +16,8 @@ Prints "READY PORT STALL_PORT" and serves until stdin closes or --max-seconds pa
                 a MemStats block with a 25-digit number; /garbage/debug/vars is JSON with
                 strings for numbers; /garbage/metrics has a broken label
   anything else 404
+The first eight match by prefix ("/trickle/debug/vars" trickles too), so a whole
+gsm_go_stats_fetch() of BASE/trickle meets the same behaviour on every endpoint path.
 
 STALL_PORT is a listening socket with a full accept queue that is never accepted from: a
 connect() to it stalls (the kernel drops the SYN), for the connect-timeout check.
@@ -71,18 +73,18 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         p = self.path
         try:
-            if p == "/big-cl":
+            if p.startswith("/big-length"):
                 self.send_response(200)
                 self.send_header("Content-Length", str(GIB))
                 self.end_headers()
                 self.stream(GIB)
-            elif p == "/big-close":
+            elif p.startswith("/big-close"):
                 self.send_response(200)
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.stream(GIB)
                 self.close_connection = True
-            elif p == "/big-chunked":
+            elif p.startswith("/big-chunked"):
                 self.send_response(200)
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
@@ -91,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
                 for _ in range(GIB // 65536):
                     self.wfile.write(frame)
                 self.wfile.write(b"0\r\n\r\n")
-            elif p == "/trickle":
+            elif p.startswith("/trickle"):
                 self.send_response(200)
                 self.send_header("Content-Length", str(MIB))
                 self.end_headers()
@@ -99,9 +101,9 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b"#")
                     self.wfile.flush()
                     time.sleep(1)
-            elif p == "/silent":
+            elif p.startswith("/silent"):
                 time.sleep(3600)
-            elif p == "/gzip-bomb":
+            elif p.startswith("/gzip-bomb"):
                 head, block, tail = BOMB
                 self.send_response(200)
                 self.send_header("Content-Encoding", "gzip")
@@ -112,12 +114,12 @@ class Handler(BaseHTTPRequestHandler):
                 for _ in range(1024):
                     self.wfile.write(block)
                 self.wfile.write(tail)
-            elif p == "/redirect":
+            elif p.startswith("/redirect"):
                 self.send_response(302)
                 self.send_header("Location", "http://127.0.0.1:%d/debug/vars" % self.server.server_port)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-            elif p == "/headers":
+            elif p.startswith("/headers"):
                 self.wfile.write(b"HTTP/1.1 200 OK\r\n")
                 i = 0
                 while True:
