@@ -849,7 +849,8 @@ static int rule_go_gc_pause(const struct gsm_findings_input *in, const struct gs
     if (!f)
         return -ENOMEM;
     set_text(f->message, sizeof f->message, "GC stop-the-world pause p99 is %.1f ms (over %llu recent GCs)",
-             (double)p99 / 1e6, (unsigned long long)s->pause_recent_count);
+             (double)p99 / 1e6,
+             (unsigned long long)(s->pause_recent_count < GSM_GO_PAUSE_RING ? s->pause_recent_count : GSM_GO_PAUSE_RING));
     ev(f, "pause_p99_ns", (double)p99);
     set_text(f->advice, sizeof f->advice, "Long pauses usually come from huge pointer-rich heaps, many goroutines "
              "(stack scanning) or CPU starvation (GOMAXPROCS above the CPU limit: set it to the cgroup's CPU quota)");
@@ -898,7 +899,7 @@ static int rule_go_gogc(const struct gsm_findings_input *in, const struct gsm_ru
         fit = 10;
     int32_t suggest = fit > 1000 ? 1000 : (int32_t)(fit / 10) * 10;
     enum gsm_severity sev;
-    if (suggest < gogc)
+    if (live * (1 + gogc / 100.0) > (double)rec)
         sev = GSM_SEV_WARN;      /* today's goal overshoots the room under the limit */
     else if (suggest >= gogc * 3 / 2 && s->gc_cpu_fraction >= GO_GC_CPU_NOTABLE)
         sev = GSM_SEV_INFO;      /* room to trade memory for CPU */

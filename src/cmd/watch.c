@@ -1,0 +1,473 @@
+/* gsmapper watch: the OOM sentinel. Wires analyses/watch (targets, tiered sampling, detectors)
+ * to renderers/event_render (JSON lines or text), --exec, and renderers/recorder (bundles). */
+#include "analyses/watch.h"
+#include "cmd/commands.h"
+#include "renderers/event_render.h"
+#include "renderers/recorder.h"
+#include "util/cleanup.h"
+#include "util/exitcode.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/root.h"
+#include "util/units.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sys/resource.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "Usage: gsmapper watch [PID...] [--cgroup PATH...] [--all] [OPTIONS]\n"
+    "\n"
+    "Samples processes and cgroups every tick from cheap sources (status, cgroup files, PSI),\n"
+    "forecasts the time to the memory limit from a robust trend (Theil-Sen) of the memory the\n"
+    "kernel cannot reclaim (for Go processes with reachable statistics: the heap goal of the\n"
+    "last GC instead of the GC sawtooth), flags sudden growth (Z-score), pressure and the\n"
+    "kernel's own OOM signals, and prints one event per condition (and one when it resolves).\n"
+    "A flight recorder keeps the last minutes of samples and writes a bundle on a critical\n"
+    "event or an OOM kill.\n"
+    "\n"
+    "Options:\n"
+    "      --cgroup PATH        watch a memory cgroup (repeatable)\n"
+    "      --all                every cgroup with a memory limit, and every process\n"
+    "      --interval SECONDS   tick (default 2)\n"
+    "      --horizon SECONDS    warn when the time to the limit falls under this (default 300)\n"
+    "      --window SECONDS     trend window (default 120; a 20 s window runs beside it)\n"
+    "      --baseline SECONDS   growth Z-score baseline (default 180)\n"
+    "      --z-threshold Z      sudden-growth threshold (default 3.5)\n"
+    "      --rollup-budget-ms MS  kernel time per tick for smaps_rollup (default 5)\n"
+    "      --ring SECONDS       flight-recorder length (default 300)\n"
+    "      --dump-dir DIR       write flight-recorder bundles under DIR\n"
+    "      --dump-quota BYTES   keep bundles under this size in total (default 256 MiB)\n"
+    "      --dump-min-interval SECONDS  at most one bundle per target per interval (default 60)\n"
+    "      --exec CMD           run CMD (/bin/sh -c) for each event, the event JSON on stdin\n"
+    "      --duration SECONDS   stop after this long (default: until SIGINT/SIGTERM)\n"
+    "      --emit-samples       print every sample too (schema gsmapper.sample/v1)\n"
+    "      --no-go-stats        do not read Go runtime statistics over HTTP\n"
+    "      --stats              on exit, print what each sampling tier cost\n"
+    "  -o, --output FORMAT      json (JSON lines, default) or text\n"
+    "      --root DIR           read /proc and /sys under DIR\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "Exit codes: 0 ok; 1 runtime failure; 2 usage; 3 a named target does not exist;\n"
+    "4 permission denied.\n";
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
+
+struct watch_ctx {
+    struct gsm_watch *w;
+    bool text, emit_samples;
+    const char *exec_cmd;
+    struct gsm_recorder *rec;
+    const struct gsm_root *root;
+};
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --exec: the event on the command's stdin; not waited for (reaped each tick), so a slow
+ * handler never stalls sampling. */
+static void run_exec(const char *cmd, const char *json) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        dup2(fds[0], STDIN_FILENO);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[0]);
+    size_t len = strlen(json), off = 0;
+    signal(SIGPIPE, SIG_IGN);
+    while (off < len) {
+        ssize_t n = write(fds[1], json + off, len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    if (write(fds[1], "\n", 1) < 0) { /* the handler closed its stdin: fine */ }
+    close(fds[1]);
+}
+
+/* The summary a bundle starts with: which series grew fastest over the ring. */
+static void summarize(const struct gsm_watch_target *t, const struct gsm_watch_event *ev, char *buf, size_t size) {
+    size_t n = gsm_watch_target_ring_len(t);
+    const struct gsm_watch_sample *a = n ? gsm_watch_target_ring_at(t, 0) : NULL, *b = n ? gsm_watch_target_ring_at(t, n - 1) : NULL;
+    int off = snprintf(buf, size, "event: %s %s: %s\n", gsm_watch_level_name(ev->level), gsm_watch_kind_name(ev->kind),
+                       ev->message);
+    if (!a || !b || b->t_ms <= a->t_ms || off < 0 || (size_t)off >= size)
+        return;
+    double secs = (double)(b->t_ms - a->t_ms) / 1000.0;
+    struct {
+        const char *name;
+        double from, to;
+    } series[] = {
+        {"unreclaimable memory", (double)a->unreclaimable_bytes, (double)b->unreclaimable_bytes},
+        {"anonymous memory", (double)a->anon_bytes, (double)b->anon_bytes},
+        {"page cache / file", (double)a->file_bytes, (double)b->file_bytes},
+        {"usage", (double)a->usage_bytes, (double)b->usage_bytes},
+        {"swap", (double)a->swap_bytes, (double)b->swap_bytes},
+        {"threads (count)", (double)a->threads, (double)b->threads},
+    };
+    size_t best = 0;
+    for (size_t i = 1; i < 5; i++)
+        if (series[i].to - series[i].from > series[best].to - series[best].from)
+            best = i;
+    char x[16], y[16];
+    off += snprintf(buf + off, size - (size_t)off, "over the last %.0f s, %s grew fastest: %s -> %s (%.2f MiB/s)\n", secs,
+                    series[best].name, gsm_fmt_bytes((uint64_t)series[best].from, x, sizeof x),
+                    gsm_fmt_bytes((uint64_t)series[best].to, y, sizeof y),
+                    (series[best].to - series[best].from) / secs / 1048576.0);
+    if (off > 0 && (size_t)off < size && b->threads > a->threads)
+        snprintf(buf + off, size - (size_t)off, "threads: %llu -> %llu\n", (unsigned long long)a->threads,
+                 (unsigned long long)b->threads);
+}
+
+static void write_bundle(struct watch_ctx *c, const struct gsm_watch_event *ev, const char *event_json, char *path,
+                         size_t path_len) {
+    const struct gsm_watch_target *t = ev->target;
+    char *samples = NULL;
+    size_t samples_len = 0;
+    FILE *f = open_memstream(&samples, &samples_len);
+    if (!f)
+        return;
+    for (size_t i = 0; i < gsm_watch_target_ring_len(t); i++) {
+        struct json_object *o = gsm_sample_to_json(t, gsm_watch_target_ring_at(t, i));
+        gsm_json_line(o, f);
+        json_object_put(o);
+    }
+    fclose(f);
+    char key[600], label[96], summary[1024];
+    bool proc = gsm_watch_target_type(t) == GSM_WT_PROCESS;
+    /* An OOM kill always gets its bundle: its rate-limit key is apart from the warnings'. */
+    const char *suffix = ev->kind == GSM_WK_OOM_KILL ? "-oom-kill" : "";
+    if (proc) {
+        snprintf(key, sizeof key, "pid-%d-%llu%s", (int)gsm_watch_target_pid(t),
+                 (unsigned long long)gsm_watch_target_starttime(t), suffix);
+        snprintf(label, sizeof label, "pid-%d", (int)gsm_watch_target_pid(t));
+    } else {
+        snprintf(key, sizeof key, "cgroup-%s%s", gsm_watch_target_cgroup(t), suffix);
+        snprintf(label, sizeof label, "cg%.80s", gsm_watch_target_cgroup(t));
+    }
+    summarize(t, ev, summary, sizeof summary);
+    struct gsm_bundle_request req = {
+        .target_key = key, .target_label = label, .pid = proc ? gsm_watch_target_pid(t) : 0,
+        .cgroup_path = gsm_watch_target_cgroup(t), .cg_loc = gsm_watch_target_cgroup_loc(t), .root = c->root,
+        .samples_jsonl = samples, .samples_len = samples_len, .event_json = event_json, .summary = summary,
+        .go_endpoint = gsm_watch_target_go_endpoint(t), .now_ms = ev->time_ms,
+    };
+    int r = gsm_recorder_write(c->rec, &req, path, path_len);
+    if (r < 0) {
+        path[0] = '\0';
+        if (r != -EAGAIN)
+            gsm_warn("flight-recorder bundle not written: %s", strerror(-r));
+    }
+    free(samples);
+}
+
+static void on_event(const struct gsm_watch_event *ev, void *userdata) {
+    struct watch_ctx *c = userdata;
+    struct json_object *o = gsm_event_to_json(ev, NULL);
+    const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (c->text)
+        gsm_event_print_text(ev, NULL, stdout);
+    else
+        fprintf(stdout, "%s\n", json);
+    fflush(stdout);
+    if (c->exec_cmd)
+        run_exec(c->exec_cmd, json);
+    if (ev->wants_bundle && c->rec) {
+        char path[4096];
+        write_bundle(c, ev, json, path, sizeof path);
+        if (path[0]) {
+            /* A second event says where the bundle is. */
+            struct gsm_watch_event b = *ev;
+            b.kind = GSM_WK__COUNT;   /* rendered as "bundle" below */
+            struct json_object *bo = gsm_event_to_json(&b, path);
+            json_object_object_add(bo, "kind", json_object_new_string("bundle"));
+            json_object_object_add(bo, "level", json_object_new_string("info"));
+            char msg[300];
+            snprintf(msg, sizeof msg, "flight-recorder bundle written after: %.200s", ev->message);
+            json_object_object_add(bo, "message", json_object_new_string(msg));
+            if (c->text)
+                fprintf(stdout, "bundle written: %s\n", path);
+            else
+                gsm_json_line(bo, stdout);
+            fflush(stdout);
+            if (c->exec_cmd)
+                run_exec(c->exec_cmd, json_object_to_json_string_ext(bo, JSON_C_TO_STRING_PLAIN));
+            json_object_put(bo);
+        }
+    }
+    json_object_put(o);
+}
+
+static void on_sample(const struct gsm_watch_target *t, const struct gsm_watch_sample *s, void *userdata) {
+    struct watch_ctx *c = userdata;
+    if (!c->emit_samples)
+        return;
+    struct json_object *o = gsm_sample_to_json(t, s);
+    gsm_json_line(o, stdout);
+    json_object_put(o);
+}
+
+static int parse_seconds(const char *arg, const char *opt, double min, double *ret) {
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno || *end || end == arg || !(v >= min) || v > 86400 * 365) {
+        gsm_error("watch: %s wants a number of seconds >= %g, not '%s'", opt, min, arg);
+        return -EINVAL;
+    }
+    *ret = v;
+    return 0;
+}
+
+static void print_stats(const struct gsm_watch_stats *s, size_t targets, uint64_t wall_ms) {
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "schema", json_object_new_string("gsmapper.watch-stats/v1"));
+    json_object_object_add(o, "ticks", json_object_new_uint64(s->ticks));
+    json_object_object_add(o, "targets", json_object_new_uint64(targets));
+    json_object_object_add(o, "events", json_object_new_uint64(s->events));
+    json_object_object_add(o, "wall_seconds", json_object_new_double((double)wall_ms / 1000.0));
+    const struct {
+        const char *name;
+        const struct gsm_watch_tier_stats *t;
+    } tiers[] = {{"status", &s->status}, {"cgroup", &s->cgroup}, {"smaps_rollup", &s->rollup},
+                 {"go_http", &s->go_http}, {"detectors", &s->detect}};
+    struct json_object *ts = json_object_new_object();
+    for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++) {
+        struct json_object *x = json_object_new_object();
+        json_object_object_add(x, "reads", json_object_new_uint64(tiers[i].t->reads));
+        json_object_object_add(x, "errors", json_object_new_uint64(tiers[i].t->errors));
+        json_object_object_add(x, "seconds", json_object_new_double((double)tiers[i].t->ns / 1e9));
+        json_object_object_add(ts, tiers[i].name, x);
+    }
+    json_object_object_add(o, "tiers", ts);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        json_object_object_add(o, "cpu_seconds", json_object_new_double((double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                                                                        (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6));
+        json_object_object_add(o, "max_rss_bytes", json_object_new_uint64((uint64_t)ru.ru_maxrss * 1024));
+    }
+    gsm_json_line(o, stdout);
+    json_object_put(o);
+}
+
+int cmd_watch(int argc, char **argv) {
+    enum {
+        OPT_CGROUP = 256, OPT_ALL, OPT_INTERVAL, OPT_HORIZON, OPT_WINDOW, OPT_BASELINE, OPT_Z, OPT_ROLLUP_BUDGET,
+        OPT_RING, OPT_DUMP_DIR, OPT_DUMP_QUOTA, OPT_DUMP_MIN, OPT_EXEC, OPT_DURATION, OPT_EMIT, OPT_NO_GO, OPT_STATS,
+        OPT_ROOT,
+    };
+    static const struct option longopts[] = {
+        {"cgroup", required_argument, NULL, OPT_CGROUP}, {"all", no_argument, NULL, OPT_ALL},
+        {"interval", required_argument, NULL, OPT_INTERVAL}, {"horizon", required_argument, NULL, OPT_HORIZON},
+        {"window", required_argument, NULL, OPT_WINDOW}, {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"z-threshold", required_argument, NULL, OPT_Z}, {"rollup-budget-ms", required_argument, NULL, OPT_ROLLUP_BUDGET},
+        {"ring", required_argument, NULL, OPT_RING}, {"dump-dir", required_argument, NULL, OPT_DUMP_DIR},
+        {"dump-quota", required_argument, NULL, OPT_DUMP_QUOTA}, {"dump-min-interval", required_argument, NULL, OPT_DUMP_MIN},
+        {"exec", required_argument, NULL, OPT_EXEC}, {"duration", required_argument, NULL, OPT_DURATION},
+        {"emit-samples", no_argument, NULL, OPT_EMIT}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
+        {"stats", no_argument, NULL, OPT_STATS}, {"output", required_argument, NULL, 'o'},
+        {"root", required_argument, NULL, OPT_ROOT}, {"help", no_argument, NULL, 'h'}, {0},
+    };
+    struct gsm_watch_opts wo;
+    gsm_watch_opts_default(&wo);
+    const char *cgroups[64], *root_dir = NULL, *dump_dir = NULL, *exec_cmd = NULL;
+    size_t n_cgroups = 0;
+    bool all = false, text = false, emit_samples = false, stats = false;
+    double v, duration = 0, dump_min = 60;
+    uint64_t dump_quota = 256ull << 20;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_CGROUP:
+            if (n_cgroups == 64) {
+                gsm_error("watch: at most 64 --cgroup");
+                return GSM_EXIT_USAGE;
+            }
+            cgroups[n_cgroups++] = optarg;
+            break;
+        case OPT_ALL: all = true; break;
+        case OPT_INTERVAL:
+            if (parse_seconds(optarg, "--interval", 0.1, &v) < 0)
+                return GSM_EXIT_USAGE;
+            wo.interval_ms = (uint64_t)(v * 1000);
+            break;
+        case OPT_HORIZON:
+            if (parse_seconds(optarg, "--horizon", 1, &v) < 0)
+                return GSM_EXIT_USAGE;
+            wo.horizon_s = v;
+            break;
+        case OPT_WINDOW:
+            if (parse_seconds(optarg, "--window", 10, &v) < 0)
+                return GSM_EXIT_USAGE;
+            wo.window_ms = (uint64_t)(v * 1000);
+            break;
+        case OPT_BASELINE:
+            if (parse_seconds(optarg, "--baseline", 10, &v) < 0)
+                return GSM_EXIT_USAGE;
+            wo.baseline_ms = (uint64_t)(v * 1000);
+            break;
+        case OPT_Z:
+            if (parse_seconds(optarg, "--z-threshold", 0.5, &v) < 0)
+                return GSM_EXIT_USAGE;
+            wo.z_threshold = v;
+            break;
+        case OPT_ROLLUP_BUDGET:
+            if (parse_seconds(optarg, "--rollup-budget-ms", 0, &v) < 0)
+                return GSM_EXIT_USAGE;
+            wo.rollup_budget_us = (uint64_t)(v * 1000);
+            break;
+        case OPT_RING:
+            if (parse_seconds(optarg, "--ring", 10, &v) < 0)
+                return GSM_EXIT_USAGE;
+            wo.ring_ms = (uint64_t)(v * 1000);
+            break;
+        case OPT_DUMP_DIR: dump_dir = optarg; break;
+        case OPT_DUMP_QUOTA: {
+            const char *p = optarg;
+            if (gsm_parse_u64(&p, &dump_quota) < 0 || *p || dump_quota < (1u << 20)) {
+                gsm_error("watch: --dump-quota wants bytes (at least 1 MiB), not '%s'", optarg);
+                return GSM_EXIT_USAGE;
+            }
+            break;
+        }
+        case OPT_DUMP_MIN:
+            if (parse_seconds(optarg, "--dump-min-interval", 0, &dump_min) < 0)
+                return GSM_EXIT_USAGE;
+            break;
+        case OPT_EXEC: exec_cmd = optarg; break;
+        case OPT_DURATION:
+            if (parse_seconds(optarg, "--duration", 0.1, &duration) < 0)
+                return GSM_EXIT_USAGE;
+            break;
+        case OPT_EMIT: emit_samples = true; break;
+        case OPT_NO_GO: wo.go_stats = false; break;
+        case OPT_STATS: stats = true; break;
+        case OPT_ROOT: root_dir = optarg; break;
+        case 'o':
+            if (strcmp(optarg, "text") == 0)
+                text = true;
+            else if (strcmp(optarg, "json") == 0)
+                text = false;
+            else {
+                gsm_error("watch: unknown output format '%s' (json, text)", optarg);
+                return GSM_EXIT_USAGE;
+            }
+            break;
+        case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
+        default:
+            gsm_error("watch: see 'gsmapper watch --help'");
+            return GSM_EXIT_USAGE;
+        }
+    }
+    if (optind == argc && n_cgroups == 0 && !all) {
+        gsm_error("watch: name PIDs, --cgroup PATH or --all (see 'gsmapper watch --help')");
+        return GSM_EXIT_USAGE;
+    }
+
+    struct gsm_root root;
+    int r = gsm_root_open(root_dir, &root);
+    if (r < 0) {
+        gsm_error("cannot open root %s: %s", root_dir ? root_dir : "/", strerror(-r));
+        return GSM_EXIT_USAGE;
+    }
+    int ret = GSM_EXIT_OK;
+    struct gsm_watch *w = NULL;
+    struct gsm_recorder *rec = NULL;
+    if ((r = gsm_watch_new(&root, &wo, &w)) < 0) {
+        gsm_error("watch: %s", strerror(-r));
+        ret = GSM_EXIT_FAILURE;
+        goto out;
+    }
+    for (int i = optind; i < argc; i++) {
+        const char *p = argv[i];
+        uint64_t pid;
+        if (gsm_parse_u64(&p, &pid) < 0 || *p || pid == 0 || pid > INT32_MAX) {
+            gsm_error("watch: '%s' is not a PID", argv[i]);
+            ret = GSM_EXIT_USAGE;
+            goto out;
+        }
+        if ((r = gsm_watch_add_pid(w, (pid_t)pid)) < 0) {
+            gsm_error(r == -ENOENT || r == -ESRCH ? "no process %s" : "watch: process %s: %s", argv[i], strerror(-r));
+            ret = gsm_exit_from_errno(r == -ESRCH ? -ENOENT : r);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < n_cgroups; i++) {
+        if ((r = gsm_watch_add_cgroup(w, cgroups[i])) < 0) {
+            if (r == -ENOENT)
+                gsm_error("no cgroup %s", cgroups[i]);
+            else
+                gsm_error("watch: cgroup %s: %s", cgroups[i], r == -ENOMEDIUM ? "no memory controller mounted" : strerror(-r));
+            ret = r == -ENOENT ? GSM_EXIT_NOTFOUND : r == -EINVAL ? GSM_EXIT_USAGE : gsm_exit_from_errno(r);
+            goto out;
+        }
+    }
+    gsm_watch_set_all(w, all);
+    if (dump_dir) {
+        struct gsm_recorder_opts ro = {
+            .dump_dir = dump_dir, .quota_bytes = dump_quota, .min_interval_ms = (uint64_t)(dump_min * 1000) + 1,
+            .root_dir = root_dir,
+        };
+        if ((r = gsm_recorder_new(&ro, &rec)) < 0) {
+            gsm_error("watch: dump dir %s: %s", dump_dir, strerror(-r));
+            ret = r == -ENOENT || r == -ENOTDIR ? GSM_EXIT_USAGE : gsm_exit_from_errno(r);
+            goto out;
+        }
+    }
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct watch_ctx ctx = {.w = w, .text = text, .emit_samples = emit_samples, .exec_cmd = exec_cmd, .rec = rec,
+                            .root = &root};
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    uint64_t start = now_ms();
+    while (!stop_requested) {
+        uint64_t t = now_ms();
+        gsm_watch_tick(w, t, on_event, on_sample, &ctx);
+        fflush(stdout);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        }   /* reap --exec handlers */
+        if (duration > 0 && (double)(now_ms() - start) >= duration * 1000)
+            break;
+        if (!all && n_cgroups == 0 && gsm_watch_n_targets(w) == 0)
+            break;   /* every named process is gone */
+        next.tv_nsec += (long)(wo.interval_ms % 1000) * 1000000;
+        next.tv_sec += (time_t)(wo.interval_ms / 1000) + next.tv_nsec / 1000000000;
+        next.tv_nsec %= 1000000000;
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR && !stop_requested) {
+        }
+    }
+    if (stats)
+        print_stats(gsm_watch_get_stats(w), gsm_watch_n_targets(w), now_ms() - start);
+    fflush(stdout);
+out:
+    gsm_recorder_free(rec);
+    gsm_watch_free(w);
+    gsm_root_close(&root);
+    return ret;
+}

@@ -1,0 +1,3 @@
+module gsmapper.test/scenarios/workload
+
+go 1.19
