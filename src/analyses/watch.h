@@ -69,6 +69,7 @@ struct gsm_watch_opts {
     double horizon_s, z_threshold;
     uint64_t rollup_budget_us;       /* kernel time per tick for smaps_rollup */
     bool go_stats;                   /* poll Go runtime statistics when reachable */
+    double warmup_s;                 /* no ETA for a process (a cgroup's oldest) younger than this */
 };
 void gsm_watch_opts_default(struct gsm_watch_opts *o);
 

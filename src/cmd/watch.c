@@ -41,6 +41,7 @@ static const char usage[] =
     "      --window SECONDS     trend window (default 120; a 20 s window runs beside it)\n"
     "      --baseline SECONDS   growth Z-score baseline (default 180)\n"
     "      --z-threshold Z      sudden-growth threshold (default 3.5)\n"
+    "      --warmup SECONDS     no ETA while a process (a cgroup's oldest) is younger (default 20)\n"
     "      --rollup-budget-ms MS  kernel time per tick for smaps_rollup (default 5)\n"
     "      --ring SECONDS       flight-recorder length (default 300)\n"
     "      --dump-dir DIR       write flight-recorder bundles under DIR\n"
@@ -277,7 +278,7 @@ int cmd_watch(int argc, char **argv) {
     enum {
         OPT_CGROUP = 256, OPT_ALL, OPT_INTERVAL, OPT_HORIZON, OPT_WINDOW, OPT_BASELINE, OPT_Z, OPT_ROLLUP_BUDGET,
         OPT_RING, OPT_DUMP_DIR, OPT_DUMP_QUOTA, OPT_DUMP_MIN, OPT_EXEC, OPT_DURATION, OPT_EMIT, OPT_NO_GO, OPT_STATS,
-        OPT_ROOT,
+        OPT_ROOT, OPT_WARMUP,
     };
     static const struct option longopts[] = {
         {"cgroup", required_argument, NULL, OPT_CGROUP}, {"all", no_argument, NULL, OPT_ALL},
@@ -289,7 +290,8 @@ int cmd_watch(int argc, char **argv) {
         {"exec", required_argument, NULL, OPT_EXEC}, {"duration", required_argument, NULL, OPT_DURATION},
         {"emit-samples", no_argument, NULL, OPT_EMIT}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
         {"stats", no_argument, NULL, OPT_STATS}, {"output", required_argument, NULL, 'o'},
-        {"root", required_argument, NULL, OPT_ROOT}, {"help", no_argument, NULL, 'h'}, {0},
+        {"root", required_argument, NULL, OPT_ROOT}, {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"help", no_argument, NULL, 'h'}, {0},
     };
     struct gsm_watch_opts wo;
     gsm_watch_opts_default(&wo);
@@ -366,6 +368,11 @@ int cmd_watch(int argc, char **argv) {
         case OPT_NO_GO: wo.go_stats = false; break;
         case OPT_STATS: stats = true; break;
         case OPT_ROOT: root_dir = optarg; break;
+        case OPT_WARMUP:
+            if (parse_seconds(optarg, "--warmup", 0, &v) < 0)
+                return GSM_EXIT_USAGE;
+            wo.warmup_s = v;
+            break;
         case 'o':
             if (strcmp(optarg, "text") == 0)
                 text = true;

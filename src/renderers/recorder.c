@@ -591,6 +591,12 @@ static void run_explain(const struct gsm_recorder *r, const struct gsm_bundle_re
 /* ---- the other steps ------------------------------------------------------------------ */
 
 static bool cgroup_file_wanted(const char *name) {
+    /* Control files that cannot be read: reading gives -EINVAL (v1 memory.pressure_level is
+     * an eventfd registration point; the others are write-only triggers, 0200 but root may open). */
+    static const char *const unreadable[] = {"memory.pressure_level", "memory.force_empty", "memory.reclaim"};
+    for (size_t i = 0; i < ELEMENTSOF(unreadable); i++)
+        if (strcmp(name, unreadable[i]) == 0)
+            return false;
     return strncmp(name, "memory.", STRLEN("memory.")) == 0 || strcmp(name, "cgroup.procs") == 0;
 }
 

@@ -59,7 +59,7 @@ heap-2|steady|600|-mode heapleak -rate 2 -leak-after 30
 heap-8|steady|300|-mode heapleak -rate 8 -leak-after 30
 heap-32|steady|180|-mode heapleak -rate 32 -leak-after 30
 mmap-4|leak|400|-mode mmapleak -rate 4 -leak-after 30
-goroutine-20|leak|500|-mode goroutineleak -rate 20 -stack 64 -leak-after 30
+goroutine-30|leak|500|-mode goroutineleak -rate 30 -stack 64 -leak-after 30
 thread-50|leak|500|-mode threadleak -rate 50 -leak-after 30
 burst|burst|240|-mode burst -base 100 -at 60 -burst 600 -burst-secs 2
 sawtooth|benign|$benign_secs|-mode sawtooth -base 110

@@ -362,6 +362,10 @@ func stepUp() {
 			var tmp [][]byte
 			retain(&tmp, live)
 			tmp = nil
+			// one collection now, so the pacer's goal comes from the new live set (~half of
+			// -step MiB: ~-step MiB with GOGC=100) rather than from a cycle that ran while
+			// the dropped half was still reachable (that goal would be ~1.5 × -step)
+			runtime.GC()
 			phase("stepped")
 		}
 	})
