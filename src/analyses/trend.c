@@ -35,6 +35,13 @@ bool gsm_theil_sen(const struct gsm_point *points, size_t n, uint64_t window_ms,
         }
     if (k == 0)
         return false;
+    size_t steps = 0, rising = 0;
+    for (size_t i = first + 1; i < n; i++)
+        if (points[i].v != points[i - 1].v) {
+            steps++;
+            rising += points[i].v > points[i - 1].v;
+        }
+    ret->step_positive_fraction = steps ? (double)rising / (double)steps : 0;
     qsort(slopes, k, sizeof *slopes, cmp_double);
     ret->slope_per_s = k % 2 ? slopes[k / 2] : (slopes[k / 2 - 1] + slopes[k / 2]) / 2;
     ret->positive_fraction = (double)positive / (double)k;

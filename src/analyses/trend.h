@@ -19,6 +19,10 @@ struct gsm_point {
 struct gsm_trend {
     double slope_per_s;
     double positive_fraction;
+    /* Of the consecutive changes that are not zero, the fraction that rise. Two low points at
+     * the start of a window (a service that just began its work) make many pairs rise but only
+     * one step: this is what tells a ramp followed by a plateau from a leak. */
+    double step_positive_fraction;
     size_t n_points;
     uint64_t span_ms;
 };

@@ -33,6 +33,8 @@
  * jitters by the heap goal's steps) easily rises in 3 of 4 pairs of 10 points, a leak in 9 of
  * 10. Measured on the sawtooth scenario (tests/scenarios). */
 #define ETA_SHORT_MIN_POSITIVE_FRACTION 0.90
+/* ... and most of its non-zero steps must rise (trend.h: a ramp then a plateau does not). */
+#define ETA_MIN_STEP_FRACTION 0.80
 #define ETA_MIN_POINTS 5
 #define ETA_MIN_SPAN_MS 8000
 /* The Z-score's sd floor: 256 KiB/s, so a flat baseline does not make every wiggle sudden. */
@@ -797,7 +799,7 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
         if (!gsm_theil_sen(t->pts, n, windows[k], ETA_MIN_POINTS, ETA_MIN_SPAN_MS, &tr))
             continue;
         if (tr.positive_fraction < (k == 0 ? ETA_SHORT_MIN_POSITIVE_FRACTION : ETA_MIN_POSITIVE_FRACTION) ||
-            tr.slope_per_s <= 0)
+            tr.step_positive_fraction < ETA_MIN_STEP_FRACTION || tr.slope_per_s <= 0)
             continue;
         double x = gsm_eta_seconds((double)s->value_bytes, limit, tr.slope_per_s);
         if (x < eta) {

@@ -10,6 +10,9 @@ Per scenario (RESULTS_DIR/NAME/: meta.json, workload.out, watch.jsonl, dump/):
   gsm warn/crit the lead (kill − event time, s) of gsmapper's first firing event of level
                 warn (or higher) / critical, of any kind but the after-the-fact ones
                 (oom_kill, oom, target_gone, bundle), after the work started
+  gsm eta       the same for the first `eta` (time-to-limit) event of level warn or higher:
+                the forecast alone, without the Z-score (which the leaks' 30 s flat start
+                flatters: a leak that starts with the process gives it no baseline)
   thr           a plain threshold: the first sample with usage_bytes >= 85% of the limit
   z             a pure Z-score of the growth rate of usage_bytes: rate between consecutive
                 samples, against a Welford mean/sd of the rates of the previous 180 s (at least
@@ -139,6 +142,7 @@ def main():
         firing.sort(key=lambda e: e["time_ms"])
         warn = next((e for e in firing if e["time_ms"] <= end), None)
         crit = next((e for e in firing if e["level"] == "critical" and e["time_ms"] <= end), None)
+        eta = next((e for e in firing if e["kind"] == "eta" and e["time_ms"] <= end), None)
         thr = threshold_first([s for s in samples if s["time_ms"] <= end], limit)
         zs = [t for t in zscore_firings([s for s in samples if s["time_ms"] <= end])]
         lead = lambda t: (kill - t) / 1000.0 if (kill and t is not None) else None
@@ -167,6 +171,7 @@ def main():
             "warn": lead(warn["time_ms"]) if warn else None,
             "warn_kind": warn["kind"] if warn else None,
             "crit": lead(crit["time_ms"]) if crit else None,
+            "eta": lead(eta["time_ms"]) if eta else None,
             "thr": lead(thr), "z": lead(z_first),
             "fa_g": fa_g, "fa_t": fa_t, "fa_z": fa_z,
             "bundle": bool(bundle_ev or bundle_dirs) if gsm else None,
@@ -177,7 +182,7 @@ def main():
             "watch_rc": meta.get("watch_rc"), "watch_alive": meta.get("watch_alive_at_end"),
         })
 
-    hdr = ["scenario", "killed", "leak→kill s", "gsm warn lead s", "gsm crit lead s",
+    hdr = ["scenario", "killed", "leak→kill s", "gsm warn lead s", "gsm crit lead s", "gsm eta≥warn lead s",
            "85% thr lead s", "z-score lead s", "FA gsm/thr/z", "bundle", "max usage MiB (anon/file)"]
     lines = ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" for _ in hdr) + "|"]
     for r in rows:
@@ -187,7 +192,7 @@ def main():
         na = lambda v, nd=0: fmt(v, nd) if r["gsm"] else "n/a"
         wl = na(r["warn"]) + (f" ({r['warn_kind']})" if r["warn_kind"] else "")
         lines.append("| " + " | ".join([
-            r["name"], fmt(r["killed"]), fmt(r["leak_to_kill"]), wl, na(r["crit"]),
+            r["name"], fmt(r["killed"]), fmt(r["leak_to_kill"]), wl, na(r["crit"]), na(r["eta"]),
             fmt(r["thr"]), fmt(r["z"]),
             f"{na(r['fa_g'])}/{r['fa_t']}/{r['fa_z']}", na(r["bundle"]),
             f"{fmt(r['max_usage'] / MIB if r['max_usage'] else None)} "

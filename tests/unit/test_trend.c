@@ -89,3 +89,20 @@ TEST(welford_matches_two_pass) {
     CHECK(fabs(w.mean - 5) < 1e-12);
     CHECK(fabs(gsm_welford_sd(&w) - sqrt(32.0 / 7)) < 1e-12);
 }
+
+static double ramp_then_plateau(size_t i) {
+    /* two points before the work starts, then a plateau that jitters */
+    static const double jitter[] = {0, 3e6, -2e6, 5e6, -4e6, 1e6, -1e6, 6e6};
+    return i < 2 ? 3e6 : 230e6 + jitter[i % 8];
+}
+
+TEST(theil_sen_step_fraction_tells_ramp_from_leak) {
+    struct gsm_point p[14];
+    struct gsm_trend t;
+    series(p, 14, ramp_then_plateau);
+    CHECK(gsm_theil_sen(p, 14, 120000, 5, 8000, &t));
+    CHECK(t.step_positive_fraction < 0.8);
+    series(p, 14, leak);
+    CHECK(gsm_theil_sen(p, 14, 120000, 5, 8000, &t));
+    CHECK(t.step_positive_fraction == 1.0);
+}
