@@ -65,6 +65,18 @@ struct detector {
     unsigned pending_ticks, clear_ticks;
 };
 
+/* The flight recorder's ring keeps a compact copy of each sample (40 bytes: 500 targets x 5
+ * minutes at 2 s is 3 MiB), sizes in KiB; the full sample lives only for its tick. */
+struct ring_entry {
+    uint64_t t_ms;
+    uint32_t value_kib, unreclaimable_kib, usage_kib, anon_kib, file_kib, swap_kib, limit_kib, threads;
+};
+
+static uint32_t kib(uint64_t bytes) {
+    uint64_t k = bytes >> 10;
+    return k >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)k;
+}
+
 struct go_member {
     pid_t pid;
     char endpoint[256];
@@ -88,9 +100,8 @@ struct gsm_watch_target {
     bool seen;
     bool explicit_target;            /* named on the command line: report when it goes */
 
-    struct gsm_watch_sample *ring;
-    size_t ring_cap, ring_head, ring_n;
-    struct gsm_point *pts;           /* scratch for the detectors */
+    struct ring_entry *ring;         /* grows to ring_max, then circular */
+    size_t ring_cap, ring_max, ring_head, ring_n;
 
     struct detector eta, growth, pressure;
     struct gsm_watch_sample prev;
@@ -117,6 +128,8 @@ struct gsm_watch {
     size_t rollup_cursor;
     struct gsm_watch_stats stats;
     uint64_t mem_total_bytes;
+    struct gsm_point *pts;           /* scratch for the detectors, sized for the longest ring */
+    size_t pts_cap;
     double uptime_s;                 /* /proc/uptime at this tick */
     double clk_tck;
 };
@@ -160,7 +173,6 @@ static void target_free(struct gsm_watch_target *t) {
     gsm_cgroup_location_free(&t->loc);
     gsm_cg_effective_free(&t->eff);
     free(t->ring);
-    free(t->pts);
     free(t->go);
     free(t);
 }
@@ -170,15 +182,9 @@ static struct gsm_watch_target *target_new(struct gsm_watch *w, enum gsm_watch_t
     if (!t)
         return NULL;
     t->type = type;
-    t->ring_cap = w->o.ring_ms / (w->o.interval_ms ? w->o.interval_ms : 1000) + 2;
-    if (t->ring_cap < 8)
-        t->ring_cap = 8;
-    t->ring = calloc(t->ring_cap, sizeof *t->ring);
-    t->pts = calloc(t->ring_cap, sizeof *t->pts);
-    if (!t->ring || !t->pts) {
-        target_free(t);
-        return NULL;
-    }
+    t->ring_max = w->o.ring_ms / (w->o.interval_ms ? w->o.interval_ms : 1000) + 2;
+    if (t->ring_max < 8)
+        t->ring_max = 8;
     return t;
 }
 
@@ -327,6 +333,7 @@ void gsm_watch_free(struct gsm_watch *w) {
     for (size_t i = 0; i < w->n; i++)
         target_free(w->t[i]);
     free(w->t);
+    free(w->pts);
     free(w);
 }
 
@@ -397,21 +404,52 @@ static void refresh_all(struct gsm_watch *w) {
 
 /* ---- sampling ------------------------------------------------------------------------ */
 
-static void ring_push(struct gsm_watch_target *t, const struct gsm_watch_sample *s) {
-    size_t i = (t->ring_head + t->ring_n) % t->ring_cap;
+static int ring_push(struct gsm_watch_target *t, const struct gsm_watch_sample *s) {
+    if (t->ring_n == t->ring_cap && t->ring_cap < t->ring_max) {
+        /* Still growing: the ring is linear (head 0) until it reaches its size. */
+        size_t nc = t->ring_cap ? t->ring_cap * 2 : 8;
+        if (nc > t->ring_max)
+            nc = t->ring_max;
+        struct ring_entry *n = realloc(t->ring, nc * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        t->ring = n;
+        t->ring_cap = nc;
+    }
+    size_t i;
     if (t->ring_n == t->ring_cap) {
+        i = t->ring_head;
         t->ring_head = (t->ring_head + 1) % t->ring_cap;
-        i = (t->ring_head + t->ring_n - 1) % t->ring_cap;
     } else
-        t->ring_n++;
-    t->ring[i] = *s;
+        i = (t->ring_head + t->ring_n++) % t->ring_cap;
+    t->ring[i] = (struct ring_entry){
+        .t_ms = s->t_ms, .value_kib = kib(s->value_bytes), .unreclaimable_kib = kib(s->unreclaimable_bytes),
+        .usage_kib = kib(s->usage_bytes), .anon_kib = kib(s->anon_bytes), .file_kib = kib(s->file_bytes),
+        .swap_kib = kib(s->swap_bytes), .limit_kib = s->limit_bytes == UINT64_MAX ? UINT32_MAX : kib(s->limit_bytes),
+        .threads = s->threads > UINT32_MAX ? UINT32_MAX : (uint32_t)s->threads,
+    };
+    return 0;
 }
 
 size_t gsm_watch_target_ring_len(const struct gsm_watch_target *t) {
     return t->ring_n;
 }
-const struct gsm_watch_sample *gsm_watch_target_ring_at(const struct gsm_watch_target *t, size_t i) {
-    return i < t->ring_n ? &t->ring[(t->ring_head + i) % t->ring_cap] : NULL;
+
+bool gsm_watch_target_ring_get(const struct gsm_watch_target *t, size_t i, struct gsm_watch_sample *ret) {
+    if (i >= t->ring_n)
+        return false;
+    const struct ring_entry *e = &t->ring[(t->ring_head + i) % t->ring_cap];
+    memset(ret, 0, sizeof *ret);
+    ret->t_ms = e->t_ms;
+    ret->value_bytes = (uint64_t)e->value_kib << 10;
+    ret->unreclaimable_bytes = (uint64_t)e->unreclaimable_kib << 10;
+    ret->usage_bytes = (uint64_t)e->usage_kib << 10;
+    ret->anon_bytes = (uint64_t)e->anon_kib << 10;
+    ret->file_bytes = (uint64_t)e->file_kib << 10;
+    ret->swap_bytes = (uint64_t)e->swap_kib << 10;
+    ret->limit_bytes = e->limit_kib == UINT32_MAX ? UINT64_MAX : (uint64_t)e->limit_kib << 10;
+    ret->threads = e->threads;
+    return true;
 }
 
 /* The cgroup's numbers for this tick (several process targets may share a cgroup: a small
@@ -702,7 +740,7 @@ static void rollup_tier(struct gsm_watch *w, uint64_t now_ms) {
         struct gsm_watch_target *t = w->t[(w->rollup_cursor + k) % w->n];
         if (t->type != GSM_WT_PROCESS || t->ring_n == 0 || now_ms - t->last_rollup_ms < ROLLUP_MIN_INTERVAL_MS)
             continue;
-        struct gsm_watch_sample *s = (struct gsm_watch_sample *)gsm_watch_target_ring_at(t, t->ring_n - 1);
+        struct gsm_watch_sample *s = &t->prev;   /* this tick's sample */
         int64_t cost_us = (int64_t)(s->usage_bytes * ROLLUP_US_PER_GIB >> 30) + 50;
         if (cost_us > budget_us && k > 0)
             continue;   /* too big for what is left of this tick; try a smaller one */
@@ -782,10 +820,18 @@ static bool step(struct detector *d, enum gsm_watch_level candidate) {
 static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct gsm_watch_sample *s, struct emitter *e) {
     uint64_t t0 = mono_ns();
     size_t n = t->ring_n;
+    if (w->pts_cap < n) {
+        struct gsm_point *p = realloc(w->pts, t->ring_max * sizeof *p);
+        if (!p)
+            return;
+        w->pts = p;
+        w->pts_cap = t->ring_max;
+    }
+    struct gsm_point *pts = w->pts;
     for (size_t i = 0; i < n; i++) {
-        const struct gsm_watch_sample *x = gsm_watch_target_ring_at(t, i);
-        t->pts[i].t_ms = x->t_ms;
-        t->pts[i].v = (double)x->value_bytes;
+        const struct ring_entry *x = &t->ring[(t->ring_head + i) % t->ring_cap];
+        pts[i].t_ms = x->t_ms;
+        pts[i].v = (double)((uint64_t)x->value_kib << 10);
     }
     struct gsm_watch_event ev;
 
@@ -796,7 +842,7 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
     const uint64_t windows[2] = {w->o.short_window_ms, w->o.window_ms};
     struct gsm_trend tr;
     for (int k = 0; k < 2; k++) {
-        if (!gsm_theil_sen(t->pts, n, windows[k], ETA_MIN_POINTS, ETA_MIN_SPAN_MS, &tr))
+        if (!gsm_theil_sen(pts, n, windows[k], ETA_MIN_POINTS, ETA_MIN_SPAN_MS, &tr))
             continue;
         if (tr.positive_fraction < (k == 0 ? ETA_SHORT_MIN_POSITIVE_FRACTION : ETA_MIN_POSITIVE_FRACTION) ||
             tr.step_positive_fraction < ETA_MIN_STEP_FRACTION || tr.slope_per_s <= 0)
@@ -841,7 +887,7 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
     /* (b) sudden growth: Z-score of the growth rate against the baseline. */
     double z = 0, rate = 0;
     enum gsm_watch_level g = GSM_WL_NONE;
-    if (gsm_growth_zscore(t->pts, n, w->o.baseline_ms, Z_MIN_BASELINE, Z_SD_FLOOR, &z, &rate) && z > w->o.z_threshold &&
+    if (gsm_growth_zscore(pts, n, w->o.baseline_ms, Z_MIN_BASELINE, Z_SD_FLOOR, &z, &rate) && z > w->o.z_threshold &&
         rate > 0)
         g = GSM_WL_WARN;
     before = t->growth.level;
@@ -963,7 +1009,10 @@ int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_e
             i++;
             continue;
         }
-        ring_push(t, &s);
+        if (ring_push(t, &s) < 0) {
+            i++;
+            continue;
+        }
         if (on_sample)
             on_sample(t, &s, userdata);
         detect(w, t, &s, &e);

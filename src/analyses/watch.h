@@ -107,6 +107,7 @@ const char *gsm_watch_target_cgroup(const struct gsm_watch_target *t);     /* NU
 const struct gsm_cgroup_location *gsm_watch_target_cgroup_loc(const struct gsm_watch_target *t);
 const struct gsm_container_identity *gsm_watch_target_identity(const struct gsm_watch_target *t);
 const char *gsm_watch_target_go_endpoint(const struct gsm_watch_target *t);  /* NULL when none */
-/* The ring, oldest first. */
+/* The ring, oldest first. Entries keep the sizes (in KiB precision), limit and threads; event
+ * counters, PSI and the Go goal are per tick only. */
 size_t gsm_watch_target_ring_len(const struct gsm_watch_target *t);
-const struct gsm_watch_sample *gsm_watch_target_ring_at(const struct gsm_watch_target *t, size_t i);
+bool gsm_watch_target_ring_get(const struct gsm_watch_target *t, size_t i, struct gsm_watch_sample *ret);

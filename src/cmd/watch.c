@@ -112,7 +112,9 @@ static void run_exec(const char *cmd, const char *json) {
 /* The summary a bundle starts with: which series grew fastest over the ring. */
 static void summarize(const struct gsm_watch_target *t, const struct gsm_watch_event *ev, char *buf, size_t size) {
     size_t n = gsm_watch_target_ring_len(t);
-    const struct gsm_watch_sample *a = n ? gsm_watch_target_ring_at(t, 0) : NULL, *b = n ? gsm_watch_target_ring_at(t, n - 1) : NULL;
+    struct gsm_watch_sample first, last;
+    const struct gsm_watch_sample *a = n && gsm_watch_target_ring_get(t, 0, &first) ? &first : NULL;
+    const struct gsm_watch_sample *b = n && gsm_watch_target_ring_get(t, n - 1, &last) ? &last : NULL;
     int off = snprintf(buf, size, "event: %s %s: %s\n", gsm_watch_level_name(ev->level), gsm_watch_kind_name(ev->kind),
                        ev->message);
     if (!a || !b || b->t_ms <= a->t_ms || off < 0 || (size_t)off >= size)
@@ -151,8 +153,9 @@ static void write_bundle(struct watch_ctx *c, const struct gsm_watch_event *ev, 
     FILE *f = open_memstream(&samples, &samples_len);
     if (!f)
         return;
-    for (size_t i = 0; i < gsm_watch_target_ring_len(t); i++) {
-        struct json_object *o = gsm_sample_to_json(t, gsm_watch_target_ring_at(t, i));
+    struct gsm_watch_sample rs;
+    for (size_t i = 0; gsm_watch_target_ring_get(t, i, &rs); i++) {
+        struct json_object *o = gsm_sample_to_json(t, &rs);
         gsm_json_line(o, f);
         json_object_put(o);
     }

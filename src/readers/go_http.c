@@ -3,7 +3,7 @@
 #include "util/log.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
+#include "readers/curl_dl.h"
 #include <json-c/json.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -664,9 +664,6 @@ int gsm_go_parse_prometheus(const char *buf, size_t len, struct gsm_go_stats *re
 
 /* ---- HTTP through libcurl ---- */
 
-static void curl_init_once(void) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static bool addr_is_loopback(int family, const void *addr) {
     if (family == AF_INET) {
@@ -780,8 +777,10 @@ static void curl_easy_freep(CURL **c) {
 
 static int http_get(const char *url, const struct gsm_http_opts *o, const char *accept, char **ret_body,
                     size_t *ret_len, char *errbuf, size_t errlen) {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, curl_init_once);
+    if (!gsm_curl_load()) {
+        seterr(errbuf, errlen, "libcurl (libcurl.so.4) could not be loaded");
+        return -ENOSYS;
+    }
 
     int lb = gsm_http_url_is_loopback(url);
     if (lb < 0) {
