@@ -7,11 +7,12 @@ set -euo pipefail
 PKGS=(
   # build
   gcc clang meson ninja-build pkg-config
-  libelf-dev libjson-c-dev libcurl4-openssl-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev
+  libelf-dev libjson-c-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev
   # tests and demo targets (Go is used for test targets only, never inside gsmapper)
   golang-go procps
   # benchmarks: the alternatives we compare against
   smem hyperfine
+  prometheus  # promtool, for the deploy/ rule and config checks
 )
 
 missing=()

@@ -103,7 +103,7 @@ struct gsm_watch_target {
     struct ring_entry *ring;         /* grows to ring_max, then circular */
     size_t ring_cap, ring_max, ring_head, ring_n;
 
-    struct detector eta, growth, pressure;
+    struct detector eta, growth, pressure, limit_hits;
     struct gsm_watch_sample prev;
     bool have_prev;
 
@@ -113,6 +113,7 @@ struct gsm_watch_target {
     size_t n_go;
     uint64_t go_discovery_ms;
     uint64_t last_rollup_ms;
+    double last_eta_s, last_z;       /* the detectors' latest numbers (INFINITY / 0 when none) */
     double start_s;                  /* since boot: the process's, or a cgroup's oldest member's */
     bool have_start;
     unsigned ticks_since_scan;
@@ -182,6 +183,7 @@ static struct gsm_watch_target *target_new(struct gsm_watch *w, enum gsm_watch_t
     if (!t)
         return NULL;
     t->type = type;
+    t->last_eta_s = INFINITY;
     t->ring_max = w->o.ring_ms / (w->o.interval_ms ? w->o.interval_ms : 1000) + 2;
     if (t->ring_max < 8)
         t->ring_max = 8;
@@ -855,6 +857,7 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
     }
     if (warming_up(w, t))
         eta = INFINITY;
+    t->last_eta_s = eta;
     enum gsm_watch_level c = eta < ETA_CRITICAL_S ? GSM_WL_CRITICAL
                              : eta < w->o.horizon_s ? GSM_WL_WARN
                              : eta < ETA_INFO_S ? GSM_WL_INFO
@@ -887,9 +890,12 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
     /* (b) sudden growth: Z-score of the growth rate against the baseline. */
     double z = 0, rate = 0;
     enum gsm_watch_level g = GSM_WL_NONE;
+    t->last_z = 0;
     if (gsm_growth_zscore(pts, n, w->o.baseline_ms, Z_MIN_BASELINE, Z_SD_FLOOR, &z, &rate) && z > w->o.z_threshold &&
         rate > 0)
         g = GSM_WL_WARN;
+    if (n >= 3)
+        t->last_z = z;
     before = t->growth.level;
     if (step(&t->growth, g)) {
         memset(&ev, 0, sizeof ev);
@@ -949,7 +955,31 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
             {GSM_WK_HIGH, s->high_events, t->prev.high_events, GSM_WL_INFO, "usage went over memory.high"},
             {GSM_WK_FAILCNT, s->failcnt, t->prev.failcnt, GSM_WL_INFO, "usage hit the limit (failcnt)"},
         };
-        for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+        /* OOM and OOM kills: one event per increment (each kill matters). Limit hits (max,
+         * high, failcnt) are a condition: firing while they keep rising, resolved after they
+         * stop; with page cache at the limit v1's failcnt rises every tick without any OOM. */
+        bool hits_rising = false;
+        for (size_t i = 2; i < sizeof counters / sizeof counters[0]; i++)
+            hits_rising |= counters[i].now > counters[i].before;
+        enum gsm_watch_level hl = hits_rising ? GSM_WL_INFO : GSM_WL_NONE;
+        if (step(&t->limit_hits, hl)) {
+            memset(&ev, 0, sizeof ev);
+            ev.time_ms = s->t_ms;
+            ev.kind = s->max_events > t->prev.max_events ? GSM_WK_MAX
+                      : s->high_events > t->prev.high_events ? GSM_WK_HIGH : GSM_WK_FAILCNT;
+            ev.target = t;
+            ev.level = GSM_WL_INFO;
+            ev.resolved = t->limit_hits.level == GSM_WL_NONE;
+            ev.eta_seconds = NAN;
+            snprintf(ev.message, sizeof ev.message, ev.resolved ? "usage stopped hitting the limit"
+                                                                : "usage keeps hitting the limit (reclaim at the limit; "
+                                                                  "an OOM follows only if nothing can be reclaimed)");
+            evid(&ev, "max_events", (double)s->max_events);
+            evid(&ev, "high_events", (double)s->high_events);
+            evid(&ev, "failcnt", (double)s->failcnt);
+            fire(e, &ev);
+        }
+        for (size_t i = 0; i < 2; i++) {
             if (counters[i].now <= counters[i].before)
                 continue;
             memset(&ev, 0, sizeof ev);
@@ -1052,4 +1082,24 @@ const struct gsm_container_identity *gsm_watch_target_identity(const struct gsm_
 }
 const char *gsm_watch_target_go_endpoint(const struct gsm_watch_target *t) {
     return t->n_go ? t->go[0].endpoint : NULL;
+}
+
+const struct gsm_watch_target *gsm_watch_target_at(const struct gsm_watch *w, size_t i) {
+    return i < w->n ? w->t[i] : NULL;
+}
+bool gsm_watch_target_current(const struct gsm_watch_target *t, struct gsm_watch_sample *ret, double *ret_eta_s,
+                              double *ret_z) {
+    if (!t->have_prev)
+        return false;
+    *ret = t->prev;
+    *ret_eta_s = t->last_eta_s;
+    *ret_z = t->last_z;
+    return true;
+}
+enum gsm_watch_level gsm_watch_target_condition(const struct gsm_watch_target *t, enum gsm_watch_kind k) {
+    return k == GSM_WK_ETA ? t->eta.level : k == GSM_WK_GROWTH ? t->growth.level : k == GSM_WK_PRESSURE ? t->pressure.level
+                                                                                                       : GSM_WL_NONE;
+}
+bool gsm_watch_target_is_explicit(const struct gsm_watch_target *t) {
+    return t->explicit_target;
 }

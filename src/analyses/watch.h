@@ -107,6 +107,14 @@ const char *gsm_watch_target_cgroup(const struct gsm_watch_target *t);     /* NU
 const struct gsm_cgroup_location *gsm_watch_target_cgroup_loc(const struct gsm_watch_target *t);
 const struct gsm_container_identity *gsm_watch_target_identity(const struct gsm_watch_target *t);
 const char *gsm_watch_target_go_endpoint(const struct gsm_watch_target *t);  /* NULL when none */
+/* Iteration and the latest state, for the exporter. */
+const struct gsm_watch_target *gsm_watch_target_at(const struct gsm_watch *w, size_t i);
+/* This tick's sample and the detectors' numbers (ETA INFINITY when not rising). */
+bool gsm_watch_target_current(const struct gsm_watch_target *t, struct gsm_watch_sample *ret, double *ret_eta_s,
+                              double *ret_z);
+enum gsm_watch_level gsm_watch_target_condition(const struct gsm_watch_target *t, enum gsm_watch_kind k);
+bool gsm_watch_target_is_explicit(const struct gsm_watch_target *t);
+
 /* The ring, oldest first. Entries keep the sizes (in KiB precision), limit and threads; event
  * counters, PSI and the Go goal are per tick only. */
 size_t gsm_watch_target_ring_len(const struct gsm_watch_target *t);

@@ -1,0 +1,369 @@
+/* gsmapper serve: a Prometheus exporter (libmicrohttpd) with the watch engine inside.
+ * The engine runs in this thread at its tick and renders the metrics text once per tick into a
+ * fresh buffer; the HTTP server's thread hands out the latest buffer under a mutex, so a scrape
+ * never waits for sampling and sampling never waits for a scrape. docs/serve.md is the contract. */
+#include "analyses/watch.h"
+#include "cmd/commands.h"
+#include "renderers/event_render.h"
+#include "renderers/metrics.h"
+#include "util/exitcode.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/root.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "Usage: gsmapper serve [--listen ADDR] [PID...] [--cgroup PATH...] [--all] [OPTIONS]\n"
+    "\n"
+    "A Prometheus exporter: GET /metrics (text format 0.0.4, or OpenMetrics when the Accept\n"
+    "header asks), /healthz, and / with links. The watch engine runs inside (without PIDs or\n"
+    "--cgroup it watches --all: every cgroup with a memory limit and every process); watch\n"
+    "events go to stdout as JSON lines. docs/serve.md lists the metrics.\n"
+    "\n"
+    "Options:\n"
+    "      --listen ADDR      HOST:PORT to listen on (default 127.0.0.1:9731; [::1]:PORT for IPv6)\n"
+    "      --top N            export the N largest processes by RSS (default 50) and all named ones\n"
+    "      --cgroup PATH      watch a memory cgroup (repeatable)\n"
+    "      --all              every cgroup with a memory limit, and every process (the default)\n"
+    "      --interval SECONDS tick (default 2)\n"
+    "      --no-go-stats      do not read Go runtime statistics over HTTP\n"
+    "      --quiet            do not print watch events\n"
+    "      --root DIR         read /proc and /sys under DIR\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "Exit codes: 0 stopped by SIGINT/SIGTERM; 1 cannot listen or runtime failure; 2 usage;\n"
+    "3 a named target does not exist.\n";
+
+/* Connection limits: total, per client address, and an idle timeout (seconds). */
+#define MAX_CONNECTIONS 64
+#define MAX_PER_IP 16
+#define CONNECTION_TIMEOUT_S 10
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* The latest rendering of each format, swapped in whole under the lock. */
+struct exposition {
+    pthread_mutex_t lock;
+    char *text, *openmetrics;
+    size_t text_len, om_len;
+    bool ready;
+};
+
+static const char index_html[] =
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>gsmapper</title></head><body>"
+    "<h1>gsmapper exporter</h1><ul><li><a href=\"/metrics\">/metrics</a></li>"
+    "<li><a href=\"/healthz\">/healthz</a></li></ul></body></html>\n";
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, const void *body, size_t len,
+                             enum MHD_ResponseMemoryMode mode) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, mode);
+    if (!r)
+        return MHD_NO;
+    if (type)
+        MHD_add_response_header(r, "Content-Type", type);
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, "Allow", "GET, HEAD");
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static bool wants_openmetrics(struct MHD_Connection *c) {
+    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+    return accept && strstr(accept, "application/openmetrics-text");
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload_data, size_t *upload_size, void **con_cls) {
+    (void)version;
+    (void)upload_data;
+    struct exposition *ex = cls;
+    /* First call per request: headers only. Requests with a body are refused on the next. */
+    if (!*con_cls) {
+        *con_cls = (void *)1;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0;
+        static const char msg[] = "no request bodies here\n";
+        return reply(c, MHD_HTTP_BAD_REQUEST, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
+    }
+    bool known = strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0 || strcmp(url, "/") == 0;
+    if (!known) {
+        static const char msg[] = "not found\n";
+        return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        static const char msg[] = "method not allowed\n";
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
+    }
+    if (strcmp(url, "/") == 0)
+        return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", index_html, sizeof index_html - 1,
+                     MHD_RESPMEM_PERSISTENT);
+    if (strcmp(url, "/healthz") == 0)
+        return reply(c, MHD_HTTP_OK, "text/plain", "ok\n", 3, MHD_RESPMEM_PERSISTENT);
+
+    bool om = wants_openmetrics(c);
+    pthread_mutex_lock(&ex->lock);
+    if (!ex->ready) {
+        pthread_mutex_unlock(&ex->lock);
+        static const char msg[] = "first sample not taken yet\n";
+        return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
+    }
+    const char *body = om ? ex->openmetrics : ex->text;
+    size_t len = om ? ex->om_len : ex->text_len;
+    /* Copied into the response while the lock is held: the next tick may free the buffer. */
+    enum MHD_Result r = reply(c, MHD_HTTP_OK,
+                              om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                                 : "text/plain; version=0.0.4; charset=utf-8",
+                              body, len, MHD_RESPMEM_MUST_COPY);
+    pthread_mutex_unlock(&ex->lock);
+    return r;
+}
+
+static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len) {
+    char host[128];
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || strlen(s) >= sizeof host)
+        return -EINVAL;
+    const char *p = colon + 1;
+    uint64_t port;
+    if (gsm_parse_u64(&p, &port) < 0 || *p || port == 0 || port > 65535)
+        return -EINVAL;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    memset(ss, 0, sizeof *ss);
+    if (host[0] == '[') {
+        size_t hl = strlen(host);
+        if (hl < 3 || host[hl - 1] != ']')
+            return -EINVAL;
+        host[hl - 1] = '\0';
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+            return -EINVAL;
+        *len = sizeof *a;
+        return AF_INET6;
+    }
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &a->sin_addr) != 1)
+        return -EINVAL;
+    *len = sizeof *a;
+    return AF_INET;
+}
+
+static void on_event(const struct gsm_watch_event *ev, void *userdata) {
+    if (!*(bool *)userdata)
+        return;
+    struct json_object *o = gsm_event_to_json(ev, NULL);
+    gsm_json_line(o, stdout);
+    fflush(stdout);
+    json_object_put(o);
+}
+
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, double *last_render_s) {
+    char *text = NULL, *om = NULL;
+    size_t tl = 0, ol = 0;
+    double t0 = mono_s();
+    struct gsm_metrics_opts mo = {.openmetrics = false, .top_processes = top, .last_render_seconds = *last_render_s};
+    FILE *f = open_memstream(&text, &tl);
+    if (!f)
+        return;
+    int r = gsm_metrics_render(w, &mo, f);
+    fclose(f);
+    mo.openmetrics = true;
+    f = open_memstream(&om, &ol);
+    if (f) {
+        r = r < 0 ? r : gsm_metrics_render(w, &mo, f);
+        fclose(f);
+    }
+    *last_render_s = mono_s() - t0;
+    if (r < 0 || !om) {
+        free(text);
+        free(om);
+        return;
+    }
+    pthread_mutex_lock(&ex->lock);
+    char *old_text = ex->text, *old_om = ex->openmetrics;
+    ex->text = text;
+    ex->text_len = tl;
+    ex->openmetrics = om;
+    ex->om_len = ol;
+    ex->ready = true;
+    pthread_mutex_unlock(&ex->lock);
+    free(old_text);
+    free(old_om);
+}
+
+int cmd_serve(int argc, char **argv) {
+    enum { OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_QUIET, OPT_ROOT };
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN}, {"top", required_argument, NULL, OPT_TOP},
+        {"cgroup", required_argument, NULL, OPT_CGROUP}, {"all", no_argument, NULL, OPT_ALL},
+        {"interval", required_argument, NULL, OPT_INTERVAL}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
+        {"quiet", no_argument, NULL, OPT_QUIET}, {"root", required_argument, NULL, OPT_ROOT},
+        {"help", no_argument, NULL, 'h'}, {0},
+    };
+    struct gsm_watch_opts wo;
+    gsm_watch_opts_default(&wo);
+    const char *listen_addr = "127.0.0.1:9731", *root_dir = NULL, *cgroups[64];
+    size_t n_cgroups = 0;
+    uint64_t top = 50;
+    bool all = false, print_events = true;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_LISTEN: listen_addr = optarg; break;
+        case OPT_TOP: {
+            const char *p = optarg;
+            if (gsm_parse_u64(&p, &top) < 0 || *p || top > 100000) {
+                gsm_error("serve: --top wants a number up to 100000, not '%s'", optarg);
+                return GSM_EXIT_USAGE;
+            }
+            break;
+        }
+        case OPT_CGROUP:
+            if (n_cgroups == 64) {
+                gsm_error("serve: at most 64 --cgroup");
+                return GSM_EXIT_USAGE;
+            }
+            cgroups[n_cgroups++] = optarg;
+            break;
+        case OPT_ALL: all = true; break;
+        case OPT_INTERVAL: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (*end || end == optarg || !(v >= 0.1) || v > 3600) {
+                gsm_error("serve: --interval wants seconds from 0.1 to 3600, not '%s'", optarg);
+                return GSM_EXIT_USAGE;
+            }
+            wo.interval_ms = (uint64_t)(v * 1000);
+            break;
+        }
+        case OPT_NO_GO: wo.go_stats = false; break;
+        case OPT_QUIET: print_events = false; break;
+        case OPT_ROOT: root_dir = optarg; break;
+        case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
+        default:
+            gsm_error("serve: see 'gsmapper serve --help'");
+            return GSM_EXIT_USAGE;
+        }
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int family = parse_listen(listen_addr, &ss, &sl);
+    if (family < 0) {
+        gsm_error("serve: --listen wants HOST:PORT (127.0.0.1:9731, [::1]:9731), not '%s'", listen_addr);
+        return GSM_EXIT_USAGE;
+    }
+    if (optind == argc && n_cgroups == 0)
+        all = true;
+
+    struct gsm_root root;
+    int r = gsm_root_open(root_dir, &root);
+    if (r < 0) {
+        gsm_error("cannot open root %s: %s", root_dir ? root_dir : "/", strerror(-r));
+        return GSM_EXIT_USAGE;
+    }
+    int ret = GSM_EXIT_OK;
+    struct gsm_watch *w = NULL;
+    struct MHD_Daemon *d = NULL;
+    struct exposition ex = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    if ((r = gsm_watch_new(&root, &wo, &w)) < 0) {
+        gsm_error("serve: %s", strerror(-r));
+        ret = GSM_EXIT_FAILURE;
+        goto out;
+    }
+    for (int i = optind; i < argc; i++) {
+        const char *p = argv[i];
+        uint64_t pid;
+        if (gsm_parse_u64(&p, &pid) < 0 || *p || pid == 0 || pid > INT32_MAX) {
+            gsm_error("serve: '%s' is not a PID", argv[i]);
+            ret = GSM_EXIT_USAGE;
+            goto out;
+        }
+        if ((r = gsm_watch_add_pid(w, (pid_t)pid)) < 0) {
+            gsm_error("no process %s", argv[i]);
+            ret = GSM_EXIT_NOTFOUND;
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < n_cgroups; i++)
+        if ((r = gsm_watch_add_cgroup(w, cgroups[i])) < 0) {
+            gsm_error(r == -ENOENT ? "no cgroup %s" : "serve: cgroup %s: cannot be watched", cgroups[i]);
+            ret = r == -ENOENT ? GSM_EXIT_NOTFOUND : GSM_EXIT_FAILURE;
+            goto out;
+        }
+    gsm_watch_set_all(w, all);
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* First sample before listening, so the first scrape has data. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double last_render_s = 0;
+    gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &print_events);
+    render_into(w, &ex, top, &last_render_s);
+
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (family == AF_INET6 ? MHD_USE_IPv6 : 0),
+                         0, NULL, NULL, handle, &ex, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                         (unsigned)MAX_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+    if (!d) {
+        gsm_error("serve: cannot listen on %s (in use, or not permitted)", listen_addr);
+        ret = GSM_EXIT_FAILURE;
+        goto out;
+    }
+    gsm_debug("listening on %s", listen_addr);
+
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (!stop_requested) {
+        next.tv_nsec += (long)(wo.interval_ms % 1000) * 1000000;
+        next.tv_sec += (time_t)(wo.interval_ms / 1000) + next.tv_nsec / 1000000000;
+        next.tv_nsec %= 1000000000;
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR && !stop_requested) {
+        }
+        if (stop_requested)
+            break;
+        clock_gettime(CLOCK_REALTIME, &now);
+        gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &print_events);
+        render_into(w, &ex, top, &last_render_s);
+    }
+out:
+    if (d)
+        MHD_stop_daemon(d);
+    free(ex.text);
+    free(ex.openmetrics);
+    gsm_watch_free(w);
+    gsm_root_close(&root);
+    return ret;
+}

@@ -1,0 +1,263 @@
+#include "renderers/metrics.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Label value escaping (exposition formats): backslash, double quote and newline. */
+static void esc(FILE *out, const char *s) {
+    for (; s && *s; s++) {
+        if (*s == '\\' || *s == '"')
+            fputc('\\', out), fputc(*s, out);
+        else if (*s == '\n')
+            fputs("\\n", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+static void value(FILE *out, double v) {
+    if (isinf(v))
+        fputs(v > 0 ? "+Inf" : "-Inf", out);
+    else if (isnan(v))
+        fputs("NaN", out);
+    else if (v == floor(v) && fabs(v) < 1e15)
+        fprintf(out, "%.0f", v);
+    else
+        fprintf(out, "%.6g", v);
+}
+
+/* HELP and TYPE of a family. In OpenMetrics a counter's family name has no _total suffix. */
+static void family(FILE *out, const struct gsm_metrics_opts *o, const char *name, const char *type, const char *help) {
+    size_t len = strlen(name);
+    int n = (int)len;
+    if (o->openmetrics && strcmp(type, "counter") == 0 && len > 6 && strcmp(name + len - 6, "_total") == 0)
+        n -= 6;
+    fprintf(out, "# HELP %.*s %s\n# TYPE %.*s %s\n", n, name, help, n, name, type);
+}
+
+struct cg_labels {
+    const char *cgroup;
+    const struct gsm_container_identity *id;
+};
+
+static void cg_label_set(FILE *out, const struct gsm_watch_target *t) {
+    const struct gsm_container_identity *id = gsm_watch_target_identity(t);
+    fputs("cgroup=\"", out);
+    esc(out, gsm_watch_target_cgroup(t));
+    fputs("\",pod_uid=\"", out);
+    esc(out, id->pod_uid);
+    fputs("\",container_id=\"", out);
+    esc(out, id->container_id);
+    fputs("\",qos_class=\"", out);
+    esc(out, id->qos != GSM_QOS_NONE ? gsm_k8s_qos_name(id->qos) : "");
+    fputc('"', out);
+}
+
+static void proc_label_set(FILE *out, const struct gsm_watch_target *t) {
+    fprintf(out, "pid=\"%d\",name=\"", (int)gsm_watch_target_pid(t));
+    esc(out, gsm_watch_target_name(t));
+    fputs("\",cgroup=\"", out);
+    esc(out, gsm_watch_target_cgroup(t) ? gsm_watch_target_cgroup(t) : "");
+    fputc('"', out);
+}
+
+struct row {
+    const struct gsm_watch_target *t;
+    struct gsm_watch_sample s;
+    double eta, z;
+};
+
+static int by_rss_desc(const void *a, const void *b) {
+    const struct row *x = a, *y = b;
+    return x->s.usage_bytes < y->s.usage_bytes ? 1 : x->s.usage_bytes > y->s.usage_bytes ? -1 : 0;
+}
+
+typedef void (*cg_metric_fn)(FILE *out, const struct row *r);
+
+int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts *o, FILE *out) {
+    size_t n = gsm_watch_n_targets(w);
+    struct row *cg = calloc(n ? n : 1, sizeof *cg), *pr = calloc(n ? n : 1, sizeof *pr);
+    if (!cg || !pr) {
+        free(cg);
+        free(pr);
+        return -ENOMEM;
+    }
+    size_t ncg = 0, npr = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct gsm_watch_target *t = gsm_watch_target_at(w, i);
+        struct row r = {.t = t};
+        if (!gsm_watch_target_current(t, &r.s, &r.eta, &r.z))
+            continue;
+        if (gsm_watch_target_type(t) == GSM_WT_CGROUP)
+            cg[ncg++] = r;
+        else
+            pr[npr++] = r;
+    }
+    /* Processes: the top N by RSS, plus the explicit targets (bounded cardinality). */
+    qsort(pr, npr, sizeof *pr, by_rss_desc);
+    size_t keep = 0;
+    for (size_t i = 0; i < npr; i++)
+        if (i < o->top_processes || gsm_watch_target_is_explicit(pr[i].t))
+            pr[keep++] = pr[i];
+    npr = keep;
+
+    const struct gsm_watch_stats *st = gsm_watch_get_stats(w);
+    family(out, o, "gsmapper_build_info", "gauge", "gsmapper version (always 1)");
+    fprintf(out, "gsmapper_build_info{version=\"%s\"} 1\n", GSM_VERSION);
+    family(out, o, "gsmapper_targets", "gauge", "Targets being watched");
+    fprintf(out, "gsmapper_targets{type=\"process\"} %zu\ngsmapper_targets{type=\"cgroup\"} %zu\n", n - ncg, ncg);
+    family(out, o, "gsmapper_ticks_total", "counter", "Sampling ticks");
+    fprintf(out, "gsmapper_ticks_total %llu\n", (unsigned long long)st->ticks);
+    family(out, o, "gsmapper_events_total", "counter", "Watch events emitted");
+    fprintf(out, "gsmapper_events_total %llu\n", (unsigned long long)st->events);
+    const struct {
+        const char *name;
+        const struct gsm_watch_tier_stats *t;
+    } tiers[] = {{"status", &st->status}, {"cgroup", &st->cgroup}, {"smaps_rollup", &st->rollup},
+                 {"go_http", &st->go_http}, {"detectors", &st->detect}};
+    family(out, o, "gsmapper_tier_seconds_total", "counter", "Time spent reading and analysing, per sampling tier");
+    for (size_t i = 0; i < 5; i++) {
+        fprintf(out, "gsmapper_tier_seconds_total{tier=\"%s\"} ", tiers[i].name);
+        value(out, (double)tiers[i].t->ns / 1e9);
+        fputc('\n', out);
+    }
+    family(out, o, "gsmapper_tier_reads_total", "counter", "Reads per sampling tier");
+    for (size_t i = 0; i < 5; i++)
+        fprintf(out, "gsmapper_tier_reads_total{tier=\"%s\"} %llu\n", tiers[i].name, (unsigned long long)tiers[i].t->reads);
+    family(out, o, "gsmapper_errors_total", "counter", "Failed reads per tier (a target gone, permission, parse)");
+    for (size_t i = 0; i < 5; i++)
+        fprintf(out, "gsmapper_errors_total{tier=\"%s\"} %llu\n", tiers[i].name, (unsigned long long)tiers[i].t->errors);
+    family(out, o, "gsmapper_scrape_duration_seconds", "gauge", "Time the last metrics render took");
+    fputs("gsmapper_scrape_duration_seconds ", out);
+    value(out, o->last_render_seconds);
+    fputc('\n', out);
+
+#define CG_GAUGE(name, help, expr)                                                                      \
+    do {                                                                                                \
+        family(out, o, name, "gauge", help);                                                            \
+        for (size_t i = 0; i < ncg; i++) {                                                              \
+            const struct row *r = &cg[i];                                                               \
+            (void)r;                                                                                    \
+            fputs(name "{", out);                                                                       \
+            cg_label_set(out, r->t);                                                                    \
+            fputs("} ", out);                                                                           \
+            value(out, (expr));                                                                         \
+            fputc('\n', out);                                                                           \
+        }                                                                                               \
+    } while (0)
+    CG_GAUGE("gsmapper_cgroup_usage_bytes", "Memory usage of the cgroup (memory.current / usage_in_bytes)",
+             (double)r->s.usage_bytes);
+    family(out, o, "gsmapper_cgroup_limit_bytes", "gauge", "Effective (binding) memory limit of the cgroup");
+    for (size_t i = 0; i < ncg; i++) {
+        if (cg[i].s.limit_bytes == UINT64_MAX)
+            continue;
+        fputs("gsmapper_cgroup_limit_bytes{", out);
+        cg_label_set(out, cg[i].t);
+        fprintf(out, "} %llu\n", (unsigned long long)cg[i].s.limit_bytes);
+    }
+    CG_GAUGE("gsmapper_cgroup_working_set_bytes", "Usage minus inactive file pages (what kubelet evicts on)",
+             (double)r->s.working_set_bytes);
+    CG_GAUGE("gsmapper_cgroup_unreclaimable_bytes", "Memory the kernel cannot reclaim without swap",
+             (double)r->s.unreclaimable_bytes);
+    family(out, o, "gsmapper_cgroup_memory_bytes", "gauge", "Breakdown of the cgroup's memory");
+    for (size_t i = 0; i < ncg; i++) {
+        const char *parts[] = {"anon", "file", "swap"};
+        double v[] = {(double)cg[i].s.anon_bytes, (double)cg[i].s.file_bytes, (double)cg[i].s.swap_bytes};
+        for (int k = 0; k < 3; k++) {
+            fputs("gsmapper_cgroup_memory_bytes{", out);
+            cg_label_set(out, cg[i].t);
+            fprintf(out, ",part=\"%s\"} ", parts[k]);
+            value(out, v[k]);
+            fputc('\n', out);
+        }
+    }
+#define CG_COUNTER(name, help, expr)                                                                    \
+    do {                                                                                                \
+        family(out, o, name, "counter", help);                                                          \
+        for (size_t i = 0; i < ncg; i++) {                                                              \
+            const struct row *r = &cg[i];                                                               \
+            fputs(name "{", out);                                                                       \
+            cg_label_set(out, r->t);                                                                    \
+            fputs("} ", out);                                                                           \
+            value(out, (expr));                                                                         \
+            fputc('\n', out);                                                                           \
+        }                                                                                               \
+    } while (0)
+    CG_COUNTER("gsmapper_cgroup_oom_kills_total", "OOM kills in the cgroup (memory.events oom_kill; v1 oom_control)",
+               (double)r->s.oom_kill);
+    CG_COUNTER("gsmapper_cgroup_limit_hits_total", "Times usage hit the limit (v2 memory.events max; v1 failcnt)",
+               (double)(r->s.max_events + r->s.failcnt));
+    family(out, o, "gsmapper_cgroup_pressure_avg10_ratio", "gauge", "PSI memory pressure, 10 s average (v2)");
+    for (size_t i = 0; i < ncg; i++) {
+        if (!cg[i].s.have_psi)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            fputs("gsmapper_cgroup_pressure_avg10_ratio{", out);
+            cg_label_set(out, cg[i].t);
+            fprintf(out, ",kind=\"%s\"} ", k ? "full" : "some");
+            value(out, (k ? cg[i].s.psi_full_avg10 : cg[i].s.psi_some_avg10) / 100.0);
+            fputc('\n', out);
+        }
+    }
+    CG_GAUGE("gsmapper_cgroup_oom_eta_seconds", "Forecast time until the cgroup reaches its limit (+Inf: not rising)",
+             r->eta);
+    CG_GAUGE("gsmapper_cgroup_growth_zscore", "Z-score of the growth rate against the baseline", r->z);
+
+    family(out, o, "gsmapper_condition_active", "gauge", "1 while a watch condition fires");
+    for (size_t i = 0; i < n; i++) {
+        const struct gsm_watch_target *t = gsm_watch_target_at(w, i);
+        const enum gsm_watch_kind kinds[] = {GSM_WK_ETA, GSM_WK_GROWTH, GSM_WK_PRESSURE};
+        for (int k = 0; k < 3; k++) {
+            enum gsm_watch_level l = gsm_watch_target_condition(t, kinds[k]);
+            if (l == GSM_WL_NONE)
+                continue;
+            bool proc = gsm_watch_target_type(t) == GSM_WT_PROCESS;
+            fprintf(out, "gsmapper_condition_active{target_type=\"%s\",cgroup=\"", proc ? "process" : "cgroup");
+            esc(out, gsm_watch_target_cgroup(t) ? gsm_watch_target_cgroup(t) : "");
+            fprintf(out, "\",pid=\"%d\",kind=\"%s\",level=\"%s\"} 1\n", proc ? (int)gsm_watch_target_pid(t) : 0,
+                    gsm_watch_kind_name(kinds[k]), gsm_watch_level_name(l));
+        }
+    }
+
+    family(out, o, "gsmapper_process_resident_bytes", "gauge", "Resident memory of the process by kind (status)");
+    for (size_t i = 0; i < npr; i++) {
+        const char *kinds[] = {"anon", "file", "swap"};
+        double v[] = {(double)pr[i].s.anon_bytes, (double)pr[i].s.file_bytes, (double)pr[i].s.swap_bytes};
+        for (int k = 0; k < 3; k++) {
+            fputs("gsmapper_process_resident_bytes{", out);
+            proc_label_set(out, pr[i].t);
+            fprintf(out, ",kind=\"%s\"} ", kinds[k]);
+            value(out, v[k]);
+            fputc('\n', out);
+        }
+    }
+    family(out, o, "gsmapper_process_threads", "gauge", "Threads of the process");
+    for (size_t i = 0; i < npr; i++) {
+        fputs("gsmapper_process_threads{", out);
+        proc_label_set(out, pr[i].t);
+        fprintf(out, "} %llu\n", (unsigned long long)pr[i].s.threads);
+    }
+    family(out, o, "gsmapper_process_oom_eta_seconds", "gauge", "Forecast time until the process's growth meets its limit");
+    for (size_t i = 0; i < npr; i++) {
+        fputs("gsmapper_process_oom_eta_seconds{", out);
+        proc_label_set(out, pr[i].t);
+        fputs("} ", out);
+        value(out, pr[i].eta);
+        fputc('\n', out);
+    }
+    family(out, o, "gsmapper_process_go_heap_goal_bytes", "gauge", "Go heap goal of the last GC (NextGC), when reachable");
+    for (size_t i = 0; i < npr; i++) {
+        if (!pr[i].s.go_adjusted)
+            continue;
+        fputs("gsmapper_process_go_heap_goal_bytes{", out);
+        proc_label_set(out, pr[i].t);
+        fprintf(out, "} %llu\n", (unsigned long long)pr[i].s.go_next_gc_bytes);
+    }
+    if (o->openmetrics)
+        fputs("# EOF\n", out);
+    free(cg);
+    free(pr);
+    return ferror(out) ? -EIO : 0;
+}
