@@ -2,7 +2,10 @@
  * The engine runs in this thread at its tick and renders the metrics text once per tick into a
  * fresh buffer; the HTTP server's thread hands out the latest buffer under a mutex, so a scrape
  * never waits for sampling and sampling never waits for a scrape. docs/serve.md is the contract. */
+#include "analyses/cgroup_analysis.h"
+#include "analyses/findings.h"
 #include "analyses/watch.h"
+#include "readers/host.h"
 #include "cmd/commands.h"
 #include "renderers/event_render.h"
 #include "renderers/metrics.h"
@@ -179,13 +182,87 @@ static void on_event(const struct gsm_watch_event *ev, void *userdata) {
     json_object_put(o);
 }
 
+/* Findings per watched cgroup (the cgroup-level rules of analyses/findings), re-evaluated every
+ * FINDINGS_EVERY ticks: exported as gsmapper_finding_active{id,severity,cgroup}. Go rules need
+ * a process's smaps and are explain's (one-shot) job. */
+#define FINDINGS_EVERY 15
+struct finding_row {
+    char id[40];
+    char severity[12];
+    char cgroup[512];
+};
+struct finding_rows {
+    struct finding_row *r;
+    size_t n, cap;
+};
+
+static void evaluate_cgroup_findings(const struct gsm_root *root, struct gsm_watch *w, struct finding_rows *out) {
+    out->n = 0;
+    struct gsm_host_info host;
+    bool have_host = gsm_host_info_read(root, &host) == 0;
+    for (size_t i = 0; i < gsm_watch_n_targets(w); i++) {
+        const struct gsm_watch_target *t = gsm_watch_target_at(w, i);
+        const struct gsm_cgroup_location *loc = gsm_watch_target_cgroup_loc(t);
+        if (gsm_watch_target_type(t) != GSM_WT_CGROUP || !loc)
+            continue;
+        struct gsm_cgroup_memory mem;
+        if (gsm_cgroup_memory_read(root, loc, &mem) < 0)
+            continue;
+        struct gsm_cg_effective eff;
+        bool have_eff = gsm_cgroup_effective_limits(root, loc, &mem, &eff) == 0;
+        struct gsm_cg_breakdown bd;
+        bool have_bd = gsm_cgroup_breakdown(&mem, &bd) == 0;
+        struct gsm_findings_input in = {.cg = &mem, .eff = have_eff ? &eff : NULL, .bd = have_bd ? &bd : NULL,
+                                        .host = have_host ? &host : NULL};
+        struct gsm_findings f = {0};
+        if (gsm_findings_evaluate(&in, &f) >= 0)
+            for (size_t k = 0; k < f.n; k++) {
+                if (out->n == out->cap) {
+                    size_t nc = out->cap ? out->cap * 2 : 16;
+                    struct finding_row *nr = realloc(out->r, nc * sizeof *nr);
+                    if (!nr)
+                        break;
+                    out->r = nr;
+                    out->cap = nc;
+                }
+                struct finding_row *row = &out->r[out->n++];
+                snprintf(row->id, sizeof row->id, "%s", f.items[k].id);
+                snprintf(row->severity, sizeof row->severity, "%s", gsm_severity_name(f.items[k].severity));
+                snprintf(row->cgroup, sizeof row->cgroup, "%s", loc->path);
+            }
+        gsm_findings_free(&f);
+        if (have_eff)
+            gsm_cg_effective_free(&eff);
+        gsm_cgroup_memory_free(&mem);
+    }
+}
+
+static void render_findings(const struct finding_rows *fr, FILE *out) {
+    fputs("# HELP gsmapper_finding_active 1 while a finding holds for a watched cgroup (docs/findings.md)\n"
+          "# TYPE gsmapper_finding_active gauge\n", out);
+    for (size_t i = 0; i < fr->n; i++) {
+        fprintf(out, "gsmapper_finding_active{id=\"%s\",severity=\"%s\",cgroup=\"", fr->r[i].id, fr->r[i].severity);
+        for (const char *p = fr->r[i].cgroup; *p; p++) {
+            if (*p == '\n') {
+                fputs("\\n", out);
+                continue;
+            }
+            if (*p == '\\' || *p == '"')
+                fputc('\\', out);
+            fputc(*p, out);
+        }
+        fputs("\"} 1\n", out);
+    }
+}
+
 static double mono_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, double *last_render_s) {
+static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, double *last_render_s,
+                        const struct finding_rows *fr) {
     char *text = NULL, *om = NULL;
     size_t tl = 0, ol = 0;
     double t0 = mono_s();
@@ -194,12 +271,31 @@ static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, 
     if (!f)
         return;
     int r = gsm_metrics_render(w, &mo, f);
+    render_findings(fr, f);
     fclose(f);
+    /* OpenMetrics: the same families, "# EOF" last (the renderer writes it; findings go before). */
     mo.openmetrics = true;
     f = open_memstream(&om, &ol);
     if (f) {
         r = r < 0 ? r : gsm_metrics_render(w, &mo, f);
         fclose(f);
+    }
+    if (r == 0 && om && ol >= 6 && strcmp(om + ol - 6, "# EOF\n") == 0) {
+        char *tail = NULL;
+        size_t tail_len = 0;
+        FILE *g = open_memstream(&tail, &tail_len);
+        if (g) {
+            render_findings(fr, g);
+            fclose(g);
+            char *n = realloc(om, ol - 6 + tail_len + 7);
+            if (n) {
+                om = n;
+                memcpy(om + ol - 6, tail, tail_len);
+                memcpy(om + ol - 6 + tail_len, "# EOF\n", 7);
+                ol = ol - 6 + tail_len + 6;
+            }
+            free(tail);
+        }
     }
     *last_render_s = mono_s() - t0;
     if (r < 0 || !om) {
@@ -330,7 +426,10 @@ int cmd_serve(int argc, char **argv) {
     clock_gettime(CLOCK_REALTIME, &now);
     double last_render_s = 0;
     gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &print_events);
-    render_into(w, &ex, top, &last_render_s);
+    struct finding_rows fr = {0};
+    evaluate_cgroup_findings(&root, w, &fr);
+    render_into(w, &ex, top, &last_render_s, &fr);
+    uint64_t ticks = 1;
 
     d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (family == AF_INET6 ? MHD_USE_IPv6 : 0),
                          0, NULL, NULL, handle, &ex, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -356,8 +455,11 @@ int cmd_serve(int argc, char **argv) {
             break;
         clock_gettime(CLOCK_REALTIME, &now);
         gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &print_events);
-        render_into(w, &ex, top, &last_render_s);
+        if (++ticks % FINDINGS_EVERY == 0)
+            evaluate_cgroup_findings(&root, w, &fr);
+        render_into(w, &ex, top, &last_render_s, &fr);
     }
+    free(fr.r);
 out:
     if (d)
         MHD_stop_daemon(d);
