@@ -66,7 +66,58 @@ echo "\$ gsmapper explain $pid"
 "$gsmapper" explain "$pid" -o table
 
 echo
-echo "\$ gsmapper explain $pid -o json | head -c 2000"
+echo "\$ gsmapper explain $pid -o json | head -c 1500"
 # head closes the pipe early; don't let SIGPIPE in gsmapper fail the demo.
-{ "$gsmapper" explain "$pid" -o json || [[ $? -eq 141 ]]; } | head -c 2000
+{ "$gsmapper" explain "$pid" -o json || [[ $? -eq 141 ]]; } | head -c 1500
 echo
+cleanup
+pid=
+
+# Part 2, the sentinel: where the machine allows it (root, cgroup v1 or v2 memory controller),
+# the same service runs in a 256 MiB cgroup and starts leaking 8 MiB/s after 25 s; `watch`
+# warns with the time left, and when the OOM killer strikes, the flight recorder's bundle is
+# shown. Bounded: the leak meets the limit about 30 s after it starts.
+own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+v1=/sys/fs/cgroup/memory
+if [[ $(id -u) -ne 0 || -z $own || ! -d $v1$own ]]; then
+    echo
+    echo "demo: skipping the watch part (needs root and the cgroup v1 memory controller here)"
+    exit 0
+fi
+cg=$v1${own%/}/gsmapper-demo-$$
+rel=${own%/}/gsmapper-demo-$$
+dump=$out/bundles
+rm -rf "$dump"; mkdir -p "$dump"
+mkdir "$cg"
+echo $((256 << 20)) > "$cg/memory.limit_in_bytes"
+wpid=
+cleanup2() {
+    [[ -n $wpid ]] && kill "$wpid" 2>/dev/null || true
+    [[ -n $pid ]] && kill "$pid" 2>/dev/null || true
+    for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+    for _ in $(seq 1 50); do [[ -s $cg/cgroup.procs ]] || break; sleep 0.1; done
+    rmdir "$cg" 2>/dev/null || true
+}
+trap cleanup2 EXIT
+( echo $BASHPID > "$cg/cgroup.procs"
+  exec "$bin" -data "$out/demo-data.bin" -heap-mib 32 -leak-mib-per-s 8 -leak-after 25 ) >"$log.leak" 2>&1 </dev/null &
+pid=$!
+echo
+echo "\$ gsmapper watch --cgroup $rel -o text --dump-dir $dump   # the service leaks 8 MiB/s after 25 s"
+"$gsmapper" watch --cgroup "$rel" -o text --dump-dir "$dump" --interval 1 --duration 90 &
+wpid=$!
+for _ in $(seq 1 90); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 1
+done
+sleep 4
+kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null || true
+wpid=
+b=$(ls -d "$dump"/gsmapper-* 2>/dev/null | tail -1)
+if [[ -n $b ]]; then
+    echo
+    echo "\$ ls $b"
+    ls "$b"
+    echo "\$ cat $b/summary.txt"
+    cat "$b/summary.txt"
+fi

@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
+	"time"
 )
 
 var (
@@ -30,6 +31,8 @@ var (
 	mmapMiB    = flag.Int("mmap-mib", 16, "size of the file to mmap, MiB")
 	dataPath   = flag.String("data", "demo-data.bin", "file to create (if missing or too small) and mmap")
 	stdinExit  = flag.Bool("stdin-exit", false, "exit when stdin is closed")
+	leakMiBps  = flag.Int("leak-mib-per-s", 0, "after -leak-after seconds, leak this many MiB/s of heap (the watch demo)")
+	leakAfter  = flag.Int("leak-after", 25, "seconds before the leak starts")
 )
 
 // cache is the "service state": live for the whole run.
@@ -108,6 +111,25 @@ func main() {
 	fmt.Printf("PPROF %s\n", ln.Addr())
 	fmt.Printf("MMAP %s %d\n", *dataPath, size)
 	fmt.Println("READY")
+
+	if *leakMiBps > 0 {
+		// The leak the watch demo catches: retained 32 KiB chunks, 10 times a second.
+		go func() {
+			time.Sleep(time.Duration(*leakAfter) * time.Second)
+			fmt.Println("LEAKING")
+			var leaked [][]byte
+			per := *leakMiBps * (1 << 20) / 10 / chunk
+			for range time.Tick(100 * time.Millisecond) {
+				for i := 0; i < per; i++ {
+					b := make([]byte, chunk)
+					for j := 0; j < len(b); j += 4096 {
+						b[j] = 1
+					}
+					leaked = append(leaked, b)
+				}
+			}
+		}()
+	}
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)

@@ -109,40 +109,43 @@ static void run_exec(const char *cmd, const char *json) {
     close(fds[1]);
 }
 
-/* The summary a bundle starts with: which series grew fastest over the ring. */
+/* The summary a bundle starts with: which series grew most over the ring, from its first value
+ * to its peak (after an OOM kill the last values have already dropped). */
 static void summarize(const struct gsm_watch_target *t, const struct gsm_watch_event *ev, char *buf, size_t size) {
     size_t n = gsm_watch_target_ring_len(t);
-    struct gsm_watch_sample first, last;
-    const struct gsm_watch_sample *a = n && gsm_watch_target_ring_get(t, 0, &first) ? &first : NULL;
-    const struct gsm_watch_sample *b = n && gsm_watch_target_ring_get(t, n - 1, &last) ? &last : NULL;
     int off = snprintf(buf, size, "event: %s %s: %s\n", gsm_watch_level_name(ev->level), gsm_watch_kind_name(ev->kind),
                        ev->message);
-    if (!a || !b || b->t_ms <= a->t_ms || off < 0 || (size_t)off >= size)
+    struct gsm_watch_sample first, x;
+    if (n < 2 || !gsm_watch_target_ring_get(t, 0, &first) || off < 0 || (size_t)off >= size)
         return;
-    double secs = (double)(b->t_ms - a->t_ms) / 1000.0;
-    struct {
-        const char *name;
-        double from, to;
-    } series[] = {
-        {"unreclaimable memory", (double)a->unreclaimable_bytes, (double)b->unreclaimable_bytes},
-        {"anonymous memory", (double)a->anon_bytes, (double)b->anon_bytes},
-        {"page cache / file", (double)a->file_bytes, (double)b->file_bytes},
-        {"usage", (double)a->usage_bytes, (double)b->usage_bytes},
-        {"swap", (double)a->swap_bytes, (double)b->swap_bytes},
-        {"threads (count)", (double)a->threads, (double)b->threads},
-    };
-    size_t best = 0;
-    for (size_t i = 1; i < 5; i++)
-        if (series[i].to - series[i].from > series[best].to - series[best].from)
-            best = i;
-    char x[16], y[16];
-    off += snprintf(buf + off, size - (size_t)off, "over the last %.0f s, %s grew fastest: %s -> %s (%.2f MiB/s)\n", secs,
-                    series[best].name, gsm_fmt_bytes((uint64_t)series[best].from, x, sizeof x),
-                    gsm_fmt_bytes((uint64_t)series[best].to, y, sizeof y),
-                    (series[best].to - series[best].from) / secs / 1048576.0);
-    if (off > 0 && (size_t)off < size && b->threads > a->threads)
-        snprintf(buf + off, size - (size_t)off, "threads: %llu -> %llu\n", (unsigned long long)a->threads,
-                 (unsigned long long)b->threads);
+    enum { UNRECL, ANON, FILE_, USAGE, SWAP, N_SERIES };
+    static const char *const names[N_SERIES] = {"unreclaimable memory", "anonymous memory", "page cache / file", "usage",
+                                                "swap"};
+    uint64_t from[N_SERIES] = {first.unreclaimable_bytes, first.anon_bytes, first.file_bytes, first.usage_bytes,
+                               first.swap_bytes};
+    uint64_t peak[N_SERIES] = {0}, peak_t[N_SERIES] = {0}, threads_from = first.threads, threads_peak = 0;
+    for (size_t i = 0; gsm_watch_target_ring_get(t, i, &x); i++) {
+        uint64_t v[N_SERIES] = {x.unreclaimable_bytes, x.anon_bytes, x.file_bytes, x.usage_bytes, x.swap_bytes};
+        for (int k = 0; k < N_SERIES; k++)
+            if (v[k] >= peak[k]) {
+                peak[k] = v[k];
+                peak_t[k] = x.t_ms;
+            }
+        if (x.threads > threads_peak)
+            threads_peak = x.threads;
+    }
+    int best = 0;
+    for (int k = 1; k < N_SERIES; k++)
+        if ((int64_t)(peak[k] - from[k]) > (int64_t)(peak[best] - from[best]))
+            best = k;
+    double secs = peak_t[best] > first.t_ms ? (double)(peak_t[best] - first.t_ms) / 1000.0 : 0;
+    char a[16], b[16];
+    off += snprintf(buf + off, size - (size_t)off, "%s grew most: %s -> peak %s in %.0f s (%.2f MiB/s)\n", names[best],
+                    gsm_fmt_bytes(from[best], a, sizeof a), gsm_fmt_bytes(peak[best], b, sizeof b), secs,
+                    secs > 0 ? (double)(peak[best] - from[best]) / secs / 1048576.0 : 0.0);
+    if (off > 0 && (size_t)off < size && threads_peak > threads_from)
+        snprintf(buf + off, size - (size_t)off, "threads: %llu -> peak %llu\n", (unsigned long long)threads_from,
+                 (unsigned long long)threads_peak);
 }
 
 static void write_bundle(struct watch_ctx *c, const struct gsm_watch_event *ev, const char *event_json, char *path,

@@ -100,7 +100,7 @@ if bundles:
     if ok:
         ex = json.load(open(os.path.join(b, "explain.json")))
         check("watch_bundle_explain_json", ex.get("schema") == "gsmapper.explain/v1", str(ex)[:200])
-        check("watch_bundle_summary", "grew fastest" in open(os.path.join(b, "summary.txt")).read())
+        check("watch_bundle_summary", "grew most" in open(os.path.join(b, "summary.txt")).read())
 ex = [json.loads(l) for l in open(sys.argv[3])] if os.path.exists(sys.argv[3]) else []
 check("watch_exec_gets_events", len(ex) >= 2 and all(e.get("schema") == "gsmapper.event/v1" for e in ex), f"{len(ex)} via --exec")
 PY
