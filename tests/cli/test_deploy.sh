@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # The metric names the exporter documents (first column of docs/serve.md's table), plus
-# gsmapper_finding_active (per-finding gauge: labels id, severity, cgroup, pid).
+# gsmapper_finding_active (per-finding gauge: labels id, severity, cgroup; pid when known).
 sed -n 's/^| `\(gsmapper_[a-z0-9_]*\)` |.*/\1/p' docs/serve.md | sort -u > "$tmp/known"
 echo gsmapper_finding_active >> "$tmp/known"
 if [ "$(wc -l < "$tmp/known")" -lt 10 ]; then
