@@ -50,6 +50,19 @@ bool gsm_theil_sen(const struct gsm_point *points, size_t n, uint64_t window_ms,
     return true;
 }
 
+double gsm_step_positive_fraction(const struct gsm_point *points, size_t n, uint64_t window_ms) {
+    if (n < 2)
+        return 0;
+    uint64_t end = points[n - 1].t_ms;
+    size_t steps = 0, rising = 0;
+    for (size_t i = n - 1; i > 0 && end - points[i - 1].t_ms <= window_ms && n - i < MAX_TS_POINTS; i--)
+        if (points[i].v != points[i - 1].v) {
+            steps++;
+            rising += points[i].v > points[i - 1].v;
+        }
+    return steps ? (double)rising / (double)steps : 0;
+}
+
 double gsm_eta_seconds(double current, double limit, double slope_per_s) {
     if (slope_per_s <= 0)
         return INFINITY;

@@ -29,6 +29,10 @@ struct gsm_trend {
 bool gsm_theil_sen(const struct gsm_point *points, size_t n, uint64_t window_ms, size_t min_points,
                    uint64_t min_span_ms, struct gsm_trend *ret);
 
+/* The step_positive_fraction of gsm_theil_sen alone, in O(n): a cheap test that rules out most
+ * series (flat, falling, jittering) before the O(n^2) pairs. */
+double gsm_step_positive_fraction(const struct gsm_point *points, size_t n, uint64_t window_ms);
+
 /* Seconds until v reaches limit at the trend's slope; INFINITY when not rising. */
 double gsm_eta_seconds(double current, double limit, double slope_per_s);
 

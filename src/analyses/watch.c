@@ -844,6 +844,9 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
     const uint64_t windows[2] = {w->o.short_window_ms, w->o.window_ms};
     struct gsm_trend tr;
     for (int k = 0; k < 2; k++) {
+        /* Most series (idle processes) fail the O(n) step test: skip the O(n^2) pairs. */
+        if (gsm_step_positive_fraction(pts, n, windows[k]) < ETA_MIN_STEP_FRACTION)
+            continue;
         if (!gsm_theil_sen(pts, n, windows[k], ETA_MIN_POINTS, ETA_MIN_SPAN_MS, &tr))
             continue;
         if (tr.positive_fraction < (k == 0 ? ETA_SHORT_MIN_POSITIVE_FRACTION : ETA_MIN_POSITIVE_FRACTION) ||

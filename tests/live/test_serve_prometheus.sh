@@ -27,7 +27,7 @@ V1=/sys/fs/cgroup/memory
 LIMIT=$((256 << 20))
 grow=$CTARGETS_DIR/grow
 PROM=${PROMETHEUS:-$(command -v prometheus 2>/dev/null)}
-RULES=${GSM_PROM_RULES:-$(dirname "$0")/../../deploy/prometheus/gsmapper-rules.yml}
+RULES=${GSM_PROM_RULES:-$(cd "$(dirname "$0")/../.." && pwd)/deploy/prometheus/gsmapper-rules.yml}
 CHECKS="prom_setup_cgroup prom_serve_listening prom_server_ready prom_rules_loaded prom_target_up
   prom_limit_bytes prom_eta_finite prom_eta_falls prom_alert_pending prom_alert_firing
   prom_alert_before_kill prom_oom_kill prom_oom_kills_metric prom_oom_killed_alert"

@@ -106,3 +106,15 @@ TEST(theil_sen_step_fraction_tells_ramp_from_leak) {
     CHECK(gsm_theil_sen(p, 14, 120000, 5, 8000, &t));
     CHECK(t.step_positive_fraction == 1.0);
 }
+
+TEST(step_fraction_matches_theil_sen) {
+    struct gsm_point p[40];
+    struct gsm_trend t;
+    series(p, 40, saw);
+    CHECK(gsm_theil_sen(p, 40, 120000, 5, 8000, &t));
+    CHECK(fabs(gsm_step_positive_fraction(p, 40, 120000) - t.step_positive_fraction) < 1e-12);
+    series(p, 40, leak);
+    CHECK(gsm_step_positive_fraction(p, 40, 120000) == 1.0);
+    series(p, 40, flat);
+    CHECK(gsm_step_positive_fraction(p, 40, 120000) == 0);
+}
