@@ -51,7 +51,7 @@ REL=${own%/}/gsm-prom-test-$$ # relative to the v1 hierarchy root (what --cgroup
 CG=$V1$REL
 
 tmp=$(mktemp -d)
-SPID='' PPID_PROM=''
+SPID='' PPID_PROM='' PYPID=''
 alive() { # PID running (not gone, not a zombie)
   local st; st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
   [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
@@ -66,6 +66,7 @@ stop_pid() { # TERM, up to 5 s, then KILL
 }
 cleanup() {
   local _ p
+  stop_pid "$PYPID"
   stop_pid "$PPID_PROM"
   stop_pid "$SPID"
   stop_target
@@ -205,7 +206,8 @@ echo "# serve on 127.0.0.1:$P1 (pid $SPID), prometheus on 127.0.0.1:$P2 (pid $PP
 
 # ---- 4. and 5. everything else through Prometheus's HTTP API; the leak starts 22 s after the
 # target did (fd 9 is grow's stdin, inherited by python)
-python3 - "http://127.0.0.1:$P2" "$REL" "$TARGET_PID" "$CG" "$GSTART" "$LIMIT" "$tmp/rules.yml" <<'PY'
+# (in the background with `wait`, so that a SIGTERM to this script is handled at once)
+python3 - "http://127.0.0.1:$P2" "$REL" "$TARGET_PID" "$CG" "$GSTART" "$LIMIT" <<'PY' &
 import json, math, os, sys, time, urllib.parse, urllib.request
 
 prom, rel, gpid, cgdir, gstart, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]), int(sys.argv[6])
@@ -346,7 +348,8 @@ except Exception as e:
 if not series:  # fall back on the instant values
     series = eta_seen
 fin = [(t, v) for t, v in series if math.isfinite(v)]
-t_fin = fin[0][0] if fin else None
+# first finite ETA: the earlier of the polled instant values and the query_range grid (1 s steps)
+t_fin = min([t for t, v in eta_seen if math.isfinite(v)][:1] + [t for t, _ in fin[:1]], default=None)
 
 if fin:
     P("prom_eta_finite")
@@ -419,4 +422,6 @@ if fin:
     note(f"forecast check: first finite ETA {fin[0][1]:.1f} s at {fin[0][0]:.1f} s -> predicted kill at "
          f"{fin[0][0] + fin[0][1]:.1f} s, actual {t_kill:.1f} s; oom_kill {k0} -> {k1}")
 PY
+PYPID=$!
+wait "$PYPID"; PYPID=
 echo "# took $(($(date +%s) - START)) s"
