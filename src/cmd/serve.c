@@ -17,7 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <microhttpd.h>
+#include "util/mhd_dl.h"
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -368,6 +368,11 @@ int cmd_serve(int argc, char **argv) {
             gsm_error("serve: see 'gsmapper serve --help'");
             return GSM_EXIT_USAGE;
         }
+    }
+    char why[256];
+    if (!gsm_mhd_load(why, sizeof why)) {
+        gsm_error("serve: %s", why);
+        return GSM_EXIT_FAILURE;
     }
     struct sockaddr_storage ss;
     socklen_t sl;
