@@ -48,8 +48,11 @@ static const char usage[] =
     "Exit codes: 0 stopped by SIGINT/SIGTERM; 1 cannot listen or runtime failure; 2 usage;\n"
     "3 a named target does not exist.\n";
 
-/* Connection limits: total, per client address, and an idle timeout (seconds). */
-#define MAX_CONNECTIONS 64
+/* Connection limits: total, per client address, and an idle timeout (seconds). The total is
+ * high enough that slow clients from many addresses cannot occupy every slot (libmicrohttpd has
+ * no deadline for finishing the headers; bench/serve.sh); each connection's buffer is capped at
+ * 16 KiB, so 1,024 of them cost at most 16 MiB. */
+#define MAX_CONNECTIONS 1024
 #define MAX_PER_IP 16
 #define CONNECTION_TIMEOUT_S 10
 
@@ -96,13 +99,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)version;
     (void)upload_data;
     struct exposition *ex = cls;
-    /* First call per request: headers only. Requests with a body are refused on the next. */
+    /* First call per request: headers only. A body is drained (libmicrohttpd queues no response
+     * while one is arriving) and refused with 400 on the final call. */
+    static char seen, had_body;
     if (!*con_cls) {
-        *con_cls = (void *)1;
+        *con_cls = &seen;
         return MHD_YES;
     }
     if (*upload_size) {
         *upload_size = 0;
+        *con_cls = &had_body;
+        return MHD_YES;
+    }
+    if (*con_cls == &had_body) {
         static const char msg[] = "no request bodies here\n";
         return reply(c, MHD_HTTP_BAD_REQUEST, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
     }
@@ -440,7 +449,7 @@ int cmd_serve(int argc, char **argv) {
                          0, NULL, NULL, handle, &ex, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                          (unsigned)MAX_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_END);
     if (!d) {
         gsm_error("serve: cannot listen on %s (in use, or not permitted)", listen_addr);
         ret = GSM_EXIT_FAILURE;
