@@ -9,9 +9,9 @@ PKGS=(
   gcc clang meson ninja-build pkg-config
   libelf-dev libjson-c-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev
   # tests and demo targets (Go is used for test targets only, never inside gsmapper)
-  golang-go procps
+  golang-go procps curl xz-utils binutils time git util-linux python3
   # benchmarks: the alternatives we compare against
-  smem hyperfine
+  smem hyperfine prometheus-process-exporter
   prometheus  # promtool, for the deploy/ rule and config checks
 )
 
