@@ -689,6 +689,8 @@ static void curl_freep(char **p) {
 }
 
 int gsm_http_url_is_loopback(const char *url) {
+    if (!gsm_curl_load())
+        return -ENOSYS;   /* libcurl's URL parser is what decides; without it, refuse */
     _cleanup_(curlu_freep) CURLU *u = curl_url();
     if (!u)
         return -ENOMEM;
