@@ -7,6 +7,7 @@
 #include "analyses/watch.h"
 #include "readers/host.h"
 #include "cmd/commands.h"
+#include "cmd/watch_targets.h"
 #include "renderers/event_render.h"
 #include "renderers/metrics.h"
 #include "util/exitcode.h"
@@ -408,26 +409,9 @@ int cmd_serve(int argc, char **argv) {
         ret = GSM_EXIT_FAILURE;
         goto out;
     }
-    for (int i = optind; i < argc; i++) {
-        const char *p = argv[i];
-        uint64_t pid;
-        if (gsm_parse_u64(&p, &pid) < 0 || *p || pid == 0 || pid > INT32_MAX) {
-            gsm_error("serve: '%s' is not a PID", argv[i]);
-            ret = GSM_EXIT_USAGE;
-            goto out;
-        }
-        if ((r = gsm_watch_add_pid(w, (pid_t)pid)) < 0) {
-            gsm_error("no process %s", argv[i]);
-            ret = GSM_EXIT_NOTFOUND;
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < n_cgroups; i++)
-        if ((r = gsm_watch_add_cgroup(w, cgroups[i])) < 0) {
-            gsm_error(r == -ENOENT ? "no cgroup %s" : "serve: cgroup %s: cannot be watched", cgroups[i]);
-            ret = r == -ENOENT ? GSM_EXIT_NOTFOUND : GSM_EXIT_FAILURE;
-            goto out;
-        }
+    if ((ret = gsm_watch_add_cli_targets(w, "serve", argv + optind, (size_t)(argc - optind), cgroups, n_cgroups)) !=
+        GSM_EXIT_OK)
+        goto out;
     gsm_watch_set_all(w, all);
 
     struct sigaction sa = {.sa_handler = on_signal};

@@ -2,6 +2,7 @@
  * to renderers/event_render (JSON lines or text), --exec, and renderers/recorder (bundles). */
 #include "analyses/watch.h"
 #include "cmd/commands.h"
+#include "cmd/watch_targets.h"
 #include "renderers/event_render.h"
 #include "renderers/recorder.h"
 #include "util/cleanup.h"
@@ -414,30 +415,9 @@ int cmd_watch(int argc, char **argv) {
         ret = GSM_EXIT_FAILURE;
         goto out;
     }
-    for (int i = optind; i < argc; i++) {
-        const char *p = argv[i];
-        uint64_t pid;
-        if (gsm_parse_u64(&p, &pid) < 0 || *p || pid == 0 || pid > INT32_MAX) {
-            gsm_error("watch: '%s' is not a PID", argv[i]);
-            ret = GSM_EXIT_USAGE;
-            goto out;
-        }
-        if ((r = gsm_watch_add_pid(w, (pid_t)pid)) < 0) {
-            gsm_error(r == -ENOENT || r == -ESRCH ? "no process %s" : "watch: process %s: %s", argv[i], strerror(-r));
-            ret = gsm_exit_from_errno(r == -ESRCH ? -ENOENT : r);
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < n_cgroups; i++) {
-        if ((r = gsm_watch_add_cgroup(w, cgroups[i])) < 0) {
-            if (r == -ENOENT)
-                gsm_error("no cgroup %s", cgroups[i]);
-            else
-                gsm_error("watch: cgroup %s: %s", cgroups[i], r == -ENOMEDIUM ? "no memory controller mounted" : strerror(-r));
-            ret = r == -ENOENT ? GSM_EXIT_NOTFOUND : r == -EINVAL ? GSM_EXIT_USAGE : gsm_exit_from_errno(r);
-            goto out;
-        }
-    }
+    if ((ret = gsm_watch_add_cli_targets(w, "watch", argv + optind, (size_t)(argc - optind), cgroups, n_cgroups)) !=
+        GSM_EXIT_OK)
+        goto out;
     gsm_watch_set_all(w, all);
     if (dump_dir) {
         struct gsm_recorder_opts ro = {

@@ -1,0 +1,38 @@
+#include "cmd/watch_targets.h"
+#include "util/exitcode.h"
+#include "util/log.h"
+#include "util/parse.h"
+
+#include <errno.h>
+#include <string.h>
+
+int gsm_watch_add_cli_targets(struct gsm_watch *w, const char *cmd, char *const *pids, size_t n_pids,
+                              const char *const *cgroups, size_t n_cgroups) {
+    int r;
+    for (size_t i = 0; i < n_pids; i++) {
+        const char *p = pids[i];
+        uint64_t pid;
+        if (gsm_parse_u64(&p, &pid) < 0 || *p || pid == 0 || pid > INT32_MAX) {
+            gsm_error("%s: '%s' is not a PID", cmd, pids[i]);
+            return GSM_EXIT_USAGE;
+        }
+        if ((r = gsm_watch_add_pid(w, (pid_t)pid)) < 0) {
+            if (r == -ENOENT || r == -ESRCH)
+                gsm_error("no process %s", pids[i]);
+            else
+                gsm_error("%s: process %s: %s", cmd, pids[i], strerror(-r));
+            return gsm_exit_from_errno(r == -ESRCH ? -ENOENT : r);
+        }
+    }
+    for (size_t i = 0; i < n_cgroups; i++) {
+        if ((r = gsm_watch_add_cgroup(w, cgroups[i])) < 0) {
+            if (r == -ENOENT)
+                gsm_error("no cgroup %s", cgroups[i]);
+            else
+                gsm_error("%s: cgroup %s: %s", cmd, cgroups[i],
+                          r == -ENOMEDIUM ? "no memory controller mounted" : strerror(-r));
+            return r == -ENOENT ? GSM_EXIT_NOTFOUND : r == -EINVAL ? GSM_EXIT_USAGE : gsm_exit_from_errno(r);
+        }
+    }
+    return GSM_EXIT_OK;
+}
