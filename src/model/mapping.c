@@ -33,11 +33,6 @@ int gsm_smaps_field_lookup_from(const char *name, size_t len, int *hint) {
     return -1;
 }
 
-int gsm_smaps_field_lookup(const char *name, size_t len) {
-    int hint = 0;
-    return gsm_smaps_field_lookup_from(name, len, &hint);
-}
-
 static const char *const class_names[GSM_CLASS__COUNT] = {
     [GSM_CLASS_GO_HEAP] = "go-heap",
     [GSM_CLASS_GO_RUNTIME] = "go-runtime",

@@ -53,9 +53,7 @@ enum gsm_smaps_field {
 /* Kernel name of a field ("Pss_Anon") and whether it is printed in kB. */
 const char *gsm_smaps_field_name(enum gsm_smaps_field f);
 bool gsm_smaps_field_is_kb(enum gsm_smaps_field f);
-/* Field by kernel name (exact, with length), or -1. */
-int gsm_smaps_field_lookup(const char *name, size_t len);
-/* The same, starting the search at *hint and leaving *hint after the match: the kernel prints
+/* Field by kernel name (exact, with length), or -1, starting the search at *hint and leaving *hint after the match: the kernel prints
  * fields in table order, so the next field is almost always the one expected. */
 int gsm_smaps_field_lookup_from(const char *name, size_t len, int *hint);
 

@@ -37,11 +37,6 @@ static void family(FILE *out, const struct gsm_metrics_opts *o, const char *name
     fprintf(out, "# HELP %.*s %s\n# TYPE %.*s %s\n", n, name, help, n, name, type);
 }
 
-struct cg_labels {
-    const char *cgroup;
-    const struct gsm_container_identity *id;
-};
-
 static void cg_label_set(FILE *out, const struct gsm_watch_target *t) {
     const struct gsm_container_identity *id = gsm_watch_target_identity(t);
     fputs("cgroup=\"", out);
@@ -73,8 +68,6 @@ static int by_rss_desc(const void *a, const void *b) {
     const struct row *x = a, *y = b;
     return x->s.usage_bytes < y->s.usage_bytes ? 1 : x->s.usage_bytes > y->s.usage_bytes ? -1 : 0;
 }
-
-typedef void (*cg_metric_fn)(FILE *out, const struct row *r);
 
 int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts *o, FILE *out) {
     size_t n = gsm_watch_n_targets(w);
