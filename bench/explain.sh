@@ -13,7 +13,13 @@
 #   gsmapper median <= 1.15 x cat median, in both cases
 #   gsmapper peak RSS < 16 MiB with 20,000 mappings
 #
-# Environment knobs: RUNS (15), WARMUP (2), NMAPS (20000), RSS_MIB (4096),
+# This VM switches between a fast and a slow mode for seconds at a time (the same smaps read
+# takes 30 or 55 ms; seen on both CPUs, with no steal time reported). hyperfine runs each
+# command's samples back to back, so one tool can land in a slow stretch and another not. The
+# verdict therefore comes from a second, interleaved measurement: PAIRS rounds of cat and
+# gsmapper alternating (ABBA order), whose medians see the same mix of modes.
+#
+# Environment knobs: RUNS (15), WARMUP (2), PAIRS (40), NMAPS (20000), RSS_MIB (4096),
 #   GSMAPPER (build/gsmapper), KEEP=DIR (copy hyperfine JSON exports there),
 #   STRICT=1 (exit 1 if a target is missed).
 # The target processes are started by this script and stopped by PID on exit.
@@ -22,6 +28,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GSM=${GSMAPPER:-$ROOT/build/gsmapper}
 RUNS=${RUNS:-15}
+PAIRS=${PAIRS:-40}
 WARMUP=${WARMUP:-2}
 NMAPS=${NMAPS:-20000}
 RSS_MIB=${RSS_MIB:-4096}
@@ -157,6 +164,33 @@ run_case() {
   hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" \
     --export-json "$TMP/$case.json" "${cmds[@]}" >&2
 
+  # cat and gsmapper interleaved (see the top of this file): the verdict's numbers.
+  if [ "$gsm_ok" = 1 ]; then
+    python3 - "$PAIRS" "$TMP/$case.pairs.json" cat "/proc/$pid/smaps" -- "$GSM" explain "$pid" -o json <<'PYEOF'
+import json, os, sys, time
+pairs, out = int(sys.argv[1]), sys.argv[2]
+rest = sys.argv[3:]
+cut = rest.index("--")
+cmds = {"cat": rest[:cut], "gsmapper": rest[cut + 1:]}
+devnull = os.open(os.devnull, os.O_WRONLY)
+def run(argv):
+    t = time.perf_counter()
+    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        sys.exit(f"{argv[0]} failed (wait status {status})")
+    return time.perf_counter() - t
+for argv in cmds.values():   # warm-up
+    run(argv)
+times = {k: [] for k in cmds}
+for i in range(pairs):
+    order = ["cat", "gsmapper"] if i % 2 == 0 else ["gsmapper", "cat"]
+    for k in order:
+        times[k].append(run(cmds[k]))
+json.dump(times, open(out, "w"))
+PYEOF
+  fi
+
   # peak RSS of each tool
   {
     echo "cat $(peak_max cat "/proc/$pid/smaps")"
@@ -183,7 +217,7 @@ if [ -n "${KEEP:-}" ]; then
 fi
 
 python3 - "$TMP" "$RATIO_TARGET" "$PEAK_TARGET_KIB" "$NMAPS" "$RSS_MIB" <<'EOF'
-import json, os, sys
+import json, os, statistics, sys
 tmp, ratio_target, peak_target, nmaps, rss_mib = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 misses = 0
 print()
@@ -212,11 +246,20 @@ for case, title in (("manymaps", f"manymaps, {nmaps} mappings"), ("bigrss", f"bi
     if abs(cat1 - cat2) > 0.10 * min(cat1, cat2):
         print(f"warning: the two cat medians differ by more than 10% ({cat1*1e3:.2f} vs {cat2*1e3:.2f} ms): "
               "the machine was noisy, re-run (e.g. RUNS=30)")
-    if "gsmapper" in by:
-        ratio = by["gsmapper"]["median"] / cat
+    pairs_file = os.path.join(tmp, case + ".pairs.json")
+    if "gsmapper" in by and os.path.exists(pairs_file):
+        pt = json.load(open(pairs_file))
+        med = {k: statistics.median(v) for k, v in pt.items()}
+        lo = {k: min(v) for k, v in pt.items()}
+        paired = statistics.median(g / c for g, c in zip(pt["gsmapper"], pt["cat"]))
+        print(f"interleaved, {len(pt['cat'])} rounds: cat median {med['cat']*1e3:.2f} ms (min {lo['cat']*1e3:.2f}), "
+              f"gsmapper median {med['gsmapper']*1e3:.2f} ms (min {lo['gsmapper']*1e3:.2f})")
+        print(f"  median ratio {med['gsmapper']/med['cat']:.2f}x, min ratio {lo['gsmapper']/lo['cat']:.2f}x, "
+              f"median of per-round ratios {paired:.2f}x")
+        ratio = med["gsmapper"] / med["cat"]
         ok = ratio <= ratio_target
         misses += not ok
-        print(f"target gsmapper <= {ratio_target}x cat: {'PASS' if ok else 'MISS'} ({ratio:.2f}x)")
+        print(f"target gsmapper <= {ratio_target}x cat (interleaved medians): {'PASS' if ok else 'MISS'} ({ratio:.2f}x)")
         if case == "manymaps":
             p = peaks.get("gsmapper", "error")
             ok = p.isdigit() and int(p) < peak_target

@@ -45,6 +45,12 @@ static bool looks_like_shared_lib(const char *path) {
     return false;
 }
 
+/* perms is always 4 characters and a NUL: one 32-bit compare, not a strcmp call (classify runs
+ * over every mapping; 20,000 of them must cost well under a millisecond). */
+static bool perms_are(const struct gsm_mapping *m, const char want[5]) {
+    return memcmp(m->perms, want, 4) == 0;
+}
+
 static bool is_file_backed(const struct gsm_mapping *m) {
     return m->path && m->path[0] == '/';
 }
@@ -74,12 +80,12 @@ static uint64_t default_thread_stack_bytes(const struct gsm_process *p) {
  * pointers instead; a mapping that merely has a guard page is not taken for a stack. */
 static bool thread_stack_shape(const struct gsm_process *p, size_t i) {
     const struct gsm_mapping *m = &p->maps[i];
-    if (i == 0 || strcmp(m->perms, "rw-p") != 0 || !is_unnamed_anon(m))
+    if (i == 0 || !perms_are(m, "rw-p") || !is_unnamed_anon(m))
         return false;
     const struct gsm_mapping *g = &p->maps[i - 1];
     uint64_t glen = g->end - g->start, total = m->end - g->start;
     uint64_t want = default_thread_stack_bytes(p);
-    return g->end == m->start && strcmp(g->perms, "---p") == 0 && is_unnamed_anon(g) &&
+    return g->end == m->start && perms_are(g, "---p") && is_unnamed_anon(g) &&
            glen >= p->page_size && glen <= MAX_GUARD_BYTES && (total == want || m->end - m->start == want);
 }
 
@@ -87,13 +93,13 @@ static bool thread_stack_shape(const struct gsm_process *p, size_t i) {
  * exactly 64 MiB later. Returns the number of mappings (1 or 2) the arena spans, 0 if none. */
 static int glibc_arena_shape(const struct gsm_process *p, size_t i) {
     const struct gsm_mapping *m = &p->maps[i];
-    if (m->start % GLIBC_HEAP_MAX_SIZE != 0 || strcmp(m->perms, "rw-p") != 0 || !is_unnamed_anon(m))
+    if (m->start % GLIBC_HEAP_MAX_SIZE != 0 || !perms_are(m, "rw-p") || !is_unnamed_anon(m))
         return 0;
     if (m->end - m->start == GLIBC_HEAP_MAX_SIZE)
         return 1;
     if (i + 1 < p->n_maps) {
         const struct gsm_mapping *n = &p->maps[i + 1];
-        if (n->start == m->end && strcmp(n->perms, "---p") == 0 && is_unnamed_anon(n) &&
+        if (n->start == m->end && perms_are(n, "---p") && is_unnamed_anon(n) &&
             n->end == m->start + GLIBC_HEAP_MAX_SIZE)
             return 2;
     }
@@ -107,35 +113,67 @@ static bool process_maps_libc(const struct gsm_process *p) {
     return false;
 }
 
+/* VmFlags strings are interned, and a process has only a handful of distinct ones: remember the
+ * answer for the last string seen. */
+static bool vmflag_ht(const struct gsm_mapping *m, struct gsm_classifier *c) {
+    if (m->vmflags != c->memo_vmflags || !m->vmflags) {
+        c->memo_vmflags = m->vmflags;
+        c->memo_ht = gsm_mapping_has_vmflag(m, "ht");
+    }
+    return c->memo_ht;
+}
+
 static void set(struct gsm_mapping *m, enum gsm_class c, const char *why) {
     m->cls = c;
     m->class_reason = why;
 }
 
-void gsm_classify(struct gsm_process *p) {
-    const bool is_go = p->go != NULL;
-    const char *goarch = is_go && p->go->goarch[0] ? p->go->goarch : NULL;
-    const bool has_libc = process_maps_libc(p);
-    int arena_left = 0;   /* mappings still covered by a glibc arena found earlier */
+void gsm_classifier_init(struct gsm_classifier *c, struct gsm_process *p) {
+    memset(c, 0, sizeof *c);
+    c->p = p;
+    c->is_go = p->go != NULL;
+    c->goarch = c->is_go && p->go->goarch[0] ? p->go->goarch : NULL;
+}
+
+/* What a Go process's classes depend on across the whole list. */
+static void scan_go_globals(struct gsm_classifier *c) {
+    const struct gsm_process *p = c->p;
+    c->has_libc = process_maps_libc(p);
     /* The runtime places arenas off the hints only when every hint failed (runtime/malloc.go,
      * sysReserve(nil, ...) in (*mheap).sysAlloc); then no anonymous mapping sits at a hint. */
-    bool go_hints_used = false;
-    for (size_t i = 0; is_go && i < p->n_maps; i++)
-        if (is_unnamed_anon(&p->maps[i]) && gsm_go_arena_hint_range(p->maps[i].start, goarch))
-            go_hints_used = true;
+    c->go_hints_used = false;
+    for (size_t i = 0; i < p->n_maps; i++)
+        if (is_unnamed_anon(&p->maps[i]) && gsm_go_arena_hint_range(p->maps[i].start, c->goarch))
+            c->go_hints_used = true;
+}
 
-    for (size_t i = 0; i < p->n_maps; i++) {
+size_t gsm_classifier_advance(struct gsm_classifier *c, bool complete) {
+    struct gsm_process *p = c->p;
+    /* A Go process's rules look at the whole list (is any mapping at an arena hint? is libc
+     * mapped?), so it waits for all of it. A non-Go process's rules look one mapping back
+     * (bss after data) and one ahead (a stack's guard, an arena's PROT_NONE tail), whose header
+     * is all they read: up to the last-but-one mapping is safe while more text arrives. */
+    size_t upto;
+    if (complete) {
+        upto = p->n_maps;
+        if (c->is_go && c->done == 0)
+            scan_go_globals(c);
+    } else {
+        upto = c->is_go || p->n_maps == 0 ? 0 : p->n_maps - 1;
+    }
+    const bool is_go = c->is_go, has_libc = c->has_libc, go_hints_used = c->go_hints_used;
+    const char *goarch = c->goarch;
+    for (size_t i = c->done; i < upto; i++) {
         struct gsm_mapping *m = &p->maps[i];
         const struct gsm_mapping *prev = i > 0 ? &p->maps[i - 1] : NULL;
         const char *path = m->path;
 
-        if (arena_left > 0) {
-            arena_left--;
+        if (c->arena_left > 0) {
+            c->arena_left--;
             set(m, GSM_CLASS_NATIVE_HEAP, "glibc malloc arena (64 MiB-aligned reservation)");
             continue;
         }
-        if (gsm_mapping_has_vmflag(m, "ht") || has_prefix(path, "/anon_hugepage") ||
-            (m->f[GSM_F_KERNEL_PAGE_SIZE] > p->page_size)) {
+        if (m->f[GSM_F_KERNEL_PAGE_SIZE] > p->page_size || vmflag_ht(m, c) || has_prefix(path, "/anon_hugepage")) {
             set(m, GSM_CLASS_HUGETLB, "hugetlb pages (VmFlags ht or KernelPageSize above the base page)");
             continue;
         }
@@ -195,7 +233,7 @@ void gsm_classify(struct gsm_process *p) {
 
         /* Anonymous from here on. The bss of the executable or of a library is the anonymous
          * rw-p mapping right after its last file-backed segment. */
-        if (prev && prev->end == m->start && strcmp(m->perms, "rw-p") == 0 && is_file_backed(prev) &&
+        if (prev && prev->end == m->start && perms_are(m, "rw-p") && is_file_backed(prev) &&
             prev->perms[1] == 'w' && (prev->cls == GSM_CLASS_BINARY || prev->cls == GSM_CLASS_SHARED_LIB)) {
             set(m, prev->cls, prev->cls == GSM_CLASS_BINARY ? "bss of the executable (anonymous, right after its data)"
                                                              : "bss of a shared library (anonymous, right after its data)");
@@ -220,12 +258,12 @@ void gsm_classify(struct gsm_process *p) {
         if (has_libc || !is_go) {
             int span = glibc_arena_shape(p, i);
             if (span > 0) {
-                arena_left = span - 1;
+                c->arena_left = span - 1;
                 set(m, GSM_CLASS_NATIVE_HEAP, "glibc malloc arena (64 MiB-aligned reservation)");
                 continue;
             }
         }
-        if (is_go && !go_hints_used && m->start % GO_ARENA_BYTES == 0 && strcmp(m->perms, "rw-p") == 0) {
+        if (is_go && !go_hints_used && m->start % GO_ARENA_BYTES == 0 && perms_are(m, "rw-p")) {
             set(m, GSM_CLASS_GO_HEAP, "Go heap arena (64 MiB-aligned, placed off the hints)");
             continue;
         }
@@ -235,4 +273,13 @@ void gsm_classify(struct gsm_process *p) {
         }
         set(m, GSM_CLASS_ANON_OTHER, "anonymous memory (mmap)");
     }
+    if (upto > c->done)
+        c->done = upto;
+    return c->done;
+}
+
+void gsm_classify(struct gsm_process *p) {
+    struct gsm_classifier c;
+    gsm_classifier_init(&c, p);
+    gsm_classifier_advance(&c, true);
 }

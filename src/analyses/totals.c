@@ -24,8 +24,31 @@ static void add(struct gsm_class_totals *c, const struct gsm_mapping *m) {
 
 void gsm_totals_compute(const struct gsm_process *p, struct gsm_totals *ret) {
     memset(ret, 0, sizeof *ret);
-    for (size_t i = 0; i < p->n_maps; i++) {
+    gsm_totals_add(ret, p, 0, p->n_maps);
+}
+
+/* Insertion into the sorted prefix: most mappings are smaller than the smallest kept and cost
+ * one comparison. */
+static void rank(struct gsm_totals *t, const struct gsm_process *p, size_t i) {
+    uint64_t rss = p->maps[i].f[GSM_F_RSS];
+    if (rss == 0)
+        return;
+    size_t pos = t->n_top;
+    while (pos > 0 && p->maps[t->top[pos - 1]].f[GSM_F_RSS] < rss)
+        pos--;
+    if (pos >= GSM_TOP_MAPPINGS_MAX)
+        return;
+    size_t last = t->n_top < GSM_TOP_MAPPINGS_MAX ? t->n_top : GSM_TOP_MAPPINGS_MAX - 1;
+    memmove(&t->top[pos + 1], &t->top[pos], (last - pos) * sizeof t->top[0]);
+    t->top[pos] = i;
+    if (t->n_top < GSM_TOP_MAPPINGS_MAX)
+        t->n_top++;
+}
+
+void gsm_totals_add(struct gsm_totals *ret, const struct gsm_process *p, size_t from, size_t to) {
+    for (size_t i = from; i < to && i < p->n_maps; i++) {
         const struct gsm_mapping *m = &p->maps[i];
+        rank(ret, p, i);
         add(&ret->cls[m->cls < GSM_CLASS__COUNT ? m->cls : GSM_CLASS_ANON_OTHER], m);
         add(&ret->all, m);
         for (int f = 0; f < GSM_F__COUNT; f++)

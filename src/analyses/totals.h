@@ -23,13 +23,20 @@ struct gsm_class_totals {
     uint64_t n_mappings;
 };
 
+#define GSM_TOP_MAPPINGS_MAX 64
+
 struct gsm_totals {
     struct gsm_class_totals cls[GSM_CLASS__COUNT];
     struct gsm_class_totals all;
     uint64_t field_sum[GSM_F__COUNT];   /* sum over mappings of each smaps field */
+    /* Indices of the largest mappings by RSS (RSS > 0), largest first, ties in address order. */
+    size_t top[GSM_TOP_MAPPINGS_MAX];
+    size_t n_top;
 };
 
 void gsm_totals_compute(const struct gsm_process *p, struct gsm_totals *ret);
+/* Adds maps[from, to) (classified) to totals that start zeroed: the incremental form. */
+void gsm_totals_add(struct gsm_totals *ret, const struct gsm_process *p, size_t from, size_t to);
 
 struct gsm_reconcile_row {
     enum gsm_smaps_field field;

@@ -753,7 +753,7 @@ static void rollup_tier(struct gsm_watch *w, uint64_t now_ms) {
         gsm_process_init(&p, t->pid);
         struct gsm_parse_error err;
         uint64_t t0 = mono_ns();
-        int r = gsm_smaps_read_at(fd, "smaps_rollup", &p, &err);
+        int r = gsm_smaps_read_at(fd, "smaps_rollup", &p, NULL, &err);
         uint64_t spent = mono_ns() - t0;
         w->stats.rollup.reads++;
         w->stats.rollup.ns += spent;

@@ -268,6 +268,25 @@ static const char *cgroup_unavailable_reason(int r) {
     }
 }
 
+/* Classes and totals are worked out while smaps streams in: the parser keeps well ahead of the
+ * kernel, so this thread would otherwise wait (cmd/explain's share of bench/explain.sh). */
+struct streaming_totals {
+    struct gsm_classifier classifier;
+    struct gsm_totals totals;
+    size_t totalled;          /* maps[0, totalled) are in totals */
+};
+
+static void streaming_totals_advance(struct streaming_totals *st, bool complete) {
+    size_t done = gsm_classifier_advance(&st->classifier, complete);
+    gsm_totals_add(&st->totals, st->classifier.p, st->totalled, done);
+    st->totalled = done;
+}
+
+static void on_smaps_progress(struct gsm_process *p, void *arg) {
+    (void)p;
+    streaming_totals_advance(arg, false);
+}
+
 static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opts *eo) {
     struct gsm_root root;
     int ret = open_root(root_dir, &root);
@@ -312,7 +331,10 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
         }
     }
     uint64_t taken = now_ms();
+    struct streaming_totals st = {0};
+    gsm_classifier_init(&st.classifier, &proc);
     opts.smaps = true;
+    opts.smaps_progress = (struct gsm_smaps_progress){on_smaps_progress, &st};
     r = gsm_process_read_smaps(&root, pid, &opts, &proc, &err);
     if (r < 0) {
         ret = report_read_error(&root, pid, &err, r);
@@ -323,9 +345,8 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
         ret = GSM_EXIT_PERM;
         goto out;
     }
-    gsm_classify(&proc);
-    struct gsm_totals totals;
-    gsm_totals_compute(&proc, &totals);
+    streaming_totals_advance(&st, true);
+    const struct gsm_totals totals = st.totals;
     if (have_go_stats)
         have_go_split = gsm_go_split_compute(&totals, &go_stats, taken, &go_split) == 0;
 
@@ -550,7 +571,7 @@ int cmd_explain(int argc, char **argv) {
         case OPT_MAPPINGS: with_mappings = true; break;
         case OPT_TOP: {
             const char *p = optarg;
-            if (gsm_parse_u64(&p, &top) < 0 || *p || top > 64) {
+            if (gsm_parse_u64(&p, &top) < 0 || *p || top > GSM_TOP_MAPPINGS_MAX) {
                 gsm_error("explain: --top wants a number from 0 to 64, not '%s'", optarg);
                 return GSM_EXIT_USAGE;
             }

@@ -14,6 +14,14 @@ void gsm_smaps_parser_init(struct gsm_smaps_parser *ps, struct gsm_process *p, b
     ps->proc = p;
     ps->rollup = rollup;
     ps->err = err;
+    ps->prev_field = -1;
+    for (int i = 0; i <= GSM_F__COUNT; i++)
+        ps->follow[i] = (uint8_t)i;
+}
+
+static void saw_field(struct gsm_smaps_parser *ps, int f) {
+    ps->follow[ps->prev_field + 1] = (uint8_t)f;
+    ps->prev_field = f;
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -125,6 +133,7 @@ static int start_mapping(struct gsm_smaps_parser *ps, const char *line, size_t l
             return -ENOMEM;
     }
     ps->cur = m;
+    ps->prev_field = -1;
     return 0;
 }
 
@@ -180,8 +189,10 @@ static int parse_field(struct gsm_smaps_parser *ps, const char *line, size_t len
         val *= 1024;
     }
 
+    ps->next_field = ps->follow[ps->prev_field + 1];
     int f = gsm_smaps_field_lookup_from(line, key_len, &ps->next_field);
     if (f >= 0) {
+        saw_field(ps, f);
         if (gsm_smaps_field_is_kb(f) != kb)
             return fail(ps, "%.*s: unexpected unit", (int)key_len, line);
         m->f[f] = val;
@@ -211,17 +222,120 @@ int gsm_smaps_parser_line(struct gsm_smaps_parser *ps, const char *line, size_t 
     return parse_field(ps, line, len);
 }
 
+/* The kernel prints every numeric field as a 16-column key column (the name, ':', blanks), the
+ * value right-aligned in 8 columns, and " kB" for sizes (fs/proc/task_mmu.c: SEQ_PUT_DEC(),
+ * "THPeligible:    %8d", "ProtectionKey:  %8u"), in a fixed order. So for the field the parser
+ * expects next, the key is one 16-byte compare and the value a short digit run: 24 of the 26
+ * lines of a mapping take this path. Anything else (headers, VmFlags, an unknown or reordered
+ * field, other padding, a long number) falls through to the general parser, which checks
+ * everything. */
+static const char *const key_columns[GSM_F__COUNT] = {
+#define X(id, n, k) [GSM_F_##id] = n ":                ",
+    GSM_SMAPS_FIELDS(X)
+#undef X
+};
+static const bool key_in_kb[GSM_F__COUNT] = {
+#define X(id, n, k) [GSM_F_##id] = k,
+    GSM_SMAPS_FIELDS(X)
+#undef X
+};
+#define KEY_COLUMNS 16
+
+static bool same16(const char *a, const char *b) {
+    uint64_t a0, a1, b0, b1;
+    memcpy(&a0, a, 8);
+    memcpy(&a1, a + 8, 8);
+    memcpy(&b0, b, 8);
+    memcpy(&b1, b + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* The 8-column value "      12" as one word: blanks only before the digits, at least one digit.
+ * Little-endian: the first character is the lowest byte. */
+static bool eight_columns(const char *p, uint64_t *ret) {
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = ones * 0x80;
+    uint64_t x;
+    memcpy(&x, p, 8);
+    uint64_t nb = x ^ (ones * ' ');                           /* zero where a blank */
+    uint64_t blank = ~(((nb & ~high) + ~high) | nb) & high;   /* 0x80 in each blank byte */
+    uint64_t blank_bytes = (blank >> 7) * 0xff;
+    if ((blank_bytes & (blank_bytes + 1)) != 0 || (blank & (UINT64_C(0x80) << 56)))
+        return false;                                          /* blanks not a prefix, or no digit */
+    uint64_t d = x + (blank >> 3);                             /* blank (0x20) + 0x10 = '0' */
+    if ((d & (ones * 0xf0)) != ones * 0x30 || ((d + ones * 0x06) & (ones * 0xf0)) != ones * 0x30)
+        return false;                                          /* some byte is not a digit */
+    d -= ones * '0';
+    /* Pairs, then fours, then eight (the usual SWAR digit reduction). */
+    d = d * 10 + (d >> 8);
+    d = ((d & UINT64_C(0x000000ff000000ff)) * (100 + (UINT64_C(1000000) << 32)) +
+         ((d >> 16) & UINT64_C(0x000000ff000000ff)) * (1 + (UINT64_C(10000) << 32))) >> 32;
+    *ret = d;
+    return true;
+}
+
+/* Returns the bytes consumed (through the '\n'), or 0 when the line is not the expected field
+ * in the kernel's exact layout. */
+static size_t fast_field(struct gsm_smaps_parser *ps, const char *s, const char *end) {
+    int f = ps->follow[ps->prev_field + 1];
+    if (!ps->cur || f < 0 || f >= GSM_F__COUNT || end - s < KEY_COLUMNS + 2 || !same16(s, key_columns[f]))
+        return 0;
+    const char *p = s + KEY_COLUMNS;
+    uint64_t v = 0;
+    if (end - p >= 8 + 4 && eight_columns(p, &v)) {
+        p += 8;
+        goto unit;
+    }
+    while (p < end && *p == ' ')
+        p++;
+    const char *digits = p;
+    /* At most 16 digits: no overflow, even after x 1024. Longer numbers take the general path. */
+    while (p < end && p - digits < 16 && (unsigned char)(*p - '0') < 10)
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    if (p == digits)
+        return 0;
+unit:
+    if (key_in_kb[f]) {
+        if (end - p < 4 || memcmp(p, " kB\n", 4) != 0)
+            return 0;
+        v *= 1024;
+        p += 4;
+    } else {
+        if (p == end || *p != '\n')
+            return 0;
+        p++;
+    }
+    ps->cur->f[f] = v;
+    ps->cur->present |= UINT64_C(1) << f;
+    saw_field(ps, f);
+    ps->line++;
+    return (size_t)(p - s);
+}
+
+static int parse_lines(struct gsm_smaps_parser *ps, const char *buf, size_t len) {
+    const char *cursor = buf, *end = buf + len;
+    while (cursor < end) {
+        size_t n = fast_field(ps, cursor, end);
+        if (n) {
+            cursor += n;
+            continue;
+        }
+        const char *nl = memchr(cursor, '\n', (size_t)(end - cursor));
+        const char *le = nl ? nl : end;
+        int r = gsm_smaps_parser_line(ps, cursor, (size_t)(le - cursor));
+        if (r < 0)
+            return r;
+        cursor = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
 int gsm_smaps_parse(struct gsm_process *p, const char *buf, size_t len, bool rollup,
                     struct gsm_parse_error *err) {
     struct gsm_smaps_parser ps;
     gsm_smaps_parser_init(&ps, p, rollup, err);
-    const char *cursor = buf, *end = buf + len, *line;
-    size_t ll;
-    while ((line = gsm_next_line(&cursor, end, &ll))) {
-        int r = gsm_smaps_parser_line(&ps, line, ll);
-        if (r < 0)
-            return r;
-    }
+    int r = parse_lines(&ps, buf, len);
+    if (r < 0)
+        return r;
     if (rollup && !p->have_rollup)
         return fail(&ps, "no [rollup] header");
     return 0;
@@ -314,21 +428,8 @@ static void *reader_main(void *arg) {
     return NULL;
 }
 
-static int parse_chunk(struct gsm_smaps_parser *ps, const char *buf, size_t len) {
-    const char *cursor = buf, *end = buf + len;
-    while (cursor < end) {
-        const char *nl = memchr(cursor, '\n', (size_t)(end - cursor));
-        const char *le = nl ? nl : end;
-        int r = gsm_smaps_parser_line(ps, cursor, (size_t)(le - cursor));
-        if (r < 0)
-            return r;
-        cursor = nl ? nl + 1 : end;
-    }
-    return 0;
-}
-
 int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
-                      struct gsm_parse_error *err) {
+                      const struct gsm_smaps_progress *progress, struct gsm_parse_error *err) {
     bool rollup = strcmp(name, "smaps_rollup") == 0;
     _cleanup_close_ int fd = openat(procfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
@@ -367,7 +468,7 @@ int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
                     r = rerr;
                 break;
             }
-            r = parse_chunk(&ps, c->buf, c->len);
+            r = parse_lines(&ps, c->buf, c->len);
             pthread_mutex_lock(&pl.lock);
             pl.tail++;
             if (r < 0)
@@ -376,6 +477,8 @@ int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
             pthread_mutex_unlock(&pl.lock);
             if (r < 0)
                 break;
+            if (progress && progress->fn)
+                progress->fn(p, progress->arg);
         }
         pthread_join(th, NULL);
     }

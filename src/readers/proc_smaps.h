@@ -22,6 +22,10 @@ struct gsm_smaps_parser {
     struct gsm_mapping *cur;
     size_t line;
     int next_field;       /* where the field-name lookup starts: the kernel prints in order */
+    int prev_field;       /* the known field before this line in this mapping, -1 after a header */
+    /* follow[prev_field + 1]: the field that came after prev_field last time, i.e. the one to
+     * expect next (learned, so any kernel's order works; smaps skips rollup-only fields). */
+    uint8_t follow[GSM_F__COUNT + 1];
     struct gsm_parse_error *err;
 };
 
@@ -35,10 +39,18 @@ int gsm_smaps_parser_line(struct gsm_smaps_parser *ps, const char *line, size_t 
 int gsm_smaps_parse(struct gsm_process *p, const char *buf, size_t len, bool rollup,
                     struct gsm_parse_error *err);
 
+/* Progress hook for the streaming reader: called on the calling thread after each parsed part
+ * (about 128 KiB of text). Then p->maps[0, n_maps - 1) are complete; the last mapping may still
+ * receive fields. Lets a caller classify mappings while the kernel is still formatting the rest. */
+struct gsm_smaps_progress {
+    void (*fn)(struct gsm_process *p, void *arg);
+    void *arg;
+};
+
 /* Stream `name` ("smaps", "smaps_rollup" or "maps") from an open /proc/PID directory into p,
  * through a ring of 4 x 128 KiB chunks filled by a reader thread while this one parses: memory
  * stays flat however many mappings there are (the text
  * for 20,000 mappings is ~25 MB). Returns 0, -ENOENT/-ESRCH when the process is gone, -EACCES
  * when not permitted, -EBADMSG when malformed (err filled). */
 int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
-                      struct gsm_parse_error *err);
+                      const struct gsm_smaps_progress *progress, struct gsm_parse_error *err);

@@ -120,7 +120,7 @@ int gsm_process_read_smaps(const struct gsm_root *root, pid_t pid, const struct 
 static int read_maps(int procfd, const struct gsm_read_opts *opts, struct gsm_process *p, struct gsm_read_error *err) {
     int r;
     {
-        r = gsm_smaps_read_at(procfd, "smaps", p, &err->parse);
+        r = gsm_smaps_read_at(procfd, "smaps", p, &opts->smaps_progress, &err->parse);
         if (r == 0)
             p->have_smaps = true;
         else if (r == -EACCES || r == -EPERM) {
@@ -131,7 +131,7 @@ static int read_maps(int procfd, const struct gsm_read_opts *opts, struct gsm_pr
             return failed(err, "smaps", r);
     }
     if (opts->rollup && p->have_smaps) {
-        r = gsm_smaps_read_at(procfd, "smaps_rollup", p, &err->parse);
+        r = gsm_smaps_read_at(procfd, "smaps_rollup", p, NULL, &err->parse);
         if (r < 0 && (r = optional(p, err, "smaps_rollup", r)) < 0)
             return r;
     }

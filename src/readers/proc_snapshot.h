@@ -11,6 +11,7 @@ struct gsm_read_opts {
     bool smaps;          /* full per-mapping smaps (else maps only is not read either) */
     bool rollup;         /* smaps_rollup */
     bool best_effort;    /* a file we may not read is noted in p->missing instead of failing */
+    struct gsm_smaps_progress smaps_progress;   /* optional hook while smaps streams in */
 };
 
 /* What failed, for the one-line error message: "<root>/proc/PID/<file>:<line>: <what>". */

@@ -238,8 +238,7 @@ struct json_object *gsm_explain_to_json(const struct gsm_explain_view *v) {
         }
         json_object_object_add(root, "classes", classes);
 
-        size_t idx[64];
-        size_t n = gsm_top_mappings_by_rss(p, v->top_mappings < 64 ? v->top_mappings : 64, idx);
+        const size_t *idx = t->top, n = gsm_explain_top_count(v);
         struct json_object *top = json_object_new_array();
         for (size_t i = 0; i < n; i++)
             json_object_array_add(top, mapping_json(&p->maps[idx[i]], false));

@@ -13,7 +13,7 @@ struct gsm_explain_view {
     const struct gsm_process *proc;
     const struct gsm_totals *totals;
     bool with_mappings;      /* JSON: every mapping with all its smaps fields */
-    size_t top_mappings;     /* the N largest mappings by RSS */
+    size_t top_mappings;     /* the N largest mappings by RSS (at most GSM_TOP_MAPPINGS_MAX) */
     uint64_t taken_ms;       /* when the snapshot was read (Unix ms) */
     struct json_object *cgroup_json;     /* the "cgroup" object, NULL to leave it out */
     struct json_object *findings_json;   /* the "findings" array, NULL to leave it out */
@@ -30,5 +30,7 @@ int gsm_json_print(struct json_object *o, FILE *out);
 int gsm_explain_print_json(const struct gsm_explain_view *v, FILE *out);
 int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out);
 
-/* Indices of the n largest mappings by RSS, largest first; returns how many were written. */
-size_t gsm_top_mappings_by_rss(const struct gsm_process *p, size_t n, size_t *ret_idx);
+/* How many of totals->top to show. */
+static inline size_t gsm_explain_top_count(const struct gsm_explain_view *v) {
+    return v->top_mappings < v->totals->n_top ? v->top_mappings : v->totals->n_top;
+}

@@ -6,27 +6,6 @@
 #include <errno.h>
 #include <string.h>
 
-size_t gsm_top_mappings_by_rss(const struct gsm_process *p, size_t n, size_t *ret_idx) {
-    /* Partial selection: n is small (default 10), so insertion into a sorted prefix is enough. */
-    size_t have = 0;
-    for (size_t i = 0; i < p->n_maps; i++) {
-        uint64_t rss = p->maps[i].f[GSM_F_RSS];
-        if (rss == 0)
-            continue;
-        size_t pos = have;
-        while (pos > 0 && p->maps[ret_idx[pos - 1]].f[GSM_F_RSS] < rss)
-            pos--;
-        if (pos >= n)
-            continue;
-        size_t last = have < n ? have : n - 1;
-        memmove(&ret_idx[pos + 1], &ret_idx[pos], (last - pos) * sizeof *ret_idx);
-        ret_idx[pos] = i;
-        if (have < n)
-            have++;
-    }
-    return have;
-}
-
 #define B(i, x) gsm_fmt_bytes((x), bufs[i], sizeof bufs[i])
 
 static void row(FILE *out, const char *name, const struct gsm_class_totals *c) {
@@ -101,8 +80,7 @@ int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out) {
         row(out, gsm_class_name(order[i]), &t->cls[order[i]]);
     row(out, "total", &t->all);
 
-    size_t idx[64];
-    size_t k = gsm_top_mappings_by_rss(p, v->top_mappings < 64 ? v->top_mappings : 64, idx);
+    const size_t *idx = t->top, k = gsm_explain_top_count(v);
     if (k) {
         fprintf(out, "\nLARGEST MAPPINGS (by RSS)\n%-25s %-4s %10s %10s %-13s %s\n", "ADDRESS", "PERM", "RSS", "SIZE",
                 "CLASS", "PATH");

@@ -15,8 +15,7 @@ static const char *cls(const struct gsm_process *p, size_t i) {
     return gsm_class_name(p->maps[i].cls);
 }
 
-TEST(classify_c_process) {
-    static const char maps[] =
+static const char c_maps[] =
         "5600000000-5600001000 r--p 00000000 08:01 10 /usr/bin/app\n"
         "5600001000-5600002000 r-xp 00001000 08:01 10 /usr/bin/app\n"
         "5600002000-5600003000 rw-p 00002000 08:01 10 /usr/bin/app\n"
@@ -36,6 +35,9 @@ TEST(classify_c_process) {
         "7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0 [stack]\n"
         "7ffc10000000-7ffc10002000 r-xp 00000000 00:00 0 [vdso]\n"
         "7ffc20000000-7ffc20200000 rw-p 00000000 00:0f 60 /anon_hugepage (deleted)\n";
+
+TEST(classify_c_process) {
+    const char *maps = c_maps;
     struct gsm_process p;
     gsm_process_init(&p, 1);
     load(&p, maps);
@@ -57,8 +59,7 @@ TEST(classify_c_process) {
     gsm_process_free(&p);
 }
 
-TEST(classify_go_process) {
-    static const char maps[] =
+static const char go_maps[] =
         "00400000-00500000 r-xp 00000000 08:01 10 /srv/gosvc\n"
         "00500000-00600000 r--p 00100000 08:01 10 /srv/gosvc\n"
         "00600000-00610000 rw-p 00200000 08:01 10 /srv/gosvc\n"
@@ -68,6 +69,9 @@ TEST(classify_go_process) {
         "7f0000000000-7f0000800000 rw-p 00000000 00:00 0\n"         /* runtime metadata */
         "7f0010000000-7f0034000000 ---p 00000000 00:00 0\n"         /* page allocator reservation */
         "7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0 [stack]\n";
+
+TEST(classify_go_process) {
+    const char *maps = go_maps;
     struct gsm_process p;
     gsm_process_init(&p, 1);
     load(&p, maps);
@@ -125,4 +129,53 @@ TEST(classify_guarded_mapping_is_not_a_stack) {
     gsm_classify(&p);
     CHECK_STREQ(cls(&p, 1), "anon-other");
     gsm_process_free(&p);
+}
+
+/* explain classifies while smaps streams in (gsm_classifier_advance after each part): the result
+ * must be the same as classifying the whole list at once, whatever the split. */
+static void check_incremental(const char *maps, const char *exe, bool go) {
+    struct gsm_process whole, inc;
+    gsm_process_init(&whole, 1);
+    gsm_process_init(&inc, 1);
+    load(&whole, maps);
+    snprintf(whole.exe_path, sizeof whole.exe_path, "%s", exe);
+    snprintf(inc.exe_path, sizeof inc.exe_path, "%s", exe);
+    if (go) {
+        whole.go = calloc(1, sizeof *whole.go);
+        inc.go = calloc(1, sizeof *inc.go);
+        snprintf(whole.go->goarch, sizeof whole.go->goarch, "amd64");
+        snprintf(inc.go->goarch, sizeof inc.go->goarch, "amd64");
+    }
+    gsm_classify(&whole);
+
+    struct gsm_parse_error err = {0};
+    struct gsm_smaps_parser ps;
+    gsm_smaps_parser_init(&ps, &inc, false, &err);
+    struct gsm_classifier c;
+    gsm_classifier_init(&c, &inc);
+    size_t advanced_early = 0;
+    for (const char *s = maps, *nl; (nl = strchr(s, '\n')); s = nl + 1) {
+        CHECK_EQ_U64(gsm_smaps_parser_line(&ps, s, (size_t)(nl - s)), 0);
+        size_t done = gsm_classifier_advance(&c, false);
+        CHECK(done < inc.n_maps);                 /* never the mapping still being filled */
+        advanced_early = done;
+    }
+    /* A non-Go process is classified as it arrives; a Go process waits for the whole list. */
+    if (go)
+        CHECK_EQ_U64(advanced_early, 0);
+    else
+        CHECK_EQ_U64(advanced_early, inc.n_maps - 1);
+    CHECK_EQ_U64(gsm_classifier_advance(&c, true), inc.n_maps);
+    CHECK_EQ_U64(inc.n_maps, whole.n_maps);
+    for (size_t i = 0; i < whole.n_maps && i < inc.n_maps; i++) {
+        CHECK_STREQ(cls(&inc, i), cls(&whole, i));
+        CHECK_STREQ(inc.maps[i].class_reason, whole.maps[i].class_reason);
+    }
+    gsm_process_free(&whole);
+    gsm_process_free(&inc);
+}
+
+TEST(classify_incremental_matches_whole) {
+    check_incremental(c_maps, "/usr/bin/app", false);
+    check_incremental(go_maps, "/srv/gosvc", true);
 }

@@ -1,6 +1,7 @@
 #include "test.h"
 #include "readers/proc_smaps.h"
 #include "analyses/totals.h"
+#include "util/cleanup.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -185,5 +186,102 @@ TEST(reconcile_rule) {
     p.rollup.f[GSM_F_RSS] = 260 * 1024;
     gsm_reconcile_rollup(&p, &t, rows, &ok);
     CHECK(!ok);
+    gsm_process_free(&p);
+}
+
+/* The parser's fast path takes lines in the kernel's exact layout (a 16-column key, an 8-column
+ * value) for the field it expects next; everything else goes through the general path. Both
+ * must give the same answer, and the fast path must never accept what the general one rejects. */
+TEST(smaps_fast_path_matches_general_path) {
+    /* two_maps in the kernel's layout vs. the same text with single blanks (general path only) */
+    char *plain = malloc(sizeof two_maps), *w = plain;
+    for (const char *r = two_maps, *nl; (nl = strchr(r, '\n')); r = nl + 1) {
+        const char *k = r;
+        while (k < nl && (*k == '_' || (*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z')))
+            k++;
+        if (k > r && *k == ':') {          /* "Key:<blanks>value" -> "Key: value" */
+            const char *v = k + 1;
+            while (*v == ' ')
+                v++;
+            w += sprintf(w, "%.*s: %.*s\n", (int)(k - r), r, (int)(nl - v), v);
+        } else
+            w += sprintf(w, "%.*s\n", (int)(nl - r), r);
+    }
+    *w = '\0';
+    CHECK(strstr(plain, "Size: 132 kB\n") != NULL);
+    struct gsm_process a, b;
+    gsm_process_init(&a, 1);
+    gsm_process_init(&b, 1);
+    struct gsm_parse_error err = {0};
+    CHECK_EQ_U64(gsm_smaps_parse(&a, two_maps, strlen(two_maps), false, &err), 0);
+    CHECK_EQ_U64(gsm_smaps_parse(&b, plain, strlen(plain), false, &err), 0);
+    CHECK_EQ_U64(a.n_maps, 2);
+    CHECK_EQ_U64(b.n_maps, 2);
+    for (size_t i = 0; i < 2 && i < a.n_maps && i < b.n_maps; i++) {
+        CHECK_EQ_U64(a.maps[i].present, b.maps[i].present);
+        CHECK_EQ_U64(a.maps[i].n_extra, b.maps[i].n_extra);
+        for (int f = 0; f < GSM_F__COUNT; f++)
+            CHECK_EQ_U64(a.maps[i].f[f], b.maps[i].f[f]);
+    }
+    CHECK_EQ_U64(a.maps[0].f[GSM_F_SIZE], 132 * 1024);
+    CHECK_EQ_U64(a.maps[0].f[GSM_F_THP_ELIGIBLE], 0);
+    gsm_process_free(&a);
+    gsm_process_free(&b);
+    free(plain);
+
+    size_t line;
+    const char *hdr = "00400000-00401000 r--p 00000000 00:00 0\n";
+    char text[256];
+    /* trailing junk after " kB" in the kernel's layout */
+    snprintf(text, sizeof text, "%sSize:                  4 kBx\n", hdr);
+    CHECK(parse_expect_error(text, &line) == -EBADMSG && line == 2);
+    /* a unit on a count, and no unit on a size, in the kernel's layout */
+    snprintf(text, sizeof text, "%sSize:                  4 kB\nKernelPageSize:        4\n", hdr);
+    CHECK(parse_expect_error(text, &line) == -EBADMSG && line == 3);
+    /* no digits */
+    snprintf(text, sizeof text, "%sSize:                   kB\n", hdr);
+    CHECK(parse_expect_error(text, &line) == -EBADMSG && line == 2);
+    /* 20 digits overflow even in the kernel's layout */
+    snprintf(text, sizeof text, "%sSize:            99999999999999999999 kB\n", hdr);
+    CHECK(parse_expect_error(text, &line) == -EBADMSG && line == 2);
+    /* the last line without its newline at EOF */
+    snprintf(text, sizeof text, "%sSize:                  4 kB", hdr);
+    CHECK(parse_expect_error(text, &line) == 0);
+
+    /* 17 digits: longer than the fast path reads, still parsed exactly */
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    snprintf(text, sizeof text, "%sSize:            12345678901234567 kB\nKernelPageSize:        4 kB\n", hdr);
+    CHECK_EQ_U64(gsm_smaps_parse(&p, text, strlen(text), false, &err), 0);
+    CHECK_EQ_U64(p.maps[0].f[GSM_F_SIZE], UINT64_C(12345678901234567) * 1024);
+    CHECK_EQ_U64(p.maps[0].f[GSM_F_KERNEL_PAGE_SIZE], 4096);
+    gsm_process_free(&p);
+}
+
+/* Totals rank the largest mappings as they are added; adding in parts (explain does, while
+ * smaps streams in) gives the same totals and ranking as adding everything at once. */
+TEST(totals_rank_largest_mappings_incrementally) {
+    char text[8192] = "", *w = text;
+    static const unsigned rss_kb[] = {4, 0, 64, 8, 64, 128, 4, 0, 32};
+    for (size_t i = 0; i < ELEMENTSOF(rss_kb); i++)
+        w += sprintf(w, "%llx-%llx rw-p 00000000 00:00 0\nRss: %u kB\n", 0x10000ULL * (i + 1),
+                     0x10000ULL * (i + 1) + 0x1000, rss_kb[i]);
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    struct gsm_parse_error err = {0};
+    CHECK_EQ_U64(gsm_smaps_parse(&p, text, strlen(text), false, &err), 0);
+    struct gsm_totals whole, parts = {0};
+    gsm_totals_compute(&p, &whole);
+    gsm_totals_add(&parts, &p, 0, 4);
+    gsm_totals_add(&parts, &p, 4, p.n_maps);
+    /* largest first; the two 64 kB mappings in address order; the two empty ones left out */
+    static const size_t want[] = {5, 2, 4, 8, 3, 0, 6};
+    CHECK_EQ_U64(whole.n_top, ELEMENTSOF(want));
+    for (size_t i = 0; i < ELEMENTSOF(want) && i < whole.n_top; i++) {
+        CHECK_EQ_U64(whole.top[i], want[i]);
+        CHECK_EQ_U64(parts.top[i], want[i]);
+    }
+    CHECK(memcmp(&whole, &parts, sizeof whole) == 0);
+    CHECK_EQ_U64(whole.all.rss_bytes, (4 + 64 + 8 + 64 + 128 + 4 + 32) * 1024);
     gsm_process_free(&p);
 }
