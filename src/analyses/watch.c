@@ -1087,6 +1087,18 @@ const char *gsm_watch_target_go_endpoint(const struct gsm_watch_target *t) {
     return t->n_go ? t->go[0].endpoint : NULL;
 }
 
+size_t gsm_watch_target_n_go(const struct gsm_watch_target *t) {
+    return t->n_go;
+}
+
+const struct gsm_go_stats *gsm_watch_target_go_stats(const struct gsm_watch_target *t, size_t i, pid_t *ret_pid) {
+    if (i >= t->n_go)
+        return NULL;
+    if (ret_pid)
+        *ret_pid = t->go[i].pid;
+    return t->go[i].have ? &t->go[i].stats : NULL;
+}
+
 const struct gsm_watch_target *gsm_watch_target_at(const struct gsm_watch *w, size_t i) {
     return i < w->n ? w->t[i] : NULL;
 }

@@ -6,6 +6,7 @@
 
 #include "analyses/cgroup_analysis.h"
 #include "readers/cgroup.h"
+#include "model/go_stats.h"
 #include "util/root.h"
 
 #include <stdbool.h>
@@ -107,6 +108,11 @@ const char *gsm_watch_target_cgroup(const struct gsm_watch_target *t);     /* NU
 const struct gsm_cgroup_location *gsm_watch_target_cgroup_loc(const struct gsm_watch_target *t);
 const struct gsm_container_identity *gsm_watch_target_identity(const struct gsm_watch_target *t);
 const char *gsm_watch_target_go_endpoint(const struct gsm_watch_target *t);  /* NULL when none */
+/* The Go processes whose runtime statistics the engine holds for a target (a process target:
+ * itself; a cgroup: its Go members). i < gsm_watch_target_n_go(); NULL when the last poll of
+ * member i failed. */
+size_t gsm_watch_target_n_go(const struct gsm_watch_target *t);
+const struct gsm_go_stats *gsm_watch_target_go_stats(const struct gsm_watch_target *t, size_t i, pid_t *ret_pid);
 /* Iteration and the latest state, for the exporter. */
 const struct gsm_watch_target *gsm_watch_target_at(const struct gsm_watch *w, size_t i);
 /* This tick's sample and the detectors' numbers (ETA INFINITY when not rising). */

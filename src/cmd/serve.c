@@ -7,6 +7,7 @@
 #include "analyses/watch.h"
 #include "readers/host.h"
 #include "cmd/commands.h"
+#include "cmd/serve_findings.h"
 #include "cmd/watch_targets.h"
 #include "renderers/event_render.h"
 #include "renderers/metrics.h"
@@ -42,6 +43,8 @@ static const char usage[] =
     "      --all              every cgroup with a memory limit, and every process (the default)\n"
     "      --interval SECONDS tick (default 2)\n"
     "      --no-go-stats      do not read Go runtime statistics over HTTP\n"
+    "      --read-env         read GOMEMLIMIT, GOGC, GODEBUG and GOMAXPROCS (only these) from the\n"
+    "                         environment of Go processes, for the GSM-GO-* findings\n"
     "      --quiet            do not print watch events\n"
     "      --root DIR         read /proc and /sys under DIR\n"
     "  -h, --help             this text\n"
@@ -192,78 +195,9 @@ static void on_event(const struct gsm_watch_event *ev, void *userdata) {
     json_object_put(o);
 }
 
-/* Findings per watched cgroup (the cgroup-level rules of analyses/findings), re-evaluated every
- * FINDINGS_EVERY ticks: exported as gsmapper_finding_active{id,severity,cgroup}. Go rules need
- * a process's smaps and are explain's (one-shot) job. */
+/* Findings are re-evaluated every FINDINGS_EVERY ticks (cmd/serve_findings): the Go rules read
+ * each Go process's smaps, too costly for every tick. */
 #define FINDINGS_EVERY 15
-struct finding_row {
-    char id[40];
-    char severity[12];
-    char cgroup[512];
-};
-struct finding_rows {
-    struct finding_row *r;
-    size_t n, cap;
-};
-
-static void evaluate_cgroup_findings(const struct gsm_root *root, struct gsm_watch *w, struct finding_rows *out) {
-    out->n = 0;
-    struct gsm_host_info host;
-    bool have_host = gsm_host_info_read(root, &host) == 0;
-    for (size_t i = 0; i < gsm_watch_n_targets(w); i++) {
-        const struct gsm_watch_target *t = gsm_watch_target_at(w, i);
-        const struct gsm_cgroup_location *loc = gsm_watch_target_cgroup_loc(t);
-        if (gsm_watch_target_type(t) != GSM_WT_CGROUP || !loc)
-            continue;
-        struct gsm_cgroup_memory mem;
-        if (gsm_cgroup_memory_read(root, loc, &mem) < 0)
-            continue;
-        struct gsm_cg_effective eff;
-        bool have_eff = gsm_cgroup_effective_limits(root, loc, &mem, &eff) == 0;
-        struct gsm_cg_breakdown bd;
-        bool have_bd = gsm_cgroup_breakdown(&mem, &bd) == 0;
-        struct gsm_findings_input in = {.cg = &mem, .eff = have_eff ? &eff : NULL, .bd = have_bd ? &bd : NULL,
-                                        .host = have_host ? &host : NULL};
-        struct gsm_findings f = {0};
-        if (gsm_findings_evaluate(&in, &f) >= 0)
-            for (size_t k = 0; k < f.n; k++) {
-                if (out->n == out->cap) {
-                    size_t nc = out->cap ? out->cap * 2 : 16;
-                    struct finding_row *nr = realloc(out->r, nc * sizeof *nr);
-                    if (!nr)
-                        break;
-                    out->r = nr;
-                    out->cap = nc;
-                }
-                struct finding_row *row = &out->r[out->n++];
-                snprintf(row->id, sizeof row->id, "%s", f.items[k].id);
-                snprintf(row->severity, sizeof row->severity, "%s", gsm_severity_name(f.items[k].severity));
-                snprintf(row->cgroup, sizeof row->cgroup, "%s", loc->path);
-            }
-        gsm_findings_free(&f);
-        if (have_eff)
-            gsm_cg_effective_free(&eff);
-        gsm_cgroup_memory_free(&mem);
-    }
-}
-
-static void render_findings(const struct finding_rows *fr, FILE *out) {
-    fputs("# HELP gsmapper_finding_active 1 while a finding holds for a watched cgroup (docs/findings.md)\n"
-          "# TYPE gsmapper_finding_active gauge\n", out);
-    for (size_t i = 0; i < fr->n; i++) {
-        fprintf(out, "gsmapper_finding_active{id=\"%s\",severity=\"%s\",cgroup=\"", fr->r[i].id, fr->r[i].severity);
-        for (const char *p = fr->r[i].cgroup; *p; p++) {
-            if (*p == '\n') {
-                fputs("\\n", out);
-                continue;
-            }
-            if (*p == '\\' || *p == '"')
-                fputc('\\', out);
-            fputc(*p, out);
-        }
-        fputs("\"} 1\n", out);
-    }
-}
 
 static double mono_s(void) {
     struct timespec ts;
@@ -272,7 +206,7 @@ static double mono_s(void) {
 }
 
 static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, double *last_render_s,
-                        const struct finding_rows *fr) {
+                        const struct serve_findings *fr) {
     char *text = NULL, *om = NULL;
     size_t tl = 0, ol = 0;
     double t0 = mono_s();
@@ -281,7 +215,7 @@ static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, 
     if (!f)
         return;
     int r = gsm_metrics_render(w, &mo, f);
-    render_findings(fr, f);
+    serve_findings_render(fr, f);
     fclose(f);
     /* OpenMetrics: the same families, "# EOF" last (the renderer writes it; findings go before). */
     mo.openmetrics = true;
@@ -295,7 +229,7 @@ static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, 
         size_t tail_len = 0;
         FILE *g = open_memstream(&tail, &tail_len);
         if (g) {
-            render_findings(fr, g);
+            serve_findings_render(fr, g);
             fclose(g);
             char *n = realloc(om, ol - 6 + tail_len + 7);
             if (n) {
@@ -326,11 +260,12 @@ static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, 
 }
 
 int cmd_serve(int argc, char **argv) {
-    enum { OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_QUIET, OPT_ROOT };
+    enum { OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_READ_ENV, OPT_QUIET, OPT_ROOT };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN}, {"top", required_argument, NULL, OPT_TOP},
         {"cgroup", required_argument, NULL, OPT_CGROUP}, {"all", no_argument, NULL, OPT_ALL},
         {"interval", required_argument, NULL, OPT_INTERVAL}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
+        {"read-env", no_argument, NULL, OPT_READ_ENV},
         {"quiet", no_argument, NULL, OPT_QUIET}, {"root", required_argument, NULL, OPT_ROOT},
         {"help", no_argument, NULL, 'h'}, {0},
     };
@@ -339,7 +274,7 @@ int cmd_serve(int argc, char **argv) {
     const char *listen_addr = "127.0.0.1:9731", *root_dir = NULL, *cgroups[64];
     size_t n_cgroups = 0;
     uint64_t top = 50;
-    bool all = false, print_events = true;
+    bool all = false, print_events = true, read_env = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -371,6 +306,7 @@ int cmd_serve(int argc, char **argv) {
             break;
         }
         case OPT_NO_GO: wo.go_stats = false; break;
+        case OPT_READ_ENV: read_env = true; break;
         case OPT_QUIET: print_events = false; break;
         case OPT_ROOT: root_dir = optarg; break;
         case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
@@ -424,8 +360,8 @@ int cmd_serve(int argc, char **argv) {
     clock_gettime(CLOCK_REALTIME, &now);
     double last_render_s = 0;
     gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &print_events);
-    struct finding_rows fr = {0};
-    evaluate_cgroup_findings(&root, w, &fr);
+    struct serve_findings fr = {0};
+    serve_findings_evaluate(&root, w, read_env, &fr);
     render_into(w, &ex, top, &last_render_s, &fr);
     uint64_t ticks = 1;
 
@@ -454,10 +390,10 @@ int cmd_serve(int argc, char **argv) {
         clock_gettime(CLOCK_REALTIME, &now);
         gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &print_events);
         if (++ticks % FINDINGS_EVERY == 0)
-            evaluate_cgroup_findings(&root, w, &fr);
+            serve_findings_evaluate(&root, w, read_env, &fr);
         render_into(w, &ex, top, &last_render_s, &fr);
     }
-    free(fr.r);
+    serve_findings_free(&fr);
 out:
     if (d)
         MHD_stop_daemon(d);

@@ -1,0 +1,221 @@
+#include "cmd/serve_findings.h"
+#include "analyses/cgroup_analysis.h"
+#include "analyses/cgroup_report.h"
+#include "analyses/classify.h"
+#include "analyses/findings.h"
+#include "analyses/go_split.h"
+#include "analyses/totals.h"
+#include "readers/host.h"
+#include "readers/proc_environ.h"
+#include "readers/proc_snapshot.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct serve_finding_row *add_row(struct serve_findings *out) {
+    if (out->n == out->cap) {
+        size_t nc = out->cap ? out->cap * 2 : 16;
+        struct serve_finding_row *nr = realloc(out->r, nc * sizeof *nr);
+        if (!nr)
+            return NULL;
+        out->r = nr;
+        out->cap = nc;
+    }
+    struct serve_finding_row *row = &out->r[out->n++];
+    memset(row, 0, sizeof *row);
+    return row;
+}
+
+static void add_findings(struct serve_findings *out, const struct gsm_findings *f, bool go_rules_only,
+                         const char *cgroup, const char *pod_uid, pid_t pid) {
+    for (size_t k = 0; k < f->n; k++) {
+        bool go_rule = strncmp(f->items[k].id, "GSM-GO-", 7) == 0;
+        if (go_rules_only != go_rule)
+            continue;
+        struct serve_finding_row *row = add_row(out);
+        if (!row)
+            return;
+        snprintf(row->id, sizeof row->id, "%s", f->items[k].id);
+        snprintf(row->severity, sizeof row->severity, "%s", gsm_severity_name(f->items[k].severity));
+        snprintf(row->cgroup, sizeof row->cgroup, "%s", cgroup ? cgroup : "");
+        snprintf(row->pod_uid, sizeof row->pod_uid, "%s", pod_uid ? pod_uid : "");
+        row->pid = pid;
+    }
+}
+
+/* The cgroup-level rules for one watched cgroup. Go rules are left to the per-process pass:
+ * they need a process's classes and statistics. */
+static void cgroup_findings(const struct gsm_root *root, const struct gsm_watch_target *t,
+                            const struct gsm_host_info *host, struct serve_findings *out) {
+    const struct gsm_cgroup_location *loc = gsm_watch_target_cgroup_loc(t);
+    struct gsm_cgroup_memory mem;
+    if (!loc || gsm_cgroup_memory_read(root, loc, &mem) < 0)
+        return;
+    struct gsm_cg_effective eff;
+    bool have_eff = gsm_cgroup_effective_limits(root, loc, &mem, &eff) == 0;
+    struct gsm_cg_breakdown bd;
+    bool have_bd = gsm_cgroup_breakdown(&mem, &bd) == 0;
+    struct gsm_findings_input in = {.cg = &mem, .eff = have_eff ? &eff : NULL, .bd = have_bd ? &bd : NULL,
+                                    .host = host};
+    struct gsm_findings f = {0};
+    if (gsm_findings_evaluate(&in, &f) >= 0) {
+        const struct gsm_container_identity *id = gsm_watch_target_identity(t);
+        add_findings(out, &f, false, loc->path, id ? id->pod_uid : NULL, 0);
+    }
+    gsm_findings_free(&f);
+    if (have_eff)
+        gsm_cg_effective_free(&eff);
+    gsm_cgroup_memory_free(&mem);
+}
+
+/* The Go rules for one Go process, as `explain PID` evaluates them: its smaps classes and totals,
+ * its cgroup (limit, breakdown), the runtime statistics the engine polled this tick when it has
+ * them (no HTTP request of its own; NULL otherwise) and, with read_env, the four Go keys of its
+ * environment. */
+static void go_findings(const struct gsm_root *root, pid_t pid, const struct gsm_go_stats *stats, bool read_env,
+                        const struct gsm_host_info *host, struct serve_findings *out) {
+    struct gsm_process proc;
+    gsm_process_init(&proc, pid);
+    struct gsm_read_opts opts = {.smaps = true};
+    struct gsm_read_error err;
+    struct gsm_cgroup_report cg;
+    bool have_cg = false;
+    int r = gsm_process_read(root, pid, &opts, &proc, &err);
+    if (r < 0 || !proc.go || !proc.have_smaps) {
+        gsm_debug("serve: Go findings for %d: %s", (int)pid, r < 0 ? strerror(-r) : "not a readable Go process");
+        goto out;
+    }
+    gsm_classify(&proc);
+    struct gsm_totals totals;
+    gsm_totals_compute(&proc, &totals);
+    struct gsm_go_split split;
+    bool have_split = stats && gsm_go_split_compute(&totals, stats, stats->taken_ms, &split) == 0;
+    have_cg = gsm_cgroup_report_for_pid(root, pid, &cg) == 0;
+    struct gsm_go_env env;
+    bool have_env = false;
+    if (read_env) {
+        _cleanup_close_ int procfd = -1;
+        have_env = gsm_proc_open(root, pid, &procfd) == 0 && gsm_read_go_env_at(procfd, &env) == 0;
+    }
+    struct gsm_findings_input in = {
+        .go_env = have_env ? &env : NULL,
+        .proc = &proc, .totals = &totals, .host = host, .go_stats = stats, .go_split = have_split ? &split : NULL,
+        .cg = have_cg ? &cg.mem : NULL, .eff = have_cg && cg.have_eff ? &cg.eff : NULL,
+        .bd = have_cg && cg.have_bd ? &cg.bd : NULL,
+    };
+    struct gsm_findings f = {0};
+    if (gsm_findings_evaluate(&in, &f) >= 0)
+        add_findings(out, &f, true, have_cg ? cg.loc.path : NULL, have_cg ? cg.id.pod_uid : NULL, pid);
+    gsm_findings_free(&f);
+out:
+    if (have_cg)
+        gsm_cgroup_report_free(&cg);
+    gsm_process_free(&proc);
+}
+
+/* Is this process target Go? Remembered by PID and start time; a new process (or a recycled
+ * PID) is inspected once, through the executable's .go.buildinfo. */
+static bool target_is_go(const struct gsm_root *root, struct serve_findings *f, struct serve_go_known *next,
+                         size_t *n_next, pid_t pid, uint64_t starttime) {
+    bool go = false, found = false;
+    for (size_t k = 0; k < f->n_known && !found; k++)
+        if (f->known[k].pid == pid && f->known[k].starttime == starttime) {
+            go = f->known[k].go;
+            found = true;
+        }
+    if (!found) {
+        struct gsm_process p;
+        gsm_process_init(&p, pid);
+        struct gsm_read_opts opts = {.smaps = false, .best_effort = true};
+        struct gsm_read_error err;
+        go = gsm_process_read(root, pid, &opts, &p, &err) == 0 && p.go;
+        gsm_process_free(&p);
+    }
+    if (next)
+        next[(*n_next)++] = (struct serve_go_known){pid, starttime, go};
+    return go;
+}
+
+void serve_findings_evaluate(const struct gsm_root *root, struct gsm_watch *w, bool read_env,
+                             struct serve_findings *out) {
+    out->n = 0;
+    struct gsm_host_info host;
+    bool have_host = gsm_host_info_read(root, &host) == 0;
+    const struct gsm_host_info *hp = have_host ? &host : NULL;
+    size_t n_targets = gsm_watch_n_targets(w), n_next = 0;
+    struct serve_go_known *next = read_env ? calloc(n_targets ? n_targets : 1, sizeof *next) : NULL;
+    pid_t done[SERVE_GO_FINDINGS_MAX];
+    size_t n_done = 0;
+    for (size_t i = 0; i < n_targets; i++) {
+        const struct gsm_watch_target *t = gsm_watch_target_at(w, i);
+        if (gsm_watch_target_type(t) == GSM_WT_CGROUP)
+            cgroup_findings(root, t, hp, out);
+        /* Go processes with statistics; a Go process can be a process target and a cgroup's
+         * member: once per call. */
+        for (size_t g = 0; g < gsm_watch_target_n_go(t) && n_done < SERVE_GO_FINDINGS_MAX; g++) {
+            pid_t pid = 0;
+            const struct gsm_go_stats *st = gsm_watch_target_go_stats(t, g, &pid);
+            bool seen = false;
+            for (size_t k = 0; k < n_done && !seen; k++)
+                seen = done[k] == pid;
+            if (!st || seen)
+                continue;
+            done[n_done++] = pid;
+            go_findings(root, pid, st, read_env, hp, out);
+        }
+        /* With the environment readable, Go process targets without statistics too. */
+        if (read_env && next && gsm_watch_target_type(t) == GSM_WT_PROCESS && n_done < SERVE_GO_FINDINGS_MAX) {
+            pid_t pid = gsm_watch_target_pid(t);
+            bool seen = false;
+            for (size_t k = 0; k < n_done && !seen; k++)
+                seen = done[k] == pid;
+            if (seen || !target_is_go(root, out, next, &n_next, pid, gsm_watch_target_starttime(t)))
+                continue;
+            done[n_done++] = pid;
+            go_findings(root, pid, NULL, read_env, hp, out);
+        }
+    }
+    if (next) {
+        free(out->known);
+        out->known = next;
+        out->n_known = n_next;
+    }
+}
+
+static void label(FILE *out, const char *name, const char *v) {
+    fprintf(out, ",%s=\"", name);
+    for (const char *p = v; *p; p++) {
+        if (*p == '\n') {
+            fputs("\\n", out);
+            continue;
+        }
+        if (*p == '\\' || *p == '"')
+            fputc('\\', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+void serve_findings_render(const struct serve_findings *f, FILE *out) {
+    fputs("# HELP gsmapper_finding_active 1 while a finding holds for a watched cgroup or a Go process in one "
+          "(docs/findings.md)\n"
+          "# TYPE gsmapper_finding_active gauge\n", out);
+    for (size_t i = 0; i < f->n; i++) {
+        const struct serve_finding_row *r = &f->r[i];
+        fprintf(out, "gsmapper_finding_active{id=\"%s\",severity=\"%s\"", r->id, r->severity);
+        label(out, "cgroup", r->cgroup);
+        if (r->pod_uid[0])
+            label(out, "pod_uid", r->pod_uid);
+        if (r->pid)
+            fprintf(out, ",pid=\"%d\"", (int)r->pid);
+        fputs("} 1\n", out);
+    }
+}
+
+void serve_findings_free(struct serve_findings *f) {
+    free(f->r);
+    free(f->known);
+    memset(f, 0, sizeof *f);
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Live: serve exports the Go findings of the Go processes it watches, so the
+# GsmapperGomemlimitMisconfigured alert (deploy/prometheus) can fire. Two Go 1.19 programs in a
+# 256 MiB v1 cgroup: one without GOMEMLIMIT, one with GOMEMLIMIT=150MiB (room left under the
+# limit). `serve PID PID --read-env` must export GSM-GO-MEMLIMIT (warn) for the first, with its
+# pid and cgroup labels, and none for the second; promtool accepts the exposition. Without
+# --read-env a pprof endpoint gives no GOMEMLIMIT, and the finding stays silent (unknown is not
+# "unset").
+set -u
+. "$(dirname "$0")/../lib.sh"
+if [ ! -x "$TARGETS_DIR/memshape" ]; then skip serve_go_findings "Go targets not built in $TARGETS_DIR"; exit 0; fi
+own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+V1=/sys/fs/cgroup/memory
+if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ]; then
+  skip serve_go_findings "needs root and the v1 memory controller with our own cgroup visible"; exit 0
+fi
+tmp=$(mktemp -d)
+cg=$V1${own%/}/gsm-serve-findings-$$
+SERVE= GOOD=
+cleanup() {
+  [ -n "$SERVE" ] && kill "$SERVE" 2>/dev/null && wait "$SERVE" 2>/dev/null
+  stop_target
+  exec 8>&- 2>/dev/null
+  [ -n "$GOOD" ] && kill "$GOOD" 2>/dev/null
+  if [ -d "$cg" ]; then
+    for _ in $(seq 1 50); do [ -s "$cg/cgroup.procs" ] || break; sleep 0.05; done
+    rmdir "$cg" 2>/dev/null
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+mkdir "$cg" && echo $((256 << 20)) > "$cg/memory.limit_in_bytes"
+
+start_target "$TARGETS_DIR/memshape" -heap-mib 16 -goroutines 20 -pprof-port 0 -stdin-exit ||
+  { fail serve_go_findings_start "did not start"; exit 0; }
+UNSET=$TARGET_PID
+echo "$UNSET" > "$cg/cgroup.procs"
+# The second program: stdin on fd 8, ended by closing it.
+exec 8> >(exec env GOMEMLIMIT=150MiB "$TARGETS_DIR/memshape" -heap-mib 16 -goroutines 20 -pprof-port 0 -stdin-exit \
+  > "$tmp/good.out" 2>&1)
+GOOD=$!
+for _ in $(seq 1 200); do grep -q '^READY' "$tmp/good.out" 2>/dev/null && break; sleep 0.05; done
+echo "$GOOD" > "$cg/cgroup.procs"
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# scrape_until FILE PYTHON-CONDITION: scrape every 0.3 s for up to 20 s until the condition on
+# the exposition text `t` holds; leaves the last scrape in FILE.
+scrape_until() {
+  for _ in $(seq 1 66); do
+    curl -s -m 2 "127.0.0.1:$port/metrics" > "$1" 2>/dev/null
+    if python3 -c "import sys; t = open(sys.argv[1]).read(); sys.exit(0 if ($2) else 1)" "$1"; then return 0; fi
+    sleep 0.3
+  done
+  return 1
+}
+
+# 1. Without --read-env: the Go statistics arrive (heap goal exported), GOMEMLIMIT stays unknown.
+"$GSM" serve --listen "127.0.0.1:$port" "$UNSET" "$GOOD" --interval 0.2 --quiet > /dev/null 2> "$tmp/serve1.err" &
+SERVE=$!
+if scrape_until "$tmp/m1.txt" "t.count('gsmapper_process_go_heap_goal_bytes{') == 2"; then
+  sleep 3.5   # FINDINGS_EVERY (15) ticks of 0.2 s after the statistics arrived
+  curl -s -m 2 "127.0.0.1:$port/metrics" > "$tmp/m1.txt"
+  check serve_go_findings_unknown_limit_silent [ "$(grep -c 'id="GSM-GO-MEMLIMIT"' "$tmp/m1.txt")" = 0 ]
+else
+  fail serve_go_findings_stats "no Go statistics for both processes within 20 s: $(head -c 300 "$tmp/serve1.err")"
+fi
+kill "$SERVE"; wait "$SERVE" 2>/dev/null; SERVE=
+
+# 2. With --read-env: the unset one warns, with its pid, cgroup; the one with room does not.
+"$GSM" serve --listen "127.0.0.1:$port" "$UNSET" "$GOOD" --interval 0.2 --quiet --read-env > /dev/null \
+  2> "$tmp/serve2.err" &
+SERVE=$!
+if scrape_until "$tmp/m2.txt" "'id=\"GSM-GO-MEMLIMIT\"' in t"; then
+  python3 - "$tmp/m2.txt" "$UNSET" "$GOOD" "${own%/}/gsm-serve-findings-$$" <<'PY'
+import re, sys
+text, unset, good, cgroup = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3], sys.argv[4]
+rows = [dict(re.findall(r'(\w+)="([^"]*)"', m.group(1))) for m in
+        re.finditer(r'^gsmapper_finding_active\{([^}]*)\} 1$', text, re.M)]
+mem = [r for r in rows if r.get("id") == "GSM-GO-MEMLIMIT"]
+ok = [r for r in mem if r.get("pid") == unset]
+print(("PASS" if len(ok) == 1 and ok[0]["severity"] == "warn" else "FAIL") + " serve_go_findings_unset_warns"
+      + ("" if len(ok) == 1 and ok[0]["severity"] == "warn" else f": {mem}"))
+print(("PASS" if ok and ok[0].get("cgroup") == cgroup else "FAIL") + " serve_go_findings_cgroup_label"
+      + ("" if ok and ok[0].get("cgroup") == cgroup else f": {ok} vs {cgroup}"))
+bad = [r for r in mem if r.get("pid") == good]
+print(("PASS" if not bad else "FAIL") + " serve_go_findings_room_left_is_quiet" + ("" if not bad else f": {bad}"))
+PY
+  if command -v promtool > /dev/null; then
+    check serve_go_findings_promtool sh -c "promtool check metrics < '$tmp/m2.txt' > '$tmp/promtool.out' 2>&1 && ! [ -s '$tmp/promtool.out' ]"
+  else
+    skip serve_go_findings_promtool "promtool not installed"
+  fi
+else
+  fail serve_go_findings_unset_warns "no GSM-GO-MEMLIMIT row within 20 s: $(grep finding_active "$tmp/m2.txt" | head -3) $(head -c 300 "$tmp/serve2.err")"
+fi
+kill "$SERVE"; wait "$SERVE" 2>/dev/null; SERVE=
+
+# 3. No runtime statistics at all (--no-go-stats: the DaemonSet's situation, where other pods'
+# loopback endpoints are in other network namespaces) but --read-env: the Go process targets are
+# still found from their executables and the unset one warns.
+"$GSM" serve --listen "127.0.0.1:$port" "$UNSET" "$GOOD" --interval 0.2 --quiet --read-env --no-go-stats \
+  > /dev/null 2> "$tmp/serve3.err" &
+SERVE=$!
+if scrape_until "$tmp/m3.txt" "'id=\"GSM-GO-MEMLIMIT\"' in t"; then
+  check serve_go_findings_without_stats [ "$(grep -c "^gsmapper_finding_active{id=\"GSM-GO-MEMLIMIT\",severity=\"warn\",.*pid=\"$UNSET\"} 1" "$tmp/m3.txt")" = 1 ]
+  check serve_go_findings_without_stats_quiet [ "$(grep -c "id=\"GSM-GO-MEMLIMIT\".*pid=\"$GOOD\"" "$tmp/m3.txt")" = 0 ]
+  check serve_go_findings_without_stats_no_http [ "$(grep -c 'gsmapper_process_go_heap_goal_bytes{' "$tmp/m3.txt")" = 0 ]
+else
+  fail serve_go_findings_without_stats "no GSM-GO-MEMLIMIT row within 20 s: $(head -c 300 "$tmp/serve3.err")"
+fi
