@@ -12,7 +12,9 @@
 #include "renderers/event_render.h"
 #include "renderers/metrics.h"
 #include "util/exitcode.h"
+#include "readers/curl_dl.h"
 #include "util/log.h"
+#include "util/memtrim.h"
 #include "util/parse.h"
 #include "util/root.h"
 
@@ -259,6 +261,17 @@ static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, 
     free(old_om);
 }
 
+/* After the libraries are loaded and initialised, give their start-up-only pages back
+ * (util/memtrim.h has the measurements). */
+static void release_startup_pages(const char *when) {
+    size_t n = 0;
+    int r = gsm_release_file_pages(&n);
+    if (r < 0)
+        gsm_debug("serve: %s: cannot release library pages: %s", when, strerror(-r));
+    else
+        gsm_debug("serve: %s: released the start-up pages of %zu library mappings", when, n);
+}
+
 int cmd_serve(int argc, char **argv) {
     enum { OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_READ_ENV, OPT_QUIET, OPT_ROOT };
     static const struct option longopts[] = {
@@ -376,6 +389,8 @@ int cmd_serve(int argc, char **argv) {
         goto out;
     }
     gsm_debug("listening on %s", listen_addr);
+    release_startup_pages("libmicrohttpd loaded");
+    bool released_after_curl = false;
 
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
@@ -389,6 +404,10 @@ int cmd_serve(int argc, char **argv) {
             break;
         clock_gettime(CLOCK_REALTIME, &now);
         gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &print_events);
+        if (!released_after_curl && gsm_curl_is_loaded()) {
+            release_startup_pages("libcurl loaded");
+            released_after_curl = true;
+        }
         if (++ticks % FINDINGS_EVERY == 0)
             serve_findings_evaluate(&root, w, read_env, &fr);
         render_into(w, &ex, top, &last_render_s, &fr);

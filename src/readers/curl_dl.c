@@ -43,7 +43,11 @@ static void load(void) {
     }
     if (gsm_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return;
-    loaded = true;
+    __atomic_store_n(&loaded, true, __ATOMIC_RELEASE);
+}
+
+bool gsm_curl_is_loaded(void) {
+    return __atomic_load_n(&loaded, __ATOMIC_ACQUIRE);
 }
 
 bool gsm_curl_load(void) {

@@ -27,6 +27,9 @@ struct gsm_curl_api {
 
 extern struct gsm_curl_api gsm_curl;
 
+/* True once libcurl has been loaded (without loading it). */
+bool gsm_curl_is_loaded(void);
+
 /* Load libcurl once (thread-safe) and run curl_global_init. False when it cannot be loaded. */
 bool gsm_curl_load(void);
 

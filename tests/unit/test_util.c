@@ -2,12 +2,15 @@
 #include "util/fileio.h"
 #include "util/parse.h"
 #include "util/units.h"
+#include "util/memtrim.h"
 #include "model/strpool.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 TEST(parse_u64_plain) {
@@ -124,4 +127,30 @@ TEST(write_file_atomic_leaves_nothing_on_failure) {
     snprintf(path, sizeof path, "%s/out.json", dir);
     unlink(path);
     CHECK(rmdir(dir) == 0);   /* empty: no temp file left behind */
+}
+
+static long rss_file_kib(void) {
+    FILE *f = fopen("/proc/self/status", "re");
+    char l[256];
+    long v = -1;
+    while (f && fgets(l, sizeof l, f))
+        if (strncmp(l, "RssFile:", 8) == 0)
+            v = atol(l + 8);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* serve gives back the library pages it touched only while starting (util/memtrim.h): at least
+ * the pages of this test binary's own libraries that no other process maps must go. */
+TEST(release_file_pages_lowers_rss_file) {
+    long before = rss_file_kib();
+    size_t n = 0;
+    int r = gsm_release_file_pages(&n);
+    long after = rss_file_kib();
+    if (r == -EINVAL)
+        SKIP("the kernel has no MADV_PAGEOUT (Linux < 5.4)");
+    CHECK(r > 0);
+    CHECK_EQ_U64(n, (uint64_t)r);
+    CHECK(before > 0 && after >= 0 && after < before);
 }
