@@ -34,7 +34,9 @@ struct gsm_cgroup_report {
 };
 
 /* The memory cgroup of a process. 0; -ENOENT process or cgroup gone; -ENOMEDIUM no memory
- * controller mounted; -EXDEV the cgroup lies outside our view. */
+ * controller mounted; -EXDEV, -EREMOTE, -ENOLINK the cgroup lies outside our view (outside
+ * the mounted sub-trees; above our cgroup namespace root with no mount reaching it; a mount
+ * reaches it but our own cgroup is not found in it: gsm_cgroup_locate_pid()). */
 int gsm_cgroup_report_for_pid(const struct gsm_root *root, pid_t pid, struct gsm_cgroup_report *ret);
 
 /* A cgroup named by path (relative to the hierarchy root, or absolute under the mount), with

@@ -260,7 +260,15 @@ static int open_root(const char *root_dir, struct gsm_root *root) {
 static const char *cgroup_unavailable_reason(int r) {
     switch (-r) {
     case ENOMEDIUM: return "no memory cgroup: the controller is not mounted, or the process is not in one";
-    case EXDEV: return "the process's cgroup lies outside this view (another cgroup namespace)";
+    case EXDEV: return "the process's cgroup lies outside every cgroup sub-tree mounted here";
+    case EREMOTE:
+        return "the process's cgroup lies above gsmapper's cgroup namespace root (its /proc/PID/cgroup path "
+               "starts with /..) and no cgroup mount here reaches that far up: mount the host's /sys/fs/cgroup "
+               "(docs/cgroups.md, Cgroup namespaces)";
+    case ENOLINK:
+        return "the process's cgroup lies outside gsmapper's cgroup namespace, and gsmapper did not find its own "
+               "cgroup in the host's cgroup mount to resolve the path against (it needs the host's PID namespace: "
+               "hostPID)";
     case ENOENT: return "no memory cgroup found for the process (it or its cgroup went away, or /proc/PID/cgroup is missing)";
     case EACCES:
     case EPERM: return "the cgroup files are not readable";

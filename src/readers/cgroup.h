@@ -9,8 +9,17 @@
  * A hybrid host (systemd "hybrid", this machine) has both: v1 lines for the controllers and
  * "0::/path" for the unified hierarchy, which then has no memory controller. Paths are
  * relative to the reader's cgroup namespace root. The memory cgroup's directory is
- * mount point + (path - mount root) of a cgroupfs mount in our mount namespace
- * (proc/self/mountinfo).
+ * mount point + (path - mount root) of a cgroupfs mount in the mount table of the root
+ * (proc/self/mountinfo, or proc/1/mountinfo under a --root that is not our "/").
+ *
+ * Cgroup namespaces (kernel/cgroup/cgroup.c): proc_cgroup_show() prints each path with
+ * cgroup_path_ns_locked() relative to the cgroup-namespace root of the process *reading*
+ * the file, and cgroup_show_path() prints a cgroupfs mount's root (mountinfo field 4) the
+ * same way. kernfs_path_from_node() writes "/.." once per level from that root up to the
+ * common ancestor, then the names down: a process in another pod, read from inside a pod,
+ * shows as "0::/../../kubepods-burstable-podX.slice/cri-containerd-Y.scope", the host's
+ * cgroupfs bind-mounted into the pod has root "/../../../.." and the pod's own cgroupfs has
+ * root "/". See gsm_cgroup_locate_pid() for how such paths are resolved.
  *
  * Files (Documentation/admin-guide/cgroup-v2.rst, mm/memcontrol.c, mm/memcontrol-v1.c):
  *   v2  memory.current, memory.peak (5.19+), memory.max, memory.high, memory.low,
@@ -68,12 +77,18 @@ const char *gsm_proc_cgroup_v2_path(const struct gsm_proc_cgroup *pc);
 struct gsm_cgroup_location {
     enum gsm_cgroup_version version;
     char *path;            /* cgroup path relative to the hierarchy root we can see: "/a/b" */
+    char *ns_path;         /* the path as /proc/PID/cgroup printed it, relative to our cgroup
+                            * namespace root ("/../../x"), when it differs from path; else NULL */
     char *mount_point;     /* "/sys/fs/cgroup/memory" (absolute, unescaped) */
-    char *mount_root;      /* mountinfo field 4: "/" unless a sub-tree is mounted */
+    char *mount_root;      /* mountinfo field 4: "/" unless a sub-tree is mounted; "/" also for
+                            * a mount whose root lies above our cgroup namespace root (printed
+                            * "/../.."): path is then relative to that mount's root */
     char *dir;             /* the directory relative to root->fd: "sys/fs/cgroup/memory/a/b" */
     char *top_dir;         /* the mount point relative to root->fd: the highest level we can
                             * read ("sys/fs/cgroup/memory") */
-    bool top_is_root;      /* mount_root is "/": top_dir is the real hierarchy root */
+    bool top_is_root;      /* top_dir is the real hierarchy root: mount_root is "/" (and, on
+                            * v2, top_dir has no cgroup.type, which every cgroup but the root
+                            * has), or an ancestor mount's top looks like the root */
 };
 
 void gsm_cgroup_location_free(struct gsm_cgroup_location *loc);
@@ -84,17 +99,47 @@ void gsm_cgroup_location_free(struct gsm_cgroup_location *loc);
 int gsm_cgroup_location_make(enum gsm_cgroup_version version, const char *mount_point, const char *mount_root,
                              const char *cgroup_path, struct gsm_cgroup_location *ret);
 
-/* Find the memory cgroup of `pid` under the root: proc/PID/cgroup plus proc/self/mountinfo
- * (proc/PID/mountinfo when the root has no proc/self). A v1 memory mount wins (hybrid hosts);
- * otherwise the v2 mount, when its root's cgroup.controllers lists "memory" (or cannot be
- * read). Returns 0; -ENOENT no such process or the cgroup directory does not exist (gone);
- * -ENOMEDIUM no memory controller mounted; -EXDEV the cgroup is outside our view. */
+/* Pure: resolve "." and ".." in an absolute path lexically (a cgroupfs has no symlinks, so
+ * this is exact). ".." at the top is counted in *ret_up instead of being dropped, the way
+ * kernfs_path_from_node() writes one "/.." per level above the namespace root:
+ *   "/../../a/b" -> up 2, "/a/b";  "/a/../../b" -> up 1, "/b";  "/../.." -> up 2, "/".
+ * Empty components ("//") are skipped. Returns 0, -EINVAL (not absolute), -ENOMEM. */
+int gsm_cgroup_path_normalize(const char *path, size_t *ret_up, char **ret_down);
+
+/* Pure: the absolute path of `path`, which is relative to the cgroup `base` (an absolute
+ * path in the same hierarchy: our cgroup namespace root as seen through a mount), as
+ * normalize(base + path). Refuses to climb above "/": -EXDEV when path has more leading
+ * ".." than base has components. Returns 0, -EXDEV, -EINVAL (either not absolute, or ".."
+ * in base), -ENOMEM. */
+int gsm_cgroup_path_resolve(const char *base, const char *path, char **ret);
+
+/* Find the memory cgroup of `pid` under the root: proc/PID/cgroup plus the mount table of the
+ * root: proc/self/mountinfo (proc/PID/mountinfo when the root has no proc/self), or, when
+ * proc/self/root is not the root (a container given the host's /proc and /sys/fs/cgroup under
+ * --root /host), proc/1/mountinfo, whose mount points are host paths. A v1 memory mount wins
+ * (hybrid hosts); otherwise the v2 mount, when its root's cgroup.controllers lists "memory"
+ * (or cannot be read).
+ *
+ * Inside a cgroup namespace a path may begin with "/.." (above our namespace root). Mounts
+ * whose root is an ancestor of our namespace root ("/../..", e.g. the host's cgroupfs
+ * bind-mounted into a pod) are tried first, the highest first: our namespace root is found
+ * below such a mount as the directory, that many levels down, whose cgroup.procs lists our
+ * own PID (proc/self), and the path is resolved against it (gsm_cgroup_path_resolve()).
+ * Otherwise a path at or below our namespace root goes through the mounts as before.
+ *
+ * Returns 0; -ENOENT no such process or the cgroup directory does not exist (gone);
+ * -ENOMEDIUM no memory controller mounted; -EXDEV the cgroup is outside every sub-tree
+ * mounted here; -EREMOTE the cgroup lies above our cgroup namespace root and no cgroup mount
+ * reaches that far up; -ENOLINK a mount does reach above our namespace root, but our own
+ * cgroup was not found in it (no proc/self link, or our PID is not in the host's PID
+ * namespace), so the path cannot be placed. */
 int gsm_cgroup_locate_pid(const struct gsm_root *root, pid_t pid, struct gsm_cgroup_location *ret);
 
 /* The memory cgroup named by the user: a path below the memory hierarchy's root
  * ("/kubepods.slice/x.slice", "kubepods.slice/x.slice") or an absolute directory below the
- * mount point ("/sys/fs/cgroup/memory/x"). Returns 0, -ENOENT no such cgroup, -ENOMEDIUM,
- * -EINVAL (".." in the path). */
+ * mount point ("/sys/fs/cgroup/memory/x"). The hierarchy is the widest one mounted: a mount
+ * whose root lies above our cgroup namespace root is preferred (the highest), and its root
+ * counts as "/". Returns 0, -ENOENT no such cgroup, -ENOMEDIUM, -EINVAL (".." in the path). */
 int gsm_cgroup_locate_path(const struct gsm_root *root, const char *path, struct gsm_cgroup_location *ret);
 
 /* ---- The memory model ---------------------------------------------------------------- */

@@ -9,9 +9,10 @@
  *   9 source, 10 super-block options.
  *
  * Paths (4, 5, 9) escape space, tab, newline and backslash as \040 \011 \012 \134
- * (seq_path() with " \t\n\\"). Inside a cgroup namespace a cgroupfs mount's root (4) is
- * the path of the namespace root in the whole hierarchy; /proc/PID/cgroup paths are
- * relative to it. */
+ * (seq_path() with " \t\n\\"). A cgroupfs mount's root (4) is printed by cgroup_show_path()
+ * (kernel/cgroup/cgroup.c) relative to the cgroup namespace root of the process reading
+ * mountinfo, as /proc/PID/cgroup paths are: "/" for a pod's own cgroupfs, "/../../../.."
+ * for the host's cgroupfs bind-mounted into that pod. */
 #pragma once
 
 #include <stdbool.h>

@@ -113,6 +113,9 @@ struct json_object *gsm_cgroup_to_json(const struct gsm_cgroup_report *r) {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "version", json_object_new_int(r->loc.version));
     add_str(o, "path", r->loc.path);
+    /* Only when the path was resolved across our cgroup namespace ("/../../x" as printed). */
+    if (r->loc.ns_path)
+        add_str(o, "ns_path", r->loc.ns_path);
     add_str(o, "mount_point", r->loc.mount_point);
     add_value(o, "usage_bytes", &m->usage_bytes);
     add_value(o, "peak_bytes", &m->peak_bytes);
@@ -264,6 +267,8 @@ void gsm_cgroup_print_table(const struct gsm_cgroup_report *r, FILE *out) {
     const struct gsm_cgroup_memory *m = &r->mem;
     char bufs[4][16], lim[16];
     fprintf(out, "\nCGROUP v%d %s\n", r->loc.version, r->loc.path);
+    if (r->loc.ns_path)
+        fprintf(out, "(shown in /proc as %s: outside gsmapper's cgroup namespace)\n", r->loc.ns_path);
     limit_str(&m->max, lim, sizeof lim);
     fprintf(out, "usage %s  limit %s", m->usage_bytes.have ? B(0, m->usage_bytes.value) : "?", lim);
     if (m->peak_bytes.have)

@@ -17,7 +17,8 @@ CASES="cg-v1:32292:cg-v1 cg-hybrid:1888:cg-hybrid cg-hybrid:1999:cg-hybrid-1999
   cg-v2-docker:2817:cg-v2-docker cg-v2-k8s-systemd:4101:cg-v2-k8s-systemd
   cg-v2-k8s-systemd:4202:cg-v2-k8s-systemd-4202 cg-v2-nested:7001:cg-v2-nested
   cg-v2-hostile:9001:cg-v2-hostile cg-v2-hostile:9002:cg-v2-hostile-9002
-  cg-v2-hostile:9003:cg-v2-hostile-9003 cg-v2-hostile:9004:cg-v2-hostile-9004"
+  cg-v2-hostile:9003:cg-v2-hostile-9003 cg-v2-hostile:9004:cg-v2-hostile-9004
+  cg-v2-pod:5101:cg-v2-pod cg-v2-pod-nohost:5101:cg-v2-pod-nohost cg-v1-pod:5101:cg-v1-pod"
 
 for c in $CASES; do
   IFS=: read -r tree pid name <<<"$c"
@@ -102,6 +103,12 @@ E = {
     "cg-v2-hostile-9002": [("no_cgroup", "cgroup", None)],
     "cg-v2-hostile-9003": [("no_cgroup", "cgroup", None)],
     "cg-v2-hostile-9004": [("no_cgroup", "cgroup", None)],
+    # Cgroup namespaces (more in test_cgroup_namespace.sh).
+    "cg-v2-pod": [("pod_uid", "cgroup.identity.pod_uid", "2b7c9d4e-5f60-4a71-8b82-93a4b5c6d7e8"),
+                  ("limit", "cgroup.effective_limit.max.bytes", 512 * MiB)],
+    "cg-v2-pod-nohost": [("no_cgroup", "cgroup", None)],
+    "cg-v1-pod": [("pod_uid", "cgroup.identity.pod_uid", "2b7c9d4e-5f60-4a71-8b82-93a4b5c6d7e8"),
+                  ("limit", "cgroup.effective_limit.max.bytes", 512 * MiB)],
 }
 for name, checks in E.items():
     d = load(name)

@@ -115,6 +115,130 @@ TEST(cg_location_make) {
     gsm_cgroup_location_free(&loc);
 }
 
+/* ---- paths relative to a cgroup namespace --------------------------------------------- */
+
+static bool norm_is(const char *in, size_t want_up, const char *want_down) {
+    size_t up = 999;
+    char *down = NULL;
+    bool ok = gsm_cgroup_path_normalize(in, &up, &down) == 0 && up == want_up && strcmp(down, want_down) == 0;
+    free(down);
+    return ok;
+}
+
+static bool resolve_is(const char *base, const char *path, const char *want) {
+    char *out = NULL;
+    bool ok = gsm_cgroup_path_resolve(base, path, &out) == 0 && strcmp(out, want) == 0;
+    free(out);
+    return ok;
+}
+
+static int resolve_err(const char *base, const char *path) {
+    char *out = NULL;
+    int r = gsm_cgroup_path_resolve(base, path, &out);
+    free(out);
+    return r;
+}
+
+TEST(cg_path_normalize) {
+    CHECK(norm_is("/", 0, "/"));
+    CHECK(norm_is("/a/b", 0, "/a/b"));
+    /* kernfs_path_from_node(): "/.." per level above the namespace root, then names. */
+    CHECK(norm_is("/../../kubepods-burstable-podX.slice/cri-containerd-Y.scope", 2,
+                  "/kubepods-burstable-podX.slice/cri-containerd-Y.scope"));
+    CHECK(norm_is("/../..", 2, "/"));
+    CHECK(norm_is("/../../", 2, "/"));
+    /* Not kernel output, but lexically exact on a cgroupfs (no symlinks). */
+    CHECK(norm_is("/a/../../b", 1, "/b"));
+    CHECK(norm_is("/a/b/../c", 0, "/a/c"));
+    CHECK(norm_is("/a/b/../..", 0, "/"));
+    CHECK(norm_is("//a//./b/./", 0, "/a/b"));
+    CHECK(norm_is("/./.", 0, "/"));
+    /* Names that only look like dots. */
+    CHECK(norm_is("/.../..a/a..", 0, "/.../..a/a.."));
+    CHECK(norm_is("/odd:name x.scope", 0, "/odd:name x.scope"));
+    /* Hostile: nothing but climbing. */
+    CHECK(norm_is("/../../../../..", 5, "/"));
+    size_t up;
+    char *down;
+    CHECK(gsm_cgroup_path_normalize("relative/../x", &up, &down) == -EINVAL);
+    CHECK(gsm_cgroup_path_normalize("", &up, &down) == -EINVAL);
+    CHECK(gsm_cgroup_path_normalize("../x", &up, &down) == -EINVAL);
+    CHECK(gsm_cgroup_path_normalize(NULL, &up, &down) == -EINVAL);
+}
+
+TEST(cg_path_normalize_long) {
+    /* 100,000 levels of "/..", then a 300 KiB name chain that climbs back and forth. */
+    size_t n = 100000;
+    char *s = malloc(n * 3 + 1);
+    CHECK(s);
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + 3 * i, "/..", 3);
+    s[n * 3] = '\0';
+    size_t up;
+    char *down = NULL;
+    int r = gsm_cgroup_path_normalize(s, &up, &down);
+    free(s);
+    CHECK(r == 0 && up == n && strcmp(down, "/") == 0);
+    free(down);
+
+    size_t m = 50000;                      /* "/aaaa/.." x m then "/end" */
+    char *t = malloc(m * 8 + 5);
+    CHECK(t);
+    for (size_t i = 0; i < m; i++)
+        memcpy(t + 8 * i, "/aaaa/..", 8);
+    memcpy(t + m * 8, "/end", 5);
+    r = gsm_cgroup_path_normalize(t, &up, &down);
+    free(t);
+    CHECK(r == 0 && up == 0 && strcmp(down, "/end") == 0);
+    free(down);
+}
+
+TEST(cg_path_resolve) {
+    const char *ns = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podA.slice/cri-containerd-S.scope";
+    /* Another pod: common ancestor two levels up. */
+    CHECK(resolve_is(ns, "/../../kubepods-burstable-podB.slice/cri-containerd-O.scope",
+                     "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podB.slice/cri-containerd-O.scope"));
+    CHECK(resolve_is(ns, "/../../../kubepods-podC.slice/c.scope", "/kubepods.slice/kubepods-podC.slice/c.scope"));
+    CHECK(resolve_is(ns, "/../cri-containerd-side.scope",
+                     "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podA.slice/cri-containerd-side.scope"));
+    CHECK(resolve_is(ns, "/", ns));
+    CHECK(resolve_is(ns, "/sub/leaf", "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podA.slice/"
+                                      "cri-containerd-S.scope/sub/leaf"));
+    CHECK(resolve_is(ns, "/../../../..", "/"));                         /* the hierarchy's root */
+    CHECK(resolve_is(ns, "/../../../../init.scope", "/init.scope"));
+    CHECK(resolve_is("/", "/x/y", "/x/y"));
+    CHECK(resolve_is("/", "/", "/"));
+    CHECK(resolve_is("/a//b/", "/..", "/a"));                             /* base normalised too */
+    /* Refuses to climb above "/". */
+    CHECK(resolve_err(ns, "/../../../../..") == -EXDEV);
+    CHECK(resolve_err(ns, "/../../../../../etc/passwd") == -EXDEV);
+    CHECK(resolve_err("/", "/..") == -EXDEV);
+    CHECK(resolve_err("/", "/../../../../..") == -EXDEV);
+    CHECK(resolve_err("/a", "/x/../../..") == -EXDEV);                   /* climbs back above too */
+    /* The base must be absolute and not itself above anything. */
+    CHECK(resolve_err("/../a", "/x") == -EINVAL);
+    CHECK(resolve_err("a/b", "/x") == -EINVAL);
+    CHECK(resolve_err(ns, "x") == -EINVAL);
+
+    /* Deep: a base of 2,000 levels, climbed exactly to the top and one past it. */
+    size_t n = 2000;
+    char *base = malloc(n * 2 + 1), *up = malloc(n * 3 + 8);
+    CHECK(base && up);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(base + 2 * i, "/d", 2);
+        memcpy(up + 3 * i, "/..", 3);
+    }
+    base[n * 2] = '\0';
+    memcpy(up + n * 3, "/x", 3);
+    bool top = resolve_is(base, up, "/x");
+    memcpy(up + n * 3, "/..", 4);
+    int past = resolve_err(base, up);
+    free(base);
+    free(up);
+    CHECK(top);
+    CHECK(past == -EXDEV);
+}
+
 /* ---- value parsers ------------------------------------------------------------------- */
 
 TEST(cg_parse_limits) {
@@ -644,12 +768,195 @@ TEST(cg_fixture_hostile) {
     gsm_cgroup_location_free(&loc);
 
     CHECK(gsm_cgroup_locate_pid(&root, 9002, &loc) == -ENOENT);   /* no such cgroup */
-    CHECK(gsm_cgroup_locate_pid(&root, 9004, &loc) == -EXDEV);    /* other namespace */
+    CHECK(gsm_cgroup_locate_pid(&root, 9004, &loc) == -EREMOTE);  /* above our namespace root */
     CHECK(gsm_cgroup_locate_pid(&root, 12345, &loc) == -ENOENT);  /* no such process */
     CHECK(gsm_cgroup_locate_pid(&root, 9003, &loc) == 0);
     CHECK(gsm_cgroup_memory_read(&root, &loc, &m) == -ENOENT);    /* gone mid-read */
     gsm_cgroup_location_free(&loc);
     gsm_root_close(&root);
+}
+
+/* Inside a pod: cg-v2-pod is the DaemonSet's /host (README). */
+#define POD_SELF_SLICE "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6f1d2c3b_4a59_4e68_9b7a_8c9d0e1f2a3b.slice"
+#define POD_SELF_NS POD_SELF_SLICE "/cri-containerd-5e1f0a1b2c3d0a1b2c3d0a1b2c3d0a1b2c3d0a1b2c3d0a1b2c3d0a1b2c3d0a1b.scope"
+#define POD_OTHER_SLICE "kubepods-burstable-pod2b7c9d4e_5f60_4a71_8b82_93a4b5c6d7e8.slice"
+#define POD_OTHER_SCOPE "cri-containerd-b0b09f8e7d6c9f8e7d6c9f8e7d6c9f8e7d6c9f8e7d6c9f8e7d6c9f8e7d6c9f8e.scope"
+
+TEST(cg_fixture_pod_other_pod) {
+    struct cg_all a;
+    CHECK(load("cg-v2-pod", 5101, &a) == 0);
+    CHECK(a.loc.version == GSM_CGROUP_V2);
+    /* Through the node's mount table (proc/1/mountinfo): /sys/fs/cgroup, root "/../../../..". */
+    CHECK_STREQ(a.loc.mount_point, "/sys/fs/cgroup");
+    CHECK_STREQ(a.loc.mount_root, "/");
+    CHECK_STREQ(a.loc.path, "/kubepods.slice/kubepods-burstable.slice/" POD_OTHER_SLICE "/" POD_OTHER_SCOPE);
+    CHECK_STREQ(a.loc.ns_path, "/../../" POD_OTHER_SLICE "/" POD_OTHER_SCOPE);
+    CHECK_STREQ(a.loc.dir, "sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/" POD_OTHER_SLICE "/" POD_OTHER_SCOPE);
+    CHECK(a.loc.top_is_root);
+    CHECK(a.mem.max.have && a.mem.max.bytes == 512 * MiB);
+    CHECK(a.eff.max.limited && a.eff.max.bytes == 512 * MiB && a.eff.max.level == 0);
+    CHECK(a.eff.complete);
+    CHECK_EQ_U64(a.eff.n_levels, 5);
+    struct gsm_container_identity id;
+    CHECK(gsm_container_identity_parse(a.loc.path, &id) == 0);
+    CHECK(id.in_kubernetes && id.qos == GSM_QOS_BURSTABLE && id.runtime == GSM_RUNTIME_CONTAINERD);
+    CHECK_STREQ(id.pod_uid, "2b7c9d4e-5f60-4a71-8b82-93a4b5c6d7e8");
+    unload(&a);
+
+    /* Again: the namespace root now comes from the cache, checked against cgroup.procs. */
+    CHECK(load("cg-v2-pod", 5202, &a) == 0);
+    CHECK_STREQ(a.loc.ns_path, "/../../../kubepods-pod7e6d5c4b_3a29_4817_a6b5_c4d3e2f1a0b9.slice/"
+                               "cri-containerd-a11ce13579bdf13579bdf13579bdf13579bdf13579bdf13579bdf13579bdf135.scope");
+    CHECK(a.eff.max.limited && a.eff.max.bytes == 1024 * MiB);
+    CHECK(gsm_container_identity_parse(a.loc.path, &id) == 0 && id.qos == GSM_QOS_GUARANTEED);
+    unload(&a);
+}
+
+TEST(cg_fixture_pod_self_and_sidecar) {
+    struct cg_all a;
+    CHECK(load("cg-v2-pod", 4242, &a) == 0);      /* "0::/": our own namespace root */
+    CHECK_STREQ(a.loc.path, POD_SELF_NS);
+    CHECK_STREQ(a.loc.ns_path, "/");
+    CHECK(a.eff.max.limited && a.eff.max.bytes == 64 * MiB && a.eff.complete);
+    unload(&a);
+    CHECK(load("cg-v2-pod", 4243, &a) == 0);      /* "/../cri-containerd-c0ffee...scope" */
+    CHECK_STREQ(a.loc.path, POD_SELF_SLICE "/cri-containerd-c0ffee1234abcd1234abcd1234abcd1234abcd1234abcd1234abcd1234abcd12.scope");
+    CHECK(a.eff.max.limited && a.eff.max.bytes == 32 * MiB);
+    unload(&a);
+
+    /* A path named by the user is a node path: the widest mount's root counts as "/". */
+    struct gsm_root root;
+    CHECK(open_fixture("cg-v2-pod", &root) == 0);
+    struct gsm_cgroup_location loc;
+    CHECK(gsm_cgroup_locate_path(&root, "/kubepods.slice/" POD_OTHER_SLICE, &loc) == -ENOENT);
+    CHECK(gsm_cgroup_locate_path(&root, "/kubepods.slice/kubepods-burstable.slice/" POD_OTHER_SLICE, &loc) == 0);
+    CHECK_STREQ(loc.dir, "sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/" POD_OTHER_SLICE);
+    CHECK_STREQ(loc.mount_root, "/");
+    CHECK(loc.top_is_root && loc.ns_path == NULL);
+    gsm_cgroup_location_free(&loc);
+    gsm_root_close(&root);
+}
+
+TEST(cg_fixture_pod_nohost) {
+    struct cg_all a;
+    CHECK(load("cg-v2-pod-nohost", 4242, &a) == 0);
+    CHECK_STREQ(a.loc.path, "/");
+    CHECK_STREQ(a.loc.dir, "sys/fs/cgroup");
+    CHECK(a.loc.ns_path == NULL);
+    CHECK(!a.loc.top_is_root);                     /* it has cgroup.type: a namespace's root */
+    CHECK(a.eff.max.limited && a.eff.max.bytes == 64 * MiB && !a.eff.complete);
+    unload(&a);
+    struct gsm_root root;
+    CHECK(open_fixture("cg-v2-pod-nohost", &root) == 0);
+    struct gsm_cgroup_location loc;
+    CHECK(gsm_cgroup_locate_pid(&root, 5101, &loc) == -EREMOTE);
+    CHECK(gsm_cgroup_locate_pid(&root, 4243, &loc) == -EREMOTE);
+    CHECK(gsm_cgroup_locate_pid(&root, 5202, &loc) == -EREMOTE);
+    gsm_root_close(&root);
+}
+
+TEST(cg_fixture_pod_v1) {
+    struct cg_all a;
+    CHECK(load("cg-v1-pod", 5101, &a) == 0);
+    CHECK(a.loc.version == GSM_CGROUP_V1);
+    CHECK_STREQ(a.loc.path, "/kubepods/burstable/pod2b7c9d4e-5f60-4a71-8b82-93a4b5c6d7e8/"
+                            "b0b09f8e7d6c9f8e7d6c9f8e7d6c9f8e7d6c9f8e7d6c9f8e7d6c9f8e7d6c9f8e");
+    CHECK_STREQ(a.loc.mount_point, "/sys/fs/cgroup/memory");
+    CHECK(a.loc.top_is_root);                      /* cgroup.sane_behavior at the top */
+    CHECK(a.eff.max.limited && a.eff.max.bytes == 512 * MiB && a.eff.max.level == 0);
+    struct gsm_container_identity id;
+    CHECK(gsm_container_identity_parse(a.loc.path, &id) == 0);
+    CHECK(id.qos == GSM_QOS_BURSTABLE);
+    CHECK_STREQ(id.pod_uid, "2b7c9d4e-5f60-4a71-8b82-93a4b5c6d7e8");
+    unload(&a);
+}
+
+/* A scratch tree under $TMPDIR: mkfile("proc/1/mountinfo", "..."), directories made as needed. */
+struct scratch {
+    char dir[256];
+};
+
+static int mkfile(const struct scratch *s, const char *rel, const char *text) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", s->dir, rel);
+    for (char *p = path + strlen(s->dir) + 1; (p = strchr(p, '/')); p++) {
+        *p = '\0';
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (!text)
+        return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    fputs(text, f);
+    return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static int mklink(const struct scratch *s, const char *rel, const char *target) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", s->dir, rel);
+    return symlink(target, path) < 0 ? -errno : 0;
+}
+
+static void scratch_rm(const struct scratch *s) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", s->dir);
+}
+
+TEST(cg_pod_hostile_mount_roots) {
+    struct scratch s;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(s.dir, sizeof s.dir, "%s/gsm-cgns-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    CHECK(mkdtemp(s.dir));
+    /* We are PID 7 in our namespace root; the host's cgroupfs is mounted twice, at a depth
+     * that cannot be searched (70 levels) and one that can but holds no cgroup.procs with 7. */
+    char deep[70 * 3 + 1] = "";
+    for (int i = 0; i < 70; i++)
+        strcat(deep, "/..");
+    char mi[1024];
+    snprintf(mi, sizeof mi,
+             "26 23 0:24 %s /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+             "27 23 0:24 /../.. /host/cg rw - cgroup2 cgroup2 rw\n"
+             "28 23 0:24 /../../elsewhere /side/cg rw - cgroup2 cgroup2 rw\n", deep);
+    int r = 0;
+    r |= mkfile(&s, "proc/1/mountinfo", mi);
+    r |= mkfile(&s, "proc/7/cgroup", "0::/\n");
+    r |= mklink(&s, "proc/self", "7");
+    r |= mklink(&s, "proc/7/root", "/");
+    r |= mkfile(&s, "proc/5/cgroup", "0::/../x.scope\n");
+    r |= mkfile(&s, "proc/6/cgroup", "0::/../../../x.scope\n");
+    r |= mkfile(&s, "proc/8/cgroup", "0::/../a/../../x\n");          /* not the kernel's form */
+    r |= mkfile(&s, "sys/fs/cgroup/cgroup.procs", "1\n");
+    r |= mkfile(&s, "host/cg/a/b/cgroup.procs", "99\n");
+    r |= mkfile(&s, "host/cg/a/b/cgroup.type", "domain\n");
+    r |= mkfile(&s, "host/cg/a/x.scope/cgroup.procs", "5\n");
+    if (r != 0)
+        scratch_rm(&s);
+    CHECK(r == 0);
+    struct gsm_root root;
+    CHECK(gsm_root_open(s.dir, &root) == 0);
+    struct gsm_cgroup_location loc;
+    int r5 = gsm_cgroup_locate_pid(&root, 5, &loc);   /* /host/cg reaches, but holds no 7 */
+    int r6 = gsm_cgroup_locate_pid(&root, 6, &loc);   /* only the 70-level mount reaches */
+    int r8 = gsm_cgroup_locate_pid(&root, 8, &loc);
+    /* Now PID 7 is in a/b: x.scope (5) resolves through /host/cg. */
+    int w = mkfile(&s, "host/cg/a/b/cgroup.procs", "7\n");
+    int r5b = gsm_cgroup_locate_pid(&root, 5, &loc);
+    bool ok5 = r5b == 0 && strcmp(loc.dir, "host/cg/a/x.scope") == 0 && strcmp(loc.path, "/a/x.scope") == 0 &&
+               loc.ns_path && strcmp(loc.ns_path, "/../x.scope") == 0;
+    if (r5b == 0)
+        gsm_cgroup_location_free(&loc);
+    gsm_root_close(&root);
+    scratch_rm(&s);
+    CHECK(r5 == -ENOLINK);
+    CHECK(r6 == -ENOLINK);
+    CHECK(r8 == -EINVAL);
+    CHECK(w == 0);
+    CHECK(ok5);
 }
 
 /* ---- live: cgroup v1 on this machine --------------------------------------------------- */
