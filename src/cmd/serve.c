@@ -8,6 +8,7 @@
 #include "readers/host.h"
 #include "cmd/commands.h"
 #include "cmd/serve_findings.h"
+#include "cmd/watch_bundles.h"
 #include "cmd/watch_targets.h"
 #include "renderers/event_render.h"
 #include "renderers/metrics.h"
@@ -48,6 +49,10 @@ static const char usage[] =
     "      --read-env         read GOMEMLIMIT, GOGC, GODEBUG and GOMAXPROCS (only these) from the\n"
     "                         environment of Go processes, for the GSM-GO-* findings\n"
     "      --quiet            do not print watch events\n"
+    "      --ring SECONDS     flight-recorder length (default 300)\n"
+    "      --dump-dir DIR     write flight-recorder bundles under DIR (as `watch` does)\n"
+    "      --dump-quota BYTES total size of the bundles kept (default 256 MiB)\n"
+    "      --dump-min-interval SECONDS  at most one bundle per target per interval (default 60)\n"
     "      --root DIR         read /proc and /sys under DIR\n"
     "  -h, --help             this text\n"
     "\n"
@@ -188,11 +193,40 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
     return AF_INET;
 }
 
+struct serve_events {
+    bool print;                    /* not --quiet */
+    struct gsm_recorder *rec;      /* --dump-dir, else NULL */
+    const struct gsm_root *root;
+};
+
+/* "SECONDS" from lo to hi for an option; prints the error. */
+static int parse_seconds(const char *s, const char *opt, double lo, double hi, double *ret) {
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || end == s || !(v >= lo) || v > hi) {
+        gsm_error("serve: %s wants seconds from %g to %g, not '%s'", opt, lo, hi, s);
+        return -EINVAL;
+    }
+    *ret = v;
+    return 0;
+}
+
 static void on_event(const struct gsm_watch_event *ev, void *userdata) {
-    if (!*(bool *)userdata)
-        return;
+    const struct serve_events *se = userdata;
     struct json_object *o = gsm_event_to_json(ev, NULL);
-    gsm_json_line(o, stdout);
+    if (se->print)
+        gsm_json_line(o, stdout);
+    if (ev->wants_bundle && se->rec) {
+        char path[4096];
+        gsm_watch_write_bundle(se->rec, se->root, ev,
+                               json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                               path, sizeof path);
+        if (path[0] && se->print) {
+            struct json_object *bo = gsm_watch_bundle_event_json(ev, path);
+            gsm_json_line(bo, stdout);
+            json_object_put(bo);
+        }
+    }
     fflush(stdout);
     json_object_put(o);
 }
@@ -273,13 +307,19 @@ static void release_startup_pages(const char *when) {
 }
 
 int cmd_serve(int argc, char **argv) {
-    enum { OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_READ_ENV, OPT_QUIET, OPT_ROOT };
+    enum {
+        OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_READ_ENV, OPT_QUIET, OPT_ROOT,
+        OPT_RING, OPT_DUMP_DIR, OPT_DUMP_QUOTA, OPT_DUMP_MIN,
+    };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN}, {"top", required_argument, NULL, OPT_TOP},
         {"cgroup", required_argument, NULL, OPT_CGROUP}, {"all", no_argument, NULL, OPT_ALL},
         {"interval", required_argument, NULL, OPT_INTERVAL}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
         {"read-env", no_argument, NULL, OPT_READ_ENV},
         {"quiet", no_argument, NULL, OPT_QUIET}, {"root", required_argument, NULL, OPT_ROOT},
+        {"ring", required_argument, NULL, OPT_RING}, {"dump-dir", required_argument, NULL, OPT_DUMP_DIR},
+        {"dump-quota", required_argument, NULL, OPT_DUMP_QUOTA},
+        {"dump-min-interval", required_argument, NULL, OPT_DUMP_MIN},
         {"help", no_argument, NULL, 'h'}, {0},
     };
     struct gsm_watch_opts wo;
@@ -288,6 +328,9 @@ int cmd_serve(int argc, char **argv) {
     size_t n_cgroups = 0;
     uint64_t top = 50;
     bool all = false, print_events = true, read_env = false;
+    const char *dump_dir = NULL;
+    uint64_t dump_quota = 256ull << 20;
+    double dump_min_s = 60;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -309,15 +352,32 @@ int cmd_serve(int argc, char **argv) {
             break;
         case OPT_ALL: all = true; break;
         case OPT_INTERVAL: {
-            char *end;
-            double v = strtod(optarg, &end);
-            if (*end || end == optarg || !(v >= 0.1) || v > 3600) {
-                gsm_error("serve: --interval wants seconds from 0.1 to 3600, not '%s'", optarg);
+            double v;
+            if (parse_seconds(optarg, "--interval", 0.1, 3600, &v) < 0)
                 return GSM_EXIT_USAGE;
-            }
             wo.interval_ms = (uint64_t)(v * 1000);
             break;
         }
+        case OPT_RING: {
+            double v;
+            if (parse_seconds(optarg, "--ring", 10, 86400, &v) < 0)
+                return GSM_EXIT_USAGE;
+            wo.ring_ms = (uint64_t)(v * 1000);
+            break;
+        }
+        case OPT_DUMP_DIR: dump_dir = optarg; break;
+        case OPT_DUMP_QUOTA: {
+            const char *p = optarg;
+            if (gsm_parse_u64(&p, &dump_quota) < 0 || *p || dump_quota < (1u << 20)) {
+                gsm_error("serve: --dump-quota wants bytes (at least 1 MiB), not '%s'", optarg);
+                return GSM_EXIT_USAGE;
+            }
+            break;
+        }
+        case OPT_DUMP_MIN:
+            if (parse_seconds(optarg, "--dump-min-interval", 0, 86400, &dump_min_s) < 0)
+                return GSM_EXIT_USAGE;
+            break;
         case OPT_NO_GO: wo.go_stats = false; break;
         case OPT_READ_ENV: read_env = true; break;
         case OPT_QUIET: print_events = false; break;
@@ -353,6 +413,7 @@ int cmd_serve(int argc, char **argv) {
     struct gsm_watch *w = NULL;
     struct MHD_Daemon *d = NULL;
     struct exposition ex = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    struct serve_events events = {.print = print_events, .root = &root};
     if ((r = gsm_watch_new(&root, &wo, &w)) < 0) {
         gsm_error("serve: %s", strerror(-r));
         ret = GSM_EXIT_FAILURE;
@@ -362,6 +423,17 @@ int cmd_serve(int argc, char **argv) {
         GSM_EXIT_OK)
         goto out;
     gsm_watch_set_all(w, all);
+    if (dump_dir) {
+        struct gsm_recorder_opts ro = {
+            .dump_dir = dump_dir, .quota_bytes = dump_quota, .min_interval_ms = (uint64_t)(dump_min_s * 1000) + 1,
+            .root_dir = root_dir,
+        };
+        if ((r = gsm_recorder_new(&ro, &events.rec)) < 0) {
+            gsm_error("serve: dump dir %s: %s", dump_dir, strerror(-r));
+            ret = r == -ENOENT || r == -ENOTDIR ? GSM_EXIT_USAGE : gsm_exit_from_errno(r);
+            goto out;
+        }
+    }
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
@@ -372,7 +444,7 @@ int cmd_serve(int argc, char **argv) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     double last_render_s = 0;
-    gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &print_events);
+    gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &events);
     struct serve_findings fr = {0};
     serve_findings_evaluate(&root, w, read_env, &fr);
     render_into(w, &ex, top, &last_render_s, &fr);
@@ -403,7 +475,7 @@ int cmd_serve(int argc, char **argv) {
         if (stop_requested)
             break;
         clock_gettime(CLOCK_REALTIME, &now);
-        gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &print_events);
+        gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &events);
         if (!released_after_curl && gsm_curl_is_loaded()) {
             release_startup_pages("libcurl loaded");
             released_after_curl = true;
@@ -416,6 +488,7 @@ int cmd_serve(int argc, char **argv) {
 out:
     if (d)
         MHD_stop_daemon(d);
+    gsm_recorder_free(events.rec);
     free(ex.text);
     free(ex.openmetrics);
     gsm_watch_free(w);

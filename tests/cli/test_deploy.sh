@@ -130,7 +130,8 @@ fi
 # --- Kubernetes DaemonSet ----------------------------------------------------------------------
 DS=$D/kubernetes/daemonset.yaml
 if python3 -c 'import yaml' 2>/dev/null; then
-  if out=$(python3 - "$DS" 2>&1 <<'EOF'
+  serve_help=$("$GSM" serve --help 2>&1)
+  if out=$(SERVE_HELP=$serve_help python3 - "$DS" 2>&1 <<'EOF'
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 errs = []
@@ -169,9 +170,16 @@ if sc.get("privileged"):
     errs.append("privileged")
 args = c.get("args", [])
 a = " ".join(args)
-for w in ("serve", "--listen 0.0.0.0:9731", "--root /host", "--dump-dir "):
+for w in ("serve", "--listen 0.0.0.0:9731", "--root /host", "--dump-dir ", "--read-env"):
     if w not in a:
         errs.append("args lack %r" % w)
+# Every option the manifest passes is one `gsmapper serve --help` documents (a typo would
+# make the pod crash-loop with exit 2).
+import os, re
+known = set(re.findall(r"(--[a-z][a-z-]*)", os.environ.get("SERVE_HELP", "")))
+for x in args:
+    if x.startswith("--") and x not in known:
+        errs.append("serve does not know the option %r" % x)
 mounts = {m["mountPath"]: m for m in c.get("volumeMounts", [])}
 vols = {v["name"]: v for v in spec.get("volumes", [])}
 for mp, hp in (("/host/proc", "/proc"), ("/host/sys/fs/cgroup", "/sys/fs/cgroup")):
@@ -235,6 +243,19 @@ other=$(grep -E '^(Ambient|CapabilityBounding)' "$UNIT" | grep -oE 'CAP_[A-Z_]+'
   grep -vxE 'CAP_SYS_PTRACE|CAP_DAC_READ_SEARCH' | tr '\n' ' ')
 [ -z "$other" ] || { ok=false; why+="other capabilities: $other; "; }
 if $ok; then pass deploy_systemd_unit; else fail deploy_systemd_unit "$why"; fi
+
+# The unit's ExecStart runs: serve accepts every option it passes (a typo, or an option only
+# `watch` has, makes the service fail with exit 2 and restart forever).
+if [ -x "$GSM" ]; then
+  help=$("$GSM" serve --help 2>&1)
+  unknown=
+  for o in $(sed -n 's/^ExecStart=[^ ]* serve //p' "$UNIT" | grep -oE -- '--[a-z][a-z-]*'); do
+    grep -qF -- "$o" <<<"$help" || unknown+="$o "
+  done
+  if [ -z "$unknown" ]; then pass deploy_systemd_options; else fail deploy_systemd_options "serve does not know: $unknown"; fi
+else
+  skip deploy_systemd_options "no gsmapper binary at $GSM"
+fi
 
 # systemd-analyze verify: ExecStart must exist, so point it at the binary under test.
 if ! command -v systemd-analyze >/dev/null 2>&1; then

@@ -30,7 +30,7 @@ PROM=${PROMETHEUS:-$(command -v prometheus 2>/dev/null)}
 RULES=${GSM_PROM_RULES:-$(cd "$(dirname "$0")/../.." && pwd)/deploy/prometheus/gsmapper-rules.yml}
 CHECKS="prom_setup_cgroup prom_serve_listening prom_server_ready prom_rules_loaded prom_target_up
   prom_limit_bytes prom_eta_finite prom_eta_falls prom_alert_pending prom_alert_firing
-  prom_alert_before_kill prom_oom_kill prom_oom_kills_metric prom_oom_killed_alert"
+  prom_alert_before_kill prom_oom_kill prom_oom_kills_metric prom_oom_killed_alert prom_serve_bundle"
 skip_all() { local n; for n in $CHECKS; do skip "$n" "$1"; done; exit 0; }
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (creates a memory cgroup)"
@@ -127,7 +127,9 @@ P prom_setup_cgroup
 # ---- 2. gsmapper serve on a free port (another process may take the port first: retry)
 for _ in 1 2 3; do
   P1=$(free_port)
-  "$GSM" serve --listen "127.0.0.1:$P1" --cgroup "$REL" --interval 1 --quiet > "$tmp/serve.out" 2> "$tmp/serve.err" &
+  mkdir -p "$tmp/bundles"
+  "$GSM" serve --listen "127.0.0.1:$P1" --cgroup "$REL" --interval 1 --quiet --dump-dir "$tmp/bundles" \
+    > "$tmp/serve.out" 2> "$tmp/serve.err" &
   SPID=$!
   ok=
   for _ in $(seq 1 50); do
@@ -424,4 +426,17 @@ if fin:
 PY
 PYPID=$!
 wait "$PYPID"; PYPID=
+# The flight recorder inside serve (--dump-dir, as the DaemonSet and the systemd unit run it):
+# the OOM kill gets its bundle, whose summary names the kill.
+bundle=
+for _ in $(seq 1 40); do
+  bundle=$(grep -l -- '^target: cgroup-.*-oom-kill$' "$tmp"/bundles/*/summary.txt 2>/dev/null | head -1)
+  [ -n "$bundle" ] && break
+  sleep 0.5
+done
+if [ -n "$bundle" ] && grep -q 'oom_kill' "$bundle"; then
+  pass prom_serve_bundle
+else
+  fail prom_serve_bundle "no OOM-kill bundle under --dump-dir: $(ls "$tmp/bundles" 2>&1 | head -5 | tr '\n' ' ')"
+fi
 echo "# took $(($(date +%s) - START)) s"
