@@ -1,4 +1,5 @@
 #include "analyses/watch.h"
+#include "analyses/sample_ring.h"
 #include "analyses/trend.h"
 #include "model/go_stats.h"
 #include "readers/elf_go.h"
@@ -65,12 +66,8 @@ struct detector {
     unsigned pending_ticks, clear_ticks;
 };
 
-/* The flight recorder's ring keeps a compact copy of each sample (40 bytes: 500 targets x 5
- * minutes at 2 s is 3 MiB), sizes in KiB; the full sample lives only for its tick. */
-struct ring_entry {
-    uint64_t t_ms;
-    uint32_t value_kib, unreclaimable_kib, usage_kib, anon_kib, file_kib, swap_kib, limit_kib, threads;
-};
+/* The flight recorder's ring keeps a compact copy of each sample (sizes in KiB, delta-encoded:
+ * analyses/sample_ring); the full sample lives only for its tick. */
 
 static uint32_t kib(uint64_t bytes) {
     uint64_t k = bytes >> 10;
@@ -100,8 +97,8 @@ struct gsm_watch_target {
     bool seen;
     bool explicit_target;            /* named on the command line: report when it goes */
 
-    struct ring_entry *ring;         /* grows to ring_max, then circular */
-    size_t ring_cap, ring_max, ring_head, ring_n;
+    struct gsm_sample_ring ring;     /* at least ring_max samples once full */
+    size_t ring_max;
 
     struct detector eta, growth, pressure, limit_hits;
     struct gsm_watch_sample prev;
@@ -173,7 +170,7 @@ static void target_free(struct gsm_watch_target *t) {
         return;
     gsm_cgroup_location_free(&t->loc);
     gsm_cg_effective_free(&t->eff);
-    free(t->ring);
+    gsm_sample_ring_free(&t->ring);
     free(t->go);
     free(t);
 }
@@ -187,6 +184,7 @@ static struct gsm_watch_target *target_new(struct gsm_watch *w, enum gsm_watch_t
     t->ring_max = w->o.ring_ms / (w->o.interval_ms ? w->o.interval_ms : 1000) + 2;
     if (t->ring_max < 8)
         t->ring_max = 8;
+    gsm_sample_ring_init(&t->ring, t->ring_max);
     return t;
 }
 
@@ -407,40 +405,24 @@ static void refresh_all(struct gsm_watch *w) {
 /* ---- sampling ------------------------------------------------------------------------ */
 
 static int ring_push(struct gsm_watch_target *t, const struct gsm_watch_sample *s) {
-    if (t->ring_n == t->ring_cap && t->ring_cap < t->ring_max) {
-        /* Still growing: the ring is linear (head 0) until it reaches its size. */
-        size_t nc = t->ring_cap ? t->ring_cap * 2 : 8;
-        if (nc > t->ring_max)
-            nc = t->ring_max;
-        struct ring_entry *n = realloc(t->ring, nc * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        t->ring = n;
-        t->ring_cap = nc;
-    }
-    size_t i;
-    if (t->ring_n == t->ring_cap) {
-        i = t->ring_head;
-        t->ring_head = (t->ring_head + 1) % t->ring_cap;
-    } else
-        i = (t->ring_head + t->ring_n++) % t->ring_cap;
-    t->ring[i] = (struct ring_entry){
+    struct gsm_ring_entry e = {
         .t_ms = s->t_ms, .value_kib = kib(s->value_bytes), .unreclaimable_kib = kib(s->unreclaimable_bytes),
         .usage_kib = kib(s->usage_bytes), .anon_kib = kib(s->anon_bytes), .file_kib = kib(s->file_bytes),
         .swap_kib = kib(s->swap_bytes), .limit_kib = s->limit_bytes == UINT64_MAX ? UINT32_MAX : kib(s->limit_bytes),
         .threads = s->threads > UINT32_MAX ? UINT32_MAX : (uint32_t)s->threads,
     };
-    return 0;
+    return gsm_sample_ring_push(&t->ring, &e);
 }
 
 size_t gsm_watch_target_ring_len(const struct gsm_watch_target *t) {
-    return t->ring_n;
+    return gsm_sample_ring_len(&t->ring);
 }
 
 bool gsm_watch_target_ring_get(const struct gsm_watch_target *t, size_t i, struct gsm_watch_sample *ret) {
-    if (i >= t->ring_n)
+    struct gsm_ring_entry x;
+    if (!gsm_sample_ring_get(&t->ring, i, &x))
         return false;
-    const struct ring_entry *e = &t->ring[(t->ring_head + i) % t->ring_cap];
+    const struct gsm_ring_entry *e = &x;
     memset(ret, 0, sizeof *ret);
     ret->t_ms = e->t_ms;
     ret->value_bytes = (uint64_t)e->value_kib << 10;
@@ -740,7 +722,7 @@ static void rollup_tier(struct gsm_watch *w, uint64_t now_ms) {
     int64_t budget_us = (int64_t)w->o.rollup_budget_us;
     for (size_t k = 0; k < w->n && budget_us > 0; k++) {
         struct gsm_watch_target *t = w->t[(w->rollup_cursor + k) % w->n];
-        if (t->type != GSM_WT_PROCESS || t->ring_n == 0 || now_ms - t->last_rollup_ms < ROLLUP_MIN_INTERVAL_MS)
+        if (t->type != GSM_WT_PROCESS || gsm_sample_ring_len(&t->ring) == 0 || now_ms - t->last_rollup_ms < ROLLUP_MIN_INTERVAL_MS)
             continue;
         struct gsm_watch_sample *s = &t->prev;   /* this tick's sample */
         int64_t cost_us = (int64_t)(s->usage_bytes * ROLLUP_US_PER_GIB >> 30) + 50;
@@ -821,19 +803,22 @@ static bool step(struct detector *d, enum gsm_watch_level candidate) {
 
 static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct gsm_watch_sample *s, struct emitter *e) {
     uint64_t t0 = mono_ns();
-    size_t n = t->ring_n;
+    size_t n = gsm_sample_ring_len(&t->ring);
     if (w->pts_cap < n) {
-        struct gsm_point *p = realloc(w->pts, t->ring_max * sizeof *p);
+        size_t want = n > t->ring_max + GSM_RING_BLOCK ? n : t->ring_max + GSM_RING_BLOCK;
+        struct gsm_point *p = realloc(w->pts, want * sizeof *p);
         if (!p)
             return;
         w->pts = p;
-        w->pts_cap = t->ring_max;
+        w->pts_cap = want;
     }
     struct gsm_point *pts = w->pts;
-    for (size_t i = 0; i < n; i++) {
-        const struct ring_entry *x = &t->ring[(t->ring_head + i) % t->ring_cap];
-        pts[i].t_ms = x->t_ms;
-        pts[i].v = (double)((uint64_t)x->value_kib << 10);
+    struct gsm_sample_ring_iter it;
+    gsm_sample_ring_iter_init(&it, &t->ring);
+    struct gsm_ring_entry re;
+    for (size_t i = 0; i < n && gsm_sample_ring_next(&it, &re); i++) {
+        pts[i].t_ms = re.t_ms;
+        pts[i].v = (double)((uint64_t)re.value_kib << 10);
     }
     struct gsm_watch_event ev;
 

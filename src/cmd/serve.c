@@ -49,10 +49,7 @@ static const char usage[] =
     "      --read-env         read GOMEMLIMIT, GOGC, GODEBUG and GOMAXPROCS (only these) from the\n"
     "                         environment of Go processes, for the GSM-GO-* findings\n"
     "      --quiet            do not print watch events\n"
-    "      --ring SECONDS     flight-recorder length (default 300)\n"
-    "      --dump-dir DIR     write flight-recorder bundles under DIR (as `watch` does)\n"
-    "      --dump-quota BYTES total size of the bundles kept (default 256 MiB)\n"
-    "      --dump-min-interval SECONDS  at most one bundle per target per interval (default 60)\n"
+    GSM_RECORDER_USAGE
     "      --root DIR         read /proc and /sys under DIR\n"
     "  -h, --help             this text\n"
     "\n"
@@ -199,18 +196,6 @@ struct serve_events {
     const struct gsm_root *root;
 };
 
-/* "SECONDS" from lo to hi for an option; prints the error. */
-static int parse_seconds(const char *s, const char *opt, double lo, double hi, double *ret) {
-    char *end;
-    double v = strtod(s, &end);
-    if (*end || end == s || !(v >= lo) || v > hi) {
-        gsm_error("serve: %s wants seconds from %g to %g, not '%s'", opt, lo, hi, s);
-        return -EINVAL;
-    }
-    *ret = v;
-    return 0;
-}
-
 static void on_event(const struct gsm_watch_event *ev, void *userdata) {
     const struct serve_events *se = userdata;
     struct json_object *o = gsm_event_to_json(ev, NULL);
@@ -309,7 +294,6 @@ static void release_startup_pages(const char *when) {
 int cmd_serve(int argc, char **argv) {
     enum {
         OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_READ_ENV, OPT_QUIET, OPT_ROOT,
-        OPT_RING, OPT_DUMP_DIR, OPT_DUMP_QUOTA, OPT_DUMP_MIN,
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN}, {"top", required_argument, NULL, OPT_TOP},
@@ -317,10 +301,7 @@ int cmd_serve(int argc, char **argv) {
         {"interval", required_argument, NULL, OPT_INTERVAL}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
         {"read-env", no_argument, NULL, OPT_READ_ENV},
         {"quiet", no_argument, NULL, OPT_QUIET}, {"root", required_argument, NULL, OPT_ROOT},
-        {"ring", required_argument, NULL, OPT_RING}, {"dump-dir", required_argument, NULL, OPT_DUMP_DIR},
-        {"dump-quota", required_argument, NULL, OPT_DUMP_QUOTA},
-        {"dump-min-interval", required_argument, NULL, OPT_DUMP_MIN},
-        {"help", no_argument, NULL, 'h'}, {0},
+        GSM_RECORDER_LONGOPTS, {"help", no_argument, NULL, 'h'}, {0},
     };
     struct gsm_watch_opts wo;
     gsm_watch_opts_default(&wo);
@@ -328,9 +309,8 @@ int cmd_serve(int argc, char **argv) {
     size_t n_cgroups = 0;
     uint64_t top = 50;
     bool all = false, print_events = true, read_env = false;
-    const char *dump_dir = NULL;
-    uint64_t dump_quota = 256ull << 20;
-    double dump_min_s = 60;
+    struct gsm_recorder_cli rc;
+    gsm_recorder_cli_init(&rc);
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -353,39 +333,27 @@ int cmd_serve(int argc, char **argv) {
         case OPT_ALL: all = true; break;
         case OPT_INTERVAL: {
             double v;
-            if (parse_seconds(optarg, "--interval", 0.1, 3600, &v) < 0)
+            if (gsm_parse_seconds_arg(optarg, 0.1, 3600, &v) < 0) {
+                gsm_error("serve: --interval wants seconds from 0.1 to 3600, not '%s'", optarg);
                 return GSM_EXIT_USAGE;
+            }
             wo.interval_ms = (uint64_t)(v * 1000);
             break;
         }
-        case OPT_RING: {
-            double v;
-            if (parse_seconds(optarg, "--ring", 10, 86400, &v) < 0)
-                return GSM_EXIT_USAGE;
-            wo.ring_ms = (uint64_t)(v * 1000);
-            break;
-        }
-        case OPT_DUMP_DIR: dump_dir = optarg; break;
-        case OPT_DUMP_QUOTA: {
-            const char *p = optarg;
-            if (gsm_parse_u64(&p, &dump_quota) < 0 || *p || dump_quota < (1u << 20)) {
-                gsm_error("serve: --dump-quota wants bytes (at least 1 MiB), not '%s'", optarg);
-                return GSM_EXIT_USAGE;
-            }
-            break;
-        }
-        case OPT_DUMP_MIN:
-            if (parse_seconds(optarg, "--dump-min-interval", 0, 86400, &dump_min_s) < 0)
-                return GSM_EXIT_USAGE;
-            break;
+
         case OPT_NO_GO: wo.go_stats = false; break;
         case OPT_READ_ENV: read_env = true; break;
         case OPT_QUIET: print_events = false; break;
         case OPT_ROOT: root_dir = optarg; break;
         case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
-        default:
-            gsm_error("serve: see 'gsmapper serve --help'");
+        default: {
+            int k = gsm_recorder_cli_parse(&rc, "serve", c, optarg, &wo.ring_ms);
+            if (k > 0)
+                break;
+            if (k == 0)
+                gsm_error("serve: see 'gsmapper serve --help'");
             return GSM_EXIT_USAGE;
+        }
         }
     }
     char why[256];
@@ -403,6 +371,7 @@ int cmd_serve(int argc, char **argv) {
     if (optind == argc && n_cgroups == 0)
         all = true;
 
+    gsm_malloc_tune_for_daemon();
     struct gsm_root root;
     int r = gsm_root_open(root_dir, &root);
     if (r < 0) {
@@ -423,17 +392,8 @@ int cmd_serve(int argc, char **argv) {
         GSM_EXIT_OK)
         goto out;
     gsm_watch_set_all(w, all);
-    if (dump_dir) {
-        struct gsm_recorder_opts ro = {
-            .dump_dir = dump_dir, .quota_bytes = dump_quota, .min_interval_ms = (uint64_t)(dump_min_s * 1000) + 1,
-            .root_dir = root_dir,
-        };
-        if ((r = gsm_recorder_new(&ro, &events.rec)) < 0) {
-            gsm_error("serve: dump dir %s: %s", dump_dir, strerror(-r));
-            ret = r == -ENOENT || r == -ENOTDIR ? GSM_EXIT_USAGE : gsm_exit_from_errno(r);
-            goto out;
-        }
-    }
+    if ((ret = gsm_recorder_cli_open(&rc, "serve", root_dir, &events.rec)) != GSM_EXIT_OK)
+        goto out;
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);

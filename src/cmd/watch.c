@@ -9,6 +9,7 @@
 #include "util/cleanup.h"
 #include "util/exitcode.h"
 #include "util/log.h"
+#include "util/memtrim.h"
 #include "util/parse.h"
 #include "util/root.h"
 #include "util/units.h"
@@ -45,10 +46,7 @@ static const char usage[] =
     "      --z-threshold Z      sudden-growth threshold (default 3.5)\n"
     "      --warmup SECONDS     no ETA while a process (a cgroup's oldest) is younger (default 20)\n"
     "      --rollup-budget-ms MS  kernel time per tick for smaps_rollup (default 5)\n"
-    "      --ring SECONDS       flight-recorder length (default 300)\n"
-    "      --dump-dir DIR       write flight-recorder bundles under DIR\n"
-    "      --dump-quota BYTES   keep bundles under this size in total (default 256 MiB)\n"
-    "      --dump-min-interval SECONDS  at most one bundle per target per interval (default 60)\n"
+    GSM_RECORDER_USAGE
     "      --exec CMD           run CMD (/bin/sh -c) for each event, the event JSON on stdin\n"
     "      --duration SECONDS   stop after this long (default: until SIGINT/SIGTERM)\n"
     "      --emit-samples       print every sample too (schema gsmapper.sample/v1)\n"
@@ -196,7 +194,7 @@ static void print_stats(const struct gsm_watch_stats *s, size_t targets, uint64_
 int cmd_watch(int argc, char **argv) {
     enum {
         OPT_CGROUP = 256, OPT_ALL, OPT_INTERVAL, OPT_HORIZON, OPT_WINDOW, OPT_BASELINE, OPT_Z, OPT_ROLLUP_BUDGET,
-        OPT_RING, OPT_DUMP_DIR, OPT_DUMP_QUOTA, OPT_DUMP_MIN, OPT_EXEC, OPT_DURATION, OPT_EMIT, OPT_NO_GO, OPT_STATS,
+        OPT_EXEC, OPT_DURATION, OPT_EMIT, OPT_NO_GO, OPT_STATS,
         OPT_ROOT, OPT_WARMUP,
     };
     static const struct option longopts[] = {
@@ -204,8 +202,7 @@ int cmd_watch(int argc, char **argv) {
         {"interval", required_argument, NULL, OPT_INTERVAL}, {"horizon", required_argument, NULL, OPT_HORIZON},
         {"window", required_argument, NULL, OPT_WINDOW}, {"baseline", required_argument, NULL, OPT_BASELINE},
         {"z-threshold", required_argument, NULL, OPT_Z}, {"rollup-budget-ms", required_argument, NULL, OPT_ROLLUP_BUDGET},
-        {"ring", required_argument, NULL, OPT_RING}, {"dump-dir", required_argument, NULL, OPT_DUMP_DIR},
-        {"dump-quota", required_argument, NULL, OPT_DUMP_QUOTA}, {"dump-min-interval", required_argument, NULL, OPT_DUMP_MIN},
+        GSM_RECORDER_LONGOPTS,
         {"exec", required_argument, NULL, OPT_EXEC}, {"duration", required_argument, NULL, OPT_DURATION},
         {"emit-samples", no_argument, NULL, OPT_EMIT}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
         {"stats", no_argument, NULL, OPT_STATS}, {"output", required_argument, NULL, 'o'},
@@ -214,11 +211,12 @@ int cmd_watch(int argc, char **argv) {
     };
     struct gsm_watch_opts wo;
     gsm_watch_opts_default(&wo);
-    const char *cgroups[64], *root_dir = NULL, *dump_dir = NULL, *exec_cmd = NULL;
+    const char *cgroups[64], *root_dir = NULL, *exec_cmd = NULL;
     size_t n_cgroups = 0;
     bool all = false, text = false, emit_samples = false, stats = false;
-    double v, duration = 0, dump_min = 60;
-    uint64_t dump_quota = 256ull << 20;
+    double v, duration = 0;
+    struct gsm_recorder_cli rc;
+    gsm_recorder_cli_init(&rc);
     int c;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -260,24 +258,6 @@ int cmd_watch(int argc, char **argv) {
                 return GSM_EXIT_USAGE;
             wo.rollup_budget_us = (uint64_t)(v * 1000);
             break;
-        case OPT_RING:
-            if (parse_seconds(optarg, "--ring", 10, &v) < 0)
-                return GSM_EXIT_USAGE;
-            wo.ring_ms = (uint64_t)(v * 1000);
-            break;
-        case OPT_DUMP_DIR: dump_dir = optarg; break;
-        case OPT_DUMP_QUOTA: {
-            const char *p = optarg;
-            if (gsm_parse_u64(&p, &dump_quota) < 0 || *p || dump_quota < (1u << 20)) {
-                gsm_error("watch: --dump-quota wants bytes (at least 1 MiB), not '%s'", optarg);
-                return GSM_EXIT_USAGE;
-            }
-            break;
-        }
-        case OPT_DUMP_MIN:
-            if (parse_seconds(optarg, "--dump-min-interval", 0, &dump_min) < 0)
-                return GSM_EXIT_USAGE;
-            break;
         case OPT_EXEC: exec_cmd = optarg; break;
         case OPT_DURATION:
             if (parse_seconds(optarg, "--duration", 0.1, &duration) < 0)
@@ -303,9 +283,14 @@ int cmd_watch(int argc, char **argv) {
             }
             break;
         case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
-        default:
-            gsm_error("watch: see 'gsmapper watch --help'");
+        default: {
+            int k = gsm_recorder_cli_parse(&rc, "watch", c, optarg, &wo.ring_ms);
+            if (k > 0)
+                break;
+            if (k == 0)
+                gsm_error("watch: see 'gsmapper watch --help'");
             return GSM_EXIT_USAGE;
+        }
         }
     }
     if (optind == argc && n_cgroups == 0 && !all) {
@@ -313,6 +298,7 @@ int cmd_watch(int argc, char **argv) {
         return GSM_EXIT_USAGE;
     }
 
+    gsm_malloc_tune_for_daemon();
     struct gsm_root root;
     int r = gsm_root_open(root_dir, &root);
     if (r < 0) {
@@ -331,17 +317,8 @@ int cmd_watch(int argc, char **argv) {
         GSM_EXIT_OK)
         goto out;
     gsm_watch_set_all(w, all);
-    if (dump_dir) {
-        struct gsm_recorder_opts ro = {
-            .dump_dir = dump_dir, .quota_bytes = dump_quota, .min_interval_ms = (uint64_t)(dump_min * 1000) + 1,
-            .root_dir = root_dir,
-        };
-        if ((r = gsm_recorder_new(&ro, &rec)) < 0) {
-            gsm_error("watch: dump dir %s: %s", dump_dir, strerror(-r));
-            ret = r == -ENOENT || r == -ENOTDIR ? GSM_EXIT_USAGE : gsm_exit_from_errno(r);
-            goto out;
-        }
-    }
+    if ((ret = gsm_recorder_cli_open(&rc, "watch", root_dir, &rec)) != GSM_EXIT_OK)
+        goto out;
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);

@@ -2,6 +2,7 @@
 #include "util/cleanup.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,4 +32,10 @@ int gsm_release_file_pages(size_t *ret_mappings) {
     if (ret_mappings)
         *ret_mappings = n;
     return n == 0 && first_error ? first_error : (int)n;
+}
+
+void gsm_malloc_tune_for_daemon(void) {
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+    mallopt(M_ARENA_MAX, 2);
 }

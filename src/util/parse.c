@@ -1,5 +1,7 @@
 #include "util/parse.h"
 
+#include <stdlib.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -73,4 +75,14 @@ const char *gsm_next_line(const char **cursor, const char *end, size_t *ret_len)
     *ret_len = (size_t)(e - s);
     *cursor = nl ? nl + 1 : end;
     return s;
+}
+
+int gsm_parse_seconds_arg(const char *arg, double min, double max, double *ret) {
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno || end == arg || *end || !(v >= min) || !(v <= max))
+        return -EINVAL;
+    *ret = v;
+    return 0;
 }

@@ -15,6 +15,10 @@ int gsm_parse_i64(const char **p, int64_t *ret);
 /* Parse hexadecimal digits (no 0x prefix) at *p. */
 int gsm_parse_hex64(const char **p, uint64_t *ret);
 
+/* A whole command-line argument as seconds (a decimal number, "0.5", "300"), from min to max.
+ * Returns 0 or -EINVAL (not a number, trailing text, out of range, NaN). */
+int gsm_parse_seconds_arg(const char *arg, double min, double max, double *ret);
+
 /* Next line of a NUL-terminated buffer: returns the line start and sets *ret_len (without '\n'),
  * advancing *cursor; NULL at end. */
 const char *gsm_next_line(const char **cursor, const char *end, size_t *ret_len);

@@ -1,0 +1,197 @@
+#include "analyses/sample_ring.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_FIELDS 9
+#define MAX_ENTRY_BYTES (N_FIELDS * 10)   /* a 64-bit varint takes at most 10 bytes */
+
+static void to_fields(const struct gsm_ring_entry *e, uint64_t f[N_FIELDS]) {
+    f[0] = e->t_ms;
+    f[1] = e->value_kib;
+    f[2] = e->unreclaimable_kib;
+    f[3] = e->usage_kib;
+    f[4] = e->anon_kib;
+    f[5] = e->file_kib;
+    f[6] = e->swap_kib;
+    f[7] = e->limit_kib;
+    f[8] = e->threads;
+}
+
+static void from_fields(const uint64_t f[N_FIELDS], struct gsm_ring_entry *e) {
+    e->t_ms = f[0];
+    e->value_kib = (uint32_t)f[1];
+    e->unreclaimable_kib = (uint32_t)f[2];
+    e->usage_kib = (uint32_t)f[3];
+    e->anon_kib = (uint32_t)f[4];
+    e->file_kib = (uint32_t)f[5];
+    e->swap_kib = (uint32_t)f[6];
+    e->limit_kib = (uint32_t)f[7];
+    e->threads = (uint32_t)f[8];
+}
+
+/* Differences wrap modulo 2^64; zigzag keeps small negative ones small. */
+static size_t put_varint(uint8_t *p, uint64_t v) {
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static size_t get_varint(const uint8_t *p, uint64_t *ret) {
+    uint64_t v = 0;
+    size_t n = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        uint8_t b = p[n++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    *ret = v;
+    return n;
+}
+
+static uint64_t zigzag(uint64_t cur, uint64_t prev) {
+    int64_t d = (int64_t)(cur - prev);
+    return ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
+}
+
+static uint64_t unzigzag(uint64_t z, uint64_t prev) {
+    int64_t d = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+    return prev + (uint64_t)d;
+}
+
+void gsm_sample_ring_init(struct gsm_sample_ring *r, size_t max_samples) {
+    memset(r, 0, sizeof *r);
+    r->max = max_samples ? max_samples : 1;
+}
+
+void gsm_sample_ring_free(struct gsm_sample_ring *r) {
+    for (size_t k = 0; k < r->n_blocks; k++)
+        free(r->blocks[(r->head + k) % r->cap_blocks].bytes);
+    free(r->blocks);
+    memset(r, 0, sizeof *r);
+}
+
+static struct gsm_ring_block *block_at(const struct gsm_sample_ring *r, size_t k) {
+    return &r->blocks[(r->head + k) % r->cap_blocks];
+}
+
+/* A new, empty block at the new end. */
+static int open_block(struct gsm_sample_ring *r) {
+    if (r->n_blocks == r->cap_blocks) {
+        /* Grow, unrolling the circle so blocks start at index 0 again. */
+        size_t nc = r->cap_blocks ? r->cap_blocks * 2 : 4;
+        struct gsm_ring_block *nb = malloc(nc * sizeof *nb);
+        if (!nb)
+            return -ENOMEM;
+        for (size_t k = 0; k < r->n_blocks; k++)
+            nb[k] = *block_at(r, k);
+        free(r->blocks);
+        r->blocks = nb;
+        r->cap_blocks = nc;
+        r->head = 0;
+    }
+    *block_at(r, r->n_blocks) = (struct gsm_ring_block){0};
+    r->n_blocks++;
+    return 0;
+}
+
+int gsm_sample_ring_push(struct gsm_sample_ring *r, const struct gsm_ring_entry *e) {
+    if (r->n_blocks == 0 || block_at(r, r->n_blocks - 1)->n == GSM_RING_BLOCK) {
+        /* The full block gives back its slack before the next one starts. */
+        if (r->n_blocks > 0) {
+            struct gsm_ring_block *full = block_at(r, r->n_blocks - 1);
+            uint8_t *shrunk = realloc(full->bytes, full->len);
+            if (shrunk) {
+                full->bytes = shrunk;
+                full->cap = full->len;
+            }
+        }
+        if (open_block(r) < 0)
+            return -ENOMEM;
+    }
+    struct gsm_ring_block *b = block_at(r, r->n_blocks - 1);
+    if ((size_t)b->cap - b->len < MAX_ENTRY_BYTES) {
+        size_t nc = b->cap ? (size_t)b->cap * 2 : 128;
+        if (nc < (size_t)b->len + MAX_ENTRY_BYTES)
+            nc = (size_t)b->len + MAX_ENTRY_BYTES;
+        uint8_t *nb = realloc(b->bytes, nc);
+        if (!nb)
+            return -ENOMEM;
+        b->bytes = nb;
+        b->cap = (uint16_t)nc;
+    }
+    uint64_t cur[N_FIELDS], prev[N_FIELDS] = {0};
+    to_fields(e, cur);
+    if (b->n > 0)
+        to_fields(&r->last, prev);   /* a block's first sample is relative to zero */
+    for (int f = 0; f < N_FIELDS; f++)
+        b->len = (uint16_t)(b->len + put_varint(b->bytes + b->len, zigzag(cur[f], prev[f])));
+    b->n++;
+    r->n++;
+    r->last = *e;
+    /* The oldest block goes as soon as the others hold max samples without it. */
+    if (r->n_blocks > 1 && r->n - block_at(r, 0)->n >= r->max) {
+        struct gsm_ring_block *old = block_at(r, 0);
+        r->n -= old->n;
+        free(old->bytes);
+        r->head = (r->head + 1) % r->cap_blocks;
+        r->n_blocks--;
+    }
+    return 0;
+}
+
+void gsm_sample_ring_iter_init(struct gsm_sample_ring_iter *it, const struct gsm_sample_ring *r) {
+    memset(it, 0, sizeof *it);
+    it->r = r;
+}
+
+bool gsm_sample_ring_next(struct gsm_sample_ring_iter *it, struct gsm_ring_entry *ret) {
+    const struct gsm_sample_ring *r = it->r;
+    while (it->block < r->n_blocks && it->pos == block_at(r, it->block)->n) {
+        it->block++;
+        it->pos = 0;
+        it->off = 0;
+    }
+    if (it->block >= r->n_blocks)
+        return false;
+    const struct gsm_ring_block *b = block_at(r, it->block);
+    uint64_t prev[N_FIELDS] = {0}, cur[N_FIELDS];
+    if (it->pos > 0)
+        to_fields(&it->cur, prev);
+    for (int f = 0; f < N_FIELDS; f++) {
+        uint64_t z;
+        it->off += get_varint(b->bytes + it->off, &z);
+        cur[f] = unzigzag(z, prev[f]);
+    }
+    from_fields(cur, &it->cur);
+    it->pos++;
+    *ret = it->cur;
+    return true;
+}
+
+bool gsm_sample_ring_get(const struct gsm_sample_ring *r, size_t i, struct gsm_ring_entry *ret) {
+    if (i >= r->n)
+        return false;
+    /* Every block but the newest is full. */
+    struct gsm_sample_ring_iter it = {.r = r, .block = i / GSM_RING_BLOCK};
+    size_t pos = i % GSM_RING_BLOCK;
+    struct gsm_ring_entry e;
+    for (size_t k = 0; k <= pos; k++)
+        if (!gsm_sample_ring_next(&it, &e))
+            return false;
+    *ret = e;
+    return true;
+}
+
+size_t gsm_sample_ring_bytes(const struct gsm_sample_ring *r) {
+    size_t s = r->cap_blocks * sizeof *r->blocks;
+    for (size_t k = 0; k < r->n_blocks; k++)
+        s += block_at(r, k)->cap;
+    return s;
+}
