@@ -5,7 +5,7 @@
 #include <string.h>
 
 #define N_FIELDS 9
-#define MAX_ENTRY_BYTES (N_FIELDS * 10)   /* a 64-bit varint takes at most 10 bytes */
+#define MAX_ENTRY_BYTES (1 + N_FIELDS * 10)   /* the mask, and a 64-bit varint is at most 10 bytes */
 
 static void to_fields(const struct gsm_ring_entry *e, uint64_t f[N_FIELDS]) {
     f[0] = e->t_ms;
@@ -130,8 +130,17 @@ int gsm_sample_ring_push(struct gsm_sample_ring *r, const struct gsm_ring_entry 
     to_fields(e, cur);
     if (b->n > 0)
         to_fields(&r->last, prev);   /* a block's first sample is relative to zero */
-    for (int f = 0; f < N_FIELDS; f++)
-        b->len = (uint16_t)(b->len + put_varint(b->bytes + b->len, zigzag(cur[f], prev[f])));
+    /* The time's difference, a byte with one bit per other field that changed, then the
+     * differences of those: an idle process's sample is 3 bytes. */
+    b->len = (uint16_t)(b->len + put_varint(b->bytes + b->len, zigzag(cur[0], prev[0])));
+    uint8_t mask = 0;
+    for (int f = 1; f < N_FIELDS; f++)
+        if (cur[f] != prev[f])
+            mask |= (uint8_t)(1u << (f - 1));
+    b->bytes[b->len++] = mask;
+    for (int f = 1; f < N_FIELDS; f++)
+        if (mask & (1u << (f - 1)))
+            b->len = (uint16_t)(b->len + put_varint(b->bytes + b->len, zigzag(cur[f], prev[f])));
     b->n++;
     r->n++;
     r->last = *e;
@@ -164,10 +173,16 @@ bool gsm_sample_ring_next(struct gsm_sample_ring_iter *it, struct gsm_ring_entry
     uint64_t prev[N_FIELDS] = {0}, cur[N_FIELDS];
     if (it->pos > 0)
         to_fields(&it->cur, prev);
-    for (int f = 0; f < N_FIELDS; f++) {
-        uint64_t z;
-        it->off += get_varint(b->bytes + it->off, &z);
-        cur[f] = unzigzag(z, prev[f]);
+    uint64_t z;
+    it->off += get_varint(b->bytes + it->off, &z);
+    cur[0] = unzigzag(z, prev[0]);
+    uint8_t mask = b->bytes[it->off++];
+    for (int f = 1; f < N_FIELDS; f++) {
+        cur[f] = prev[f];
+        if (mask & (1u << (f - 1))) {
+            it->off += get_varint(b->bytes + it->off, &z);
+            cur[f] = unzigzag(z, prev[f]);
+        }
     }
     from_fields(cur, &it->cur);
     it->pos++;

@@ -3,9 +3,9 @@
  * watch keeps the last --ring seconds of every target (5 minutes at 2 s: 150 samples). Stored
  * as 40-byte records that is 6 KiB per target, 3.4 MiB for serve --all on 575 processes, the
  * largest part of its memory. Consecutive samples of a process differ little (an idle one not
- * at all), so each field is stored as the varint of the zigzag-coded difference from the
- * previous sample: about 10 bytes for an idle sample (the time step takes 2), ~25 for the
- * first of a block. Blocks of GSM_RING_BLOCK samples, each decodable on its own, are dropped
+ * at all), so a sample is the varint of the zigzag-coded difference of its time from the
+ * previous sample's, a byte with one bit per other field that changed, and the differences of
+ * those: 3 bytes for an idle sample, ~25 for the first of a block. Blocks of GSM_RING_BLOCK samples, each decodable on its own, are dropped
  * whole from the old end, so the ring holds from max to max + GSM_RING_BLOCK - 1 samples. */
 #pragma once
 

@@ -87,10 +87,9 @@ struct gsm_watch_target {
     pid_t pid;
     uint64_t starttime;
     char name[64];
-    char key[512];
+    char *key;                       /* what makes a target the same: PID and start time, or the cgroup */
     bool has_cg;
-    struct gsm_cgroup_location loc;
-    struct gsm_container_identity id;
+    struct gsm_cgroup_location loc; /* the container identity is parsed from loc.path on demand */
     struct gsm_cg_effective eff;
     bool have_eff;
     unsigned ticks_since_limit;
@@ -171,6 +170,7 @@ static void target_free(struct gsm_watch_target *t) {
     gsm_cgroup_location_free(&t->loc);
     gsm_cg_effective_free(&t->eff);
     gsm_sample_ring_free(&t->ring);
+    free(t->key);
     free(t->go);
     free(t);
 }
@@ -203,7 +203,7 @@ static int add_target(struct gsm_watch *w, struct gsm_watch_target *t) {
 
 static struct gsm_watch_target *find_key(struct gsm_watch *w, const char *key) {
     for (size_t i = 0; i < w->n; i++)
-        if (strcmp(w->t[i]->key, key) == 0)
+        if (w->t[i]->key && strcmp(w->t[i]->key, key) == 0)
             return w->t[i];
     return NULL;
 }
@@ -247,11 +247,12 @@ static int new_process_target(struct gsm_watch *w, pid_t pid, bool explicit_targ
     t->have_start = true;
     t->explicit_target = explicit_target;
     snprintf(t->name, sizeof t->name, "%s", name);
-    snprintf(t->key, sizeof t->key, "%s", key);
-    if (gsm_cgroup_locate_pid(w->root, pid, &t->loc) == 0) {
-        t->has_cg = true;
-        gsm_container_identity_parse(t->loc.path, &t->id);
+    if (!(t->key = strdup(key))) {
+        target_free(t);
+        return -ENOMEM;
     }
+    if (gsm_cgroup_locate_pid(w->root, pid, &t->loc) == 0)
+        t->has_cg = true;
     t->seen = true;
     if ((r = add_target(w, t)) < 0) {
         target_free(t);
@@ -284,9 +285,11 @@ static int new_cgroup_target(struct gsm_watch *w, struct gsm_cgroup_location *lo
     memset(loc, 0, sizeof *loc);
     t->has_cg = true;
     t->explicit_target = explicit_target;
-    snprintf(t->key, sizeof t->key, "%s", key);
+    if (!(t->key = strdup(key))) {
+        target_free(t);
+        return -ENOMEM;
+    }
     snprintf(t->name, sizeof t->name, "%s", t->loc.path);
-    gsm_container_identity_parse(t->loc.path, &t->id);
     t->seen = true;
     int r = add_target(w, t);
     if (r < 0)
@@ -1065,8 +1068,10 @@ const char *gsm_watch_target_cgroup(const struct gsm_watch_target *t) {
 const struct gsm_cgroup_location *gsm_watch_target_cgroup_loc(const struct gsm_watch_target *t) {
     return t->has_cg ? &t->loc : NULL;
 }
-const struct gsm_container_identity *gsm_watch_target_identity(const struct gsm_watch_target *t) {
-    return &t->id;
+void gsm_watch_target_identity(const struct gsm_watch_target *t, struct gsm_container_identity *ret) {
+    memset(ret, 0, sizeof *ret);
+    if (t->has_cg && t->loc.path)
+        gsm_container_identity_parse(t->loc.path, ret);
 }
 const char *gsm_watch_target_go_endpoint(const struct gsm_watch_target *t) {
     return t->n_go ? t->go[0].endpoint : NULL;

@@ -106,7 +106,8 @@ uint64_t gsm_watch_target_starttime(const struct gsm_watch_target *t);
 const char *gsm_watch_target_name(const struct gsm_watch_target *t);
 const char *gsm_watch_target_cgroup(const struct gsm_watch_target *t);     /* NULL when unknown */
 const struct gsm_cgroup_location *gsm_watch_target_cgroup_loc(const struct gsm_watch_target *t);
-const struct gsm_container_identity *gsm_watch_target_identity(const struct gsm_watch_target *t);
+/* Parsed from the cgroup path on each call (all empty without a cgroup): not kept per target. */
+void gsm_watch_target_identity(const struct gsm_watch_target *t, struct gsm_container_identity *ret);
 const char *gsm_watch_target_go_endpoint(const struct gsm_watch_target *t);  /* NULL when none */
 /* The Go processes whose runtime statistics the engine holds for a target (a process target:
  * itself; a cgroup: its Go members). i < gsm_watch_target_n_go(); NULL when the last poll of

@@ -61,7 +61,9 @@ static void cgroup_findings(const struct gsm_root *root, const struct gsm_watch_
                                     .host = host};
     struct gsm_findings f = {0};
     if (gsm_findings_evaluate(&in, &f) >= 0) {
-        const struct gsm_container_identity *id = gsm_watch_target_identity(t);
+        struct gsm_container_identity idv;
+    gsm_watch_target_identity(t, &idv);
+    const struct gsm_container_identity *id = &idv;
         add_findings(out, &f, false, loc->path, id ? id->pod_uid : NULL, 0);
     }
     gsm_findings_free(&f);

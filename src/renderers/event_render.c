@@ -15,7 +15,9 @@ static struct json_object *target_json(const struct gsm_watch_target *t) {
         json_object_object_add(o, "start_time_ticks", json_object_new_uint64(gsm_watch_target_starttime(t)));
     const char *cg = gsm_watch_target_cgroup(t);
     json_object_object_add(o, "cgroup", cg ? json_object_new_string(cg) : NULL);
-    const struct gsm_container_identity *id = gsm_watch_target_identity(t);
+    struct gsm_container_identity idv;
+    gsm_watch_target_identity(t, &idv);
+    const struct gsm_container_identity *id = &idv;
     if (id->in_kubernetes || id->runtime != GSM_RUNTIME_NONE) {
         struct json_object *c = json_object_new_object();
         if (id->pod_uid[0])

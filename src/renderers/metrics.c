@@ -38,7 +38,9 @@ static void family(FILE *out, const struct gsm_metrics_opts *o, const char *name
 }
 
 static void cg_label_set(FILE *out, const struct gsm_watch_target *t) {
-    const struct gsm_container_identity *id = gsm_watch_target_identity(t);
+    struct gsm_container_identity idv;
+    gsm_watch_target_identity(t, &idv);
+    const struct gsm_container_identity *id = &idv;
     fputs("cgroup=\"", out);
     esc(out, gsm_watch_target_cgroup(t));
     fputs("\",pod_uid=\"", out);
