@@ -117,7 +117,7 @@ int gsm_sample_ring_push(struct gsm_sample_ring *r, const struct gsm_ring_entry 
     }
     struct gsm_ring_block *b = block_at(r, r->n_blocks - 1);
     if ((size_t)b->cap - b->len < MAX_ENTRY_BYTES) {
-        size_t nc = b->cap ? (size_t)b->cap * 2 : 128;
+        size_t nc = b->cap ? (size_t)b->cap * 2 : 256;
         if (nc < (size_t)b->len + MAX_ENTRY_BYTES)
             nc = (size_t)b->len + MAX_ENTRY_BYTES;
         uint8_t *nb = realloc(b->bytes, nc);

@@ -5,8 +5,10 @@
  * largest part of its memory. Consecutive samples of a process differ little (an idle one not
  * at all), so a sample is the varint of the zigzag-coded difference of its time from the
  * previous sample's, a byte with one bit per other field that changed, and the differences of
- * those: 3 bytes for an idle sample, ~25 for the first of a block. Blocks of GSM_RING_BLOCK samples, each decodable on its own, are dropped
- * whole from the old end, so the ring holds from max to max + GSM_RING_BLOCK - 1 samples. */
+ * those: 3 bytes for an idle sample, ~25 for the first of a block. Blocks of GSM_RING_BLOCK
+ * samples (64: few blocks, so little malloc overhead per target), each decodable on its own,
+ * are dropped whole from the old end, so the ring holds from max to max + GSM_RING_BLOCK - 1
+ * samples. */
 #pragma once
 
 #include <stdbool.h>
@@ -18,7 +20,7 @@ struct gsm_ring_entry {
     uint32_t value_kib, unreclaimable_kib, usage_kib, anon_kib, file_kib, swap_kib, limit_kib, threads;
 };
 
-#define GSM_RING_BLOCK 16
+#define GSM_RING_BLOCK 64
 
 struct gsm_ring_block {
     uint8_t *bytes;
