@@ -23,8 +23,14 @@ cleanup() {
   exec 8>&- 2>/dev/null
   [ -n "$GOOD" ] && kill "$GOOD" 2>/dev/null
   if [ -d "$cg" ]; then
-    for _ in $(seq 1 50); do [ -s "$cg/cgroup.procs" ] || break; sleep 0.05; done
-    rmdir "$cg" 2>/dev/null
+    # Only the two targets were moved in here; a Go program can take a moment to exit.
+    local i
+    for i in $(seq 1 200); do
+      [ -s "$cg/cgroup.procs" ] || break
+      [ "$i" = 100 ] && for p in $(cat "$cg/cgroup.procs"); do kill -KILL "$p" 2>/dev/null; done
+      sleep 0.05
+    done
+    rmdir "$cg" 2>/dev/null || echo "note: could not remove $cg" >&2
   fi
   rm -rf "$tmp"
 }
