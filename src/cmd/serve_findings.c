@@ -5,6 +5,7 @@
 #include "analyses/findings.h"
 #include "analyses/go_split.h"
 #include "analyses/totals.h"
+#include "readers/elf_go.h"
 #include "readers/host.h"
 #include "readers/proc_environ.h"
 #include "readers/proc_snapshot.h"
@@ -118,7 +119,7 @@ out:
 }
 
 /* Is this process target Go? Remembered by PID and start time; a new process (or a recycled
- * PID) is inspected once, through the executable's .go.buildinfo. */
+ * PID) is inspected once, through the executable's .go.buildinfo (as watch's Go discovery). */
 static bool target_is_go(const struct gsm_root *root, struct serve_findings *f, struct serve_go_known *next,
                          size_t *n_next, pid_t pid, uint64_t starttime) {
     bool go = false, found = false;
@@ -128,12 +129,11 @@ static bool target_is_go(const struct gsm_root *root, struct serve_findings *f, 
             found = true;
         }
     if (!found) {
-        struct gsm_process p;
-        gsm_process_init(&p, pid);
-        struct gsm_read_opts opts = {.smaps = false, .best_effort = true};
-        struct gsm_read_error err;
-        go = gsm_process_read(root, pid, &opts, &p, &err) == 0 && p.go;
-        gsm_process_free(&p);
+        _cleanup_close_ int procfd = -1;
+        struct gsm_go_info gi;
+        go = gsm_proc_open(root, pid, &procfd) == 0 && gsm_go_info_read_at(procfd, "exe", &gi) == 0;
+        if (go)
+            gsm_go_info_free(&gi);
     }
     if (next)
         next[(*n_next)++] = (struct serve_go_known){pid, starttime, go};
