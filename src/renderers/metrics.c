@@ -37,10 +37,7 @@ static void family(FILE *out, const struct gsm_metrics_opts *o, const char *name
     fprintf(out, "# HELP %.*s %s\n# TYPE %.*s %s\n", n, name, help, n, name, type);
 }
 
-static void cg_label_set(FILE *out, const struct gsm_watch_target *t) {
-    struct gsm_container_identity idv;
-    gsm_watch_target_identity(t, &idv);
-    const struct gsm_container_identity *id = &idv;
+static void cg_label_set(FILE *out, const struct gsm_watch_target *t, const struct gsm_container_identity *id) {
     fputs("cgroup=\"", out);
     esc(out, gsm_watch_target_cgroup(t));
     fputs("\",pod_uid=\"", out);
@@ -64,6 +61,7 @@ struct row {
     const struct gsm_watch_target *t;
     struct gsm_watch_sample s;
     double eta, z;
+    struct gsm_container_identity id;   /* cgroup rows: parsed once per render */
 };
 
 static int by_rss_desc(const void *a, const void *b) {
@@ -85,8 +83,10 @@ int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts 
         struct row r = {.t = t};
         if (!gsm_watch_target_current(t, &r.s, &r.eta, &r.z))
             continue;
-        if (gsm_watch_target_type(t) == GSM_WT_CGROUP)
+        if (gsm_watch_target_type(t) == GSM_WT_CGROUP) {
+            gsm_watch_target_identity(t, &r.id);
             cg[ncg++] = r;
+        }
         else
             pr[npr++] = r;
     }
@@ -136,7 +136,7 @@ int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts 
             const struct row *r = &cg[i];                                                               \
             (void)r;                                                                                    \
             fputs(name "{", out);                                                                       \
-            cg_label_set(out, r->t);                                                                    \
+            cg_label_set(out, r->t, &r->id);                                                                    \
             fputs("} ", out);                                                                           \
             value(out, (expr));                                                                         \
             fputc('\n', out);                                                                           \
@@ -149,7 +149,7 @@ int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts 
         if (cg[i].s.limit_bytes == UINT64_MAX)
             continue;
         fputs("gsmapper_cgroup_limit_bytes{", out);
-        cg_label_set(out, cg[i].t);
+        cg_label_set(out, cg[i].t, &cg[i].id);
         fprintf(out, "} %llu\n", (unsigned long long)cg[i].s.limit_bytes);
     }
     CG_GAUGE("gsmapper_cgroup_working_set_bytes", "Usage minus inactive file pages (what kubelet evicts on)",
@@ -162,7 +162,7 @@ int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts 
         double v[] = {(double)cg[i].s.anon_bytes, (double)cg[i].s.file_bytes, (double)cg[i].s.swap_bytes};
         for (int k = 0; k < 3; k++) {
             fputs("gsmapper_cgroup_memory_bytes{", out);
-            cg_label_set(out, cg[i].t);
+            cg_label_set(out, cg[i].t, &cg[i].id);
             fprintf(out, ",part=\"%s\"} ", parts[k]);
             value(out, v[k]);
             fputc('\n', out);
@@ -174,7 +174,7 @@ int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts 
         for (size_t i = 0; i < ncg; i++) {                                                              \
             const struct row *r = &cg[i];                                                               \
             fputs(name "{", out);                                                                       \
-            cg_label_set(out, r->t);                                                                    \
+            cg_label_set(out, r->t, &r->id);                                                                    \
             fputs("} ", out);                                                                           \
             value(out, (expr));                                                                         \
             fputc('\n', out);                                                                           \
@@ -190,7 +190,7 @@ int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts 
             continue;
         for (int k = 0; k < 2; k++) {
             fputs("gsmapper_cgroup_pressure_avg10_ratio{", out);
-            cg_label_set(out, cg[i].t);
+            cg_label_set(out, cg[i].t, &cg[i].id);
             fprintf(out, ",kind=\"%s\"} ", k ? "full" : "some");
             value(out, (k ? cg[i].s.psi_full_avg10 : cg[i].s.psi_some_avg10) / 100.0);
             fputc('\n', out);
