@@ -149,14 +149,10 @@ static void on_sample(const struct gsm_watch_target *t, const struct gsm_watch_s
 }
 
 static int parse_seconds(const char *arg, const char *opt, double min, double *ret) {
-    char *end;
-    errno = 0;
-    double v = strtod(arg, &end);
-    if (errno || *end || end == arg || !(v >= min) || v > 86400 * 365) {
+    if (gsm_parse_seconds_arg(arg, min, 86400 * 365, ret) < 0) {
         gsm_error("watch: %s wants a number of seconds >= %g, not '%s'", opt, min, arg);
         return -EINVAL;
     }
-    *ret = v;
     return 0;
 }
 

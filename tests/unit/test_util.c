@@ -2,6 +2,7 @@
 #include "util/fileio.h"
 #include "util/parse.h"
 #include "util/units.h"
+#include "util/cleanup.h"
 #include "util/memtrim.h"
 #include "model/strpool.h"
 
@@ -153,4 +154,19 @@ TEST(release_file_pages_lowers_rss_file) {
     CHECK(r > 0);
     CHECK_EQ_U64(n, (uint64_t)r);
     CHECK(before > 0 && after >= 0 && after < before);
+}
+
+/* Command-line seconds (--interval, --ring, --dump-min-interval...): whole argument, in range. */
+TEST(parse_seconds_arg) {
+    double v = -1;
+    CHECK(gsm_parse_seconds_arg("2", 0.1, 3600, &v) == 0 && v == 2);
+    CHECK(gsm_parse_seconds_arg("0.5", 0.1, 3600, &v) == 0 && v == 0.5);
+    CHECK(gsm_parse_seconds_arg("3600", 0.1, 3600, &v) == 0 && v == 3600);
+    static const char *const bad[] = {"", " ", "abc", "1x", "2 ", "0.05", "3601", "-1", "nan", "inf",
+                                      "1e400", "--1"};
+    for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+        v = -7;
+        CHECK(gsm_parse_seconds_arg(bad[i], 0.1, 3600, &v) == -EINVAL);
+        CHECK(v == -7);   /* nothing written on a refusal */
+    }
 }
