@@ -2,7 +2,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build asan demo test unit scenarios bench clean
+.PHONY: all deps build asan demo test unit scenarios bench install clean
 
 all: build
 
@@ -32,6 +32,11 @@ scenarios: deps build
 
 bench: deps build
 	@bash bench/run.sh
+
+# meson install of build/ (prefix chosen at setup: meson setup build --prefix=/usr); honours
+# DESTDIR. Installs the binary, man pages, bash/zsh/fish completions and docs.
+install: build
+	meson install -C $(BUILD) --no-rebuild
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

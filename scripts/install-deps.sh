@@ -2,6 +2,9 @@
 # Installs the Debian packages gsmapper's build, tests, demo and benchmarks need.
 # Idempotent: packages already present are skipped; `apt-get update` runs at most once,
 # and only when something is missing.
+#   install-deps.sh           build, tests, demo, benchmarks
+#   install-deps.sh package   + the .deb build and its checks (make package, make package-test)
+#   install-deps.sh image     + the container image build (make image)
 set -euo pipefail
 
 PKGS=(
@@ -13,7 +16,16 @@ PKGS=(
   # benchmarks: the alternatives we compare against
   smem hyperfine prometheus-process-exporter
   prometheus  # promtool, for the deploy/ rule and config checks
+  # packaging tests (tests/cli/test_packaging.sh): man page lint, the completions' own shells
+  mandoc groff-base bash-completion zsh fish
 )
+for group in "$@"; do
+  case $group in
+  package) PKGS+=(debhelper dpkg-dev fakeroot lintian libcap2-bin systemd) ;;
+  image) PKGS+=(debootstrap buildah crun) ;;
+  *) echo "install-deps: unknown group '$group' (package, image)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PKGS[@]}"; do
