@@ -63,7 +63,7 @@ static int parse_addr(const char *s, uint64_t *ret) {
         s += 2;
     const char *p = s;
     uint64_t v;
-    if (!*p || gsm_parse_hex64(&p, &v) < 0 || *p)
+    if (!*p || gsm_parse_hex64(&p, p + strlen(p), &v) < 0 || *p)
         return -EINVAL;
     *ret = v;
     return 0;
@@ -75,10 +75,10 @@ static int parse_addr(const char *s, uint64_t *ret) {
 static bool parse_maps_line(const char *line, size_t len, uint64_t *start, uint64_t *off,
                             unsigned *maj, unsigned *min, uint64_t *ino, const char **path, size_t *path_len) {
     const char *p = line, *end = line + len;
-    if (gsm_parse_hex64(&p, start) < 0 || p >= end || *p++ != '-')
+    if (gsm_parse_hex64(&p, end, start) < 0 || p >= end || *p++ != '-')
         return false;
     uint64_t e;
-    if (gsm_parse_hex64(&p, &e) < 0 || p >= end || *p++ != ' ')
+    if (gsm_parse_hex64(&p, end, &e) < 0 || p >= end || *p++ != ' ')
         return false;
     while (p < end && *p != ' ')   /* perms */
         p++;
@@ -86,9 +86,9 @@ static bool parse_maps_line(const char *line, size_t len, uint64_t *start, uint6
         return false;
     p++;
     uint64_t mj, mn;
-    if (gsm_parse_hex64(&p, off) < 0 || p >= end || *p++ != ' ')
+    if (gsm_parse_hex64(&p, end, off) < 0 || p >= end || *p++ != ' ')
         return false;
-    if (gsm_parse_hex64(&p, &mj) < 0 || p >= end || *p++ != ':' || gsm_parse_hex64(&p, &mn) < 0)
+    if (gsm_parse_hex64(&p, end, &mj) < 0 || p >= end || *p++ != ':' || gsm_parse_hex64(&p, end, &mn) < 0)
         return false;
     if (gsm_parse_u64(&p, ino) < 0)
         return false;

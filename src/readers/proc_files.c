@@ -218,7 +218,7 @@ int gsm_parse_task_syscall_sp(const char *buf, size_t len, uint64_t *ret_sp) {
         return 0;
     s += 2;
     uint64_t sp;
-    if (gsm_parse_hex64(&s, &sp) < 0)
+    if (gsm_parse_hex64(&s, s + strlen(s), &sp) < 0)
         return 0;
     *ret_sp = sp;
     return 0;

@@ -50,9 +50,9 @@ static int parse_header(const char *s, const char *end, struct gsm_mapping *m,
     uint64_t v;
     if (p >= end || !is_hex(*p))
         return 0;
-    if (gsm_parse_hex64(&p, &m->start) < 0 || p >= end || *p++ != '-')
+    if (gsm_parse_hex64(&p, end, &m->start) < 0 || p >= end || *p++ != '-')
         return 0;
-    if (gsm_parse_hex64(&p, &m->end) < 0 || p >= end || *p++ != ' ')
+    if (gsm_parse_hex64(&p, end, &m->end) < 0 || p >= end || *p++ != ' ')
         return 0;
     if (end - p < 5)
         return 0;
@@ -66,12 +66,12 @@ static int parse_header(const char *s, const char *end, struct gsm_mapping *m,
     p += 4;
     if (*p++ != ' ')
         return 0;
-    if (gsm_parse_hex64(&p, &m->offset) < 0 || p >= end || *p++ != ' ')
+    if (gsm_parse_hex64(&p, end, &m->offset) < 0 || p >= end || *p++ != ' ')
         return 0;
-    if (gsm_parse_hex64(&p, &v) < 0 || p >= end || *p++ != ':' || v > UINT32_MAX)
+    if (gsm_parse_hex64(&p, end, &v) < 0 || p >= end || *p++ != ':' || v > UINT32_MAX)
         return 0;
     m->dev_major = (uint32_t)v;
-    if (gsm_parse_hex64(&p, &v) < 0 || v > UINT32_MAX)
+    if (gsm_parse_hex64(&p, end, &v) < 0 || v > UINT32_MAX)
         return 0;
     m->dev_minor = (uint32_t)v;
     if (p >= end || *p++ != ' ')

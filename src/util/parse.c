@@ -50,13 +50,13 @@ static int hexval(char c) {
     return -1;
 }
 
-int gsm_parse_hex64(const char **p, uint64_t *ret) {
+int gsm_parse_hex64(const char **p, const char *end, uint64_t *ret) {
     const char *s = *p;
-    if (hexval(*s) < 0)
+    if (s >= end || hexval(*s) < 0)
         return -EINVAL;
     uint64_t v = 0;
     int d;
-    for (; (d = hexval(*s)) >= 0; s++) {
+    for (; s < end && (d = hexval(*s)) >= 0; s++) {
         if (v >> 60)
             return -ERANGE;
         v = (v << 4) | (uint64_t)d;

@@ -12,8 +12,9 @@ int gsm_parse_u64(const char **p, uint64_t *ret);
 /* Same for a signed decimal (optional '-'). */
 int gsm_parse_i64(const char **p, int64_t *ret);
 
-/* Parse hexadecimal digits (no 0x prefix) at *p. */
-int gsm_parse_hex64(const char **p, uint64_t *ret);
+/* Parse hexadecimal digits (no 0x prefix) at *p, never reading at or past end (buffers from
+ * the kernel are not NUL-terminated). Returns 0, -EINVAL when there is no digit, -ERANGE. */
+int gsm_parse_hex64(const char **p, const char *end, uint64_t *ret);
 
 /* A whole command-line argument as seconds (a decimal number, "0.5", "300"), from min to max.
  * Returns 0 or -EINVAL (not a number, trailing text, out of range, NaN). */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Captured from this machine (kernel 6.18), trimmed to two mappings. */
 static const char two_maps[] =
@@ -141,6 +142,26 @@ TEST(smaps_hostile_inputs) {
     CHECK(parse_expect_error("", &line) == 0);
     /* a header with no trailing newline at EOF is fine */
     CHECK(parse_expect_error("00400000-00401000 r--p 00000000 00:00 0", &line) == 0);
+}
+
+/* Issue 12: the streaming reader hands the parser chunks that are not NUL-terminated. A text
+ * that stops inside a header ("a-b", exactly 3 bytes of heap) must be parsed within its bounds:
+ * before the fix the hex parser read the byte after "b" (ASan: heap-buffer-overflow). */
+TEST(smaps_unterminated_header_stays_in_bounds) {
+    static const char *const texts[] = {"a-b", "00400000-00401000", "00400000-00401000 r--p 0", "00400000-00401000 r--p 00000000 fd:0"};
+    for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+        size_t n = strlen(texts[i]);
+        char *buf = malloc(n);
+        CHECK(buf != NULL);
+        memcpy(buf, texts[i], n);
+        struct gsm_process p;
+        gsm_process_init(&p, 1);
+        struct gsm_parse_error err = {0};
+        CHECK(gsm_smaps_parse(&p, buf, n, false, &err) == -EBADMSG);
+        CHECK_EQ_U64(err.line, 1);
+        gsm_process_free(&p);
+        free(buf);
+    }
 }
 
 TEST(smaps_header_without_name_and_reordered_fields) {

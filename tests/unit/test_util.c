@@ -48,11 +48,31 @@ TEST(parse_i64_signs) {
 TEST(parse_hex) {
     const char *s = "7fffd000-";
     uint64_t v;
-    CHECK(gsm_parse_hex64(&s, &v) == 0);
+    CHECK(gsm_parse_hex64(&s, s + strlen(s), &v) == 0);
     CHECK_EQ_U64(v, 0x7fffd000);
     CHECK(*s == '-');
     s = "11234567890abcdef";
-    CHECK(gsm_parse_hex64(&s, &v) == -ERANGE);
+    CHECK(gsm_parse_hex64(&s, s + strlen(s), &v) == -ERANGE);
+    /* end is honoured: "abcd" with end after "ab" stops there (issue 12: the parser read past
+     * the end of a chunk that is not NUL-terminated). */
+    s = "abcd";
+    CHECK(gsm_parse_hex64(&s, s + 2, &v) == 0);
+    CHECK_EQ_U64(v, 0xab);
+    s = "abcd";
+    CHECK(gsm_parse_hex64(&s, s, &v) == -EINVAL);
+}
+
+/* Exactly 3 bytes "a-b" in a heap buffer with no NUL after it: ASan names any read past it. */
+TEST(parse_hex_heap_exact) {
+    char *buf = malloc(3);
+    CHECK(buf != NULL);
+    memcpy(buf, "a-b", 3);
+    const char *p = buf + 2;
+    uint64_t v;
+    CHECK(gsm_parse_hex64(&p, buf + 3, &v) == 0);
+    CHECK_EQ_U64(v, 0xb);
+    CHECK(p == buf + 3);
+    free(buf);
 }
 
 TEST(fmt_bytes) {
