@@ -1,4 +1,5 @@
 #include "analyses/cgroup_report.h"
+#include "readers/proc_handle.h"
 #include "analyses/classify.h"
 #include "readers/proc_snapshot.h"
 #include "util/cleanup.h"
@@ -23,9 +24,19 @@ static int analyse(const struct gsm_root *root, struct gsm_cgroup_report *r) {
 }
 
 int gsm_cgroup_report_for_pid(const struct gsm_root *root, pid_t pid, struct gsm_cgroup_report *ret) {
+    _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+    int r = gsm_proc_handle_open(root, pid, &h);
+    if (r < 0) {
+        memset(ret, 0, sizeof *ret);
+        return r;
+    }
+    return gsm_cgroup_report_for_proc(root, &h, ret);
+}
+
+int gsm_cgroup_report_for_proc(const struct gsm_root *root, const struct gsm_proc *h, struct gsm_cgroup_report *ret) {
     memset(ret, 0, sizeof *ret);
     ret->victim = -1;
-    int r = gsm_cgroup_locate_pid(root, pid, &ret->loc);
+    int r = gsm_cgroup_locate_proc(root, h, &ret->loc);
     if (r < 0)
         return r;
     r = analyse(root, ret);
@@ -127,7 +138,7 @@ static int read_members(const struct gsm_root *root, struct gsm_cgroup_report *r
         page = m->proc.page_size;
         struct gsm_read_opts opts = {.smaps = true, .best_effort = true};
         struct gsm_read_error err;
-        int k = gsm_process_read(root, pids[i], &opts, &m->proc, &err);
+        int k = gsm_process_read_pid(root, pids[i], &opts, &m->proc, &err);
         if (k < 0) {
             /* Exited since cgroup.procs was read (or unreadable): counted, not fatal. */
             gsm_debug("cgroup member %d: %s: %s", (int)pids[i], err.file, strerror(-k));

@@ -38,6 +38,9 @@ struct gsm_cgroup_report {
  * the mounted sub-trees; above our cgroup namespace root with no mount reaching it; a mount
  * reaches it but our own cgroup is not found in it: gsm_cgroup_locate_pid()). */
 int gsm_cgroup_report_for_pid(const struct gsm_root *root, pid_t pid, struct gsm_cgroup_report *ret);
+/* Same for the process behind an open handle (explain reads one process through one handle). */
+struct gsm_proc;
+int gsm_cgroup_report_for_proc(const struct gsm_root *root, const struct gsm_proc *h, struct gsm_cgroup_report *ret);
 
 /* A cgroup named by path (relative to the hierarchy root, or absolute under the mount), with
  * its processes (and those of its descendants) read from cgroup.procs. -ENOENT: no such cgroup. */

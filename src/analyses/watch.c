@@ -1,4 +1,5 @@
 #include "analyses/watch.h"
+#include "readers/proc_handle.h"
 #include "analyses/sample_ring.h"
 #include "analyses/trend.h"
 #include "model/go_stats.h"
@@ -210,12 +211,12 @@ static struct gsm_watch_target *find_key(struct gsm_watch *w, const char *key) {
 
 /* A process is PID + start time: a recycled PID is a different process. */
 static int process_identity(const struct gsm_root *root, pid_t pid, uint64_t *ret_start, char *name, size_t name_len) {
-    _cleanup_close_ int fd = -1;
-    int r = gsm_proc_open(root, pid, &fd);
+    _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+    int r = gsm_proc_handle_open(root, pid, &h);
     if (r < 0)
         return r;
     struct gsm_stat st;
-    r = gsm_read_stat_at(fd, &st, NULL);
+    r = gsm_read_stat_at(h.dirfd, &st, NULL);
     if (r < 0)
         return r;
     *ret_start = st.starttime_ticks;
@@ -537,18 +538,18 @@ static void go_discover(struct gsm_watch *w, struct gsm_watch_target *t, uint64_
     t->go = NULL;
     t->n_go = 0;
     for (size_t i = 0; i < n; i++) {
-        _cleanup_close_ int procfd = -1;
-        if (gsm_proc_open(w->root, pids[i], &procfd) < 0)
+        _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+        if (gsm_proc_handle_open(w->root, pids[i], &h) < 0)
             continue;
         struct gsm_go_info gi;
-        if (gsm_go_info_read_at(procfd, "exe", &gi) < 0)
+        if (gsm_go_info_read_at(h.dirfd, "exe", &gi) < 0)
             continue;
         gsm_go_info_free(&gi);
         struct gsm_go_stats st;
         char why[128];
         struct gsm_http_opts ho = {.connect_timeout_ms = 300, .total_timeout_ms = 800};
         uint64_t t0 = mono_ns();
-        int r = gsm_go_stats_fetch_pid(w->root, pids[i], &ho, &st, why, sizeof why);
+        int r = gsm_go_stats_fetch_proc(w->root, &h, &ho, &st, why, sizeof why);
         w->stats.go_http.reads++;
         w->stats.go_http.ns += mono_ns() - t0;
         if (r < 0) {
@@ -681,17 +682,16 @@ static int sample_target(struct gsm_watch *w, struct gsm_watch_target *t, struct
         } else
             s->unreclaimable_bytes = s->usage_bytes;
     } else {
-        _cleanup_close_ int fd = -1;
+        _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
         uint64_t t0 = mono_ns();
-        int r = gsm_proc_open(w->root, t->pid, &fd);
-        struct gsm_stat st;
+        int r = gsm_proc_handle_open(w->root, t->pid, &h);   /* reads stat: the start time */
         struct gsm_status ss;
-        if (r == 0)
-            r = gsm_read_stat_at(fd, &st, NULL);
-        if (r == 0 && st.starttime_ticks != t->starttime)
+        if (r == 0 && !h.have_start)
+            r = -ESRCH;
+        if (r == 0 && h.start_ticks != t->starttime)
             r = -ESRCH;   /* the PID was recycled */
         if (r == 0)
-            r = gsm_read_status_at(fd, &ss, NULL);
+            r = gsm_read_status_at(h.dirfd, &ss, NULL);
         w->stats.status.reads += 2;
         w->stats.status.ns += mono_ns() - t0;
         if (r < 0) {
@@ -731,14 +731,16 @@ static void rollup_tier(struct gsm_watch *w, uint64_t now_ms) {
         int64_t cost_us = (int64_t)(s->usage_bytes * ROLLUP_US_PER_GIB >> 30) + 50;
         if (cost_us > budget_us && k > 0)
             continue;   /* too big for what is left of this tick; try a smaller one */
-        _cleanup_close_ int fd = -1;
-        if (gsm_proc_open(w->root, t->pid, &fd) < 0)
+        _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+        if (gsm_proc_handle_open(w->root, t->pid, &h) < 0)
             continue;
         struct gsm_process p;
         gsm_process_init(&p, t->pid);
         struct gsm_parse_error err;
         uint64_t t0 = mono_ns();
-        int r = gsm_smaps_read_at(fd, "smaps_rollup", &p, NULL, &err);
+        int r = gsm_smaps_read_at(h.dirfd, "smaps_rollup", &p, NULL, &err);
+        if (r == 0 && (h.start_ticks != t->starttime || gsm_proc_handle_check(&h) < 0))
+            r = -ESRCH;   /* a recycled PID's PSS is not this target's */
         uint64_t spent = mono_ns() - t0;
         w->stats.rollup.reads++;
         w->stats.rollup.ns += spent;

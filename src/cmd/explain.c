@@ -16,6 +16,7 @@
 #include "renderers/findings_render.h"
 #include "analyses/totals.h"
 #include "cmd/commands.h"
+#include "readers/proc_handle.h"
 #include "readers/proc_snapshot.h"
 #include "renderers/cgroup_render.h"
 #include "renderers/explain_render.h"
@@ -214,7 +215,7 @@ static int fetch_heap_profile(const struct gsm_go_stats *s, struct gsm_heap_prof
 
 /* The Go runtime's statistics: from --go-endpoint, or from the process's own loopback ports
  * (live system only: a fixture root has no process to ask). Returns 0 or -errno with *why. */
-static int fetch_go_stats(const struct gsm_root *root, pid_t pid, const struct explain_opts *eo,
+static int fetch_go_stats(const struct gsm_root *root, const struct gsm_proc *h, const struct explain_opts *eo,
                           struct gsm_go_stats *ret, char *why, size_t why_len) {
     struct gsm_http_opts ho = {
         .connect_timeout_ms = GSM_HTTP_CONNECT_TIMEOUT_MS_DEFAULT,
@@ -227,7 +228,7 @@ static int fetch_go_stats(const struct gsm_root *root, pid_t pid, const struct e
         snprintf(why, why_len, "not fetched from a fixture root (use --go-endpoint)");
         return -ENOTSUP;
     }
-    return gsm_go_stats_fetch_pid(root, pid, &ho, ret, why, why_len);
+    return gsm_go_stats_fetch_proc(root, h, &ho, ret, why, why_len);
 }
 
 /* Evaluate the rules; JSON gets the array, the table a section. Returns the exit code that
@@ -301,6 +302,9 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     if (ret != GSM_EXIT_OK)
         return ret;
 
+    /* One handle for every read of /proc/PID below: a PID recycled between two of them is
+     * reported as gone (exit 3), not mixed into one output. */
+    _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
     struct gsm_process proc;
     gsm_process_init(&proc, pid);
     struct gsm_cgroup_report cg;
@@ -319,14 +323,17 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
      * close). */
     struct gsm_read_opts opts = {.smaps = false, .rollup = eo->rollup, .best_effort = eo->best_effort};
     struct gsm_read_error err;
-    int r = gsm_process_read(&root, pid, &opts, &proc, &err);
+    memset(&err, 0, sizeof err);
+    int r = gsm_proc_handle_open(&root, pid, &h);
+    if (r == 0)
+        r = gsm_process_read(&root, &h, &opts, &proc, &err);
     if (r < 0) {
         ret = report_read_error(&root, pid, &err, r);
         goto out;
     }
     if (proc.go && !eo->no_go_stats) {
         char why[256] = "";
-        int gr = fetch_go_stats(&root, pid, eo, &go_stats, why, sizeof why);
+        int gr = fetch_go_stats(&root, &h, eo, &go_stats, why, sizeof why);
         if (gr == 0) {
             have_go_stats = true;
             have_heap = fetch_heap_profile(&go_stats, &heap) == 0;
@@ -343,7 +350,7 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     gsm_classifier_init(&st.classifier, &proc);
     opts.smaps = true;
     opts.smaps_progress = (struct gsm_smaps_progress){on_smaps_progress, &st};
-    r = gsm_process_read_smaps(&root, pid, &opts, &proc, &err);
+    r = gsm_process_read_smaps(&h, &opts, &proc, &err);
     if (r < 0) {
         ret = report_read_error(&root, pid, &err, r);
         goto out;
@@ -359,18 +366,20 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
         have_go_split = gsm_go_split_compute(&totals, &go_stats, taken, &go_split) == 0;
 
     if (eo->read_env) {
-        _cleanup_close_ int procfd = -1;
-        int er = gsm_proc_open(&root, pid, &procfd);
-        if (er == 0)
-            er = gsm_read_go_env_at(procfd, &go_env);
+        int er = gsm_read_go_env_at(h.dirfd, &go_env);
         if (er == 0)
             have_go_env = true;
         else
             gsm_process_note_missing(&proc, "environ");
     }
 
-    int cr = gsm_cgroup_report_for_pid(&root, pid, &cg);
+    int cr = gsm_cgroup_report_for_proc(&root, &h, &cg);
     have_cg = cr == 0;
+    if (gsm_proc_handle_check(&h) < 0) {   /* environ and cgroup were read after smaps */
+        gsm_error("no process %d (it exited, or its PID was reused, while being read)", (int)pid);
+        ret = GSM_EXIT_NOTFOUND;
+        goto out;
+    }
     if (!have_cg)
         gsm_debug("cgroup of %d: %s", (int)pid, strerror(-cr));
 

@@ -1,4 +1,5 @@
 #include "cmd/serve_findings.h"
+#include "readers/proc_handle.h"
 #include "analyses/cgroup_analysis.h"
 #include "analyses/cgroup_report.h"
 #include "analyses/classify.h"
@@ -85,7 +86,7 @@ static void go_findings(const struct gsm_root *root, pid_t pid, const struct gsm
     struct gsm_read_error err;
     struct gsm_cgroup_report cg;
     bool have_cg = false;
-    int r = gsm_process_read(root, pid, &opts, &proc, &err);
+    int r = gsm_process_read_pid(root, pid, &opts, &proc, &err);
     if (r < 0 || !proc.go || !proc.have_smaps) {
         gsm_debug("serve: Go findings for %d: %s", (int)pid, r < 0 ? strerror(-r) : "not a readable Go process");
         goto out;
@@ -99,8 +100,8 @@ static void go_findings(const struct gsm_root *root, pid_t pid, const struct gsm
     struct gsm_go_env env;
     bool have_env = false;
     if (read_env) {
-        _cleanup_close_ int procfd = -1;
-        have_env = gsm_proc_open(root, pid, &procfd) == 0 && gsm_read_go_env_at(procfd, &env) == 0;
+        _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+        have_env = gsm_proc_handle_open(root, pid, &h) == 0 && gsm_read_go_env_at(h.dirfd, &env) == 0;
     }
     struct gsm_findings_input in = {
         .go_env = have_env ? &env : NULL,
@@ -129,9 +130,9 @@ static bool target_is_go(const struct gsm_root *root, struct serve_findings *f, 
             found = true;
         }
     if (!found) {
-        _cleanup_close_ int procfd = -1;
+        _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
         struct gsm_go_info gi;
-        go = gsm_proc_open(root, pid, &procfd) == 0 && gsm_go_info_read_at(procfd, "exe", &gi) == 0;
+        go = gsm_proc_handle_open(root, pid, &h) == 0 && gsm_go_info_read_at(h.dirfd, "exe", &gi) == 0;
         if (go)
             gsm_go_info_free(&gi);
     }

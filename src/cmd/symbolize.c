@@ -2,6 +2,7 @@
  * file:line with the binary's own pclntab (readers/go_pclntab), like `go tool addr2line`.
  * For a PID, the executable is /proc/PID/exe and, for a PIE, the load bias from /proc/PID/maps
  * is subtracted from each address first. */
+#include "readers/proc_handle.h"
 #include "cmd/commands.h"
 #include "readers/go_pclntab.h"
 #include "renderers/explain_render.h"
@@ -101,10 +102,10 @@ static bool parse_maps_line(const char *line, size_t len, uint64_t *start, uint6
     return true;
 }
 
-/* Load bias of a PIE executable in process pidfd: start of the lowest mapping of the file at
+/* Load bias of a PIE executable in process h: start of the lowest mapping of the file at
  * offset 0 (matched by device and inode of /proc/PID/exe, else by the exe link's path) minus
  * the link address of file offset 0. */
-static int load_bias(int pidfd, int exefd, const struct gsm_pclntab *t, uint64_t *ret) {
+static int load_bias(const struct gsm_proc *h, int exefd, const struct gsm_pclntab *t, uint64_t *ret) {
     if (!gsm_pclntab_is_pie(t)) {
         *ret = 0;
         return 0;
@@ -113,7 +114,7 @@ static int load_bias(int pidfd, int exefd, const struct gsm_pclntab *t, uint64_t
     if (fstat(exefd, &st) < 0)
         return -errno;
     char link[4096];
-    ssize_t ln = readlinkat(pidfd, "exe", link, sizeof link - 1);
+    ssize_t ln = readlinkat(h->dirfd, "exe", link, sizeof link - 1);
     link[ln > 0 ? ln : 0] = '\0';
     char *del = strstr(link, " (deleted)");
     if (del && del[10] == '\0')
@@ -121,7 +122,9 @@ static int load_bias(int pidfd, int exefd, const struct gsm_pclntab *t, uint64_t
 
     _cleanup_free_ char *maps = NULL;
     size_t maps_len;
-    int r = gsm_read_file_at(pidfd, "maps", (size_t)64 << 20, &maps, &maps_len);
+    int r = gsm_read_file_at(h->dirfd, "maps", (size_t)64 << 20, &maps, &maps_len);
+    if (r == 0)
+        r = gsm_proc_handle_check(h);   /* maps and exe of one process, not of a recycled PID */
     if (r < 0)
         return r;
     const char *cur = maps, *line;
@@ -148,7 +151,7 @@ static int load_bias(int pidfd, int exefd, const struct gsm_pclntab *t, uint64_t
 }
 
 static int open_target(const char *target, const char *root_dir, bool *ret_is_pid, int *ret_exefd,
-                       uint64_t *ret_pid, int *ret_pidfd) {
+                       uint64_t *ret_pid, struct gsm_proc *ret_proc) {
     if (all_digits(target)) {
         struct gsm_root root;
         int r = gsm_root_open(root_dir, &root);
@@ -158,14 +161,14 @@ static int open_target(const char *target, const char *root_dir, bool *ret_is_pi
         }
         const char *p = target;
         uint64_t pid;
-        int pidfd = -1;
+        struct gsm_proc h = GSM_PROC_INIT;
         if (gsm_parse_u64(&p, &pid) == 0 && pid > 0 && pid <= INT32_MAX &&
-            gsm_proc_open(&root, (pid_t)pid, &pidfd) == 0) {
+            gsm_proc_handle_open(&root, (pid_t)pid, &h) == 0) {
             gsm_root_close(&root);
-            int fd = openat(pidfd, "exe", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+            int fd = openat(h.dirfd, "exe", O_RDONLY | O_CLOEXEC | O_NOCTTY);
             if (fd < 0) {
                 int e = errno;
-                close(pidfd);
+                gsm_proc_handle_close(&h);
                 if (e == EACCES || e == EPERM) {
                     gsm_error("cannot read /proc/%" PRIu64 "/exe: permission denied (run as the process's "
                               "user, or grant CAP_SYS_PTRACE)", pid);
@@ -177,7 +180,7 @@ static int open_target(const char *target, const char *root_dir, bool *ret_is_pi
             *ret_is_pid = true;
             *ret_exefd = fd;
             *ret_pid = pid;
-            *ret_pidfd = pidfd;
+            *ret_proc = h;
             return GSM_EXIT_OK;
         }
         gsm_root_close(&root);
@@ -194,7 +197,6 @@ static int open_target(const char *target, const char *root_dir, bool *ret_is_pi
     }
     *ret_is_pid = false;
     *ret_exefd = fd;
-    *ret_pidfd = -1;
     return GSM_EXIT_OK;
 }
 
@@ -252,9 +254,10 @@ int cmd_symbolize(int argc, char **argv) {
         }
 
     bool is_pid = false;
-    _cleanup_close_ int exefd = -1, pidfd = -1;
+    _cleanup_close_ int exefd = -1;
+    _cleanup_proc_ struct gsm_proc proc = GSM_PROC_INIT;
     uint64_t pid = 0;
-    int ret = open_target(target, root_dir, &is_pid, &exefd, &pid, &pidfd);
+    int ret = open_target(target, root_dir, &is_pid, &exefd, &pid, &proc);
     if (ret != GSM_EXIT_OK)
         return ret;
     if (!is_pid && root_dir)
@@ -281,7 +284,7 @@ int cmd_symbolize(int argc, char **argv) {
 
     uint64_t bias = 0;
     if (is_pid) {
-        r = load_bias(pidfd, exefd, t, &bias);
+        r = load_bias(&proc, exefd, t, &bias);
         if (r < 0) {
             if (r == -ENOENT || r == -ESRCH) {
                 gsm_error("no process %" PRIu64, pid);

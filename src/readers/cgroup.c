@@ -1,4 +1,5 @@
 #include "readers/cgroup.h"
+#include "readers/proc_handle.h"
 #include "readers/mountinfo.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
@@ -693,13 +694,19 @@ static int locate_in_mounts(const struct gsm_root *root, const struct gsm_mounti
 }
 
 int gsm_cgroup_locate_pid(const struct gsm_root *root, pid_t pid, struct gsm_cgroup_location *ret) {
-    _cleanup_close_ int pfd = -1;
-    int r = gsm_proc_open(root, pid, &pfd);
+    _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+    int r = gsm_proc_handle_open(root, pid, &h);
     if (r < 0)
         return r;
+    return gsm_cgroup_locate_proc(root, &h, ret);
+}
+
+int gsm_cgroup_locate_proc(const struct gsm_root *root, const struct gsm_proc *h, struct gsm_cgroup_location *ret) {
     _cleanup_free_ char *buf = NULL;
     size_t len;
-    r = gsm_read_file_at(pfd, "cgroup", GSM_SMALL_FILE_MAX, &buf, &len);
+    int r = gsm_read_file_at(h->dirfd, "cgroup", GSM_SMALL_FILE_MAX, &buf, &len);
+    if (r == 0 && gsm_proc_handle_check(h) < 0)
+        r = -ESRCH;   /* the PID names another process now: its cgroup is not ours to report */
     if (r < 0)
         return r == -ESRCH ? -ENOENT : r;
 
@@ -708,7 +715,7 @@ int gsm_cgroup_locate_pid(const struct gsm_root *root, pid_t pid, struct gsm_cgr
     if (r < 0)
         return r;
     struct gsm_mountinfo mi;
-    r = read_mountinfo(root, pid, &mi);
+    r = read_mountinfo(root, h->pid, &mi);
     if (r < 0) {
         gsm_proc_cgroup_free(&pc);
         return r;

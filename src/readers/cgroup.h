@@ -134,6 +134,9 @@ int gsm_cgroup_path_resolve(const char *base, const char *path, char **ret);
  * cgroup was not found in it (no proc/self link, or our PID is not in the host's PID
  * namespace), so the path cannot be placed. */
 int gsm_cgroup_locate_pid(const struct gsm_root *root, pid_t pid, struct gsm_cgroup_location *ret);
+/* Same through an open process handle (readers/proc_handle.h). */
+struct gsm_proc;
+int gsm_cgroup_locate_proc(const struct gsm_root *root, const struct gsm_proc *h, struct gsm_cgroup_location *ret);
 
 /* The memory cgroup named by the user: a path below the memory hierarchy's root
  * ("/kubepods.slice/x.slice", "kubepods.slice/x.slice") or an absolute directory below the

@@ -1,4 +1,5 @@
 #include "readers/go_discover.h"
+#include "readers/proc_handle.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -267,12 +268,17 @@ int gsm_go_discover_at(int procfd, struct gsm_go_ports *ret) {
 }
 
 int gsm_go_discover(const struct gsm_root *root, pid_t pid, struct gsm_go_ports *ret) {
-    _cleanup_close_ int procfd = -1;
-    int r = gsm_proc_open(root, pid, &procfd);
+    _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+    int r = gsm_proc_handle_open(root, pid, &h);
     if (r < 0)
         return r;
+    return gsm_go_discover_proc(root, &h, ret);
+}
+
+int gsm_go_discover_proc(const struct gsm_root *root, const struct gsm_proc *h, struct gsm_go_ports *ret) {
+    const int procfd = h->dirfd;
     struct gsm_go_ports out;
-    r = gsm_go_discover_at(procfd, &out);
+    int r = gsm_go_discover_at(procfd, &out);
     if (r < 0)
         return r;
     /* "net:[4026531840]": the same text means the same namespace */
@@ -283,6 +289,9 @@ int gsm_go_discover(const struct gsm_root *root, pid_t pid, struct gsm_go_ports 
         mine[a] = theirs[b] = '\0';
         out.same_netns = strcmp(mine, theirs) == 0;
     }
+    /* The ports were read from fd/ and net/tcp: were they this process's? */
+    if ((r = gsm_proc_handle_check(h)) < 0)
+        return r;
     *ret = out;
     return 0;
 }
@@ -295,8 +304,20 @@ static uint64_t mono_ms(void) {
 
 int gsm_go_stats_fetch_pid(const struct gsm_root *root, pid_t pid, const struct gsm_http_opts *opts,
                            struct gsm_go_stats *ret, char *errbuf, size_t errlen) {
+    _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+    int r = gsm_proc_handle_open(root, pid, &h);
+    if (r < 0) {
+        seterr(errbuf, errlen, "discovering the ports of %d: %s", (int)pid, strerror(-r));
+        return r;
+    }
+    return gsm_go_stats_fetch_proc(root, &h, opts, ret, errbuf, errlen);
+}
+
+int gsm_go_stats_fetch_proc(const struct gsm_root *root, const struct gsm_proc *h, const struct gsm_http_opts *opts,
+                            struct gsm_go_stats *ret, char *errbuf, size_t errlen) {
+    const pid_t pid = h->pid;
     struct gsm_go_ports ports;
-    int r = gsm_go_discover(root, pid, &ports);
+    int r = gsm_go_discover_proc(root, h, &ports);
     if (r < 0) {
         seterr(errbuf, errlen, "discovering the ports of %d: %s", (int)pid, strerror(-r));
         return r;

@@ -24,7 +24,14 @@ static int optional(struct gsm_process *p, struct gsm_read_error *err, const cha
     return r < 0 ? failed(err, file, r) : 0;
 }
 
-static int read_maps(int procfd, const struct gsm_read_opts *opts, struct gsm_process *p, struct gsm_read_error *err);
+static int read_maps(const struct gsm_proc *h, const struct gsm_read_opts *opts, struct gsm_process *p,
+                     struct gsm_read_error *err);
+
+/* After the last file of a read: still the process the handle was opened on? */
+static int still_same(const struct gsm_proc *h, struct gsm_read_error *err, const char *last_file) {
+    int r = gsm_proc_handle_check(h);
+    return r < 0 ? failed(err, last_file, r) : 0;
+}
 
 static void read_go_info(const struct gsm_root *root, int procfd, struct gsm_process *p) {
     struct gsm_go_info *go = calloc(1, sizeof *go);
@@ -55,20 +62,18 @@ static void read_go_info(const struct gsm_root *root, int procfd, struct gsm_pro
     free(go);
 }
 
-int gsm_process_read(const struct gsm_root *root, pid_t pid, const struct gsm_read_opts *opts,
+int gsm_process_read(const struct gsm_root *root, const struct gsm_proc *h, const struct gsm_read_opts *opts,
                      struct gsm_process *p, struct gsm_read_error *err) {
     memset(err, 0, sizeof *err);
-    _cleanup_close_ int procfd = -1;
-    int r = gsm_proc_open(root, pid, &procfd);
-    if (r < 0)
-        return failed(err, "", r);
-
-    r = gsm_read_status_at(procfd, &p->status, &err->parse);
+    const int procfd = h->dirfd;
+    int r = gsm_read_status_at(procfd, &p->status, &err->parse);
     if (r < 0)
         return failed(err, "status", r);
     p->have_status = true;
 
     r = gsm_read_stat_at(procfd, &p->stat, &err->parse);
+    if (r == 0 && gsm_proc_handle_same_start(h, p->stat.starttime_ticks) < 0)
+        return failed(err, "stat", -ESRCH);   /* the PID names another process now */
     if (r == 0)
         p->have_stat = true;
     else if ((r = optional(p, err, "stat", r)) < 0)
@@ -104,20 +109,29 @@ int gsm_process_read(const struct gsm_root *root, pid_t pid, const struct gsm_re
     if (r < 0 && (r = optional(p, err, "task", r)) < 0)
         return r;
 
-    return opts->smaps ? read_maps(procfd, opts, p, err) : 0;
+    return opts->smaps ? read_maps(h, opts, p, err) : still_same(h, err, "task");
 }
 
-int gsm_process_read_smaps(const struct gsm_root *root, pid_t pid, const struct gsm_read_opts *opts,
-                           struct gsm_process *p, struct gsm_read_error *err) {
-    memset(err, 0, sizeof *err);
-    _cleanup_close_ int procfd = -1;
-    int r = gsm_proc_open(root, pid, &procfd);
-    if (r < 0)
+int gsm_process_read_pid(const struct gsm_root *root, pid_t pid, const struct gsm_read_opts *opts,
+                         struct gsm_process *p, struct gsm_read_error *err) {
+    _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+    int r = gsm_proc_handle_open(root, pid, &h);
+    if (r < 0) {
+        memset(err, 0, sizeof *err);
         return failed(err, "", r);
-    return read_maps(procfd, opts, p, err);
+    }
+    return gsm_process_read(root, &h, opts, p, err);
 }
 
-static int read_maps(int procfd, const struct gsm_read_opts *opts, struct gsm_process *p, struct gsm_read_error *err) {
+int gsm_process_read_smaps(const struct gsm_proc *h, const struct gsm_read_opts *opts, struct gsm_process *p,
+                           struct gsm_read_error *err) {
+    memset(err, 0, sizeof *err);
+    return read_maps(h, opts, p, err);
+}
+
+static int read_maps(const struct gsm_proc *h, const struct gsm_read_opts *opts, struct gsm_process *p,
+                     struct gsm_read_error *err) {
+    const int procfd = h->dirfd;
     int r;
     {
         r = gsm_smaps_read_at(procfd, "smaps", p, &opts->smaps_progress, &err->parse);
@@ -135,5 +149,5 @@ static int read_maps(int procfd, const struct gsm_read_opts *opts, struct gsm_pr
         if (r < 0 && (r = optional(p, err, "smaps_rollup", r)) < 0)
             return r;
     }
-    return 0;
+    return still_same(h, err, opts->rollup && p->have_smaps ? "smaps_rollup" : "smaps");
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "model/process.h"
+#include "readers/proc_handle.h"
 #include "readers/proc_smaps.h"
 #include "util/root.h"
 
@@ -20,14 +21,21 @@ struct gsm_read_error {
     struct gsm_parse_error parse;
 };
 
-/* Returns 0; -ESRCH when there is no such process (or it exited while being read); -EACCES
- * when a required file is not readable (smaps needs the same user or CAP_SYS_PTRACE); -EBADMSG
- * when a file is malformed; -ENOMEM. err names the file in every case. */
-int gsm_process_read(const struct gsm_root *root, pid_t pid, const struct gsm_read_opts *opts,
+/* Read the process behind the handle h (opened under root: a fixture tree's exe is found in it).
+ * Returns 0; -ESRCH when there is no such process, it exited while being read, or its PID now
+ * names another process (the start time differs from the handle's); -EACCES when a required file
+ * is not readable (smaps needs the same user or CAP_SYS_PTRACE); -EBADMSG when a file is
+ * malformed; -ENOMEM. err names the file in every case. */
+int gsm_process_read(const struct gsm_root *root, const struct gsm_proc *h, const struct gsm_read_opts *opts,
                      struct gsm_process *p, struct gsm_read_error *err);
+
+/* One read of a process by number: opens the handle, reads, closes it (callers that read the
+ * process once). -ENOENT from the open is -ESRCH here. */
+int gsm_process_read_pid(const struct gsm_root *root, pid_t pid, const struct gsm_read_opts *opts,
+                         struct gsm_process *p, struct gsm_read_error *err);
 
 /* The smaps (and smaps_rollup) part alone, for a process read earlier with opts->smaps false:
  * explain reads a Go process's runtime statistics first, then smaps, so both describe one
  * moment. Same returns as above. */
-int gsm_process_read_smaps(const struct gsm_root *root, pid_t pid, const struct gsm_read_opts *opts,
-                           struct gsm_process *p, struct gsm_read_error *err);
+int gsm_process_read_smaps(const struct gsm_proc *h, const struct gsm_read_opts *opts, struct gsm_process *p,
+                           struct gsm_read_error *err);

@@ -15,5 +15,6 @@ int gsm_root_open(const char *dir, struct gsm_root *ret);
 void gsm_root_close(struct gsm_root *root);
 
 /* Open proc/PID under the root as a directory fd, without following a symlink at the last
- * component. -ENOENT means there is no such process. */
+ * component. -ENOENT means there is no such process. The primitive under
+ * gsm_proc_handle_open() (readers/proc_handle.h), which is what every /proc/PID reader takes. */
 int gsm_proc_open(const struct gsm_root *root, pid_t pid, int *ret_fd);

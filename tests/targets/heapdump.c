@@ -119,7 +119,7 @@ static int snapshot(pid_t pid, const char *heap_path, const char *cgroup, const 
     struct gsm_read_error err;
     int ret = 1;
     struct gsm_pprof_builder *b = NULL;
-    r = gsm_process_read(&root, pid, &opts, &proc, &err);
+    r = gsm_process_read_pid(&root, pid, &opts, &proc, &err);
     if (r < 0) {
         die(err.file, r);
         goto out;

@@ -2,6 +2,8 @@
 #include "readers/proc_files.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 TEST(stat_comm_with_spaces_and_parens) {
     static const char s[] = "4242 (evil) S 1 (x) ) R 1 4242 4242 0 -1 4194560 100 0 7 0 11 12 0 0 20 0 5 0 987654 "
@@ -93,4 +95,120 @@ TEST(limits_stack) {
     CHECK(gsm_parse_limits_stack(u, sizeof u - 1, &v, &err) == 0);
     CHECK_EQ_U64(v, 0);
     CHECK(gsm_parse_limits_stack("Max cpu time 1 1 s\n", 19, &v, &err) == -EBADMSG);
+}
+
+/* Issue 16: one process handle. A fixture tree whose stat start time the test rewrites between
+ * two reads of one explain (status... then smaps) stands for a PID recycled in between. */
+#include "readers/proc_snapshot.h"
+#include "util/fileio.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int write_stat_start(const char *dir, const char *start) {
+    /* The captured stat of proc-c-shape with field 22 replaced. */
+    char path[512], text[1024];
+    snprintf(path, sizeof path, "%s/proc/1001/stat", dir);
+    snprintf(text, sizeof text,
+             "23842 (shape) T 23834 23790 1173 0 -1 4194304 21119 0 0 0 0 6 0 0 20 0 5 0 %s 153554944 29040 "
+             "18446744073709551615 93921624170496 93921624173429 140731991009328 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n",
+             start);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+static bool copy_fixture(char *dir, size_t size) {
+    snprintf(dir, size, "/tmp/gsm-handle-XXXXXX");
+    if (!mkdtemp(dir))
+        return false;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp -a '%s/fixtures/proc-c-shape/.' '%s/'", gsm_test_dir(), dir);
+    return system(cmd) == 0;
+}
+
+static void remove_tree(const char *dir) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+TEST(proc_handle_recycled_pid_is_gone) {
+    char dir[64];
+    if (!copy_fixture(dir, sizeof dir)) {
+        gsm_test_skip("cannot copy tests/fixtures/proc-c-shape");
+        return;
+    }
+    struct gsm_root root;
+    CHECK(gsm_root_open(dir, &root) == 0);
+    struct gsm_proc h = GSM_PROC_INIT;
+    CHECK(gsm_proc_handle_open(&root, 1001, &h) == 0);
+    CHECK(h.have_start);
+    CHECK_EQ_U64(h.start_ticks, 96997);   /* field 22 of the captured stat */
+    CHECK(h.pidfd == -1);                  /* a fixture tree has no live process */
+
+    struct gsm_read_opts opts = {.smaps = false};
+    struct gsm_read_error err;
+    struct gsm_process p;
+    /* Positive control: unchanged, the two reads succeed. */
+    gsm_process_init(&p, 1001);
+    CHECK(gsm_process_read(&root, &h, &opts, &p, &err) == 0);
+    CHECK(gsm_process_read_smaps(&h, &opts, &p, &err) == 0);
+    CHECK(p.have_smaps && p.n_maps > 0);
+    CHECK(gsm_proc_handle_check(&h) == 0);
+    gsm_process_free(&p);
+
+    /* The same PID, a later start time between the two reads: the second read says gone. */
+    gsm_process_init(&p, 1001);
+    CHECK(gsm_process_read(&root, &h, &opts, &p, &err) == 0);
+    CHECK(write_stat_start(dir, "123456") == 0);
+    CHECK(gsm_process_read_smaps(&h, &opts, &p, &err) == -ESRCH);
+    CHECK(gsm_proc_handle_check(&h) == -ESRCH);
+    gsm_process_free(&p);
+
+    /* A handle opened before the change and a read that starts after it: stat itself differs. */
+    gsm_process_init(&p, 1001);
+    CHECK(write_stat_start(dir, "96997") == 0);
+    CHECK(gsm_proc_handle_check(&h) == 0);
+    CHECK(write_stat_start(dir, "96998") == 0);
+    CHECK(gsm_process_read(&root, &h, &opts, &p, &err) == -ESRCH);
+    gsm_process_free(&p);
+
+    /* Gone altogether: stat removed. */
+    char path[128];
+    snprintf(path, sizeof path, "%s/proc/1001/stat", dir);
+    CHECK(unlink(path) == 0);
+    CHECK(gsm_proc_handle_check(&h) == -ESRCH);
+
+    gsm_proc_handle_close(&h);
+    CHECK(h.dirfd == -1 && h.pidfd == -1);
+    gsm_root_close(&root);
+    remove_tree(dir);
+}
+
+/* On the live system: our own child, checked while it runs and after it was reaped. */
+TEST(proc_handle_live_child_exit) {
+    struct gsm_root root;
+    CHECK(gsm_root_open(NULL, &root) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    CHECK(child > 0);
+    struct gsm_proc h = GSM_PROC_INIT;
+    CHECK(gsm_proc_handle_open(&root, child, &h) == 0);
+    CHECK(h.have_start);
+    CHECK(gsm_proc_handle_check(&h) == 0);
+    kill(child, SIGKILL);
+    int st;
+    CHECK(waitpid(child, &st, 0) == child);
+    CHECK(gsm_proc_handle_check(&h) == -ESRCH);
+    gsm_proc_handle_close(&h);
+    gsm_root_close(&root);
 }

@@ -62,18 +62,28 @@ TEST(parse_hex) {
     CHECK(gsm_parse_hex64(&s, s, &v) == -EINVAL);
 }
 
-/* Exactly 3 bytes "a-b" in a heap buffer with no NUL after it: ASan names any read past it. */
+/* Exactly 3 bytes "a-b" in a heap buffer with no NUL after it: ASan names any read past it.
+ * (gcc takes the one-past-the-end pointer for a read of uninitialised memory.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 TEST(parse_hex_heap_exact) {
     char *buf = malloc(3);
     CHECK(buf != NULL);
+    if (!buf)
+        return;
     memcpy(buf, "a-b", 3);
-    const char *p = buf + 2;
-    uint64_t v;
-    CHECK(gsm_parse_hex64(&p, buf + 3, &v) == 0);
+    const char *p = buf + 2, *end = buf + 3;
+    uint64_t v = 0;
+    CHECK(gsm_parse_hex64(&p, end, &v) == 0);
     CHECK_EQ_U64(v, 0xb);
-    CHECK(p == buf + 3);
+    CHECK(p == end);
     free(buf);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 TEST(fmt_bytes) {
     char b[16];
