@@ -1,6 +1,5 @@
 #include "model/process.h"
-#include "readers/elf_go.h"
-#include "readers/go_modinfo.h"
+#include "model/go_build.h"
 
 #include <stdlib.h>
 #include <string.h>

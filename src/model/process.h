@@ -48,8 +48,8 @@ struct gsm_task {
     uint64_t sp;
 };
 
-struct gsm_go_info;  /* readers/elf_go.h */
-struct gsm_go_buildinfo;  /* readers/go_modinfo.h */
+struct gsm_go_info;       /* model/go_build.h */
+struct gsm_go_buildinfo;  /* model/go_build.h */
 
 struct gsm_process {
     pid_t pid;

@@ -468,9 +468,3 @@ int gsm_go_info_read_at(int dirfd, const char *path, struct gsm_go_info *ret) {
     return gsm_go_info_read_fd(fd, ret);
 }
 
-void gsm_go_info_free(struct gsm_go_info *g) {
-    if (!g)
-        return;
-    free(g->modinfo);
-    g->modinfo = NULL;
-}

@@ -22,16 +22,9 @@
  * PT_LOAD segment for the magic at 16-byte-aligned positions; so does this reader. */
 #pragma once
 
-#include <stdbool.h>
+#include "model/go_build.h"
 
-struct gsm_go_info {
-    char go_version[64];     /* "go1.19.8" (truncated if longer) */
-    char main_path[256];     /* main package path from modinfo ("path" line), "" if none */
-    char main_version[128];  /* main module version from the "mod" line, e.g. "(devel)", "" if none */
-    char goarch[16];         /* from e_machine (+ class/endianness): "amd64", "arm64", "386", ... */
-    bool inline_strings;     /* 1.18+ buildinfo form (flag bit 1) */
-    char *modinfo;           /* raw modinfo text, sentinels stripped (malloc'd, may be NULL) */
-};
+#include <stdbool.h>
 
 /* Read .go.buildinfo from an open ELF fd (any file offset; pread is used). Returns 0 and fills
  * *ret, -ENOEXEC when the file is ELF but not Go (no buildinfo, or an empty version), -EINVAL for
@@ -44,5 +37,3 @@ int gsm_go_info_read_fd(int fd, struct gsm_go_info *ret);
  * and read it. -ENOENT etc. from openat() are passed through. */
 int gsm_go_info_read_at(int dirfd, const char *path, struct gsm_go_info *ret);
 
-/* Frees g->modinfo (not g itself) and clears it. NULL is fine. */
-void gsm_go_info_free(struct gsm_go_info *g);

@@ -14,34 +14,6 @@ static char *dup_n(const char *s, size_t n) {
     return r;
 }
 
-static void module_free(struct gsm_go_module *m) {
-    if (!m)
-        return;
-    free(m->path);
-    free(m->version);
-    free(m->sum);
-    if (m->replace) {
-        module_free(m->replace);
-        free(m->replace);
-    }
-    memset(m, 0, sizeof *m);
-}
-
-void gsm_go_buildinfo_free(struct gsm_go_buildinfo *bi) {
-    free(bi->path);
-    module_free(&bi->main);
-    for (size_t i = 0; i < bi->n_deps; i++)
-        module_free(&bi->deps[i]);
-    free(bi->deps);
-    for (size_t i = 0; i < bi->n_settings; i++) {
-        free(bi->settings[i].key);
-        free(bi->settings[i].value);
-        free(bi->settings[i].raw);
-    }
-    free(bi->settings);
-    memset(bi, 0, sizeof *bi);
-}
-
 static void put_utf8(char **o, uint32_t cp) {
     char *p = *o;
     if (cp < 0x80)
@@ -271,7 +243,7 @@ int gsm_go_modinfo_parse(const char *text, struct gsm_go_buildinfo *ret, size_t 
             }
             struct gsm_go_module *m;
             if (line[0] == 'm') {
-                module_free(&bi.main);
+                gsm_go_module_free(&bi.main);
                 m = &bi.main;
             } else {
                 struct gsm_go_module *d = realloc(bi.deps, (bi.n_deps + 1) * sizeof *d);
@@ -322,11 +294,4 @@ int gsm_go_modinfo_parse(const char *text, struct gsm_go_buildinfo *ret, size_t 
     }
     *ret = bi;
     return 0;
-}
-
-const char *gsm_go_buildinfo_setting(const struct gsm_go_buildinfo *bi, const char *key) {
-    for (size_t i = 0; i < bi->n_settings; i++)
-        if (strcmp(bi->settings[i].key, key) == 0)
-            return bi->settings[i].value;
-    return NULL;
 }

@@ -12,34 +12,13 @@
  * Lines count only when they end in '\n'. */
 #pragma once
 
+#include "model/go_build.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
-struct gsm_go_module {
-    char *path, *version, *sum;
-    struct gsm_go_module *replace;   /* NULL when not replaced */
-};
-
-struct gsm_go_setting {
-    char *key;
-    char *value;       /* unquoted */
-    char *raw;         /* as written after '=' (quoted when Go quoted it) */
-};
-
-struct gsm_go_buildinfo {
-    char *path;                      /* main package */
-    struct gsm_go_module main;
-    struct gsm_go_module *deps;
-    size_t n_deps;
-    struct gsm_go_setting *settings;
-    size_t n_settings;
-};
-
 /* Returns 0, -EBADMSG for a malformed line (*ret_line set, 1-based), -ENOMEM. */
 int gsm_go_modinfo_parse(const char *text, struct gsm_go_buildinfo *ret, size_t *ret_line);
-void gsm_go_buildinfo_free(struct gsm_go_buildinfo *bi);
-/* The value of a build setting ("CGO_ENABLED", "-ldflags", "vcs.revision"), or NULL. */
-const char *gsm_go_buildinfo_setting(const struct gsm_go_buildinfo *bi, const char *key);
 
 /* Go's strconv.Unquote for "..." and `...` strings (the forms mod.go writes). Exposed for tests.
  * Returns a malloc'd string, or NULL when malformed. *ret_len is the quoted prefix's length. */

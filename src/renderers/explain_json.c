@@ -1,6 +1,5 @@
 #include "renderers/explain_render.h"
-#include "readers/elf_go.h"
-#include "readers/go_modinfo.h"
+#include "model/go_build.h"
 #include "util/cleanup.h"
 
 #include <stdlib.h>
