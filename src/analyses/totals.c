@@ -2,23 +2,32 @@
 
 #include <string.h>
 
-static void add(struct gsm_class_totals *c, const struct gsm_mapping *m) {
+/* Sums saturate at UINT64_MAX instead of wrapping: no real process comes near 2^64 bytes, so a
+ * sum that would is malformed input (a hostile --root tree, issue 12); the totals say so. */
+static void sat_add(uint64_t *acc, uint64_t v, bool *saturated) {
+    if (__builtin_add_overflow(*acc, v, acc)) {
+        *acc = UINT64_MAX;
+        *saturated = true;
+    }
+}
+
+static void add(struct gsm_class_totals *c, const struct gsm_mapping *m, bool *sat) {
     bool shm = m->cls == GSM_CLASS_SHMEM;
     uint64_t rss = m->f[GSM_F_RSS], anon = m->f[GSM_F_ANONYMOUS];
-    c->size_bytes += m->end - m->start;
-    c->rss_bytes += rss;
-    c->pss_bytes += m->f[GSM_F_PSS];
-    c->anon_bytes += anon;
+    sat_add(&c->size_bytes, m->end - m->start, sat);
+    sat_add(&c->rss_bytes, rss, sat);
+    sat_add(&c->pss_bytes, m->f[GSM_F_PSS], sat);
+    sat_add(&c->anon_bytes, anon, sat);
     if (shm)
-        c->shmem_bytes += rss;
+        sat_add(&c->shmem_bytes, rss, sat);
     else
-        c->file_bytes += rss > anon ? rss - anon : 0;
-    c->swap_bytes += m->f[GSM_F_SWAP];
-    c->swap_pss_bytes += m->f[GSM_F_SWAP_PSS];
-    c->lazyfree_bytes += m->f[GSM_F_LAZYFREE];
-    c->anon_huge_bytes += m->f[GSM_F_ANON_HUGE_PAGES];
-    c->private_dirty_bytes += m->f[GSM_F_PRIVATE_DIRTY];
-    c->locked_bytes += m->f[GSM_F_LOCKED];
+        sat_add(&c->file_bytes, rss > anon ? rss - anon : 0, sat);
+    sat_add(&c->swap_bytes, m->f[GSM_F_SWAP], sat);
+    sat_add(&c->swap_pss_bytes, m->f[GSM_F_SWAP_PSS], sat);
+    sat_add(&c->lazyfree_bytes, m->f[GSM_F_LAZYFREE], sat);
+    sat_add(&c->anon_huge_bytes, m->f[GSM_F_ANON_HUGE_PAGES], sat);
+    sat_add(&c->private_dirty_bytes, m->f[GSM_F_PRIVATE_DIRTY], sat);
+    sat_add(&c->locked_bytes, m->f[GSM_F_LOCKED], sat);
     c->n_mappings++;
 }
 
@@ -49,10 +58,10 @@ void gsm_totals_add(struct gsm_totals *ret, const struct gsm_process *p, size_t 
     for (size_t i = from; i < to && i < p->n_maps; i++) {
         const struct gsm_mapping *m = &p->maps[i];
         rank(ret, p, i);
-        add(&ret->cls[m->cls < GSM_CLASS__COUNT ? m->cls : GSM_CLASS_ANON_OTHER], m);
-        add(&ret->all, m);
+        add(&ret->cls[m->cls < GSM_CLASS__COUNT ? m->cls : GSM_CLASS_ANON_OTHER], m, &ret->saturated);
+        add(&ret->all, m, &ret->saturated);
         for (int f = 0; f < GSM_F__COUNT; f++)
-            ret->field_sum[f] += m->f[f];
+            sat_add(&ret->field_sum[f], m->f[f], &ret->saturated);
     }
 }
 

@@ -32,6 +32,9 @@ struct gsm_totals {
     /* Indices of the largest mappings by RSS (RSS > 0), largest first, ties in address order. */
     size_t top[GSM_TOP_MAPPINGS_MAX];
     size_t n_top;
+    /* A sum would have passed 2^64 - 1: it is held at UINT64_MAX (never wrapped) and the output
+     * says "saturated". Only malformed input gets here (2^64 bytes is 16 EiB). */
+    bool saturated;
 };
 
 void gsm_totals_compute(const struct gsm_process *p, struct gsm_totals *ret);

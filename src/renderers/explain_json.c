@@ -226,7 +226,10 @@ struct json_object *gsm_explain_to_json(const struct gsm_explain_view *v) {
         json_object_object_add(root, "status", status_json(p));
 
     if (p->have_smaps) {
-        json_object_object_add(root, "totals", class_totals_json(&t->all));
+        struct json_object *tot = class_totals_json(&t->all);
+        if (t->saturated)   /* present only then: a sum reached 2^64 - 1 and was held there */
+            json_object_object_add(tot, "saturated", json_object_new_boolean(true));
+        json_object_object_add(root, "totals", tot);
         struct json_object *classes = json_object_new_array();
         for (int c = 0; c < GSM_CLASS__COUNT; c++) {
             if (t->cls[c].n_mappings == 0)

@@ -78,6 +78,8 @@ int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out) {
     for (int i = 0; i < n; i++)
         row(out, gsm_class_name(order[i]), &t->cls[order[i]]);
     row(out, "total", &t->all);
+    if (t->saturated)
+        fprintf(out, "SATURATED: a sum passed 2^64 - 1 bytes and is shown at that ceiling (malformed input)\n");
 
     const size_t *idx = t->top, k = gsm_explain_top_count(v);
     if (k) {

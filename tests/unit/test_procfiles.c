@@ -59,6 +59,44 @@ TEST(status_hostile) {
     CHECK(gsm_parse_status("Name x\n", 7, &st, &err) == -EBADMSG);
 }
 
+/* Issue 12: numeric edge cases (2^64 - 1 kB, negative, 25 digits), run under UBSan in the
+ * ASan build: each is refused as malformed or kept exactly, never wrapped. */
+TEST(status_stat_statm_numeric_edges) {
+    struct gsm_status st;
+    struct gsm_parse_error err = {0};
+    static const char max_kb[] = "Name:\tx\nVmRSS:\t18446744073709551615 kB\n";
+    CHECK(gsm_parse_status(max_kb, sizeof max_kb - 1, &st, &err) == -EBADMSG);
+    CHECK_EQ_U64(err.line, 2);
+    static const char max_kb_fits[] = "Name:\tx\nVmRSS:\t18014398509481983 kB\n";   /* (2^64 - 1) / 1024 */
+    CHECK(gsm_parse_status(max_kb_fits, sizeof max_kb_fits - 1, &st, &err) == 0);
+    CHECK_EQ_U64(st.vm_rss_bytes, UINT64_C(18014398509481983) * 1024);
+    static const char neg[] = "Name:\tx\nVmRSS:\t-4 kB\n";
+    CHECK(gsm_parse_status(neg, sizeof neg - 1, &st, &err) == -EBADMSG);
+    static const char max_count[] = "Name:\tx\nThreads:\t18446744073709551615\n";
+    CHECK(gsm_parse_status(max_count, sizeof max_count - 1, &st, &err) == 0);
+    CHECK_EQ_U64(st.threads, UINT64_MAX);
+    static const char over_count[] = "Name:\tx\nThreads:\t18446744073709551616\n";
+    CHECK(gsm_parse_status(over_count, sizeof over_count - 1, &st, &err) == -EBADMSG);
+
+    struct gsm_stat sa;
+    static const char stat_edges[] = "1 (x) S -1 1 1 0 -1 0 18446744073709551615 0 0 0 1 1 0 0 20 0 "
+                                     "-9223372036854775808 0 18446744073709551615 1 1\n";
+    CHECK(gsm_parse_stat(stat_edges, sizeof stat_edges - 1, &sa, &err) == 0);
+    CHECK_EQ_U64(sa.minflt, INT64_MAX);          /* held at INT64_MAX, not wrapped */
+    CHECK_EQ_U64(sa.starttime_ticks, INT64_MAX);
+    static const char stat_25[] = "1 (x) S 1 1 1 0 -1 0 1234567890123456789012345 0 0 0 1 1 0 0 20 0 1 0 5 1 1\n";
+    CHECK(gsm_parse_stat(stat_25, sizeof stat_25 - 1, &sa, &err) == -EBADMSG);
+
+    struct gsm_statm sm;
+    CHECK(gsm_parse_statm("1234567890123456789012345 1 1 1 0 1 0\n", 38, &sm, &err) == -EBADMSG);
+    CHECK(gsm_parse_statm("-1 1 1 1 0 1 0\n", 15, &sm, &err) == -EBADMSG);
+    CHECK(gsm_parse_statm("18446744073709551615 1 1 1 0 1 0\n", 33, &sm, &err) == 0);
+    CHECK_EQ_U64(sm.size, UINT64_MAX);
+    int64_t v;
+    CHECK(gsm_parse_int_file("-9223372036854775809\n", 21, &v, &err) == -EBADMSG);
+    CHECK(gsm_parse_int_file("1234567890123456789012345\n", 26, &v, &err) == -EBADMSG);
+}
+
 TEST(statm_and_int_files) {
     struct gsm_statm sm;
     struct gsm_parse_error err = {0};

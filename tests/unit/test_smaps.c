@@ -164,6 +164,37 @@ TEST(smaps_unterminated_header_stays_in_bounds) {
     }
 }
 
+/* Issue 12: per-mapping values that are each valid but whose sum passes 2^64 - 1: the totals
+ * hold UINT64_MAX and say "saturated" (before: rss_bytes wrapped to 9223372036854749184). */
+TEST(totals_saturate_instead_of_wrapping) {
+    static const char big[] =
+        "00400000-00401000 rw-p 00000000 00:00 0\nRss: 9007199254740991 kB\nPrivate_Dirty: 9007199254740991 kB\n"
+        "00500000-00501000 rw-p 00000000 00:00 0\nRss: 9007199254740991 kB\nPrivate_Dirty: 9007199254740991 kB\n"
+        "00600000-00601000 rw-p 00000000 00:00 0\nRss: 9007199254740991 kB\nPrivate_Dirty: 9007199254740991 kB\n";
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    struct gsm_parse_error err = {0};
+    CHECK(gsm_smaps_parse(&p, big, sizeof big - 1, false, &err) == 0);
+    struct gsm_totals t;
+    gsm_totals_compute(&p, &t);
+    CHECK(t.saturated);
+    CHECK_EQ_U64(t.all.rss_bytes, UINT64_MAX);
+    CHECK_EQ_U64(t.field_sum[GSM_F_RSS], UINT64_MAX);
+    CHECK_EQ_U64(t.all.private_dirty_bytes, UINT64_MAX);
+    CHECK_EQ_U64(t.all.n_mappings, 3);
+    gsm_process_free(&p);
+    /* Control: two of them fit (2 x (2^63 - 1024) < 2^64) and are exact. */
+    gsm_process_init(&p, 1);
+    CHECK(gsm_smaps_parse(&p, big, (sizeof big - 1) * 2 / 3, false, &err) == 0);
+    gsm_totals_compute(&p, &t);
+    CHECK(!t.saturated);
+    CHECK_EQ_U64(t.all.rss_bytes, UINT64_C(9007199254740991) * 1024 * 2);
+    gsm_process_free(&p);
+    /* Negative values are not numbers. */
+    size_t line;
+    CHECK(parse_expect_error("00400000-00401000 r--p 00000000 00:00 0\nRss: -4 kB\n", &line) == -EBADMSG && line == 2);
+}
+
 TEST(smaps_header_without_name_and_reordered_fields) {
     static const char text[] =
         "7f0000000000-7f0000400000 rw-p 00000000 00:00 0 \n"
