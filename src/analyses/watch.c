@@ -5,7 +5,7 @@
 #include "model/go_stats.h"
 #include "readers/elf_go.h"
 #include "readers/go_discover.h"
-#include "readers/go_http.h"
+#include "readers/go_stats_fetch.h"
 #include "readers/proc_files.h"
 #include "readers/proc_smaps.h"
 #include "util/cleanup.h"

@@ -6,7 +6,7 @@
 #include "analyses/findings.h"
 #include "analyses/go_split.h"
 #include "readers/go_discover.h"
-#include "readers/go_http.h"
+#include "readers/go_stats_fetch.h"
 #include "readers/proc_environ.h"
 #include "renderers/go_render.h"
 #include "renderers/pprof_writer.h"

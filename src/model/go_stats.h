@@ -1,5 +1,5 @@
 /* A Go process's own runtime statistics (runtime.MemStats and friends), as fetched over HTTP
- * from one of its debug endpoints (readers/go_http.h). Field names follow runtime.MemStats in
+ * from one of its debug endpoints (readers/go_stats_fetch.h, parsed by readers/go_stats_parse.h). Field names follow runtime.MemStats in
  * snake_case with units. A field is meaningful only when its presence bit is set: sources
  * differ (the pprof heap block has no PauseTotalNs; expvar has no goroutine count; Prometheus
  * has no PauseNs ring but has go_goroutines and, on newer client_golang, go_gc_gomemlimit_bytes). */

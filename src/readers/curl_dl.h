@@ -1,7 +1,7 @@
 /* libcurl, loaded on first use (dlopen "libcurl.so.4") instead of linked: libcurl pulls in
  * OpenSSL, GnuTLS, Kerberos, LDAP and more, about 6 MiB of resident library pages at start-up
  * (measured with `gsmapper explain` on `gsmapper watch`), which a node agent watching non-Go
- * processes never needs. go_http.c includes this after <curl/curl.h>: the curl_* calls it makes
+ * processes never needs. http_client.c includes this after <curl/curl.h>: the curl_* calls it makes
  * go through the table. */
 #pragma once
 

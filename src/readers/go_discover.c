@@ -2,26 +2,15 @@
 #include "readers/proc_handle.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
+#include "util/errbuf.h"
 #include "util/log.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *errbuf, size_t errlen, const char *fmt, ...) {
-    if (errbuf && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errlen, fmt, ap);
-        va_end(ap);
-    }
-}
 
 static int hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -80,21 +69,21 @@ int gsm_parse_proc_net_tcp(const char *buf, size_t len, int family, struct gsm_t
         if (lineno == 1 && fl[0] == 2 && memcmp(f[0], "sl", 2) == 0)
             continue;                               /* the header line */
         if (nf < 10 || fl[0] < 2 || f[0][fl[0] - 1] != ':') {
-            seterr(errbuf, errlen, "line %zu: expected \"N: local remote st ... inode\"", lineno);
+            gsm_seterr(errbuf, errlen, "line %zu: expected \"N: local remote st ... inode\"", lineno);
             return -EBADMSG;
         }
         /* local "ADDR:PORT" */
         uint32_t st, port;
         if (fl[1] != addr_hex + 5 || f[1][addr_hex] != ':' || !hex_fixed(f[1] + addr_hex + 1, 4, &port) ||
             fl[3] != 2 || !hex_fixed(f[3], 2, &st)) {
-            seterr(errbuf, errlen, "line %zu: bad local address or state", lineno);
+            gsm_seterr(errbuf, errlen, "line %zu: bad local address or state", lineno);
             return -EBADMSG;
         }
         struct gsm_tcp_listener l = {.family = family, .port = (uint16_t)port};
         for (size_t w = 0; w < addr_hex / 8; w++) {
             uint32_t word;
             if (!hex_fixed(f[1] + 8 * w, 8, &word)) {
-                seterr(errbuf, errlen, "line %zu: bad local address", lineno);
+                gsm_seterr(errbuf, errlen, "line %zu: bad local address", lineno);
                 return -EBADMSG;
             }
             memcpy(l.addr + 4 * w, &word, 4);       /* host-order word -> the original bytes */
@@ -102,13 +91,13 @@ int gsm_parse_proc_net_tcp(const char *buf, size_t len, int family, struct gsm_t
         /* inode: decimal, field 10 */
         uint64_t ino = 0;
         if (fl[9] == 0 || fl[9] > 20) {
-            seterr(errbuf, errlen, "line %zu: bad inode", lineno);
+            gsm_seterr(errbuf, errlen, "line %zu: bad inode", lineno);
             return -EBADMSG;
         }
         for (size_t i = 0; i < fl[9]; i++) {
             char c = f[9][i];
             if (c < '0' || c > '9' || ino > (UINT64_MAX - (uint64_t)(c - '0')) / 10) {
-                seterr(errbuf, errlen, "line %zu: bad inode", lineno);
+                gsm_seterr(errbuf, errlen, "line %zu: bad inode", lineno);
                 return -EBADMSG;
             }
             ino = ino * 10 + (uint64_t)(c - '0');
@@ -294,66 +283,4 @@ int gsm_go_discover_proc(const struct gsm_root *root, const struct gsm_proc *h, 
         return r;
     *ret = out;
     return 0;
-}
-
-static uint64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-int gsm_go_stats_fetch_pid(const struct gsm_root *root, pid_t pid, const struct gsm_http_opts *opts,
-                           struct gsm_go_stats *ret, char *errbuf, size_t errlen) {
-    _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
-    int r = gsm_proc_handle_open(root, pid, &h);
-    if (r < 0) {
-        seterr(errbuf, errlen, "discovering the ports of %d: %s", (int)pid, strerror(-r));
-        return r;
-    }
-    return gsm_go_stats_fetch_proc(root, &h, opts, ret, errbuf, errlen);
-}
-
-int gsm_go_stats_fetch_proc(const struct gsm_root *root, const struct gsm_proc *h, const struct gsm_http_opts *opts,
-                            struct gsm_go_stats *ret, char *errbuf, size_t errlen) {
-    const pid_t pid = h->pid;
-    struct gsm_go_ports ports;
-    int r = gsm_go_discover_proc(root, h, &ports);
-    if (r < 0) {
-        seterr(errbuf, errlen, "discovering the ports of %d: %s", (int)pid, strerror(-r));
-        return r;
-    }
-    if (ports.same_netns == 0) {
-        seterr(errbuf, errlen, "process %d is in another network namespace; its loopback is not ours", (int)pid);
-        return -EXDEV;
-    }
-    if (ports.n == 0) {
-        seterr(errbuf, errlen, "process %d listens on no loopback TCP port", (int)pid);
-        return -ENOENT;
-    }
-    struct gsm_http_opts o = opts ? *opts : (struct gsm_http_opts){0};
-    uint32_t total = o.total_timeout_ms ? o.total_timeout_ms : GSM_HTTP_TOTAL_TIMEOUT_MS_DEFAULT;
-    uint64_t start = mono_ms();
-    int first_err = 0;
-    for (size_t i = 0; i < ports.n; i++) {
-        uint64_t spent = mono_ms() - start;
-        if (spent >= total) {
-            if (!first_err)
-                first_err = -ETIMEDOUT;
-            break;
-        }
-        /* A silent non-HTTP port must not eat the whole budget: at most 1 s each. */
-        uint32_t left = total - (uint32_t)spent;
-        o.total_timeout_ms = left < 1000 ? left : 1000;
-        char url[96], msg[256] = "";
-        snprintf(url, sizeof url, "http://%s:%u", ports.ep[i].host, (unsigned)ports.ep[i].port);
-        r = gsm_go_stats_fetch(url, &o, ret, msg, sizeof msg);
-        if (r == 0)
-            return 0;
-        gsm_debug("go stats: port %u: %s", (unsigned)ports.ep[i].port, msg);
-        if (!first_err || (first_err == -ECONNREFUSED && r != -ECONNREFUSED)) {
-            first_err = r;
-            seterr(errbuf, errlen, "%s", msg);
-        }
-    }
-    return first_err ? first_err : -EPROTO;
 }

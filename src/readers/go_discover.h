@@ -5,7 +5,6 @@
 #pragma once
 
 #include "model/go_stats.h"
-#include "readers/go_http.h"
 #include "util/root.h"
 
 #include <stddef.h>
@@ -58,11 +57,3 @@ int gsm_go_discover(const struct gsm_root *root, pid_t pid, struct gsm_go_ports 
 /* Same through an open process handle; -ESRCH when the handle's process is gone after the read. */
 struct gsm_proc;
 int gsm_go_discover_proc(const struct gsm_root *root, const struct gsm_proc *h, struct gsm_go_ports *ret);
-
-/* Discover and fetch: tries each discovered port (gsm_go_stats_fetch) until one answers,
- * all within opts' total timeout, and each port within at most 1 s of it. Refuses with
- * -EXDEV when the target lives in another network namespace. -ENOENT: no listening port. */
-int gsm_go_stats_fetch_pid(const struct gsm_root *root, pid_t pid, const struct gsm_http_opts *opts,
-                           struct gsm_go_stats *ret, char *errbuf, size_t errlen);
-int gsm_go_stats_fetch_proc(const struct gsm_root *root, const struct gsm_proc *h, const struct gsm_http_opts *opts,
-                            struct gsm_go_stats *ret, char *errbuf, size_t errlen);

@@ -1,7 +1,7 @@
 /* The flight recorder's bundle writer (see recorder.h for the layout and the contract). */
 #include "renderers/recorder.h"
 
-#include "readers/go_http.h"
+#include "readers/http_client.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/log.h"

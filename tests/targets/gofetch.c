@@ -10,7 +10,7 @@
  * Every answer carries rc (0 or -errno), errno_name, error, elapsed_ms and vm_hwm_bytes (this
  * process's peak RSS, from /proc/self/status), which the hostile-endpoint tests bound. */
 #include "readers/go_discover.h"
-#include "readers/go_http.h"
+#include "readers/go_stats_fetch.h"
 #include "util/cleanup.h"
 
 #include <json-c/json.h>

@@ -6,7 +6,8 @@
 #include "test.h"
 
 #include "readers/go_discover.h"
-#include "readers/go_http.h"
+#include "readers/go_stats_fetch.h"
+#include "readers/go_stats_parse.h"
 #include "readers/proc_environ.h"
 #include "util/cleanup.h"
 

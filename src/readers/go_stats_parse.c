@@ -1,35 +1,13 @@
-#include "readers/go_http.h"
+/* The three statistics formats (go_stats_parse.h): one table of which MemStats field is called
+ * what in each, and a bounded scanner per format. */
+#include "readers/go_stats_parse.h"
 #include "util/cleanup.h"
-#include "util/log.h"
+#include "util/errbuf.h"
 
-#include <arpa/inet.h>
-#include "readers/curl_dl.h"
 #include <json-c/json.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <time.h>
-
-__attribute__((format(printf, 3, 4)))
-static int seterr(char *errbuf, size_t errlen, const char *fmt, ...) {
-    if (errbuf && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return 0;
-}
-
-static uint64_t now_ms(clockid_t clk) {
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- the field table: which MemStats field is called what in each source ---- */
 
@@ -95,7 +73,7 @@ static int check_required(const struct gsm_go_stats *s, char *errbuf, size_t err
         if (!gsm_go_stats_has(s, required[i])) {
             for (size_t j = 0; j < ELEMENTSOF(fields); j++)
                 if (fields[j].f == required[i])
-                    seterr(errbuf, errlen, "missing %s", fields[j].expvar);
+                    gsm_seterr(errbuf, errlen, "missing %s", fields[j].expvar);
             return -EBADMSG;
         }
     return 0;
@@ -204,7 +182,7 @@ static const char *memmem_line(const char *buf, size_t len, const char *needle) 
 int gsm_go_parse_pprof_memstats(const char *buf, size_t len, struct gsm_go_stats *ret, char *errbuf, size_t errlen) {
     const char *hdr = memmem_line(buf, len, "# runtime.MemStats");
     if (!hdr) {
-        seterr(errbuf, errlen, "no \"# runtime.MemStats\" block");
+        gsm_seterr(errbuf, errlen, "no \"# runtime.MemStats\" block");
         return -EBADMSG;
     }
     struct gsm_go_stats s = {0};
@@ -234,7 +212,7 @@ int gsm_go_parse_pprof_memstats(const char *buf, size_t len, struct gsm_go_stats
         if (kl == 7 && memcmp(k, "PauseNs", 7) == 0) {
             /* "[1 2 3 ...]": fmt's %d of a [256]uint64 */
             if (v >= le || *v != '[') {
-                seterr(errbuf, errlen, "PauseNs: expected '['");
+                gsm_seterr(errbuf, errlen, "PauseNs: expected '['");
                 return -EBADMSG;
             }
             v++;
@@ -246,14 +224,14 @@ int gsm_go_parse_pprof_memstats(const char *buf, size_t len, struct gsm_go_stats
                 uint64_t x;
                 int r = span_u64(&v, le, &x);
                 if (r < 0 || n >= GSM_GO_PAUSE_RING) {
-                    seterr(errbuf, errlen, "PauseNs: %s", r == -ERANGE ? "number out of range"
+                    gsm_seterr(errbuf, errlen, "PauseNs: %s", r == -ERANGE ? "number out of range"
                                                        : r < 0 ? "bad array" : "more than 256 entries");
                     return -EBADMSG;
                 }
                 ring[n++] = x;
             }
             if (n != GSM_GO_PAUSE_RING) {
-                seterr(errbuf, errlen, "PauseNs: %zu entries, want 256", n);
+                gsm_seterr(errbuf, errlen, "PauseNs: %zu entries, want 256", n);
                 return -EBADMSG;
             }
             have_ring = true;
@@ -273,7 +251,7 @@ int gsm_go_parse_pprof_memstats(const char *buf, size_t len, struct gsm_go_stats
             const char *q = v;
             if (span_u64(&q, le, &a) < 0 || le - q < 3 || memcmp(q, " / ", 3) != 0 ||
                 (q += 3, span_u64(&q, le, &b) < 0) || q != le) {
-                seterr(errbuf, errlen, "line %zu: %s: expected \"N / N\"", lineno, pairs[i].key);
+                gsm_seterr(errbuf, errlen, "line %zu: %s: expected \"N / N\"", lineno, pairs[i].key);
                 return -EBADMSG;
             }
             memcpy((char *)&s + pairs[i].oi, &a, sizeof a);
@@ -291,7 +269,7 @@ int gsm_go_parse_pprof_memstats(const char *buf, size_t len, struct gsm_go_stats
             if (d->conv == CONV_DOUBLE) {
                 double x;
                 if (span_double(&q, le, &x) < 0 || q != le || !isfinite(x) || x < 0 || x > 1) {
-                    seterr(errbuf, errlen, "line %zu: %s: bad fraction", lineno, d->pprof);
+                    gsm_seterr(errbuf, errlen, "line %zu: %s: bad fraction", lineno, d->pprof);
                     return -EBADMSG;
                 }
                 store_double(&s, d, x);
@@ -299,7 +277,7 @@ int gsm_go_parse_pprof_memstats(const char *buf, size_t len, struct gsm_go_stats
                 uint64_t x;
                 int r = span_u64(&q, le, &x);
                 if (r < 0 || q != le) {
-                    seterr(errbuf, errlen, "line %zu: %s: %s", lineno, d->pprof,
+                    gsm_seterr(errbuf, errlen, "line %zu: %s: %s", lineno, d->pprof,
                            r == -ERANGE ? "number out of range" : "bad number");
                     return -EBADMSG;
                 }
@@ -347,7 +325,7 @@ static int json_u64(struct json_object *v, uint64_t *ret) {
 
 int gsm_go_parse_expvar(const char *buf, size_t len, struct gsm_go_stats *ret, char *errbuf, size_t errlen) {
     if (len > INT32_MAX) {
-        seterr(errbuf, errlen, "body too large for JSON parser");
+        gsm_seterr(errbuf, errlen, "body too large for JSON parser");
         return -EBADMSG;
     }
     /* Depth 32: expvar nests little; a hostile "[[[[..." stops early instead of recursing. */
@@ -359,18 +337,18 @@ int gsm_go_parse_expvar(const char *buf, size_t len, struct gsm_go_stats *ret, c
     size_t used = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
     if (!root || jerr != json_tokener_success) {
-        seterr(errbuf, errlen, "not JSON: %s", json_tokener_error_desc(jerr == json_tokener_success ? json_tokener_continue : jerr));
+        gsm_seterr(errbuf, errlen, "not JSON: %s", json_tokener_error_desc(jerr == json_tokener_success ? json_tokener_continue : jerr));
         return -EBADMSG;
     }
     for (; used < len; used++)       /* only whitespace may follow the document */
         if (buf[used] != ' ' && buf[used] != '\n' && buf[used] != '\r' && buf[used] != '\t') {
-            seterr(errbuf, errlen, "trailing data after JSON");
+            gsm_seterr(errbuf, errlen, "trailing data after JSON");
             return -EBADMSG;
         }
     struct json_object *ms;
     if (!json_object_is_type(root, json_type_object) || !json_object_object_get_ex(root, "memstats", &ms) ||
         !json_object_is_type(ms, json_type_object)) {
-        seterr(errbuf, errlen, "no \"memstats\" object");
+        gsm_seterr(errbuf, errlen, "no \"memstats\" object");
         return -EBADMSG;
     }
     struct gsm_go_stats s = {0};
@@ -381,12 +359,12 @@ int gsm_go_parse_expvar(const char *buf, size_t len, struct gsm_go_stats *ret, c
             continue;
         if (d->conv == CONV_DOUBLE) {
             if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) {
-                seterr(errbuf, errlen, "%s: not a number", d->expvar);
+                gsm_seterr(errbuf, errlen, "%s: not a number", d->expvar);
                 return -EBADMSG;
             }
             double x = json_object_get_double(v);
             if (!isfinite(x) || x < 0 || x > 1) {
-                seterr(errbuf, errlen, "%s: out of range", d->expvar);
+                gsm_seterr(errbuf, errlen, "%s: out of range", d->expvar);
                 return -EBADMSG;
             }
             store_double(&s, d, x);
@@ -395,7 +373,7 @@ int gsm_go_parse_expvar(const char *buf, size_t len, struct gsm_go_stats *ret, c
         uint64_t x;
         int r = json_u64(v, &x);
         if (r < 0) {
-            seterr(errbuf, errlen, "%s: %s", d->expvar, r == -ERANGE ? "out of range" : "not an integer");
+            gsm_seterr(errbuf, errlen, "%s: %s", d->expvar, r == -ERANGE ? "out of range" : "not an integer");
             return -EBADMSG;
         }
         store_u64(&s, d, d->conv == CONV_NS_TO_MS ? x / 1000000 : x);
@@ -406,13 +384,13 @@ int gsm_go_parse_expvar(const char *buf, size_t len, struct gsm_go_stats *ret, c
     struct json_object *pause;
     if (json_object_object_get_ex(ms, "PauseNs", &pause)) {
         if (!json_object_is_type(pause, json_type_array) || json_object_array_length(pause) != GSM_GO_PAUSE_RING) {
-            seterr(errbuf, errlen, "PauseNs: not a 256-entry array");
+            gsm_seterr(errbuf, errlen, "PauseNs: not a 256-entry array");
             return -EBADMSG;
         }
         uint64_t ring[GSM_GO_PAUSE_RING];
         for (size_t i = 0; i < GSM_GO_PAUSE_RING; i++)
             if (json_u64(json_object_array_get_idx(pause, i), &ring[i]) < 0) {
-                seterr(errbuf, errlen, "PauseNs[%zu]: not an integer", i);
+                gsm_seterr(errbuf, errlen, "PauseNs[%zu]: not an integer", i);
                 return -EBADMSG;
             }
         unroll_pause_ring(&s, ring);
@@ -599,13 +577,13 @@ int gsm_go_parse_prometheus(const char *buf, size_t len, struct gsm_go_stats *re
         if (q == le || *q == '#')
             continue;                  /* blank line, HELP, TYPE or a comment */
         if (memchr(q, '\0', (size_t)(le - q))) {
-            seterr(errbuf, errlen, "line %zu: NUL byte", lineno);
+            gsm_seterr(errbuf, errlen, "line %zu: NUL byte", lineno);
             return -EBADMSG;
         }
         struct prom_sample smp;
         const char *why = "?";
         if (prom_parse_sample(q, le, &smp, &why) < 0) {
-            seterr(errbuf, errlen, "line %zu: %s", lineno, why);
+            gsm_seterr(errbuf, errlen, "line %zu: %s", lineno, why);
             return -EBADMSG;
         }
         if (smp.name_len < 3 || memcmp(smp.name, "go_", 3) != 0)
@@ -618,7 +596,7 @@ int gsm_go_parse_prometheus(const char *buf, size_t len, struct gsm_go_stats *re
             if (r == -ENODATA)
                 continue;              /* NaN: no GC yet */
             if (r < 0) {
-                seterr(errbuf, errlen, "line %zu: go_gc_duration_seconds: bad value", lineno);
+                gsm_seterr(errbuf, errlen, "line %zu: go_gc_duration_seconds: bad value", lineno);
                 return -EBADMSG;
             }
             s.pause_max_recent_ns = x;
@@ -635,7 +613,7 @@ int gsm_go_parse_prometheus(const char *buf, size_t len, struct gsm_go_stats *re
                 if (isnan(smp.value))
                     break;
                 if (!isfinite(smp.value) || smp.value < 0 || smp.value > 1) {
-                    seterr(errbuf, errlen, "line %zu: %s: out of range", lineno, d->prom);
+                    gsm_seterr(errbuf, errlen, "line %zu: %s: out of range", lineno, d->prom);
                     return -EBADMSG;
                 }
                 store_double(&s, d, smp.value);
@@ -647,7 +625,7 @@ int gsm_go_parse_prometheus(const char *buf, size_t len, struct gsm_go_stats *re
             if (r == -ENODATA)
                 break;
             if (r < 0) {
-                seterr(errbuf, errlen, "line %zu: %s: negative or infinite", lineno, d->prom);
+                gsm_seterr(errbuf, errlen, "line %zu: %s: negative or infinite", lineno, d->prom);
                 return -EBADMSG;
             }
             store_u64(&s, d, x);
@@ -660,333 +638,4 @@ int gsm_go_parse_prometheus(const char *buf, size_t len, struct gsm_go_stats *re
     snprintf(s.source, sizeof s.source, "prometheus");
     *ret = s;
     return 0;
-}
-
-/* ---- HTTP through libcurl ---- */
-
-
-static bool addr_is_loopback(int family, const void *addr) {
-    if (family == AF_INET) {
-        const unsigned char *b = addr;
-        return b[0] == 127;
-    }
-    if (family == AF_INET6) {
-        const struct in6_addr *a = addr;
-        if (IN6_IS_ADDR_LOOPBACK(a))
-            return true;
-        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
-    }
-    return false;
-}
-
-static void curlu_freep(CURLU **u) {
-    if (*u)
-        curl_url_cleanup(*u);
-}
-static void curl_freep(char **p) {
-    if (*p)
-        curl_free(*p);
-}
-
-int gsm_http_url_is_loopback(const char *url) {
-    if (!gsm_curl_load())
-        return -ENOSYS;   /* libcurl's URL parser is what decides; without it, refuse */
-    _cleanup_(curlu_freep) CURLU *u = curl_url();
-    if (!u)
-        return -ENOMEM;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
-        return -EINVAL;
-    _cleanup_(curl_freep) char *scheme = NULL;
-    _cleanup_(curl_freep) char *host = NULL;
-    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0))
-        return -EINVAL;
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host)
-        return -EINVAL;
-    if (strcasecmp(host, "localhost") == 0)
-        return 1;
-    unsigned char a[16];
-    size_t hl = strlen(host);
-    if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
-        char h6[64];
-        if (hl - 2 >= sizeof h6)
-            return 0;
-        memcpy(h6, host + 1, hl - 2);
-        h6[hl - 2] = '\0';
-        char *zone = strchr(h6, '%');
-        if (zone)
-            *zone = '\0';
-        return inet_pton(AF_INET6, h6, a) == 1 && addr_is_loopback(AF_INET6, a);
-    }
-    return inet_pton(AF_INET, host, a) == 1 && addr_is_loopback(AF_INET, a);
-}
-
-struct xfer {
-    char *buf;
-    size_t len, cap, max;
-    bool too_big;
-    bool refused_addr;
-    bool allow_non_loopback;
-};
-
-static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata) {
-    struct xfer *x = userdata;
-    size_t n = size * nmemb;          /* curl guarantees size == 1 */
-    if (n > x->max - x->len) {
-        x->too_big = true;
-        return 0;                     /* != n: curl aborts with CURLE_WRITE_ERROR */
-    }
-    if (x->len + n + 1 > x->cap) {
-        size_t cap = x->cap ? x->cap : 64 * 1024;
-        while (cap < x->len + n + 1)
-            cap *= 2;
-        if (cap > x->max + 1)
-            cap = x->max + 1;
-        char *nb = realloc(x->buf, cap);
-        if (!nb)
-            return 0;
-        x->buf = nb;
-        x->cap = cap;
-    }
-    memcpy(x->buf + x->len, data, n);
-    x->len += n;
-    x->buf[x->len] = '\0';
-    return n;
-}
-
-/* Defence in depth behind the URL check: the address curl is about to connect to. */
-static curl_socket_t on_opensocket(void *userdata, curlsocktype purpose, struct curl_sockaddr *a) {
-    struct xfer *x = userdata;
-    (void)purpose;
-    if (!x->allow_non_loopback) {
-        const void *ip = NULL;
-        if (a->family == AF_INET && a->addrlen >= sizeof(struct sockaddr_in))
-            ip = &((const struct sockaddr_in *)(const void *)&a->addr)->sin_addr;
-        else if (a->family == AF_INET6 && a->addrlen >= sizeof(struct sockaddr_in6))
-            ip = &((const struct sockaddr_in6 *)(const void *)&a->addr)->sin6_addr;
-        if (!ip || !addr_is_loopback(a->family, ip)) {
-            x->refused_addr = true;
-            return CURL_SOCKET_BAD;
-        }
-    }
-    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-}
-
-static void curl_easy_freep(CURL **c) {
-    if (*c)
-        curl_easy_cleanup(*c);
-}
-
-static int http_get(const char *url, const struct gsm_http_opts *o, const char *accept, char **ret_body,
-                    size_t *ret_len, char *errbuf, size_t errlen) {
-    if (!gsm_curl_load()) {
-        seterr(errbuf, errlen, "libcurl (libcurl.so.4) could not be loaded");
-        return -ENOSYS;
-    }
-
-    int lb = gsm_http_url_is_loopback(url);
-    if (lb < 0) {
-        seterr(errbuf, errlen, "%s: not an http(s) URL", url);
-        return lb == -ENOMEM ? -ENOMEM : -EINVAL;
-    }
-    if (lb == 0 && !o->allow_non_loopback) {
-        seterr(errbuf, errlen, "%s: refusing a non-loopback host", url);
-        return -EPERM;
-    }
-
-    _cleanup_(curl_easy_freep) CURL *c = curl_easy_init();
-    if (!c)
-        return -ENOMEM;
-    struct xfer x = {.max = o->max_body_bytes, .allow_non_loopback = o->allow_non_loopback};
-    char cerr[CURL_ERROR_SIZE] = "";
-    struct curl_slist *hdrs = NULL;
-    if (accept)
-        hdrs = curl_slist_append(hdrs, accept);
-
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);              /* threads: no SIGALRM for DNS */
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 0L);
-    curl_easy_setopt(c, CURLOPT_PROXY, "");                  /* ignore http_proxy & co */
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)o->total_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body_bytes); /* by Content-Length */
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &x);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "gsmapper/" GSM_VERSION);
-    if (hdrs)
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    if (o->accept_gzip) {
-        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
-        curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 1L);
-    } else {
-        /* No Accept-Encoding; a body gzipped anyway stays compressed and fails to parse. */
-        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);
-        curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
-    }
-
-    CURLcode cc = curl_easy_perform(c);
-    curl_slist_free_all(hdrs);
-    _cleanup_free_ char *body = x.buf;
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (cc != CURLE_OK) {
-        int r;
-        if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-            seterr(errbuf, errlen, "%s: body larger than %zu bytes", url, o->max_body_bytes);
-            r = -EFBIG;
-        } else if (x.refused_addr) {
-            seterr(errbuf, errlen, "%s: refusing a non-loopback address", url);
-            r = -EPERM;
-        } else if (cc == CURLE_OPERATION_TIMEDOUT) {
-            seterr(errbuf, errlen, "%s: timed out: %s", url, cerr[0] ? cerr : curl_easy_strerror(cc));
-            r = -ETIMEDOUT;
-        } else if (cc == CURLE_COULDNT_CONNECT) {
-            seterr(errbuf, errlen, "%s: connection refused", url);
-            r = -ECONNREFUSED;
-        } else if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL) {
-            seterr(errbuf, errlen, "%s: %s", url, curl_easy_strerror(cc));
-            r = -EINVAL;
-        } else if (cc == CURLE_OUT_OF_MEMORY) {
-            r = -ENOMEM;
-        } else {
-            seterr(errbuf, errlen, "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(cc));
-            r = -EPROTO;
-        }
-        gsm_debug("GET %s: curl %d: %s", url, (int)cc, cerr);
-        return r;
-    }
-    if (status != 200) {
-        seterr(errbuf, errlen, "%s: HTTP %ld%s", url, status,
-               status >= 300 && status < 400 ? " (redirects are not followed)" : "");
-        return -EPROTO;
-    }
-    if (!body) {                      /* empty body: hand out an empty string */
-        body = strdup("");
-        if (!body)
-            return -ENOMEM;
-    }
-    *ret_len = x.len;
-    *ret_body = TAKE_PTR(body);
-    return 0;
-}
-
-static struct gsm_http_opts opts_or_defaults(const struct gsm_http_opts *opts) {
-    struct gsm_http_opts o = opts ? *opts : (struct gsm_http_opts){0};
-    if (!o.connect_timeout_ms)
-        o.connect_timeout_ms = GSM_HTTP_CONNECT_TIMEOUT_MS_DEFAULT;
-    if (!o.total_timeout_ms)
-        o.total_timeout_ms = GSM_HTTP_TOTAL_TIMEOUT_MS_DEFAULT;
-    if (!o.max_body_bytes)
-        o.max_body_bytes = GSM_HTTP_MAX_BODY_DEFAULT;
-    return o;
-}
-
-int gsm_http_get(const char *url, const struct gsm_http_opts *opts, char **ret_body, size_t *ret_len,
-                 char *errbuf, size_t errlen) {
-    struct gsm_http_opts o = opts_or_defaults(opts);
-    return http_get(url, &o, NULL, ret_body, ret_len, errbuf, errlen);
-}
-
-/* ---- the three sources in order ---- */
-
-typedef int (*parse_fn)(const char *, size_t, struct gsm_go_stats *, char *, size_t);
-static const struct source {
-    const char *path;
-    const char *accept;
-    parse_fn parse;
-} sources[] = {
-    {"/debug/pprof/heap?debug=1", "Accept: text/plain", gsm_go_parse_pprof_memstats},
-    {"/debug/vars", "Accept: application/json", gsm_go_parse_expvar},
-    /* 0.0.4 text, not OpenMetrics or protobuf */
-    {"/metrics", "Accept: text/plain;version=0.0.4", gsm_go_parse_prometheus},
-};
-
-static bool ends_with(const char *s, size_t n, const char *suffix) {
-    size_t l = strlen(suffix);
-    return n >= l && memcmp(s + n - l, suffix, l) == 0;
-}
-
-int gsm_go_stats_fetch(const char *base_url, const struct gsm_http_opts *opts, struct gsm_go_stats *ret,
-                       char *errbuf, size_t errlen) {
-    struct gsm_http_opts o = opts_or_defaults(opts);
-    size_t bl = strlen(base_url);
-    if (bl == 0 || bl > 200) {
-        seterr(errbuf, errlen, "bad endpoint URL");
-        return -EINVAL;
-    }
-    /* An URL that names one endpoint is used alone; otherwise it is the base of all three. */
-    size_t first = 0, last = ELEMENTSOF(sources);
-    char base[256];
-    memcpy(base, base_url, bl + 1);
-    for (size_t i = 0; i < ELEMENTSOF(sources); i++) {
-        if (ends_with(base, bl, sources[i].path)) {
-            first = i, last = i + 1;
-            bl -= strlen(sources[i].path);
-            break;
-        }
-    }
-    if (first == 0 && last == ELEMENTSOF(sources)) {
-        if (ends_with(base, bl, "/debug/pprof/"))
-            bl -= STRLEN("/debug/pprof/");
-        else if (ends_with(base, bl, "/debug/pprof"))
-            bl -= STRLEN("/debug/pprof");
-    }
-    while (bl > 0 && base[bl - 1] == '/')
-        bl--;
-    base[bl] = '\0';
-
-    uint64_t start = now_ms(CLOCK_MONOTONIC);
-    int first_err = 0;
-    char first_msg[512] = "";
-    for (size_t i = first; i < last; i++) {
-        uint64_t spent = now_ms(CLOCK_MONOTONIC) - start;
-        if (spent >= o.total_timeout_ms) {
-            if (!first_err) {
-                first_err = -ETIMEDOUT;
-                snprintf(first_msg, sizeof first_msg, "%s: timed out", base);
-            }
-            break;
-        }
-        struct gsm_http_opts oi = o;
-        oi.total_timeout_ms = o.total_timeout_ms - (uint32_t)spent;
-        if (oi.connect_timeout_ms > oi.total_timeout_ms)
-            oi.connect_timeout_ms = oi.total_timeout_ms;
-        char url[256], msg[512] = "";
-        snprintf(url, sizeof url, "%s%s", base, sources[i].path);
-        _cleanup_free_ char *body = NULL;
-        size_t len = 0;
-        int r = http_get(url, &oi, sources[i].accept, &body, &len, msg, sizeof msg);
-        if (r == 0) {
-            struct gsm_go_stats s;
-            char perr[160] = "";
-            r = sources[i].parse(body, len, &s, perr, sizeof perr);
-            if (r == 0) {
-                snprintf(s.endpoint, sizeof s.endpoint, "%s", url);
-                s.taken_ms = now_ms(CLOCK_REALTIME);
-                *ret = s;
-                return 0;
-            }
-            snprintf(msg, sizeof msg, "%s: unparsable: %s", url, perr);
-            r = -EPROTO;
-        }
-        gsm_debug("go stats: %s", msg);
-        /* A 404 is the normal "not this source": report it only if nothing better turns up. */
-        bool is_404 = r == -EPROTO && strstr(msg, ": HTTP 404");
-        if (!first_err || (first_err == -EPROTO && strstr(first_msg, ": HTTP 404") && !is_404)) {
-            first_err = r;
-            snprintf(first_msg, sizeof first_msg, "%s", msg);
-        }
-        /* Nobody there, refused, or out of time: the other paths will not do better. */
-        if (r == -ETIMEDOUT || r == -ECONNREFUSED || r == -EPERM || r == -EINVAL || r == -ENOMEM)
-            break;
-    }
-    seterr(errbuf, errlen, "%s", first_msg);
-    return first_err ? first_err : -EPROTO;
 }
