@@ -1,21 +1,18 @@
 /* Reader for Go's .go.buildinfo (format described in elf_go.h; reference implementation:
  * $GOROOT/src/debug/buildinfo/buildinfo.go, writer: cmd/link/internal/ld/data.go).
  *
- * libelf parses the ELF, program and section headers (it checks that they lie inside the file);
- * every byte of the blob itself is read here with pread() after an explicit bounds check against
- * the file size and the extent of the section/segment it belongs to. Nothing is mmap'd, so a file
- * that shrinks underneath us yields a short read (-EINVAL), not SIGBUS. */
+ * The file is opened through readers/elf_file.h; every byte of the blob itself is read with
+ * gsm_elf_read_exact() after an explicit bounds check against the extent of the section/segment
+ * it belongs to. */
 #include "readers/elf_go.h"
+#include "readers/elf_file.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
 #include <elf.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define GO_BUILDINFO_MAGIC "\xff Go buildinf:"   /* 14 bytes */
 #define GO_BUILDINFO_HDR 32                      /* magic, ptrsize, flags, 2 pointers/padding */
@@ -28,47 +25,6 @@
 #define GO_MODINFO_SENTINEL 16
 /* Upper bound on relocation entries scanned when resolving one pointer (a big PIE has ~10^5). */
 #define GO_RELA_SCAN_MAX ((uint64_t)1 << 24)
-
-struct goelf {
-    int fd;
-    uint64_t file_size;
-    Elf *elf;
-    GElf_Ehdr ehdr;
-    size_t phnum;
-    bool have_shstrndx;
-    size_t shstrndx;
-};
-
-static bool range_ok(uint64_t off, uint64_t len, uint64_t start, uint64_t end) {
-    /* [off, off+len) inside [start, end), without overflow */
-    return off >= start && off <= end && len <= end - off;
-}
-
-/* Read exactly len bytes at off; anything short (truncated file) is -EINVAL. */
-static int read_exact(const struct goelf *x, void *buf, size_t len, uint64_t off) {
-    if (!range_ok(off, len, 0, x->file_size))
-        return -EINVAL;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = pread(x->fd, (char *)buf + done, len - done, (off_t)(off + done));
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            return -EINVAL;
-        done += (size_t)n;
-    }
-    return 0;
-}
-
-static uint64_t decode_uint(const uint8_t *p, unsigned size, bool big_endian) {
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)p[big_endian ? size - 1 - i : i] << (8 * i);
-    return v;
-}
 
 /* encoding/binary.Uvarint: 7 bits per byte, low group first, high bit = more; at most 10 bytes,
  * and the 10th may only carry the last bit. */
@@ -109,17 +65,17 @@ static const char *goarch_of(const GElf_Ehdr *eh) {
 /* Translate a virtual address range to a file offset: via the PT_LOAD segment whose file-backed
  * part holds it (what debug/buildinfo's elfExe.ReadData does), else via an allocated section with
  * contents (helps files whose program headers were dropped, e.g. objcopy --only-section). */
-static int vaddr_to_off(const struct goelf *x, uint64_t addr, uint64_t len, uint64_t *ret_off) {
+static int vaddr_to_off(const struct gsm_elf_file *x, uint64_t addr, uint64_t len, uint64_t *ret_off) {
     for (size_t i = 0; i < x->phnum; i++) {
         GElf_Phdr ph;
         if (!gelf_getphdr(x->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
             continue;
         if (ph.p_vaddr > UINT64_MAX - ph.p_filesz)
             continue;
-        if (!range_ok(addr, len, ph.p_vaddr, ph.p_vaddr + ph.p_filesz))
+        if (!gsm_range_ok(addr, len, ph.p_vaddr, ph.p_vaddr + ph.p_filesz))
             continue;
         uint64_t off = ph.p_offset + (addr - ph.p_vaddr);
-        if (ph.p_offset > UINT64_MAX - ph.p_filesz || !range_ok(off, len, 0, x->file_size))
+        if (ph.p_offset > UINT64_MAX - ph.p_filesz || !gsm_range_ok(off, len, 0, x->file_size))
             return -EINVAL;
         *ret_off = off;
         return 0;
@@ -129,10 +85,10 @@ static int vaddr_to_off(const struct goelf *x, uint64_t addr, uint64_t len, uint
         GElf_Shdr sh;
         if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || !(sh.sh_flags & SHF_ALLOC))
             continue;
-        if (sh.sh_addr > UINT64_MAX - sh.sh_size || !range_ok(addr, len, sh.sh_addr, sh.sh_addr + sh.sh_size))
+        if (sh.sh_addr > UINT64_MAX - sh.sh_size || !gsm_range_ok(addr, len, sh.sh_addr, sh.sh_addr + sh.sh_size))
             continue;
         uint64_t off = sh.sh_offset + (addr - sh.sh_addr);
-        if (sh.sh_offset > UINT64_MAX - sh.sh_size || !range_ok(off, len, 0, x->file_size))
+        if (sh.sh_offset > UINT64_MAX - sh.sh_size || !gsm_range_ok(off, len, 0, x->file_size))
             return -EINVAL;
         *ret_off = off;
         return 0;
@@ -140,50 +96,18 @@ static int vaddr_to_off(const struct goelf *x, uint64_t addr, uint64_t len, uint
     return -EINVAL;
 }
 
-/* In an internally linked PIE built by Go < 1.18 the pointer slots in .go.buildinfo and in the
- * string headers are left zero in the file: the dynamic linker fills them from R_*_RELATIVE
- * entries (golang/go#37173). Look up a relative relocation (symbol index 0) at `addr` in the
- * SHT_RELA sections and use its addend. Returns -ENOENT when there is none. */
-static int rela_lookup(const struct goelf *x, uint64_t addr, uint64_t *ret) {
-    Elf_Scn *scn = NULL;
-    uint64_t scanned = 0;
-    while ((scn = elf_nextscn(x->elf, scn))) {
-        GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || sh.sh_entsize == 0)
-            continue;
-        if (!range_ok(sh.sh_offset, sh.sh_size, 0, x->file_size))
-            continue;
-        Elf_Data *d = elf_getdata(scn, NULL);   /* libelf checks the section lies in the file */
-        if (!d)
-            continue;
-        uint64_t n = sh.sh_size / sh.sh_entsize;
-        for (uint64_t i = 0; i < n && scanned < GO_RELA_SCAN_MAX; i++, scanned++) {
-            GElf_Rela r;
-            if (!gelf_getrela(d, (int)i, &r))
-                break;
-            uint64_t sym = x->ehdr.e_ident[EI_CLASS] == ELFCLASS64 ? GELF_R_SYM(r.r_info)
-                                                                    : ELF32_R_SYM(r.r_info);
-            if (r.r_offset == addr && sym == 0) {
-                *ret = (uint64_t)r.r_addend;
-                return 0;
-            }
-        }
-    }
-    return -ENOENT;
-}
-
 /* Read a target pointer stored at virtual address addr (resolving a zero through relocations). */
-static int read_ptr(const struct goelf *x, uint64_t addr, unsigned ptrsize, bool big_endian, uint64_t *ret) {
+static int read_ptr(const struct gsm_elf_file *x, uint64_t addr, unsigned ptrsize, bool big_endian, uint64_t *ret) {
     uint64_t off;
     uint8_t buf[8];
     int r = vaddr_to_off(x, addr, ptrsize, &off);
     if (r < 0)
         return r;
-    r = read_exact(x, buf, ptrsize, off);
+    r = gsm_elf_read_exact(x, buf, ptrsize, off);
     if (r < 0)
         return r;
-    uint64_t v = decode_uint(buf, ptrsize, big_endian);
-    if (v == 0 && rela_lookup(x, addr, &v) < 0)
+    uint64_t v = gsm_elf_decode_uint(buf, ptrsize, big_endian);
+    if (v == 0 && gsm_elf_rela_lookup(x, addr, GO_RELA_SCAN_MAX, &v) < 0)
         v = 0;
     *ret = v;
     return 0;
@@ -192,13 +116,13 @@ static int read_ptr(const struct goelf *x, uint64_t addr, unsigned ptrsize, bool
 /* Read n bytes at file offset off into a fresh buffer with a NUL appended. Embedded NULs are
  * checked by the caller: the modinfo framing itself contains one (infoEnd = f9 32 43 31 86 18 20
  * 72 00 82 ...), only the text between the sentinels must be NUL-free. */
-static int read_text(const struct goelf *x, uint64_t off, uint64_t n, char **ret) {
+static int read_text(const struct gsm_elf_file *x, uint64_t off, uint64_t n, char **ret) {
     if (n > GO_STRING_MAX)
         return -EINVAL;
     _cleanup_free_ char *s = malloc(n + 1);
     if (!s)
         return -ENOMEM;
-    int r = read_exact(x, s, n, off);
+    int r = gsm_elf_read_exact(x, s, n, off);
     if (r < 0)
         return r;
     s[n] = '\0';
@@ -207,12 +131,12 @@ static int read_text(const struct goelf *x, uint64_t off, uint64_t n, char **ret
 }
 
 /* Go >= 1.18: uvarint length, then bytes, both inside [*pos, end). */
-static int read_inline_string(const struct goelf *x, uint64_t *pos, uint64_t end, char **ret, uint64_t *ret_len) {
+static int read_inline_string(const struct gsm_elf_file *x, uint64_t *pos, uint64_t end, char **ret, uint64_t *ret_len) {
     uint8_t vb[10];
     if (*pos >= end)
         return -EINVAL;
     size_t avail = end - *pos < sizeof vb ? (size_t)(end - *pos) : sizeof vb;
-    int r = read_exact(x, vb, avail, *pos);
+    int r = gsm_elf_read_exact(x, vb, avail, *pos);
     if (r < 0)
         return r;
     uint64_t len;
@@ -220,7 +144,7 @@ static int read_inline_string(const struct goelf *x, uint64_t *pos, uint64_t end
     r = decode_uvarint(vb, avail, &len, &n);
     if (r < 0)
         return r;
-    if (len > GO_STRING_MAX || !range_ok(*pos + n, len, *pos, end))
+    if (len > GO_STRING_MAX || !gsm_range_ok(*pos + n, len, *pos, end))
         return -EINVAL;
     r = read_text(x, *pos + n, len, ret);
     if (r < 0)
@@ -231,7 +155,7 @@ static int read_inline_string(const struct goelf *x, uint64_t *pos, uint64_t end
 }
 
 /* Go < 1.18: addr is the address of a Go string header {data *byte, len int}. */
-static int read_go_string(const struct goelf *x, uint64_t addr, unsigned ptrsize, bool big_endian,
+static int read_go_string(const struct gsm_elf_file *x, uint64_t addr, unsigned ptrsize, bool big_endian,
                           char **ret, uint64_t *ret_len) {
     uint64_t data, len, off;
     int r;
@@ -266,7 +190,7 @@ static int read_go_string(const struct goelf *x, uint64_t addr, unsigned ptrsize
 /* Where to look: the .go.buildinfo section if there is one, else the first PT_LOAD that is
  * writable and not executable (debug/buildinfo's elfExe.DataStart). Returns the file extent
  * [*ret_start, *ret_end) and its virtual address; -ENOEXEC when neither exists. */
-static int find_region(const struct goelf *x, uint64_t *ret_start, uint64_t *ret_end, uint64_t *ret_vaddr) {
+static int find_region(const struct gsm_elf_file *x, uint64_t *ret_start, uint64_t *ret_end, uint64_t *ret_vaddr) {
     if (x->have_shstrndx) {
         Elf_Scn *scn = NULL;
         while ((scn = elf_nextscn(x->elf, scn))) {
@@ -276,7 +200,7 @@ static int find_region(const struct goelf *x, uint64_t *ret_start, uint64_t *ret
             const char *name = elf_strptr(x->elf, x->shstrndx, sh.sh_name);
             if (!name || strcmp(name, ".go.buildinfo") != 0)
                 continue;
-            if (sh.sh_type == SHT_NOBITS || !range_ok(sh.sh_offset, sh.sh_size, 0, x->file_size))
+            if (sh.sh_type == SHT_NOBITS || !gsm_range_ok(sh.sh_offset, sh.sh_size, 0, x->file_size))
                 return -EINVAL;
             *ret_start = sh.sh_offset;
             *ret_end = sh.sh_offset + sh.sh_size;
@@ -290,7 +214,7 @@ static int find_region(const struct goelf *x, uint64_t *ret_start, uint64_t *ret
             return -EINVAL;
         if (ph.p_type != PT_LOAD || (ph.p_flags & (PF_X | PF_W)) != PF_W)
             continue;
-        if (!range_ok(ph.p_offset, ph.p_filesz, 0, x->file_size))
+        if (!gsm_range_ok(ph.p_offset, ph.p_filesz, 0, x->file_size))
             return -EINVAL;
         *ret_start = ph.p_offset;
         *ret_end = ph.p_offset + ph.p_filesz;
@@ -332,7 +256,7 @@ static void parse_modinfo(const char *mod, struct gsm_go_info *g) {
     }
 }
 
-static int parse_buildinfo(const struct goelf *x, struct gsm_go_info *g) {
+static int parse_buildinfo(const struct gsm_elf_file *x, struct gsm_go_info *g) {
     uint64_t start = 0, end = 0, vaddr = 0;
     int r = find_region(x, &start, &end, &vaddr);
     if (r < 0)
@@ -345,7 +269,7 @@ static int parse_buildinfo(const struct goelf *x, struct gsm_go_info *g) {
     _cleanup_free_ uint8_t *buf = malloc(scan);
     if (!buf)
         return -ENOMEM;
-    r = read_exact(x, buf, scan, start);
+    r = gsm_elf_read_exact(x, buf, scan, start);
     if (r < 0)
         return r;
     uint64_t at = UINT64_MAX;
@@ -376,11 +300,11 @@ static int parse_buildinfo(const struct goelf *x, struct gsm_go_info *g) {
     } else {
         bool be = flags & GO_FLAG_BIG_ENDIAN;
         uint64_t slot = vaddr + at + 16;
-        uint64_t vaddr_vers = decode_uint(h + 16, ptrsize, be);
-        uint64_t vaddr_mod = decode_uint(h + 16 + ptrsize, ptrsize, be);
-        if (vaddr_vers == 0 && rela_lookup(x, slot, &vaddr_vers) < 0)
+        uint64_t vaddr_vers = gsm_elf_decode_uint(h + 16, ptrsize, be);
+        uint64_t vaddr_mod = gsm_elf_decode_uint(h + 16 + ptrsize, ptrsize, be);
+        if (vaddr_vers == 0 && gsm_elf_rela_lookup(x, slot, GO_RELA_SCAN_MAX, &vaddr_vers) < 0)
             return -ENOEXEC;   /* unrelocated and no relocation to resolve it: as `go version` */
-        if (vaddr_mod == 0 && rela_lookup(x, slot + ptrsize, &vaddr_mod) < 0)
+        if (vaddr_mod == 0 && gsm_elf_rela_lookup(x, slot + ptrsize, GO_RELA_SCAN_MAX, &vaddr_mod) < 0)
             vaddr_mod = 0;
         r = read_go_string(x, vaddr_vers, ptrsize, be, &vers, &vers_len);
         if (r < 0)
@@ -418,46 +342,12 @@ static int parse_buildinfo(const struct goelf *x, struct gsm_go_info *g) {
 }
 
 int gsm_go_info_read_fd(int fd, struct gsm_go_info *ret) {
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    if (S_ISDIR(st.st_mode))
-        return -EISDIR;
-    if (!S_ISREG(st.st_mode))
-        return -EINVAL;
-
-    struct goelf x = {.fd = fd, .file_size = (uint64_t)st.st_size};
-    unsigned char ident[EI_NIDENT];
-    int r = read_exact(&x, ident, sizeof ident, 0);
+    struct gsm_elf_file x;
+    int r = gsm_elf_file_open(fd, &x);
     if (r < 0)
         return r;
-    if (memcmp(ident, ELFMAG, SELFMAG) != 0 ||
-        (ident[EI_CLASS] != ELFCLASS32 && ident[EI_CLASS] != ELFCLASS64) ||
-        (ident[EI_DATA] != ELFDATA2LSB && ident[EI_DATA] != ELFDATA2MSB))
-        return -EINVAL;
-
-    if (elf_version(EV_CURRENT) == EV_NONE)
-        return -EINVAL;
-    x.elf = elf_begin(fd, ELF_C_READ, NULL);
-    if (!x.elf) {
-        gsm_debug("elf_go: elf_begin: %s", elf_errmsg(-1));
-        return -EINVAL;
-    }
-    if (elf_kind(x.elf) != ELF_K_ELF || !gelf_getehdr(x.elf, &x.ehdr)) {
-        r = -EINVAL;
-        goto out;
-    }
-    if (elf_getphdrnum(x.elf, &x.phnum) < 0) {
-        gsm_debug("elf_go: elf_getphdrnum: %s", elf_errmsg(-1));
-        r = -EINVAL;
-        goto out;
-    }
-    /* No (or a broken) section table is legal: fall back to the segment scan. */
-    x.have_shstrndx = elf_getshdrstrndx(x.elf, &x.shstrndx) == 0;
-
     r = parse_buildinfo(&x, ret);
-out:
-    elf_end(x.elf);
+    gsm_elf_file_close(&x);
     return r;
 }
 

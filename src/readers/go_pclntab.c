@@ -7,16 +7,14 @@
  * any arithmetic that could overflow. debug/gosym relies on Go's slice bounds checks and
  * recover(); this file does the same checks explicitly and returns -EINVAL instead. */
 #include "readers/go_pclntab.h"
+#include "readers/elf_file.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
 #include <elf.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* pcHeader.magic per format (debug/gosym: go12magic, go116magic, go118magic, go120magic). */
 #define GO12_MAGIC 0xfffffffbu
@@ -54,24 +52,13 @@ struct gsm_pclntab {
 
 /* ---- bounded reads of the table ---- */
 
-static bool range_ok(uint64_t off, uint64_t len, uint64_t size) {
-    return off <= size && len <= size - off;
-}
-
-static uint64_t decode_uint(const uint8_t *p, unsigned n, bool be) {
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)p[be ? n - 1 - i : i] << (8 * i);
-    return v;
-}
-
 /* The readers below always write *ret (0 on failure): callers chain them with || and the
  * compiler's flow analysis cannot see through that. */
 static int rd_uint(const struct gsm_pclntab *t, uint64_t off, unsigned n, uint64_t *ret) {
     *ret = 0;
-    if (!range_ok(off, n, t->size))
+    if (!gsm_range_ok(off, n, 0, t->size))
         return -EINVAL;
-    *ret = decode_uint(t->data + off, n, t->big_endian);
+    *ret = gsm_elf_decode_uint(t->data + off, n, t->big_endian);
     return 0;
 }
 
@@ -279,7 +266,7 @@ static int parse_header(struct gsm_pclntab *t, uint64_t text_start) {
     const uint8_t *d = t->data;
     if (t->size < 16)
         return -EINVAL;
-    uint32_t le = (uint32_t)decode_uint(d, 4, false), be = (uint32_t)decode_uint(d, 4, true);
+    uint32_t le = (uint32_t)gsm_elf_decode_uint(d, 4, false), be = (uint32_t)gsm_elf_decode_uint(d, 4, true);
     uint32_t magic;
     if (le == GO12_MAGIC || le == GO116_MAGIC || le == GO118_MAGIC || le == GO120_MAGIC)
         magic = le, t->big_endian = false;
@@ -332,14 +319,14 @@ static int parse_header(struct gsm_pclntab *t, uint64_t text_start) {
     }
     /* functab: nfunc (pc, funcoff) pairs and the end pc. nfunc <= 2^24, so no overflow. */
     uint64_t ftab_size = (2 * t->nfunc + 1) * t->ftab_field;
-    if (!range_ok(t->functab, ftab_size, t->size))
+    if (!gsm_range_ok(t->functab, ftab_size, 0, t->size))
         return -EINVAL;
     if (t->version == VER12) {
         uint32_t fileoff, n;
         int r = rd_u32(t, t->functab + ftab_size, &fileoff);
         if (r < 0 || (r = rd_u32(t, fileoff, &n)) < 0)
             return r < 0 ? r : -EINVAL;
-        if (!range_ok(fileoff, (uint64_t)n * 4, t->size))
+        if (!gsm_range_ok(fileoff, (uint64_t)n * 4, 0, t->size))
             return -EINVAL;
         t->filetab = fileoff;
         t->nfiletab = n;
@@ -420,67 +407,7 @@ const char *gsm_pclntab_source(const struct gsm_pclntab *t) { return t->source; 
 
 /* ---- finding the table in an ELF file ---- */
 
-struct pelf {
-    int fd;
-    uint64_t file_size;
-    Elf *elf;
-    GElf_Ehdr ehdr;
-    size_t phnum;
-    bool have_shstrndx;
-    size_t shstrndx;
-};
-
-static int read_exact(const struct pelf *x, void *buf, size_t len, uint64_t off) {
-    if (!range_ok(off, len, x->file_size))
-        return -EINVAL;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = pread(x->fd, (char *)buf + done, len - done, (off_t)(off + done));
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            return -EINVAL;   /* the file shrank */
-        done += (size_t)n;
-    }
-    return 0;
-}
-
-/* A relative relocation (symbol 0) at addr: in an internally linked PIE the linker leaves
- * pointer slots for the dynamic linker, and debug/gosym distrusts pcHeader.textStart for that
- * reason ("may be unrelocated"). Go 1.19 writes the value and an R_X86_64_RELATIVE with the
- * same addend; if the slot is zero, the addend is the link-time value. */
-static int rela_lookup(const struct pelf *x, uint64_t addr, uint64_t *ret) {
-    Elf_Scn *scn = NULL;
-    uint64_t scanned = 0;
-    while ((scn = elf_nextscn(x->elf, scn))) {
-        GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || sh.sh_entsize == 0)
-            continue;
-        if (!range_ok(sh.sh_offset, sh.sh_size, x->file_size))
-            continue;
-        Elf_Data *d = elf_getdata(scn, NULL);
-        if (!d)
-            continue;
-        uint64_t n = sh.sh_size / sh.sh_entsize;
-        for (uint64_t i = 0; i < n && scanned < PCLN_RELA_SCAN_MAX; i++, scanned++) {
-            GElf_Rela rel;
-            if (!gelf_getrela(d, (int)i, &rel))
-                break;
-            uint64_t sym = x->ehdr.e_ident[EI_CLASS] == ELFCLASS64 ? GELF_R_SYM(rel.r_info)
-                                                                    : ELF32_R_SYM(rel.r_info);
-            if (rel.r_offset == addr && sym == 0) {
-                *ret = (uint64_t)rel.r_addend;
-                return 0;
-            }
-        }
-    }
-    return -ENOENT;
-}
-
-static bool in_exec_segment(const struct pelf *x, uint64_t addr) {
+static bool in_exec_segment(const struct gsm_elf_file *x, uint64_t addr) {
     for (size_t i = 0; i < x->phnum; i++) {
         GElf_Phdr ph;
         if (!gelf_getphdr(x->elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
@@ -491,48 +418,31 @@ static bool in_exec_segment(const struct pelf *x, uint64_t addr) {
     return false;
 }
 
-static bool section_named(const struct pelf *x, const char *want, GElf_Shdr *ret) {
-    if (!x->have_shstrndx)
-        return false;
-    Elf_Scn *scn = NULL;
-    while ((scn = elf_nextscn(x->elf, scn))) {
-        GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh))
-            return false;
-        const char *name = elf_strptr(x->elf, x->shstrndx, sh.sh_name);
-        if (name && strcmp(name, want) == 0) {
-            *ret = sh;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Read [off, off+len) of the file and parse it as a table at virtual address vaddr. The
  * textStart slot of a 1.18+ header is resolved through relocations when zero (PIE). */
-static int load_at(const struct pelf *x, uint64_t off, uint64_t len, uint64_t vaddr, struct gsm_pclntab **ret) {
+static int load_at(const struct gsm_elf_file *x, uint64_t off, uint64_t len, uint64_t vaddr, struct gsm_pclntab **ret) {
     if (len > PCLN_SIZE_MAX)
         len = PCLN_SIZE_MAX;   /* a table is never that large; the rest is other data */
-    if (!range_ok(off, len, x->file_size))
+    if (!gsm_range_ok(off, len, 0, x->file_size))
         return -EINVAL;
     _cleanup_free_ uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
         return -ENOMEM;
-    int r = read_exact(x, buf, len, off);
+    int r = gsm_elf_read_exact(x, buf, len, off);
     if (r < 0)
         return r;
     uint64_t text_start = 0;
     if (len >= 8 + 3 * 8 && (buf[7] == 4 || buf[7] == 8)) {
         unsigned ps = buf[7];
         bool be = buf[0] == 0xff;   /* the magic's low byte is not 0xff: tells the byte order */
-        uint32_t magic = (uint32_t)decode_uint(buf, 4, be);
+        uint32_t magic = (uint32_t)gsm_elf_decode_uint(buf, 4, be);
         if (magic == GO118_MAGIC || magic == GO120_MAGIC) {
-            text_start = decode_uint(buf + 8 + 2 * ps, ps, be);
+            text_start = gsm_elf_decode_uint(buf + 8 + 2 * ps, ps, be);
             uint64_t v;
-            if (text_start == 0 && rela_lookup(x, vaddr + 8 + 2 * ps, &v) == 0)
+            if (text_start == 0 && gsm_elf_rela_lookup(x, vaddr + 8 + 2 * ps, PCLN_RELA_SCAN_MAX, &v) == 0)
                 text_start = v;
             GElf_Shdr sh;
-            if (text_start == 0 && section_named(x, ".text", &sh))
+            if (text_start == 0 && gsm_elf_section_named(x, ".text", &sh))
                 text_start = sh.sh_addr;   /* what go tool addr2line uses */
             if (text_start == 0)
                 return -EINVAL;
@@ -551,7 +461,7 @@ static int load_at(const struct pelf *x, uint64_t off, uint64_t len, uint64_t va
  * accept the first candidate that parses completely (sorted functab, all offsets in bounds) and
  * whose first function's entry lies in an executable segment. runtime.firstmoduledata points at
  * the same place, but finding moduledata needs the symbol table that -s removes. */
-static int scan_segments(const struct pelf *x, struct gsm_pclntab **ret) {
+static int scan_segments(const struct gsm_elf_file *x, struct gsm_pclntab **ret) {
     _cleanup_free_ uint8_t *chunk = malloc(PCLN_SCAN_CHUNK);
     if (!chunk)
         return -ENOMEM;
@@ -561,11 +471,11 @@ static int scan_segments(const struct pelf *x, struct gsm_pclntab **ret) {
             return -EINVAL;
         if (ph.p_type != PT_LOAD || ph.p_filesz == 0)
             continue;
-        if (!range_ok(ph.p_offset, ph.p_filesz, x->file_size))
+        if (!gsm_range_ok(ph.p_offset, ph.p_filesz, 0, x->file_size))
             return -EINVAL;
         for (uint64_t pos = 0; pos < ph.p_filesz; pos += PCLN_SCAN_CHUNK - 16) {
             size_t n = ph.p_filesz - pos < PCLN_SCAN_CHUNK ? (size_t)(ph.p_filesz - pos) : PCLN_SCAN_CHUNK;
-            int r = read_exact(x, chunk, n, ph.p_offset + pos);
+            int r = gsm_elf_read_exact(x, chunk, n, ph.p_offset + pos);
             if (r < 0)
                 return r;
             for (size_t k = 0; k + 16 <= n; k += 4) {
@@ -574,7 +484,7 @@ static int scan_segments(const struct pelf *x, struct gsm_pclntab **ret) {
                 bool be = h[0] == 0xff && h[1] == 0xff && h[2] == 0xff;
                 if (!le && !be)
                     continue;
-                uint32_t m = (uint32_t)decode_uint(h, 4, !le);
+                uint32_t m = (uint32_t)gsm_elf_decode_uint(h, 4, !le);
                 if (m != GO12_MAGIC && m != GO116_MAGIC && m != GO118_MAGIC && m != GO120_MAGIC)
                     continue;
                 if (h[4] || h[5] || (h[6] != 1 && h[6] != 2 && h[6] != 4) || (h[7] != 4 && h[7] != 8))
@@ -608,13 +518,13 @@ static int scan_segments(const struct pelf *x, struct gsm_pclntab **ret) {
     return -ENOEXEC;
 }
 
-static int find_table(const struct pelf *x, struct gsm_pclntab **ret) {
+static int find_table(const struct gsm_elf_file *x, struct gsm_pclntab **ret) {
     static const char *const names[] = {".gopclntab", ".data.rel.ro.gopclntab"};
     for (size_t i = 0; i < ELEMENTSOF(names); i++) {
         GElf_Shdr sh;
-        if (!section_named(x, names[i], &sh))
+        if (!gsm_elf_section_named(x, names[i], &sh))
             continue;
-        if (sh.sh_type == SHT_NOBITS || !range_ok(sh.sh_offset, sh.sh_size, x->file_size))
+        if (sh.sh_type == SHT_NOBITS || !gsm_range_ok(sh.sh_offset, sh.sh_size, 0, x->file_size))
             return -EINVAL;
         int r = load_at(x, sh.sh_offset, sh.sh_size, sh.sh_addr, ret);
         if (r == -ENOEXEC)
@@ -627,33 +537,11 @@ static int find_table(const struct pelf *x, struct gsm_pclntab **ret) {
 }
 
 int gsm_pclntab_open_fd(int fd, struct gsm_pclntab **ret) {
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    if (S_ISDIR(st.st_mode))
-        return -EISDIR;
-    if (!S_ISREG(st.st_mode))
-        return -EINVAL;
-    struct pelf x = {.fd = fd, .file_size = (uint64_t)st.st_size};
-    unsigned char ident[EI_NIDENT];
-    int r = read_exact(&x, ident, sizeof ident, 0);
+    struct gsm_elf_file x;
+    int r = gsm_elf_file_open(fd, &x);
     if (r < 0)
         return r;
-    if (memcmp(ident, ELFMAG, SELFMAG) != 0 ||
-        (ident[EI_CLASS] != ELFCLASS32 && ident[EI_CLASS] != ELFCLASS64) ||
-        (ident[EI_DATA] != ELFDATA2LSB && ident[EI_DATA] != ELFDATA2MSB))
-        return -EINVAL;
-    if (elf_version(EV_CURRENT) == EV_NONE)
-        return -EINVAL;
-    x.elf = elf_begin(fd, ELF_C_READ, NULL);
-    if (!x.elf)
-        return -EINVAL;
     struct gsm_pclntab *t = NULL;
-    if (elf_kind(x.elf) != ELF_K_ELF || !gelf_getehdr(x.elf, &x.ehdr) || elf_getphdrnum(x.elf, &x.phnum) < 0) {
-        r = -EINVAL;
-        goto out;
-    }
-    x.have_shstrndx = elf_getshdrstrndx(x.elf, &x.shstrndx) == 0;
     r = find_table(&x, &t);
     if (r < 0)
         goto out;
@@ -670,6 +558,6 @@ int gsm_pclntab_open_fd(int fd, struct gsm_pclntab **ret) {
               gsm_pclntab_version(t), t->nfunc, t->text_start);
     *ret = t;
 out:
-    elf_end(x.elf);
+    gsm_elf_file_close(&x);
     return r;
 }
