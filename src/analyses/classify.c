@@ -1,5 +1,5 @@
 #include "analyses/classify.h"
-#include "readers/elf_go.h"
+#include "model/go_build.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 #include "analyses/findings.h"
 #include "analyses/go_split.h"
-#include "readers/elf_go.h"
-#include "readers/proc_environ.h"
+#include "model/go_build.h"
+#include "model/go_env.h"
 #include "util/cleanup.h"
 #include "util/units.h"
 

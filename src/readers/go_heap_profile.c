@@ -349,18 +349,6 @@ static int build_model(struct decode *d, struct gsm_heap_profile *hp) {
     return 0;
 }
 
-void gsm_heap_profile_free(struct gsm_heap_profile *hp) {
-    if (!hp)
-        return;
-    free(hp->sample_types);
-    free(hp->stacks);
-    free(hp->frames_);
-    free(hp->values_);
-    free(hp->strings_);
-    memset(hp, 0, sizeof *hp);
-    hp->inuse_space_index = hp->inuse_objects_index = -1;
-}
-
 int gsm_heap_profile_parse(const void *data, size_t len, size_t max_inflated, struct gsm_heap_profile *ret) {
     if (max_inflated == 0)
         max_inflated = GSM_HEAP_PROFILE_MAX_INFLATED;

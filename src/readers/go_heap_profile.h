@@ -13,9 +13,10 @@
  * and function reference is range-checked before use. Pure: no I/O. */
 #pragma once
 
+#include "model/go_heap_profile.h"
+
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 /* Default cap on the inflated profile: 64 MiB. Real heap profiles of large services are a few
  * MiB uncompressed; the cap bounds a gzip bomb (1 GiB of zeros is ~1 MiB gzipped). */
@@ -28,49 +29,6 @@
  * the model). */
 #define GSM_HEAP_PROFILE_MAX_FRAMES ((size_t)1 << 21)
 
-struct gsm_heap_frame {
-    const char *function;      /* "main.main"; NULL for an unsymbolized location */
-    const char *file;          /* "/src/app/main.go"; "" when unknown */
-    int64_t line;              /* 0 when unknown */
-    uint64_t address;          /* the location's address (for unsymbolized frames) */
-};
-
-struct gsm_heap_stack {
-    int64_t inuse_bytes;       /* value of inuse_space (0 when the profile lacks it) */
-    int64_t inuse_objects;     /* value of inuse_objects (0 when the profile lacks it) */
-    const int64_t *values;     /* all n_sample_types values, in sample-type order */
-    const struct gsm_heap_frame *frames;   /* leaf (allocation site) first */
-    size_t n_frames;
-};
-
-struct gsm_heap_value_type {
-    const char *type;          /* "inuse_space" */
-    const char *unit;          /* "bytes" */
-};
-
-struct gsm_heap_profile {
-    struct gsm_heap_value_type *sample_types;
-    size_t n_sample_types;
-    ssize_t inuse_space_index;     /* index into sample_types, always >= 0 after a parse */
-    ssize_t inuse_objects_index;   /* -1 when absent */
-
-    struct gsm_heap_stack *stacks; /* one per sample, in file order (zero in-use included) */
-    size_t n_stacks;
-
-    struct gsm_heap_value_type period_type;   /* {"space", "bytes"} for Go */
-    int64_t period;                /* MemProfileRate for Go heap profiles */
-    int64_t time_nanos;            /* when the profile was taken, ns since the epoch */
-    int64_t duration_nanos;
-
-    int64_t inuse_bytes_total;     /* sum of inuse_bytes over stacks */
-    int64_t inuse_objects_total;
-
-    /* storage (owned): the strings, the frames and the values the pointers above point into */
-    char *strings_;
-    struct gsm_heap_frame *frames_;
-    int64_t *values_;
-};
-
 /* Decode a heap profile from `data` (gzip, or a plain protobuf when it does not start with the
  * gzip magic 1f 8b). max_inflated caps the decompressed size (0 = the default above).
  * Returns 0 and fills *ret, or: -EFBIG (inflates past the cap), -EBADMSG (truncated or corrupt
@@ -78,7 +36,6 @@ struct gsm_heap_profile {
  * not match the sample types), -ENOMSG (no inuse_space sample type: not a heap profile),
  * -E2BIG (more frames than GSM_HEAP_PROFILE_MAX_FRAMES), -ENOMEM. */
 int gsm_heap_profile_parse(const void *data, size_t len, size_t max_inflated, struct gsm_heap_profile *ret);
-void gsm_heap_profile_free(struct gsm_heap_profile *hp);
 
 /* Inflate gzip (or zlib) data into a malloc'd buffer of at most max_out bytes, never
  * allocating more than that (a bomb is refused with -EFBIG after max_out bytes of output).

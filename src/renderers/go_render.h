@@ -4,8 +4,8 @@
 
 #include "analyses/go_split.h"
 #include "model/go_stats.h"
-#include "readers/go_heap_profile.h"
-#include "readers/proc_environ.h"
+#include "model/go_env.h"
+#include "model/go_heap_profile.h"
 
 #include <json-c/json.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@
 #pragma once
 
 #include "model/process.h"
-#include "readers/go_heap_profile.h"
+#include "model/go_heap_profile.h"
 
 #include <stddef.h>
 #include <stdint.h>
