@@ -19,7 +19,8 @@ sleep 0.3
 "$GSM" explain "$TARGET_PID" --no-go-stats -o pprof --output-file "$tmp/p.pb.gz"; rc=$?
 "$GSM" explain "$TARGET_PID" -o folded > "$tmp/fg.txt"
 "$GSM" explain "$TARGET_PID" -o pprof --output-file "$tmp/pg.pb.gz"
-check pprof_written [ $rc -eq 0 ] && [ -s "$tmp/p.pb.gz" ]
+# Both conditions inside the check (a `check ... && [ ... ]` would keep only the first).
+check pprof_written eval '[ "$rc" -eq 0 ] && [ -s "$tmp/p.pb.gz" ] && [ "$(head -c2 "$tmp/p.pb.gz" | od -An -tx1 | tr -d " ")" = 1f8b ]'
 check pprof_no_temp_left [ "$(ls -A "$tmp" | grep -c '\.tmp\.')" = 0 ]
 python3 - "$tmp/e.json" "$tmp/f.txt" "$tmp/fg.txt" <<'PY'
 import json, sys
@@ -58,7 +59,7 @@ mkdir "$tmp/ro"; chmod 555 "$tmp/ro"
 if [ "$(id -u)" -eq 0 ]; then
   # root ignores directory permissions: use a missing directory instead
   "$GSM" explain "$TARGET_PID" -o json --output-file "$tmp/missing/out.json" 2>"$tmp/err"; rc=$?
-  check output_file_error_exit [ $rc -eq 1 ] && grep -q '^gsmapper: writing .*missing/out.json' "$tmp/err"
+  check output_file_error_exit eval '[ "$rc" -eq 1 ] && grep -q "^gsmapper: writing .*missing/out.json" "$tmp/err"'
   check output_file_nothing_left [ ! -e "$tmp/missing" ]
 else
   check output_file_error_exit [ $rc -eq 4 ]
