@@ -16,6 +16,7 @@ static const struct command {
     {"explain", cmd_explain, "one-shot attribution of a process's memory, by mapping and by class"},
     {"watch", cmd_watch, "the OOM sentinel: forecasts, sudden growth, kernel OOM signals, flight recorder"},
     {"serve", cmd_serve, "Prometheus exporter (/metrics) with the watch engine inside"},
+    {"report", cmd_report, "one offline HTML page: flame graph, heat map over time, address space, diff"},
     {"symbolize", cmd_symbolize, "map program counters of a Go binary or process to function and file:line"},
 };
 

@@ -6,3 +6,4 @@ int cmd_explain(int argc, char **argv);
 int cmd_symbolize(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_report(int argc, char **argv);
