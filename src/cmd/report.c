@@ -337,6 +337,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o, char ***ret_
     };
     int c;
     optind = 1;
+    opterr = 0;   /* one line of our own instead of getopt's message and the usage */
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': o->output = optarg; break;
@@ -358,7 +359,10 @@ static int parse_args(int argc, char **argv, struct report_opts *o, char ***ret_
             break;
         }
         case 'h': fputs(usage, stdout); return -1;
-        default: fputs(usage, stderr); return GSM_EXIT_USAGE;
+        default:
+            gsm_error("report: %s '%s' (see 'gsmapper report --help')",
+                      optopt && strchr("o", optopt) ? "option needs a value:" : "unknown option", argv[optind - 1]);
+            return GSM_EXIT_USAGE;
         }
     }
     int n = argc - optind, want = o->diff ? 2 : o->cgroup ? 0 : 1;

@@ -62,6 +62,7 @@ static int add_tree(struct json_object *data, struct json_object *notes, const s
     }
     json_object_object_add(data, "tree", tj);
     json_object_object_add(data, "have_uss", json_object_new_boolean(t.have_uss));
+    json_object_object_add(data, "have_mappings", json_object_new_boolean(t.have_mappings));
     if (!t.have_mappings)
         add_note(notes, "The mapping level is not in this input (explain was run without --mappings, or on a "
                         "cgroup): the graph stops at the classes.");

@@ -125,7 +125,7 @@
     for (var j = 0; j < out.length; j++) {
       var o = out[j], n = o[1], cl = 'node' + (o[0] === 'anc' ? ' anc' : '') + (state.re && state.re.test(n.n) ? ' match' : '');
       if (diff) { var d = n.v[state.metric] - n.b[state.metric]; if (d > 0) cl += ' grew'; else if (d < 0) cl += ' shrank'; }
-      html.push('<div class="' + cl + '" data-id="' + n.id + '" data-kind="' + n.k + '" data-value="' + val(n) +
+      html.push('<div class="' + cl + '" data-id="' + n.id + '" data-kind="' + n.k + '" data-value="' + val(n) + '" data-name="' + esc(n.n) +
         '" style="left:' + o[2].toFixed(2) + 'px;top:' + (o[4] * ROW) + 'px;width:' + Math.max(o[3], 1).toFixed(2) +
         'px;background:' + colour(n) + '">' + (o[3] > 24 ? esc(n.n) : '') + '</div>');
     }
@@ -148,7 +148,7 @@
   function zoom(n) {
     if (n === (state.focus || root)) return;
     state.history.push(state.focus || root);
-    state.focus = n; render();
+    state.focus = n; hideTip(); render();
   }
   flame.addEventListener('click', function (e) {
     var t = e.target.closest('.node'); if (!t) return;
@@ -191,11 +191,12 @@
     }
     h.push('</table>');
     var share = val(focus) ? pct(val(n), val(focus)) : '-';
-    h.push('<div>' + share + ' of the ' + METRICS[state.metric] + ' in view; ' +
-      (n.v[4] ? n.v[4].toLocaleString('en') + (n.k === 'p' || n.k === 'g' ? ' leaves' : ' mappings') : '') + '</div>');
+    var what = D.have_mappings ? (n.k === 'f' || n.k === 'k' ? '' : ' mapping') : n.k === 'g' || n.k === 'o' ? ' process' : '';
+    h.push('<div>' + share + ' of the ' + METRICS[state.metric] + ' in view' +
+      (n.v[4] && what ? '; ' + n.v[4].toLocaleString('en') + what + (n.v[4] > 1 ? 's' : '') : '') + '</div>');
     if (n.i) {
       h.push('<table>');
-      Object.keys(n.i).forEach(function (k) { h.push('<tr><td>' + esc(k) + '</td><td>' + esc(figure(k, n.i[k])) + '</td></tr>'); });
+      Object.keys(n.i).forEach(function (k) { if (k === 'class') return; h.push('<tr><td>' + esc(k) + '</td><td>' + esc(figure(k, n.i[k])) + '</td></tr>'); });
       h.push('</table>');
     }
     h.push('<div class="status">click to zoom</div>');
@@ -276,7 +277,7 @@
       if (m === 3 && !D.have_uss) continue;
       var v = mainRoot.v[m];
       t.push('<span>' + METRICS[m] + ' <b id="total-' + METRICS[m].toLowerCase() + '" data-bytes="' + v + '">' + fmt(v) + '</b>' +
-        (diff ? ' <span class="' + (v > mainRoot.b[m] ? 'up' : 'down') + '">(' + signed(v - mainRoot.b[m]) + ')</span>' : '') + '</span>');
+        (diff ? ' <span class="' + (v > mainRoot.b[m] ? 'up' : v < mainRoot.b[m] ? 'down' : '') + '">(' + signed(v - mainRoot.b[m]) + ')</span>' : '') + '</span>');
     }
     $('totals').innerHTML = t.join('');
     var toc = [['flame-sec', 'flame graph']];
@@ -313,7 +314,7 @@
         for (var c = 0; c < nc; c++) {
           var v = vals[c], bg;
           if (v === null) { h.push('<div class="cell none" data-r="' + r + '" data-c="' + c + '"></div>'); continue; }
-          if (mode === 0) { var k = hi > lo ? (v - lo) / (hi - lo) : 0.5; bg = 'hsl(' + (50 - 50 * k) + ',90%,' + (88 - 50 * k) + '%)'; }
+          if (mode === 0) { var k = hi > lo ? (v - lo) / (hi - lo) : 0; bg = 'hsl(' + (50 - 50 * k) + ',90%,' + (88 - 50 * k) + '%)'; }
           else { var q = amax > 0 ? Math.sqrt(Math.abs(v) / amax) : 0; bg = v > 0 ? shade('#d23c2a', 0.92 - 0.92 * q) : v < 0 ? shade('#2f6fd0', 0.92 - 0.92 * q) : '#f3f3f3'; }
           h.push('<div class="cell" data-r="' + r + '" data-c="' + c + '" data-v="' + v + '" style="background:' + bg + '"></div>');
         }
@@ -322,7 +323,7 @@
       var t0 = H.t[0], t1 = H.t[nc - 1], span = Math.max(1, t1 - t0), ticks = [];
       for (var i = 0; i <= 4; i++) {
         var tt = t0 + span * i / 4, rel = H.event_ms ? Math.round((tt - H.event_ms) / 1000) : Math.round((tt - t0) / 1000);
-        ticks.push('<span class="tick" style="left:' + (i * 25) + '%">' + (H.event_ms ? (rel > 0 ? '+' : '') + rel + ' s' : '+' + rel + ' s') + '</span>');
+        ticks.push('<span class="tick" style="left:' + (i * 25) + '%' + (i === 0 ? ';transform:none' : i === 4 ? ';transform:translateX(-100%)' : '') + '">' + (H.event_ms ? (rel > 0 ? '+' : '') + rel + ' s' : '+' + rel + ' s') + '</span>');
       }
       h.push('<div class="heat-axis"><div class="heat-label">' + (H.event_ms ? 'time from event' : 'time') + '</div><div class="ticks">' + ticks.join('') + '</div></div>');
       box.innerHTML = h.join('');
@@ -332,7 +333,7 @@
         frac = Math.min(1, Math.max(0, frac));
         var mk = document.createElement('div'); mk.className = 'event-mark'; mk.id = 'event-mark'; mk.dataset.column = String(at);
         mk.style.left = 'calc(150px + (100% - 150px) * ' + frac.toFixed(5) + ')';
-        mk.innerHTML = '<span>' + esc(H.event || 'event') + '</span>';
+        mk.innerHTML = '<span' + (frac > 0.55 ? ' style="left:auto;right:4px"' : '') + '>' + esc(H.event || 'event') + '</span>';
         if (cells) box.appendChild(mk);
       }
       $('heat-caption').textContent = H.target + ' · ' + H.samples + ' samples' + (nc < H.samples ? ' in ' + nc + ' columns' : '') +
@@ -365,7 +366,7 @@
       r.v.forEach(function (v) { if (v !== null) { if (a === null) a = v; b = v; } });
       var d = a === null ? 0 : b - a;
       rows.push('<tr data-row="' + esc(r.n) + '"><td>' + esc(r.n) + '</td><td class="num">' + fmt(a) + '</td><td class="num">' + fmt(b) +
-        '</td><td class="num ' + (d > 0 ? 'up' : d < 0 ? 'down' : '') + '">' + signed(d) + (a ? ' (' + (d > 0 ? '+' : '') + pct(d, a) + ')' : '') + '</td></tr>');
+        '</td><td class="num ' + (d > 0 ? 'up' : d < 0 ? 'down' : '') + '">' + signed(d) + (a && d ? ' (' + (d > 0 ? '+' : '') + pct(d, a) + ')' : '') + '</td></tr>');
     });
     $('heat-diff').innerHTML = rows.join('');
   }
