@@ -3,7 +3,7 @@
 # without the bash-completion package loaded. tests/cli/test_packaging.sh checks the option
 # lists below against `gsmapper SUB --help`.
 
-_gsmapper_commands="explain watch serve symbolize"
+_gsmapper_commands="explain watch serve report symbolize"
 
 # _gsmapper_options SUB: every option of SUB. _gsmapper_argopts SUB: those taking a value.
 _gsmapper_options() {
@@ -15,6 +15,8 @@ _gsmapper_options() {
         --emit-samples --no-go-stats --stats -o --output --root -h --help" ;;
     serve) echo "--listen --top --cgroup --all --interval --no-go-stats --read-env --quiet --ring
         --dump-dir --dump-quota --dump-min-interval --root -h --help" ;;
+    report) echo "-o --output --cgroup --diff --top --title --root --go-endpoint --no-go-stats
+        -h --help" ;;
     symbolize) echo "-o --output --root -h --help" ;;
     esac
 }
@@ -26,6 +28,7 @@ _gsmapper_argopts() {
         -o --output --root" ;;
     serve) echo "--listen --top --cgroup --interval --ring --dump-dir --dump-quota
         --dump-min-interval --root" ;;
+    report) echo "-o --output --cgroup --top --title --root --go-endpoint" ;;
     symbolize) echo "-o --output --root" ;;
     esac
 }
@@ -111,7 +114,12 @@ _gsmapper() {
     *" $prev "*)
         case $prev in
         -o | --output)
-            mapfile -t COMPREPLY < <(compgen -W "$(_gsmapper_formats "$sub")" -- "$cur") ;;
+            if [ "$sub" = report ]; then   # report's -o names the page
+                mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+                compopt -o filenames 2>/dev/null
+            else
+                mapfile -t COMPREPLY < <(compgen -W "$(_gsmapper_formats "$sub")" -- "$cur")
+            fi ;;
         --fail-on)
             mapfile -t COMPREPLY < <(compgen -W "warn critical" -- "$cur") ;;
         --cgroup) _gsmapper_cgroups "$cur" ;;
@@ -134,6 +142,13 @@ _gsmapper() {
     # Positional arguments.
     case $sub in
     explain | watch | serve) _gsmapper_pids "$cur" ;;
+    report)
+        # a PID, an explain JSON file or a bundle directory
+        _gsmapper_pids "$cur"
+        local -a files
+        mapfile -t files < <(compgen -f -- "$cur")
+        COMPREPLY+=("${files[@]}")
+        compopt -o filenames 2>/dev/null ;;
     symbolize)
         # The first positional is a PID or a file; the rest are addresses.
         local i n=0 w argopts

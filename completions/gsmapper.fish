@@ -33,11 +33,12 @@ function __gsmapper_cgroups --description 'memory-cgroup directories relative to
     end
 end
 
-set -l cmds explain watch serve symbolize
+set -l cmds explain watch serve report symbolize
 complete -c gsmapper -f
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a explain -d "attribute a process's or cgroup's memory"
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a watch -d 'OOM sentinel: forecasts, growth, OOM signals'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a serve -d 'Prometheus exporter with the watch engine'
+complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a report -d 'offline HTML page: flame graph, heat map, diff'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a symbolize -d 'Go program counters to function and file:line'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -l version -d 'print the version'
 complete -c gsmapper -s h -l help -d 'print the help'
@@ -90,6 +91,18 @@ complete -c gsmapper -n $c -l listen -x -d 'HOST:PORT to listen on'
 complete -c gsmapper -n $c -l top -x -d 'export the N largest processes by RSS'
 complete -c gsmapper -n $c -l read-env -d 'GOMEMLIMIT, GOGC, GODEBUG, GOMAXPROCS of Go processes'
 complete -c gsmapper -n $c -l quiet -d 'do not print watch events'
+
+# report
+set -l c '__fish_seen_subcommand_from report'
+complete -c gsmapper -n $c -a '(__gsmapper_pids)' -F
+complete -c gsmapper -n $c -s o -l output -r -F -d 'write the page here (atomically)'
+complete -c gsmapper -n $c -l cgroup -x -a '(__gsmapper_cgroups)' -d 'report a whole memory cgroup'
+complete -c gsmapper -n $c -l diff -d 'two inputs follow: before and after'
+complete -c gsmapper -n $c -l top -x -d 'children kept per node'
+complete -c gsmapper -n $c -l title -x -d "the page's title"
+complete -c gsmapper -n $c -l root -x -a '(__fish_complete_directories)' -d 'read /proc and /sys under DIR'
+complete -c gsmapper -n $c -l go-endpoint -x -d "a Go process's pprof base URL"
+complete -c gsmapper -n $c -l no-go-stats -d 'do not contact the process over HTTP'
 
 # symbolize
 set -l c '__fish_seen_subcommand_from symbolize'
