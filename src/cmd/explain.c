@@ -26,6 +26,7 @@
 #include <errno.h>
 #include "util/parse.h"
 #include "util/root.h"
+#include "util/text.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -129,7 +130,29 @@ struct explain_opts {
 
 /* Everything is rendered into memory first, then written in one go: to stdout, or to
  * --output-file atomically, so a failure never leaves a partial file under the final name. */
+static int emit_raw(const struct explain_opts *eo, const void *data, size_t len);
+
+/* A table carries names and paths from the target: written through gsm_text_write_lines
+ * (valid UTF-8, no control characters but newline and tab). JSON is repaired when rendered. */
 static int emit(const struct explain_opts *eo, const void *data, size_t len) {
+    if (eo->fmt != FMT_TABLE)
+        return emit_raw(eo, data, len);
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f)
+        return finish_output(-ENOMEM);
+    int r = gsm_text_write_lines(f, data, len);
+    if (fclose(f) != 0 || r < 0) {
+        free(buf);
+        return finish_output(-ENOMEM);
+    }
+    r = emit_raw(eo, buf, n);
+    free(buf);
+    return r;
+}
+
+static int emit_raw(const struct explain_opts *eo, const void *data, size_t len) {
     if (eo->output_file) {
         int r = gsm_write_file_atomic(eo->output_file, data, len);
         if (r < 0) {

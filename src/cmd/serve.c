@@ -11,6 +11,7 @@
 #include "cmd/watch_bundles.h"
 #include "cmd/watch_targets.h"
 #include "renderers/event_render.h"
+#include "renderers/json_text.h"
 #include "renderers/metrics.h"
 #include "util/exitcode.h"
 #include "readers/curl_dl.h"
@@ -202,10 +203,11 @@ static void on_event(const struct gsm_watch_event *ev, void *userdata) {
     if (se->print)
         gsm_json_line(o, stdout);
     if (ev->wants_bundle && se->rec) {
-        char path[4096];
-        gsm_watch_write_bundle(se->rec, se->root, ev,
-                               json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-                               path, sizeof path);
+        char path[4096] = "";
+        char *json = gsm_json_text(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (json)
+            gsm_watch_write_bundle(se->rec, se->root, ev, json, path, sizeof path);
+        free(json);
         if (path[0] && se->print) {
             struct json_object *bo = gsm_watch_bundle_event_json(ev, path);
             gsm_json_line(bo, stdout);

@@ -12,6 +12,7 @@
 #include "readers/proc_snapshot.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -189,15 +190,7 @@ void serve_findings_evaluate(const struct gsm_root *root, struct gsm_watch *w, b
 
 static void label(FILE *out, const char *name, const char *v) {
     fprintf(out, ",%s=\"", name);
-    for (const char *p = v; *p; p++) {
-        if (*p == '\n') {
-            fputs("\\n", out);
-            continue;
-        }
-        if (*p == '\\' || *p == '"')
-            fputc('\\', out);
-        fputc(*p, out);
-    }
+    gsm_text_write_label_value(out, v);
     fputc('"', out);
 }
 

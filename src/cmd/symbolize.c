@@ -6,6 +6,7 @@
 #include "cmd/commands.h"
 #include "readers/go_pclntab.h"
 #include "renderers/explain_render.h"
+#include "util/text.h"
 #include "util/cleanup.h"
 #include "util/exitcode.h"
 #include "util/fileio.h"
@@ -328,8 +329,10 @@ int cmd_symbolize(int argc, char **argv) {
             gsm_debug("symbolize: 0x%" PRIx64 ": malformed line table", a);
         }
         if (fmt == FMT_TABLE) {
+            char fn[1024], file[1024];   /* names from the binary: printable text (util/text.h) */
             if (r == 0)
-                printf("0x%" PRIx64 " %s %s:%d\n", a, s.func, *s.file ? s.file : "??", s.line);
+                printf("0x%" PRIx64 " %s %s:%d\n", a, gsm_text_printable(s.func, false, fn, sizeof fn),
+                       *s.file ? gsm_text_printable(s.file, false, file, sizeof file) : "??", s.line);
             else
                 printf("0x%" PRIx64 " ?? ??:0\n", a);
         } else {

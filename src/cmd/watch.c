@@ -5,6 +5,7 @@
 #include "cmd/watch_bundles.h"
 #include "cmd/watch_targets.h"
 #include "renderers/event_render.h"
+#include "renderers/json_text.h"
 #include "renderers/recorder.h"
 #include "util/cleanup.h"
 #include "util/exitcode.h"
@@ -20,6 +21,7 @@
 #include <sys/resource.h>
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -112,7 +114,11 @@ static void run_exec(const char *cmd, const char *json) {
 static void on_event(const struct gsm_watch_event *ev, void *userdata) {
     struct watch_ctx *c = userdata;
     struct json_object *o = gsm_event_to_json(ev, NULL);
-    const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    char *json = gsm_json_text(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (!json) {
+        json_object_put(o);
+        return;
+    }
     if (c->text)
         gsm_event_print_text(ev, NULL, stdout);
     else
@@ -121,7 +127,7 @@ static void on_event(const struct gsm_watch_event *ev, void *userdata) {
     if (c->exec_cmd)
         run_exec(c->exec_cmd, json);
     if (ev->wants_bundle && c->rec) {
-        char path[4096];
+        char path[4096] = "";
         gsm_watch_write_bundle(c->rec, c->root, ev, json, path, sizeof path);
         if (path[0]) {
             /* A second event says where the bundle is. */
@@ -131,11 +137,16 @@ static void on_event(const struct gsm_watch_event *ev, void *userdata) {
             else
                 gsm_json_line(bo, stdout);
             fflush(stdout);
-            if (c->exec_cmd)
-                run_exec(c->exec_cmd, json_object_to_json_string_ext(bo, JSON_C_TO_STRING_PLAIN));
+            if (c->exec_cmd) {
+                char *bjson = gsm_json_text(bo, JSON_C_TO_STRING_PLAIN);
+                if (bjson)
+                    run_exec(c->exec_cmd, bjson);
+                free(bjson);
+            }
             json_object_put(bo);
         }
     }
+    free(json);
     json_object_put(o);
 }
 

@@ -1,4 +1,6 @@
 #include "renderers/event_render.h"
+#include "renderers/json_text.h"
+#include "util/text.h"
 #include "util/units.h"
 
 #include <errno.h>
@@ -100,22 +102,20 @@ void gsm_event_print_text(const struct gsm_watch_event *ev, const char *bundle_p
     gmtime_r(&secs, &tm);
     strftime(ts, sizeof ts, "%H:%M:%S", &tm);
     const struct gsm_watch_target *t = ev->target;
-    char who[320] = "";
+    /* Names, cgroup paths and messages (which quote them) as printable text (util/text.h). */
+    char who[1280] = "", name[1200], msg[1024], bp[1200];
     if (t && gsm_watch_target_type(t) == GSM_WT_PROCESS)
-        snprintf(who, sizeof who, "%s[%d]", gsm_watch_target_name(t), (int)gsm_watch_target_pid(t));
+        snprintf(who, sizeof who, "%s[%d]", gsm_text_printable(gsm_watch_target_name(t), false, name, sizeof name),
+                 (int)gsm_watch_target_pid(t));
     else if (t)
-        snprintf(who, sizeof who, "cgroup %s", gsm_watch_target_cgroup(t));
+        snprintf(who, sizeof who, "cgroup %s", gsm_text_printable(gsm_watch_target_cgroup(t), false, name, sizeof name));
     fprintf(out, "%s %-8s %-11s %s%s %s", ts, gsm_watch_level_name(ev->level), gsm_watch_kind_name(ev->kind), who,
-            ev->resolved ? " RESOLVED:" : ":", ev->message);
+            ev->resolved ? " RESOLVED:" : ":", gsm_text_printable(ev->message, false, msg, sizeof msg));
     if (bundle_path)
-        fprintf(out, " (bundle %s)", bundle_path);
+        fprintf(out, " (bundle %s)", gsm_text_printable(bundle_path, false, bp, sizeof bp));
     fputc('\n', out);
 }
 
 int gsm_json_line(struct json_object *o, FILE *out) {
-    size_t len;
-    const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    if (!s || fwrite(s, 1, len, out) != len || fputc('\n', out) == EOF)
-        return -EIO;
-    return 0;
+    return gsm_json_write(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, out);
 }

@@ -1,5 +1,6 @@
 #include "renderers/explain_render.h"
 #include "model/go_build.h"
+#include "renderers/json_text.h"
 #include "util/cleanup.h"
 
 #include <stdlib.h>
@@ -259,11 +260,7 @@ struct json_object *gsm_explain_to_json(const struct gsm_explain_view *v) {
 }
 
 int gsm_json_print(struct json_object *o, FILE *out) {
-    size_t len;
-    const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    if (!s || fwrite(s, 1, len, out) != len || fputc('\n', out) == EOF)
-        return -EIO;
-    return 0;
+    return gsm_json_write(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, out);
 }
 
 int gsm_explain_print_json(const struct gsm_explain_view *v, FILE *out) {

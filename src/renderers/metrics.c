@@ -1,20 +1,14 @@
 #include "renderers/metrics.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Label value escaping (exposition formats): backslash, double quote and newline. */
+/* Label values: valid UTF-8, with backslash, double quote and newline escaped (util/text.h). */
 static void esc(FILE *out, const char *s) {
-    for (; s && *s; s++) {
-        if (*s == '\\' || *s == '"')
-            fputc('\\', out), fputc(*s, out);
-        else if (*s == '\n')
-            fputs("\\n", out);
-        else
-            fputc(*s, out);
-    }
+    gsm_text_write_label_value(out, s);
 }
 
 static void value(FILE *out, double v) {

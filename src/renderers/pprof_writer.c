@@ -4,6 +4,7 @@
 
 #include "proto/profile.pb-c.h"
 #include "util/cleanup.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -160,9 +161,25 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem) {
 }
 #define GROW(vec, cap, need) grow((void **)&(vec), &(cap), (need), sizeof *(vec))
 
+static int64_t intern_valid(struct gsm_pprof_builder *b, const char *s);
+
+/* Strings are interned as valid UTF-8 (util/text.h): profile.proto's strings must be, and the
+ * folded output is written from the same table. */
 static int64_t intern(struct gsm_pprof_builder *b, const char *s) {
     if (!s)
         s = "";
+    size_t len = strlen(s);
+    if (gsm_utf8_valid(s, len))
+        return intern_valid(b, s);
+    char *fixed = gsm_utf8_repair(s, len, NULL);
+    if (!fixed)
+        return -ENOMEM;
+    int64_t r = intern_valid(b, fixed);
+    free(fixed);
+    return r;
+}
+
+static int64_t intern_valid(struct gsm_pprof_builder *b, const char *s) {
     struct key key = {.s = s};
     uint64_t h = hash_bytes(s);
     size_t slot;
