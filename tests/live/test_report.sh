@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Live: `gsmapper report` on running targets. The C shape target (64 MiB anon, 32 MiB file, 16 MiB
+# memfd: tests/targets/shape.c) must appear in the page's tree under its classes with the sizes
+# the target itself set up, and the page's total must match smaps_rollup read here; a Go target
+# serving net/http/pprof must get Go frames under its go-heap mappings that add up exactly to each
+# mapping, with main.main holding the 48 MiB the program allocated; --cgroup of our own memory
+# cgroup lists the target; a PID that is gone exits 3 with no page.
+set -u
+. "$(dirname "$0")/../lib.sh"
+tmp=$(mktemp -d)
+trap 'stop_target; rm -rf "$tmp"' EXIT
+
+data_of() {
+  python3 - "$1" <<'PY'
+import json, re, sys
+s = open(sys.argv[1]).read()
+m = re.search(r'<script type="application/json" id="gsm-data">(.*?)</script>', s, re.S)
+print(json.dumps(json.loads(m.group(1))))
+PY
+}
+
+shape=$CTARGETS_DIR/shape
+if [ -x "$shape" ]; then
+  head -c $((32 << 20)) /dev/urandom > "$tmp/data.bin"
+  if start_target "$shape" -f "$tmp/data.bin"; then
+    if "$GSM" report "$TARGET_PID" -o "$tmp/shape.html" 2> "$tmp/err"; then pass report_live_pid
+    else fail report_live_pid "$(cat "$tmp/err")"; fi
+    grep '^REGION' "$TARGET_OUT" > "$tmp/regions"
+    data_of "$tmp/shape.html" > "$tmp/shape.data"
+    python3 - "$tmp/shape.data" "$tmp/regions" "$TARGET_PID" "$tmp/data.bin" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); pid = sys.argv[3]
+def check(name, ok, why=""): print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why))
+t = d["tree"]
+proc = next((c for c in t.get("c", []) if c["k"] == "p"), t) if t["k"] == "g" else t
+check("report_live_process_node", proc["n"].endswith("[%s]" % pid), proc["n"])
+classes = {c["n"]: c for c in proc.get("c", [])}
+def mapping(cls, name):
+    for m in classes.get(cls, {}).get("c", []):
+        if m["n"] == name:
+            return m["v"][0]
+    return None
+regions = {l.split()[1]: l.split()[2] for l in open(sys.argv[2])}
+for region, cls, name, size in (("anon", "anon-other", "anon@" + regions["anon"], 64 << 20),
+                                ("file", "file-mapped", sys.argv[4], 32 << 20),
+                                ("memfd", "shmem", "/memfd:gsm-shape (deleted)", 16 << 20)):
+    got = mapping(cls, name)
+    if got is None and region == "memfd":   # the kernel's name for a memfd differs between versions
+        got = next((m["v"][0] for m in classes.get(cls, {}).get("c", []) if "gsm-shape" in m["n"]), None)
+    check("report_live_%s" % region, got is not None and abs(got - size) <= size // 100,
+          "%s/%s: %s, want %d" % (cls, name, got, size))
+rollup = {l.split(":")[0]: int(l.split()[1]) * 1024 for l in open("/proc/%s/smaps_rollup" % pid) if l.split()[-1] == "kB"}
+check("report_live_total_vs_rollup", abs(proc["v"][0] - rollup["Rss"]) <= max(rollup["Rss"] // 100, 1 << 20),
+      "page %d, smaps_rollup Rss %d" % (proc["v"][0], rollup["Rss"]))
+check("report_live_uss", d["have_uss"] and proc["v"][3] <= proc["v"][0], "USS %d, RSS %d" % (proc["v"][3], proc["v"][0]))
+PY
+    # --cgroup: our own memory cgroup holds the target (it is our child)
+    cgpath=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3; exit} $2 == "" && $1 == 0 {p=$3} END {if (p) print p}' /proc/self/cgroup | head -1)
+    if [ -n "$cgpath" ] && "$GSM" report --cgroup "$cgpath" -o "$tmp/cg.html" 2> "$tmp/err"; then
+      r=$(data_of "$tmp/cg.html" | python3 -c '
+import json, sys
+d = json.load(sys.stdin); pid = sys.argv[1]
+names = [c["n"] for c in d["tree"].get("c", []) if c["k"] == "p"]
+print("ok" if d["tree"]["k"] == "g" and any(n.endswith("[%s]" % pid) for n in names) else "bad %s" % names[:8])' "$TARGET_PID")
+      check report_live_cgroup_lists_target [ "$r" = ok ]
+    else
+      fail report_live_cgroup "cgroup '$cgpath': $(cat "$tmp/err" 2>/dev/null)"
+    fi
+    gone=$TARGET_PID
+    stop_target
+    "$GSM" report "$gone" -o "$tmp/gone.html" 2> "$tmp/err"; rc=$?
+    check report_live_gone_exit_3 [ "$rc" -eq 3 ] && [ ! -e "$tmp/gone.html" ]
+  else
+    fail report_live_shape_start "target did not start"
+  fi
+else
+  skip report_live_shape "target $shape not built"
+fi
+
+# ---- Go frames from the process's own heap profile ---------------------------------------------
+if [ ! -x "$TARGETS_DIR/memshape" ]; then skip report_live_go "Go targets not built in $TARGETS_DIR"; exit 0; fi
+start_target "$TARGETS_DIR/memshape" -heap-mib 48 -goroutines 50 -pprof-port 0 -stdin-exit ||
+  { fail report_live_go_start "did not start"; exit 0; }
+sleep 0.3
+if "$GSM" report "$TARGET_PID" -o "$tmp/go.html" 2> "$tmp/err"; then pass report_live_go
+else fail report_live_go "$(cat "$tmp/err")"; exit 0; fi
+data_of "$tmp/go.html" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+def check(name, ok, why=""): print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why))
+def walk(n, path):
+    yield n, path
+    for c in n.get("c", []):
+        yield from walk(c, path + [n])
+heap = [n for n, p in walk(d["tree"], []) if n["k"] == "c" and n["n"] == "go-heap"]
+check("report_go_heap_class", len(heap) == 1, str(len(heap)))
+maps = heap[0].get("c", []) if heap else []
+framed = [m for m in maps if any(c["k"] == "f" for c in m.get("c", []))]
+check("report_go_frames_present", framed, "no go-heap mapping has frames")
+exact = all(sum(c["v"][i] for c in m["c"]) == m["v"][i] for m in framed for i in range(4))
+check("report_go_frames_add_up", exact, "frames do not sum to their mapping")
+mm = sum(n["v"][0] for m in framed for n, p in walk(m, []) if n["k"] == "f" and n["n"].startswith("main.main ")
+         and not any(q["n"].startswith("main.main ") for q in p[1:]))
+# the 48 MiB the program allocated in main.main (the profile is a sampled estimate: 15%)
+check("report_go_main_main_48MiB", abs(mm - (48 << 20)) <= (48 << 20) * 15 // 100, "main.main holds %d" % mm)'
