@@ -2,10 +2,12 @@
  * sheet, the script and the data put in. */
 #include "renderers/report_html.h"
 
+#include "renderers/json_text.h"
 #include "renderers/report_assets.h"
 #include "renderers/report_series.h"
 #include "renderers/report_tree.h"
 #include "util/cleanup.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -224,9 +226,11 @@ int gsm_report_html(const struct gsm_report_input *after, const struct gsm_repor
         *why = "the built-in page assets contain their own end tag";
         return -EINVAL;
     }
-    size_t dlen;
-    const char *djson = json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &dlen);
-    const char *title = gsm_rjson_str(data, "title");
+    /* valid UTF-8 whatever the input documents held (docs/text-safety.md) */
+    _cleanup_free_ char *djson = gsm_json_text(data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    size_t dlen = djson ? strlen(djson) : 0;
+    const char *t0 = gsm_rjson_str(data, "title");
+    _cleanup_free_ char *title = t0 ? gsm_utf8_repair(t0, strlen(t0), NULL) : NULL;
     struct buf b = {0};
     const char *t = gsm_report_asset_report_html, *end = t + gsm_report_asset_report_html_len;
     while (t < end && djson) {
