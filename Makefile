@@ -2,7 +2,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build asan demo test unit scenarios bench install clean
+.PHONY: all deps build asan demo test unit scenarios bench install package package-test image clean
 
 all: build
 
@@ -37,6 +37,15 @@ bench: deps build
 # DESTDIR. Installs the binary, man pages, bash/zsh/fish completions and docs.
 install: build
 	meson install -C $(BUILD) --no-rebuild
+
+# The Debian package (dpkg-buildpackage -b in a copy of the tree, then lintian) into
+# build/package/; package-test installs it on this machine, checks it and purges it (root).
+package:
+	@bash scripts/install-deps.sh package
+	@bash packaging/build-deb.sh build/package
+
+package-test: package
+	@bash packaging/test-deb.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
