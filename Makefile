@@ -47,5 +47,11 @@ package:
 package-test: package
 	@bash packaging/test-deb.sh
 
+# The DaemonSet's image (deploy/image/Containerfile) without a registry: debootstrap + buildah
+# (vfs), then run inside; storage, cache and the OCI archive under build/image/ (root).
+image:
+	@bash scripts/install-deps.sh image
+	@bash packaging/build-image.sh
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

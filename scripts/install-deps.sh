@@ -24,7 +24,7 @@ PKGS=(
 for group in "$@"; do
   case $group in
   package) PKGS+=(debhelper dpkg-dev fakeroot lintian libcap2-bin systemd) ;;
-  image) PKGS+=(debootstrap buildah crun) ;;
+  image) PKGS+=(debootstrap buildah runc curl) ;;
   *) echo "install-deps: unknown group '$group' (package, image)" >&2; exit 2 ;;
   esac
 done
