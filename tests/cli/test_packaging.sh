@@ -271,3 +271,23 @@ else
     fi
   fi
 fi
+
+# --- versions and names that must agree --------------------------------------------------------
+version=$(sed -n "s/^  version : '\([^']*\)'.*/\1/p" meson.build)
+bin_version=$("$GSM" --version)
+ok_v=true why=
+[ "$bin_version" = "gsmapper $version" ] || { ok_v=false; why+="binary says '$bin_version', meson.build $version; "; }
+deb_version=$(sed -n '1s/^gsmapper (\([^)]*\)).*/\1/p' debian/changelog)
+[ "${deb_version%%-*}" = "$version" ] || { ok_v=false; why+="debian/changelog $deb_version; "; }
+if $ok_v; then pass packaging_versions_agree; else fail packaging_versions_agree "$why"; fi
+# The DaemonSet runs the image packaging/build-image.sh tags, whose ENTRYPOINT is the path the
+# DaemonSet's IMAGE REQUIREMENT names.
+ds_image=$(sed -n 's/^ *image: *\([^ ]*\).*/\1/p' deploy/kubernetes/daemonset.yaml | head -n 1)
+built=$(sed -n 's/^image=\(.*\)$/\1/p' packaging/build-image.sh):$version
+entry=$(sed -n 's/^ENTRYPOINT \["\([^"]*\)"\]$/\1/p' deploy/image/Containerfile)
+if [ "$ds_image" = "$built" ] && [ "$entry" = /usr/local/bin/gsmapper ] &&
+   grep -q "setcap cap_sys_ptrace,cap_dac_read_search=ep $entry" deploy/kubernetes/daemonset.yaml; then
+  pass packaging_image_name_matches_daemonset
+else
+  fail packaging_image_name_matches_daemonset "daemonset $ds_image, build-image.sh $built, ENTRYPOINT $entry"
+fi
