@@ -90,7 +90,9 @@ else
   skip deb_group_member_has_caps "setpriv (util-linux) missing"
 fi
 
-for p in gsmapper gsmapper-explain gsmapper-watch gsmapper-serve gsmapper-symbolize; do
+cmds=$($B --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/p')
+[ "$(wc -w <<<"$cmds")" -ge 4 ] || f deb_commands "gsmapper --help lists: $cmds"
+for p in gsmapper $(sed 's/^/gsmapper-/' <<<"$cmds"); do
   [ "$(man -w "$p" 2>/dev/null)" = "/usr/share/man/man1/$p.1.gz" ] || f deb_man_$p "man -w $p: $(man -w "$p" 2>&1)"
 done
 o=$(MANWIDTH=80 man -P cat gsmapper-watch 2>&1)
