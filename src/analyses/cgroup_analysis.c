@@ -3,7 +3,6 @@
 #include "util/log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,74 +67,14 @@ int gsm_cg_effective_from_levels(const struct gsm_cg_level *levels, size_t n,
     return 0;
 }
 
-int gsm_cgroup_effective_limits(const struct gsm_root *root, const struct gsm_cgroup_location *loc,
-                                const struct gsm_cgroup_memory *mem, struct gsm_cg_effective *ret) {
-    size_t top_len = strlen(loc->top_dir);
-    size_t dir_len = strlen(loc->dir);
-    if (dir_len < top_len || strncmp(loc->dir, loc->top_dir, top_len) != 0)
-        return -EINVAL;
-
-    size_t cap = 1;
-    for (size_t i = top_len; i < dir_len; i++)
-        if (loc->dir[i] == '/')
-            cap++;
-    if (strcmp(loc->top_dir, ".") == 0)  /* mount point "/" (fixtures only): dir has no "./" prefix */
-        for (size_t i = 0; i < dir_len; i++)
-            if (loc->dir[i] == '/')
-                cap++;
-    cap += 1;
-
-    _cleanup_free_ struct gsm_cg_level *levels = calloc(cap, sizeof *levels);
-    _cleanup_free_ char *dir = strdup(loc->dir);
-    _cleanup_free_ char *path = strdup(loc->path);
-    _cleanup_free_ char **paths = calloc(cap, sizeof(char *));
-    if (!levels || !dir || !path || !paths)
+int gsm_cgroup_effective_limits(const struct gsm_cgroup_location *loc, const struct gsm_cgroup_memory *mem,
+                                const struct gsm_cg_ancestry *anc, struct gsm_cg_effective *ret) {
+    _cleanup_free_ struct gsm_cg_level *levels = calloc(anc->n + 1, sizeof *levels);
+    if (!levels)
         return -ENOMEM;
-
-    int r = 0;
-    size_t n = 0;
-    levels[n].max = mem->max;
-    levels[n].high = mem->high;
-    if (!(paths[n] = strdup(loc->path))) {
-        r = -ENOMEM;
-        goto out;
-    }
-    levels[n].path = paths[n];
-    n++;
-
-    bool reached_top = strcmp(dir, loc->top_dir) == 0 || strcmp(loc->dir, ".") == 0;
-    while (!reached_top && n < cap) {
-        char *slash = strrchr(dir, '/');
-        if (slash && (size_t)(slash - dir) >= top_len)
-            *slash = '\0';
-        else if (strcmp(loc->top_dir, ".") == 0)
-            strcpy(dir, ".");
-        else
-            break;
-        reached_top = strcmp(dir, loc->top_dir) == 0;
-
-        char *ps = strrchr(path, '/');
-        if (ps && ps != path)
-            *ps = '\0';
-        else
-            strcpy(path, "/");
-
-        _cleanup_close_ int fd = openat(root->fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-            r = errno == ENOENT || errno == ENODEV ? -ENOENT : -errno;
-            goto out;
-        }
-        r = gsm_cgroup_read_limits_at(fd, loc->version, &levels[n].max,
-                                      loc->version == GSM_CGROUP_V2 ? &levels[n].high : NULL);
-        if (r < 0)
-            goto out;
-        if (!(paths[n] = strdup(path))) {
-            r = -ENOMEM;
-            goto out;
-        }
-        levels[n].path = paths[n];
-        n++;
-    }
+    levels[0] = (struct gsm_cg_level){.path = loc->path, .max = mem->max, .high = mem->high};
+    for (size_t i = 0; i < anc->n; i++)
+        levels[i + 1] = anc->levels[i];
 
     struct gsm_cg_limit hier = {0};
     const struct gsm_cg_limit *hp = NULL;
@@ -147,15 +86,12 @@ int gsm_cgroup_effective_limits(const struct gsm_root *root, const struct gsm_cg
         hp = &hier;
     }
     struct gsm_cg_effective e;
-    r = gsm_cg_effective_from_levels(levels, n, hp, &e);
+    int r = gsm_cg_effective_from_levels(levels, anc->n + 1, hp, &e);
     if (r < 0)
-        goto out;
-    e.complete = reached_top && loc->top_is_root;
+        return r;
+    e.complete = anc->reached_top && loc->top_is_root;
     *ret = e;
-out:
-    for (size_t i = 0; i < cap; i++)
-        free(paths[i]);
-    return r;
+    return 0;
 }
 
 /* ---- (b) Breakdown ------------------------------------------------------------------- */

@@ -1,10 +1,9 @@
 /* What the cgroup numbers mean: the limit that binds, where the usage goes, and whose
- * container this is. Inputs are the reader's model (readers/cgroup.h); the identity part is
+ * container this is. Inputs are the model (model/cgroup.h); the identity part is
  * pure string work over a cgroup path. */
 #pragma once
 
-#include "readers/cgroup.h"
-#include "util/root.h"
+#include "model/cgroup.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,13 +15,6 @@
  * tie the nearest level binds (it is checked first). v2: memory.max and memory.high of every
  * level. v1: the kernel's own answer, memory.stat hierarchical_memory_limit; the binding level
  * is the nearest whose memory.limit_in_bytes equals it. */
-
-/* One level of the walk: index 0 is the cgroup itself, 1 its parent, ... */
-struct gsm_cg_level {
-    const char *path;               /* cgroup path of the level ("/a/b", "/" at the top) */
-    struct gsm_cg_limit max;        /* v2 memory.max, v1 memory.limit_in_bytes */
-    struct gsm_cg_limit high;       /* v2 memory.high; absent on v1 */
-};
 
 struct gsm_cg_binding {
     bool limited;                   /* some level has a finite value */
@@ -45,10 +37,10 @@ struct gsm_cg_effective {
 int gsm_cg_effective_from_levels(const struct gsm_cg_level *levels, size_t n,
                                  const struct gsm_cg_limit *v1_hierarchical, struct gsm_cg_effective *ret);
 
-/* Walk from loc->dir up to loc->top_dir reading each ancestor's limits; `mem` supplies the
- * cgroup's own values. Returns 0, -ENOENT (the cgroup or an ancestor vanished), -ENOMEM. */
-int gsm_cgroup_effective_limits(const struct gsm_root *root, const struct gsm_cgroup_location *loc,
-                                const struct gsm_cgroup_memory *mem, struct gsm_cg_effective *ret);
+/* Pure: the effective limits of the cgroup at `loc`: `mem` gives its own values, `anc` its
+ * ancestors' (gsm_cgroup_read_ancestors()). Returns 0, -ENOMEM. */
+int gsm_cgroup_effective_limits(const struct gsm_cgroup_location *loc, const struct gsm_cgroup_memory *mem,
+                                const struct gsm_cg_ancestry *anc, struct gsm_cg_effective *ret);
 
 void gsm_cg_effective_free(struct gsm_cg_effective *e);
 
@@ -117,33 +109,6 @@ int gsm_cgroup_breakdown(const struct gsm_cgroup_memory *m, struct gsm_cg_breakd
  *   /kubepods/besteffort/pod<uid>/<id>                    cgroupfs driver
  *   /system.slice/docker-<id>.scope, /docker/<id>         docker (systemd / cgroupfs)
  *   crio-<id>.scope, libpod-<id>.scope, cri-containerd-<id>.scope  cri-o, podman, containerd */
-
-enum gsm_k8s_qos {
-    GSM_QOS_NONE = 0,               /* not a Kubernetes pod */
-    GSM_QOS_GUARANTEED,
-    GSM_QOS_BURSTABLE,
-    GSM_QOS_BESTEFFORT,
-};
-
-enum gsm_container_runtime {
-    GSM_RUNTIME_NONE = 0,
-    GSM_RUNTIME_UNKNOWN,            /* a bare container id, runtime not named by the path */
-    GSM_RUNTIME_DOCKER,
-    GSM_RUNTIME_CONTAINERD,
-    GSM_RUNTIME_CRIO,
-    GSM_RUNTIME_PODMAN,
-};
-
-struct gsm_container_identity {
-    bool in_kubernetes;
-    char pod_uid[64];               /* "1a2b...-..." (36 chars; static pods: 32 hex) or "" */
-    enum gsm_k8s_qos qos;
-    enum gsm_container_runtime runtime;
-    char container_id[72];          /* 64 hex usually, "" when none */
-    bool runtime_helper;            /* conmon scope (crio-conmon-, libpod-conmon-), not the container */
-    char unit[256];                 /* innermost *.service or *.scope, "" when none */
-    char slice[256];                /* innermost *.slice, "" when none */
-};
 
 /* Pure. Always succeeds for an absolute path (fields stay empty when nothing matches);
  * -EINVAL when path is NULL or not absolute. */

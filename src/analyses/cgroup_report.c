@@ -1,99 +1,20 @@
 #include "analyses/cgroup_report.h"
-#include "readers/proc_handle.h"
 #include "analyses/classify.h"
-#include "readers/proc_snapshot.h"
-#include "util/cleanup.h"
-#include "util/fileio.h"
-#include "util/log.h"
-#include "util/parse.h"
 
-#include <dirent.h>
-#include <fcntl.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-static int analyse(const struct gsm_root *root, struct gsm_cgroup_report *r) {
-    int k = gsm_cgroup_memory_read(root, &r->loc, &r->mem);
-    if (k < 0)
-        return k;
-    if (gsm_cgroup_effective_limits(root, &r->loc, &r->mem, &r->eff) == 0)
+int gsm_cgroup_report_analyse(struct gsm_cgroup_report *r, const struct gsm_cg_ancestry *anc) {
+    int k;
+    if (anc && (k = gsm_cgroup_effective_limits(&r->loc, &r->mem, anc, &r->eff)) == 0)
         r->have_eff = true;
+    else if (anc && k == -ENOMEM)
+        return k;
     if (gsm_cgroup_breakdown(&r->mem, &r->bd) == 0)
         r->have_bd = true;
     gsm_container_identity_parse(r->loc.path, &r->id);
     return 0;
-}
-
-int gsm_cgroup_report_for_pid(const struct gsm_root *root, pid_t pid, struct gsm_cgroup_report *ret) {
-    _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
-    int r = gsm_proc_handle_open(root, pid, &h);
-    if (r < 0) {
-        memset(ret, 0, sizeof *ret);
-        return r;
-    }
-    return gsm_cgroup_report_for_proc(root, &h, ret);
-}
-
-int gsm_cgroup_report_for_proc(const struct gsm_root *root, const struct gsm_proc *h, struct gsm_cgroup_report *ret) {
-    memset(ret, 0, sizeof *ret);
-    ret->victim = -1;
-    int r = gsm_cgroup_locate_proc(root, h, &ret->loc);
-    if (r < 0)
-        return r;
-    r = analyse(root, ret);
-    if (r < 0)
-        gsm_cgroup_report_free(ret);
-    return r;
-}
-
-/* PIDs of cgroup.procs in dir and every descendant directory (depth-limited). */
-static int collect_pids(int dirfd, unsigned depth, pid_t **pids, size_t *n, size_t *cap) {
-    _cleanup_free_ char *buf = NULL;
-    size_t len;
-    int r = gsm_read_file_at(dirfd, "cgroup.procs", 16u << 20, &buf, &len);
-    if (r < 0)
-        return r == -ENODEV ? -ENOENT : r;
-    const char *cursor = buf, *end = buf + len, *line;
-    size_t ll;
-    while ((line = gsm_next_line(&cursor, end, &ll))) {
-        const char *p = line;
-        uint64_t v;
-        if (gsm_parse_u64(&p, &v) < 0 || v == 0 || v > INT32_MAX)
-            continue;
-        if (*n == *cap) {
-            size_t nc = *cap ? *cap * 2 : 64;
-            pid_t *np = realloc(*pids, nc * sizeof *np);
-            if (!np)
-                return -ENOMEM;
-            *pids = np;
-            *cap = nc;
-        }
-        (*pids)[(*n)++] = (pid_t)v;
-    }
-    if (depth >= 32)
-        return 0;
-    int dfd = dup(dirfd);
-    if (dfd < 0)
-        return -errno;
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return -errno;
-    }
-    struct dirent *de;
-    r = 0;
-    while ((de = readdir(d)) && r >= 0) {
-        if (de->d_type != DT_DIR || de->d_name[0] == '.')
-            continue;
-        int child = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (child < 0)
-            continue;   /* removed meanwhile */
-        r = collect_pids(child, depth + 1, pids, n, cap);
-        if (r == -ENOENT)
-            r = 0;      /* a child cgroup removed mid-walk */
-        close(child);
-    }
-    closedir(d);
-    return r;
 }
 
 /* mm/oom_kill.c, oom_badness(): points = rss + swap entries + page-table pages, plus
@@ -116,64 +37,25 @@ static int by_pss_desc(const void *a, const void *b) {
     return px < py ? 1 : px > py ? -1 : x->proc.pid - y->proc.pid;
 }
 
-static int read_members(const struct gsm_root *root, struct gsm_cgroup_report *ret) {
-    _cleanup_close_ int dirfd = openat(root->fd, ret->loc.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0)
-        return -errno;
-    _cleanup_free_ pid_t *pids = NULL;
-    size_t n = 0, cap = 0;
-    int r = collect_pids(dirfd, 0, &pids, &n, &cap);
-    if (r < 0)
-        return r;
-    ret->members = calloc(n ? n : 1, sizeof *ret->members);
-    if (!ret->members)
-        return -ENOMEM;
-    uint64_t page = 4096;
-    uint64_t limit_pages = 0;
-    if (ret->have_eff && ret->eff.max.limited)
-        limit_pages = ret->eff.max.bytes / page;
-    for (size_t i = 0; i < n; i++) {
-        struct gsm_cgroup_member *m = &ret->members[ret->n_members];
-        gsm_process_init(&m->proc, pids[i]);
-        page = m->proc.page_size;
-        struct gsm_read_opts opts = {.smaps = true, .best_effort = true};
-        struct gsm_read_error err;
-        int k = gsm_process_read_pid(root, pids[i], &opts, &m->proc, &err);
-        if (k < 0) {
-            /* Exited since cgroup.procs was read (or unreadable): counted, not fatal. */
-            gsm_debug("cgroup member %d: %s: %s", (int)pids[i], err.file, strerror(-k));
-            gsm_process_free(&m->proc);
-            ret->n_members_gone++;
-            continue;
-        }
+void gsm_cgroup_report_rank(struct gsm_cgroup_report *r) {
+    /* totalpages of oom_badness(), in 4 KiB pages */
+    uint64_t limit_pages = r->have_eff && r->eff.max.limited ? r->eff.max.bytes / 4096 : 0;
+    for (size_t i = 0; i < r->n_members; i++) {
+        struct gsm_cgroup_member *m = &r->members[i];
+        uint64_t page = m->proc.page_size ? m->proc.page_size : 4096;
         m->have_smaps = m->proc.have_smaps;
         gsm_classify(&m->proc);
         gsm_totals_compute(&m->proc, &m->totals);
         badness(m, limit_pages, page);
-        ret->n_members++;
     }
-    qsort(ret->members, ret->n_members, sizeof *ret->members, by_pss_desc);
+    qsort(r->members, r->n_members, sizeof *r->members, by_pss_desc);
     uint64_t best = 0;
-    for (size_t i = 0; i < ret->n_members; i++)
-        if (!ret->members[i].unkillable && ret->members[i].badness_pages > best) {
-            best = ret->members[i].badness_pages;
-            ret->victim = (ssize_t)i;
+    r->victim = -1;
+    for (size_t i = 0; i < r->n_members; i++)
+        if (!r->members[i].unkillable && r->members[i].badness_pages > best) {
+            best = r->members[i].badness_pages;
+            r->victim = (ssize_t)i;
         }
-    return 0;
-}
-
-int gsm_cgroup_report_for_path(const struct gsm_root *root, const char *path, struct gsm_cgroup_report *ret) {
-    memset(ret, 0, sizeof *ret);
-    ret->victim = -1;
-    int r = gsm_cgroup_locate_path(root, path, &ret->loc);
-    if (r < 0)
-        return r;
-    r = analyse(root, ret);
-    if (r == 0)
-        r = read_members(root, ret);
-    if (r < 0)
-        gsm_cgroup_report_free(ret);
-    return r;
 }
 
 void gsm_cgroup_report_free(struct gsm_cgroup_report *r) {

@@ -7,7 +7,7 @@
 #include "analyses/cgroup_analysis.h"
 #include "analyses/totals.h"
 #include "model/process.h"
-#include "readers/cgroup.h"
+#include "model/cgroup.h"
 
 struct gsm_cgroup_member {
     struct gsm_process proc;
@@ -33,18 +33,14 @@ struct gsm_cgroup_report {
     ssize_t victim;                      /* index of the process the OOM killer picks, or -1 */
 };
 
-/* The memory cgroup of a process. 0; -ENOENT process or cgroup gone; -ENOMEDIUM no memory
- * controller mounted; -EXDEV, -EREMOTE, -ENOLINK the cgroup lies outside our view (outside
- * the mounted sub-trees; above our cgroup namespace root with no mount reaching it; a mount
- * reaches it but our own cgroup is not found in it: gsm_cgroup_locate_pid()). */
-int gsm_cgroup_report_for_pid(const struct gsm_root *root, pid_t pid, struct gsm_cgroup_report *ret);
-/* Same for the process behind an open handle (explain reads one process through one handle). */
-struct gsm_proc;
-int gsm_cgroup_report_for_proc(const struct gsm_root *root, const struct gsm_proc *h, struct gsm_cgroup_report *ret);
+/* Pure: the effective limits (from r->mem and the ancestors' limits `anc`; none when anc is
+ * NULL), the breakdown and the container identity of r, whose loc and mem the caller read
+ * (cmd/cgroup_gather.c). Returns 0, -ENOMEM. */
+int gsm_cgroup_report_analyse(struct gsm_cgroup_report *r, const struct gsm_cg_ancestry *anc);
 
-/* A cgroup named by path (relative to the hierarchy root, or absolute under the mount), with
- * its processes (and those of its descendants) read from cgroup.procs. -ENOENT: no such cgroup. */
-int gsm_cgroup_report_for_path(const struct gsm_root *root, const char *path, struct gsm_cgroup_report *ret);
+/* Pure: the members the caller read into r->members[0..n_members) (proc filled): their
+ * classes, totals and OOM badness, ranked by PSS, and the OOM killer's victim. */
+void gsm_cgroup_report_rank(struct gsm_cgroup_report *r);
 
 void gsm_cgroup_report_free(struct gsm_cgroup_report *r);
 

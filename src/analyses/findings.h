@@ -10,8 +10,8 @@
 #include "analyses/cgroup_analysis.h"
 #include "analyses/totals.h"
 #include "model/process.h"
-#include "readers/cgroup.h"
-#include "readers/host.h"
+#include "model/cgroup.h"
+#include "model/host.h"
 
 #include <stdbool.h>
 #include <stddef.h>

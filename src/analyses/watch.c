@@ -3,6 +3,7 @@
 #include "analyses/sample_ring.h"
 #include "analyses/trend.h"
 #include "model/go_stats.h"
+#include "readers/cgroup.h"
 #include "readers/elf_go.h"
 #include "readers/go_discover.h"
 #include "readers/go_stats_fetch.h"
@@ -502,7 +503,12 @@ static void refresh_limit(struct gsm_watch *w, struct gsm_watch_target *t, const
     t->ticks_since_limit = 0;
     if (t->have_eff)
         gsm_cg_effective_free(&t->eff);
-    t->have_eff = c && c->r == 0 && gsm_cgroup_effective_limits(w->root, &t->loc, &c->mem, &t->eff) == 0;
+    struct gsm_cg_ancestry anc;
+    t->have_eff = c && c->r == 0 && gsm_cgroup_read_ancestors(w->root, &t->loc, &anc) == 0;
+    if (t->have_eff) {
+        t->have_eff = gsm_cgroup_effective_limits(&t->loc, &c->mem, &anc, &t->eff) == 0;
+        gsm_cg_ancestry_free(&anc);
+    }
 }
 
 /* Go members of a cgroup target, or the process target itself when it is Go: discovered

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "analyses/cgroup_analysis.h"
-#include "readers/cgroup.h"
+#include "model/cgroup.h"
 #include "model/go_stats.h"
 #include "util/root.h"
 

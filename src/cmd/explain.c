@@ -1,7 +1,7 @@
 /* gsmapper explain PID | --self | --cgroup PATH: one-shot attribution of a process's or a
  * cgroup's memory. Wires readers (proc_snapshot, cgroup) -> analyses (classify, totals,
  * cgroup_report) -> renderers (explain_*, cgroup_render). */
-#include "analyses/cgroup_report.h"
+#include "cmd/cgroup_gather.h"
 #include "analyses/classify.h"
 #include "analyses/findings.h"
 #include "analyses/go_split.h"

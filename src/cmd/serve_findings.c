@@ -1,11 +1,12 @@
 #include "cmd/serve_findings.h"
 #include "readers/proc_handle.h"
 #include "analyses/cgroup_analysis.h"
-#include "analyses/cgroup_report.h"
+#include "cmd/cgroup_gather.h"
 #include "analyses/classify.h"
 #include "analyses/findings.h"
 #include "analyses/go_split.h"
 #include "analyses/totals.h"
+#include "readers/cgroup.h"
 #include "readers/elf_go.h"
 #include "readers/host.h"
 #include "readers/proc_environ.h"
@@ -57,7 +58,12 @@ static void cgroup_findings(const struct gsm_root *root, const struct gsm_watch_
     if (!loc || gsm_cgroup_memory_read(root, loc, &mem) < 0)
         return;
     struct gsm_cg_effective eff;
-    bool have_eff = gsm_cgroup_effective_limits(root, loc, &mem, &eff) == 0;
+    struct gsm_cg_ancestry anc;
+    bool have_eff = gsm_cgroup_read_ancestors(root, loc, &anc) == 0;
+    if (have_eff) {
+        have_eff = gsm_cgroup_effective_limits(loc, &mem, &anc, &eff) == 0;
+        gsm_cg_ancestry_free(&anc);
+    }
     struct gsm_cg_breakdown bd;
     bool have_bd = gsm_cgroup_breakdown(&mem, &bd) == 0;
     struct gsm_findings_input in = {.cg = &mem, .eff = have_eff ? &eff : NULL, .bd = have_bd ? &bd : NULL,

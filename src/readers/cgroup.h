@@ -1,43 +1,10 @@
-/* The memory cgroup of a process, and everything the kernel says about it, in one model.
- *
- * /proc/PID/cgroup (kernel/cgroup/cgroup.c: proc_cgroup_show()), one line per hierarchy:
- *
- *   4:memory:/process_api/0723faa0          v1: hierarchy id, controllers, path
- *   1:name=systemd:/user.slice              v1 named hierarchy (no controller)
- *   0::/kubepods.slice/kubepods-pod1.slice  v2: id 0, empty controller list
- *
- * A hybrid host (systemd "hybrid", this machine) has both: v1 lines for the controllers and
- * "0::/path" for the unified hierarchy, which then has no memory controller. Paths are
- * relative to the reader's cgroup namespace root. The memory cgroup's directory is
- * mount point + (path - mount root) of a cgroupfs mount in the mount table of the root
- * (proc/self/mountinfo, or proc/1/mountinfo under a --root that is not our "/").
- *
- * Cgroup namespaces (kernel/cgroup/cgroup.c): proc_cgroup_show() prints each path with
- * cgroup_path_ns_locked() relative to the cgroup-namespace root of the process *reading*
- * the file, and cgroup_show_path() prints a cgroupfs mount's root (mountinfo field 4) the
- * same way. kernfs_path_from_node() writes "/.." once per level from that root up to the
- * common ancestor, then the names down: a process in another pod, read from inside a pod,
- * shows as "0::/../../kubepods-burstable-podX.slice/cri-containerd-Y.scope", the host's
- * cgroupfs bind-mounted into the pod has root "/../../../.." and the pod's own cgroupfs has
- * root "/". See gsm_cgroup_locate_pid() for how such paths are resolved.
- *
- * Files (Documentation/admin-guide/cgroup-v2.rst, mm/memcontrol.c, mm/memcontrol-v1.c):
- *   v2  memory.current, memory.peak (5.19+), memory.max, memory.high, memory.low,
- *       memory.min: one number or "max"; memory.swap.current, memory.swap.max,
- *       memory.swap.peak; memory.events, memory.events.local: "key N" lines;
- *       memory.stat: "key N" lines (bytes, or event counts); memory.pressure: PSI lines;
- *       memory.oom.group: 0/1.
- *   v1  memory.usage_in_bytes, limit_in_bytes, max_usage_in_bytes, failcnt,
- *       soft_limit_in_bytes, memsw.{usage,limit,max_usage}_in_bytes, memsw.failcnt,
- *       kmem.usage_in_bytes, kmem.tcp.usage_in_bytes: one number; "unlimited" is printed
- *       as PAGE_COUNTER_MAX * PAGE_SIZE = 9223372036854771712 on x86-64;
- *       memory.stat: local keys, hierarchical_memory_limit/_memsw_limit, total_* keys;
- *       memory.oom_control: "oom_kill_disable 0 / under_oom 0 / oom_kill 0" (oom_kill 4.13+);
- *       memory.use_hierarchy: 0/1 (reads 1 since the non-hierarchical mode was removed in 5.x).
- *
- * A file an older kernel lacks leaves its item absent (have == false), never an error. */
+/* Reading the memory cgroup: locating it (cgroup_locate.c: /proc/PID/cgroup + mountinfo,
+ * cgroup namespaces), the pure parsers of its files (cgroup_parse.c) and the reader of a
+ * cgroup directory (cgroup_memory.c). The types they fill are in model/cgroup.h, which also
+ * says what each kernel file holds. */
 #pragma once
 
+#include "model/cgroup.h"
 #include "util/root.h"
 
 #include <stdbool.h>
@@ -45,53 +12,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum gsm_cgroup_version {
-    GSM_CGROUP_V1 = 1,
-    GSM_CGROUP_V2 = 2,
-};
-
 /* ---- /proc/PID/cgroup ---------------------------------------------------------------- */
-
-struct gsm_proc_cgroup_entry {
-    unsigned hierarchy_id;    /* 0 for the v2 line */
-    char *controllers;        /* "memory", "cpu,cpuacct", "name=systemd", "" for v2 */
-    char *path;               /* "/kubepods.slice/..." as the kernel prints it */
-};
-
-struct gsm_proc_cgroup {
-    struct gsm_proc_cgroup_entry *entries;
-    size_t n_entries;
-};
 
 /* Parse /proc/PID/cgroup. Malformed lines are skipped. Returns 0, -ENOMEM. */
 int gsm_parse_proc_cgroup(const char *buf, size_t len, struct gsm_proc_cgroup *ret);
-void gsm_proc_cgroup_free(struct gsm_proc_cgroup *pc);
-
-/* The path of the v1 hierarchy carrying `controller` ("memory"), or NULL. */
-const char *gsm_proc_cgroup_v1_path(const struct gsm_proc_cgroup *pc, const char *controller);
-/* The path on the "0::" line (v2 / unified), or NULL. */
-const char *gsm_proc_cgroup_v2_path(const struct gsm_proc_cgroup *pc);
 
 /* ---- Where the memory cgroup lives --------------------------------------------------- */
-
-struct gsm_cgroup_location {
-    enum gsm_cgroup_version version;
-    char *path;            /* cgroup path relative to the hierarchy root we can see: "/a/b" */
-    char *ns_path;         /* the path as /proc/PID/cgroup printed it, relative to our cgroup
-                            * namespace root ("/../../x"), when it differs from path; else NULL */
-    char *mount_point;     /* "/sys/fs/cgroup/memory" (absolute, unescaped) */
-    char *mount_root;      /* mountinfo field 4: "/" unless a sub-tree is mounted; "/" also for
-                            * a mount whose root lies above our cgroup namespace root (printed
-                            * "/../.."): path is then relative to that mount's root */
-    char *dir;             /* the directory relative to root->fd: "sys/fs/cgroup/memory/a/b" */
-    char *top_dir;         /* the mount point relative to root->fd: the highest level we can
-                            * read ("sys/fs/cgroup/memory") */
-    bool top_is_root;      /* top_dir is the real hierarchy root: mount_root is "/" (and, on
-                            * v2, top_dir has no cgroup.type, which every cgroup but the root
-                            * has), or an ancestor mount's top looks like the root */
-};
-
-void gsm_cgroup_location_free(struct gsm_cgroup_location *loc);
 
 /* Pure: join a mount with a cgroup path. The path must lie under mount_root; a path outside
  * it (a "/../x" path from another cgroup namespace, or a sibling sub-tree) gives -EXDEV.
@@ -145,166 +71,36 @@ int gsm_cgroup_locate_proc(const struct gsm_root *root, const struct gsm_proc *h
  * counts as "/". Returns 0, -ENOENT no such cgroup, -ENOMEDIUM, -EINVAL (".." in the path). */
 int gsm_cgroup_locate_path(const struct gsm_root *root, const char *path, struct gsm_cgroup_location *ret);
 
-/* ---- The memory model ---------------------------------------------------------------- */
+/* The mount table of a root, parsed once, indexed, and read again only when it changes (see
+ * cgroup_mounts.c). Keep one for a run that locates many processes (`--all`): each locate
+ * then costs no mountinfo parse. gsm_cgroup_locate_pid() and gsm_cgroup_locate_path() use a
+ * process-wide one of their own. Thread-safe (one lock per table). */
+struct gsm_cgroup_mounts;
 
-/* One number from a file: have == false when the file does not exist or did not parse. */
-struct gsm_cg_value {
-    bool have;
-    uint64_t value;
-};
+/* The root must outlive the table. Returns 0 or -ENOMEM; nothing is read until first use. */
+int gsm_cgroup_mounts_new(const struct gsm_root *root, struct gsm_cgroup_mounts **ret);
+void gsm_cgroup_mounts_free(struct gsm_cgroup_mounts *cm);
+/* How many times the table was read and parsed (tests). */
+unsigned gsm_cgroup_mounts_reads(struct gsm_cgroup_mounts *cm);
 
-/* A limit: "max" (v2) or >= GSM_CG1_UNLIMITED_BYTES (v1) is unlimited, bytes = UINT64_MAX. */
-struct gsm_cg_limit {
-    bool have;
-    bool unlimited;
-    uint64_t bytes;
-};
+/* gsm_cgroup_locate_pid() / gsm_cgroup_locate_path() through cm. */
+int gsm_cgroup_locate_pid_in(struct gsm_cgroup_mounts *cm, pid_t pid, struct gsm_cgroup_location *ret);
+int gsm_cgroup_locate_proc_in(struct gsm_cgroup_mounts *cm, const struct gsm_proc *h,
+                              struct gsm_cgroup_location *ret);
+int gsm_cgroup_locate_path_in(struct gsm_cgroup_mounts *cm, const char *path, struct gsm_cgroup_location *ret);
 
-/* PAGE_COUNTER_MAX * PAGE_SIZE: LONG_MAX rounded down to a page, what v1 prints for "no
- * limit" with 4 KiB pages. Any value at or above it is unlimited (64 KiB pages print more). */
-#define GSM_CG1_UNLIMITED_BYTES UINT64_C(9223372036854771712)
-
-/* A key this version of gsmapper does not know (a newer kernel's), kept verbatim. */
-struct gsm_cg_kv {
-    char *key;
-    uint64_t value;
-};
-
-/* v2 memory.stat keys (6.x names; kernel_stack etc. are bytes; workingset_*, pg*, thp_* are
- * event counts). Keys not listed here go to gsm_cg_stat.extra. */
-#define GSM_CG2_STAT_KEYS(X)                                                     \
-    X(ANON, "anon") X(FILE, "file") X(KERNEL, "kernel")                          \
-    X(KERNEL_STACK, "kernel_stack") X(PAGETABLES, "pagetables")                  \
-    X(SEC_PAGETABLES, "sec_pagetables") X(PERCPU, "percpu") X(SOCK, "sock")      \
-    X(VMALLOC, "vmalloc") X(SHMEM, "shmem") X(ZSWAP, "zswap")                    \
-    X(ZSWAPPED, "zswapped") X(FILE_MAPPED, "file_mapped")                        \
-    X(FILE_DIRTY, "file_dirty") X(FILE_WRITEBACK, "file_writeback")              \
-    X(SWAPCACHED, "swapcached") X(ANON_THP, "anon_thp") X(FILE_THP, "file_thp")  \
-    X(SHMEM_THP, "shmem_thp") X(INACTIVE_ANON, "inactive_anon")                  \
-    X(ACTIVE_ANON, "active_anon") X(INACTIVE_FILE, "inactive_file")              \
-    X(ACTIVE_FILE, "active_file") X(UNEVICTABLE, "unevictable")                  \
-    X(SLAB_RECLAIMABLE, "slab_reclaimable")                                      \
-    X(SLAB_UNRECLAIMABLE, "slab_unreclaimable") X(SLAB, "slab")                  \
-    X(HUGETLB, "hugetlb")                                                        \
-    X(WORKINGSET_REFAULT_ANON, "workingset_refault_anon")                        \
-    X(WORKINGSET_REFAULT_FILE, "workingset_refault_file")                        \
-    X(WORKINGSET_ACTIVATE_ANON, "workingset_activate_anon")                      \
-    X(WORKINGSET_ACTIVATE_FILE, "workingset_activate_file")                      \
-    X(WORKINGSET_RESTORE_ANON, "workingset_restore_anon")                        \
-    X(WORKINGSET_RESTORE_FILE, "workingset_restore_file")                        \
-    X(WORKINGSET_NODERECLAIM, "workingset_nodereclaim")                          \
-    X(PGSCAN, "pgscan") X(PGSTEAL, "pgsteal") X(PGFAULT, "pgfault")              \
-    X(PGMAJFAULT, "pgmajfault") X(PGREFILL, "pgrefill")                          \
-    X(PGACTIVATE, "pgactivate") X(PGDEACTIVATE, "pgdeactivate")                  \
-    X(PGLAZYFREE, "pglazyfree") X(PGLAZYFREED, "pglazyfreed")                    \
-    X(THP_FAULT_ALLOC, "thp_fault_alloc") X(THP_COLLAPSE_ALLOC, "thp_collapse_alloc")
-
-/* v1 memory.stat keys; each also exists as "total_<key>" (this cgroup and its descendants). */
-#define GSM_CG1_STAT_KEYS(X)                                                     \
-    X(CACHE, "cache") X(RSS, "rss") X(RSS_HUGE, "rss_huge") X(SHMEM, "shmem")    \
-    X(MAPPED_FILE, "mapped_file") X(DIRTY, "dirty") X(WRITEBACK, "writeback")    \
-    X(WORKINGSET_REFAULT_ANON, "workingset_refault_anon")                        \
-    X(WORKINGSET_REFAULT_FILE, "workingset_refault_file")                        \
-    X(SWAP, "swap") X(SWAPCACHED, "swapcached") X(PGPGIN, "pgpgin")              \
-    X(PGPGOUT, "pgpgout") X(PGFAULT, "pgfault") X(PGMAJFAULT, "pgmajfault")      \
-    X(INACTIVE_ANON, "inactive_anon") X(ACTIVE_ANON, "active_anon")              \
-    X(INACTIVE_FILE, "inactive_file") X(ACTIVE_FILE, "active_file")              \
-    X(UNEVICTABLE, "unevictable")
-
-enum gsm_cg2_stat {
-#define X(id, name) GSM_CG2_##id,
-    GSM_CG2_STAT_KEYS(X)
-#undef X
-    GSM_CG2__COUNT
-};
-
-enum gsm_cg1_stat {
-#define X(id, name) GSM_CG1_##id,
-    GSM_CG1_STAT_KEYS(X)
-#undef X
-#define X(id, name) GSM_CG1_TOTAL_##id,
-    GSM_CG1_STAT_KEYS(X)
-#undef X
-    GSM_CG1_HIERARCHICAL_MEMORY_LIMIT,
-    GSM_CG1_HIERARCHICAL_MEMSW_LIMIT,
-    GSM_CG1__COUNT
-};
-
-const char *gsm_cg2_stat_name(enum gsm_cg2_stat k);   /* "inactive_file" */
-const char *gsm_cg1_stat_name(enum gsm_cg1_stat k);   /* "total_inactive_file" */
-
-struct gsm_cg_stat {
-    bool have;                          /* memory.stat was read */
-    enum gsm_cgroup_version version;    /* which of the two tables is filled */
-    uint64_t v2[GSM_CG2__COUNT];
-    bool have_v2[GSM_CG2__COUNT];
-    uint64_t v1[GSM_CG1__COUNT];
-    bool have_v1[GSM_CG1__COUNT];
-    struct gsm_cg_kv *extra;            /* unknown keys, in file order */
-    size_t n_extra;
-    size_t n_bad_lines;                 /* lines without "key <u64>" (e.g. a 25-digit value) */
-};
+/* ---- File parsers (pure) ------------------------------------------------------------ */
 
 /* Parse memory.stat of the given version. Returns 0 or -ENOMEM; bad lines are counted. */
 int gsm_parse_cg_stat(const char *buf, size_t len, enum gsm_cgroup_version version, struct gsm_cg_stat *ret);
-/* Any key by its kernel name, known or extra. Returns true and sets *ret when present. */
-bool gsm_cg_stat_get(const struct gsm_cg_stat *s, const char *key, uint64_t *ret);
-void gsm_cg_stat_free(struct gsm_cg_stat *s);
 
-/* memory.events / memory.events.local (v2): counts of times each boundary was hit. */
-#define GSM_CG_EVENT_KEYS(X)                                                     \
-    X(LOW, "low") X(HIGH, "high") X(MAX, "max") X(OOM, "oom")                    \
-    X(OOM_KILL, "oom_kill") X(OOM_GROUP_KILL, "oom_group_kill")                  \
-    X(SOCK_THROTTLED, "sock_throttled")
-
-enum gsm_cg_event {
-#define X(id, name) GSM_CG_EV_##id,
-    GSM_CG_EVENT_KEYS(X)
-#undef X
-    GSM_CG_EV__COUNT
-};
-
-const char *gsm_cg_event_name(enum gsm_cg_event e);
-
-struct gsm_cg_events {
-    bool have;
-    uint64_t count[GSM_CG_EV__COUNT];
-    bool have_key[GSM_CG_EV__COUNT];    /* oom_group_kill is 5.17+, sock_throttled newer */
-    struct gsm_cg_kv *extra;
-    size_t n_extra;
-    size_t n_bad_lines;
-};
-
+/* memory.events, memory.events.local. Returns 0 or -ENOMEM; bad lines are counted. */
 int gsm_parse_cg_events(const char *buf, size_t len, struct gsm_cg_events *ret);
-void gsm_cg_events_free(struct gsm_cg_events *e);
 
-/* memory.pressure (kernel/sched/psi.c: psi_show()):
- *   some avg10=0.00 avg60=0.00 avg300=0.00 total=0
- *   full avg10=0.00 avg60=0.00 avg300=0.00 total=0
- * avg* are percentages of wall time stalled, total is microseconds. */
-struct gsm_psi_line {
-    bool have;
-    double avg10_pct, avg60_pct, avg300_pct;
-    uint64_t total_us;
-};
-
-struct gsm_cg_pressure {
-    bool have;
-    struct gsm_psi_line some, full;
-};
-
-/* Returns 0, -EINVAL when neither line parses. */
+/* memory.pressure. Returns 0, -EINVAL when neither line parses. */
 int gsm_parse_cg_pressure(const char *buf, size_t len, struct gsm_cg_pressure *ret);
 
-/* memory.oom_control (v1). */
-struct gsm_cg_oom_control {
-    bool have;
-    bool oom_kill_disable;
-    bool under_oom;
-    bool have_oom_kill;     /* 4.13+ */
-    uint64_t oom_kill;
-};
-
+/* memory.oom_control (v1). Returns 0, -EINVAL. */
 int gsm_parse_cg_oom_control(const char *buf, size_t len, struct gsm_cg_oom_control *ret);
 
 /* A one-number file ("123\n"). Returns 0, -EINVAL (empty, not a number, trailing junk),
@@ -313,37 +109,7 @@ int gsm_parse_cg_u64(const char *buf, size_t len, uint64_t *ret);
 /* A limit file: "max\n" or a number; v1's GSM_CG1_UNLIMITED_BYTES and above mean unlimited. */
 int gsm_parse_cg_limit(const char *buf, size_t len, struct gsm_cg_limit *ret);
 
-struct gsm_cgroup_memory {
-    enum gsm_cgroup_version version;
-    /* Normalised: the same meaning on both versions, where the kernel has it.
-     *                                        v2                      v1 */
-    struct gsm_cg_value usage_bytes;       /* memory.current          memory.usage_in_bytes */
-    struct gsm_cg_value peak_bytes;        /* memory.peak (5.19+)     memory.max_usage_in_bytes */
-    struct gsm_cg_limit max;               /* memory.max              memory.limit_in_bytes */
-    struct gsm_cg_limit high;              /* memory.high             - */
-    struct gsm_cg_limit low;               /* memory.low              - */
-    struct gsm_cg_limit min;               /* memory.min              - */
-    struct gsm_cg_limit soft_limit;        /* -                       memory.soft_limit_in_bytes */
-    struct gsm_cg_value failcnt;           /* -                       memory.failcnt */
-    struct gsm_cg_value swap_usage_bytes;  /* memory.swap.current     - (see memsw) */
-    struct gsm_cg_limit swap_max;          /* memory.swap.max         - */
-    struct gsm_cg_value swap_peak_bytes;   /* memory.swap.peak        - */
-    struct gsm_cg_value memsw_usage_bytes; /* -                       memory.memsw.usage_in_bytes */
-    struct gsm_cg_limit memsw_limit;       /* -                       memory.memsw.limit_in_bytes */
-    struct gsm_cg_value memsw_max_usage_bytes; /*                     memory.memsw.max_usage_in_bytes */
-    struct gsm_cg_value memsw_failcnt;     /* -                       memory.memsw.failcnt */
-    struct gsm_cg_value kmem_usage_bytes;  /* -                       memory.kmem.usage_in_bytes */
-    struct gsm_cg_value kmem_tcp_usage_bytes; /*                      memory.kmem.tcp.usage_in_bytes */
-    struct gsm_cg_value oom_group;         /* memory.oom.group        - */
-    struct gsm_cg_value use_hierarchy;     /* -                       memory.use_hierarchy */
-    struct gsm_cg_events events;           /* memory.events           - */
-    struct gsm_cg_events events_local;     /* memory.events.local     - */
-    struct gsm_cg_pressure pressure;       /* memory.pressure         - */
-    struct gsm_cg_oom_control oom_control; /* -                       memory.oom_control */
-    struct gsm_cg_stat stat;               /* memory.stat             memory.stat */
-    unsigned n_unparsable;                 /* files present but unparsable (left absent) */
-    const char *unparsable[24];            /* their names (static strings), first 24 */
-};
+/* ---- Reading a cgroup directory ------------------------------------------------------ */
 
 /* Read every memory file of the cgroup directory `dirfd`. Returns 0; -ENOENT when the cgroup
  * is gone (removed before or during the read: its cgroup.procs vanished, or a read gave
@@ -354,13 +120,34 @@ int gsm_cgroup_memory_read_at(int dirfd, enum gsm_cgroup_version version, struct
 int gsm_cgroup_memory_read(const struct gsm_root *root, const struct gsm_cgroup_location *loc,
                            struct gsm_cgroup_memory *ret);
 
-void gsm_cgroup_memory_free(struct gsm_cgroup_memory *m);
-
-/* Names of the files this kernel did not provide (those present but malformed are in
- * m->unparsable instead), for "said so" output: "memory.peak", "memory.memsw.usage_in_bytes" ... Returns how many were written. */
-size_t gsm_cgroup_memory_absent(const struct gsm_cgroup_memory *m, const char **names, size_t max);
-
 /* Just memory.max / memory.high (v2) or memory.limit_in_bytes (v1, into max) of one
  * directory, for walking the ancestors. Returns 0 or -ENOENT (gone). */
 int gsm_cgroup_read_limits_at(int dirfd, enum gsm_cgroup_version version, struct gsm_cg_limit *ret_max,
                               struct gsm_cg_limit *ret_high);
+
+/* Walk from loc->dir up to loc->top_dir reading each ancestor's limits (not the cgroup's own:
+ * gsm_cgroup_memory_read() has them), parent first. Returns 0, -ENOENT (an ancestor
+ * vanished), -EINVAL (loc->dir not below loc->top_dir), -ENOMEM. */
+int gsm_cgroup_read_ancestors(const struct gsm_root *root, const struct gsm_cgroup_location *loc,
+                              struct gsm_cg_ancestry *ret);
+
+/* ---- cgroup.procs -------------------------------------------------------------------- */
+
+struct gsm_pid_list {
+    pid_t *pids;
+    size_t n, cap;
+};
+
+void gsm_pid_list_free(struct gsm_pid_list *l);
+
+/* Pure: the PIDs of a cgroup.procs buffer, at most max (0: all). A line that is not a PID
+ * (1..INT32_MAX) is skipped. Returns 0 or -ENOMEM. */
+int gsm_parse_cgroup_procs(const char *buf, size_t len, size_t max, struct gsm_pid_list *ret);
+/* dirfd/cgroup.procs, at most max PIDs (0: all). Returns 0, -ENOENT (the cgroup is gone),
+ * -errno. */
+int gsm_cgroup_procs_read_at(int dirfd, size_t max, struct gsm_pid_list *ret);
+/* The PIDs of the cgroup and of every descendant (32 levels deep at most); a descendant
+ * removed during the walk is skipped. Returns 0, -ENOENT (the cgroup is gone), -errno. */
+int gsm_cgroup_procs_read_tree(int dirfd, struct gsm_pid_list *ret);
+/* Whether dirfd/sub/cgroup.procs lists pid (sub "" for dirfd itself). */
+bool gsm_cgroup_procs_has(int dirfd, const char *sub, pid_t pid);

@@ -117,6 +117,15 @@ static int read_small(const struct gsm_root *root, const char *path, char **ret_
     return r;
 }
 
+int gsm_meminfo_read(const struct gsm_root *root, struct gsm_meminfo *ret) {
+    _cleanup_free_ char *buf = NULL;
+    size_t len;
+    int r = read_small(root, "proc/meminfo", &buf, &len);
+    if (r < 0)
+        return r;
+    return gsm_parse_meminfo(buf, len, ret);
+}
+
 int gsm_host_info_read(const struct gsm_root *root, struct gsm_host_info *ret) {
     struct gsm_host_info h = {0};
     long ps = sysconf(_SC_PAGESIZE);
@@ -141,21 +150,17 @@ int gsm_host_info_read(const struct gsm_root *root, struct gsm_host_info *ret) {
         if (r == 0 && gsm_parse_host_u64(buf, len, &h.khugepaged_max_ptes_none) == 0)
             h.have_max_ptes_none = true;
     }
-    {
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
-        r = read_small(root, "proc/meminfo", &buf, &len);
-        if (r == -ENOMEM)
-            return r;
-        struct gsm_meminfo mi;
-        if (r == 0 && gsm_parse_meminfo(buf, len, &mi) == 0) {
-            h.have_mem_total = mi.have_mem_total;
-            h.mem_total_bytes = mi.mem_total_bytes;
-            h.have_swap = mi.have_swap_total && mi.have_swap_free;
-            if (h.have_swap) {
-                h.swap_total_bytes = mi.swap_total_bytes;
-                h.swap_free_bytes = mi.swap_free_bytes;
-            }
+    struct gsm_meminfo mi;
+    r = gsm_meminfo_read(root, &mi);
+    if (r == -ENOMEM)
+        return r;
+    if (r == 0) {
+        h.have_mem_total = mi.have_mem_total;
+        h.mem_total_bytes = mi.mem_total_bytes;
+        h.have_swap = mi.have_swap_total && mi.have_swap_free;
+        if (h.have_swap) {
+            h.swap_total_bytes = mi.swap_total_bytes;
+            h.swap_free_bytes = mi.swap_free_bytes;
         }
     }
     {

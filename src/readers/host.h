@@ -12,32 +12,12 @@
  * fs/proc/meminfo.c: meminfo_proc_show() prints "Key:<spaces>N kB".) */
 #pragma once
 
+#include "model/host.h"
 #include "util/root.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-struct gsm_host_info {
-    bool have_thp;
-    char thp_enabled[16];               /* "always" | "madvise" | "never": the bracketed word */
-    bool have_max_ptes_none;
-    uint64_t khugepaged_max_ptes_none;  /* of 512 subpages, how many may be unmapped for
-                                         * khugepaged to still collapse the range */
-    bool have_swap;                     /* SwapTotal and SwapFree both parsed */
-    uint64_t swap_total_bytes, swap_free_bytes;
-    bool have_mem_total;
-    uint64_t mem_total_bytes;
-    bool have_max_map_count;
-    uint64_t max_map_count;             /* vm.max_map_count: the VMA limit per process */
-    uint64_t page_size;                 /* sysconf(_SC_PAGESIZE) of the machine we run on */
-};
-
-/* /proc/meminfo, the keys we use. */
-struct gsm_meminfo {
-    bool have_mem_total, have_swap_total, have_swap_free;
-    uint64_t mem_total_bytes, swap_total_bytes, swap_free_bytes;
-};
 
 /* Pure: the bracketed word of a THP "enabled" file into ret (size ret_size >= 2). Returns 0,
  * -EINVAL when there is no "[word]" of lowercase letters, or it does not fit. */
@@ -47,6 +27,10 @@ int gsm_parse_thp_enabled(const char *buf, size_t len, char *ret, size_t ret_siz
  * does not parse or overflows (a 25-digit value) leaves that key absent. Returns 0, or
  * -EINVAL when none of the three keys parsed. */
 int gsm_parse_meminfo(const char *buf, size_t len, struct gsm_meminfo *ret);
+
+/* proc/meminfo below root: the engine's MemTotal (the limit of last resort) and the host
+ * info's. Returns 0, -EINVAL (none of the keys parsed), -errno of the read. */
+int gsm_meminfo_read(const struct gsm_root *root, struct gsm_meminfo *ret);
 
 /* Pure: a one-number sysfs/sysctl file ("511\n"). Returns 0, -EINVAL, -ERANGE. */
 int gsm_parse_host_u64(const char *buf, size_t len, uint64_t *ret);

@@ -54,8 +54,9 @@ void gsm_mountinfo_free(struct gsm_mountinfo *mi) {
     for (size_t i = 0; i < mi->n_mounts; i++)
         mount_clear(&mi->mounts[i]);
     free(mi->mounts);
-    mi->mounts = NULL;
-    mi->n_mounts = 0;
+    free(mi->cg2);
+    free(mi->cg1_memory);
+    *mi = (struct gsm_mountinfo){0};
 }
 
 /* Split the line into space-separated tokens (the kernel separates with exactly one space). */
@@ -134,6 +135,25 @@ static int parse_line(const char *line, size_t len, struct gsm_mount *ret) {
     return 0;
 }
 
+static bool is_cgroup1_with(const struct gsm_mount *m, const char *controller) {
+    return strcmp(m->fstype, "cgroup") == 0 && gsm_mount_has_option(m->super_options, controller);
+}
+
+/* The positions of the cgroup2 mounts and of the v1 memory mounts, in table order. */
+static int build_index(struct gsm_mountinfo *mi) {
+    size_t n = mi->n_mounts ? mi->n_mounts : 1;
+    if (!(mi->cg2 = calloc(n, sizeof *mi->cg2)) || !(mi->cg1_memory = calloc(n, sizeof *mi->cg1_memory)))
+        return -ENOMEM;
+    for (size_t i = 0; i < mi->n_mounts; i++) {
+        const struct gsm_mount *m = &mi->mounts[i];
+        if (strcmp(m->fstype, "cgroup2") == 0)
+            mi->cg2[mi->n_cg2++] = i;
+        else if (is_cgroup1_with(m, "memory"))
+            mi->cg1_memory[mi->n_cg1_memory++] = i;
+    }
+    return 0;
+}
+
 int gsm_parse_mountinfo(const char *buf, size_t len, struct gsm_mountinfo *ret) {
     struct gsm_mountinfo mi = {0};
     size_t cap = 0;
@@ -166,6 +186,10 @@ int gsm_parse_mountinfo(const char *buf, size_t len, struct gsm_mountinfo *ret) 
         }
         mi.mounts[mi.n_mounts++] = m;
     }
+    if (build_index(&mi) < 0) {
+        gsm_mountinfo_free(&mi);
+        return -ENOMEM;
+    }
     *ret = mi;
     return 0;
 }
@@ -195,21 +219,14 @@ bool gsm_mount_has_option(const char *opts, const char *opt) {
 
 const struct gsm_mount *gsm_mountinfo_find_cgroup1(const struct gsm_mountinfo *mi, const char *controller,
                                                    size_t nth) {
-    for (size_t i = 0; i < mi->n_mounts; i++) {
-        const struct gsm_mount *m = &mi->mounts[i];
-        if (strcmp(m->fstype, "cgroup") == 0 && gsm_mount_has_option(m->super_options, controller))
-            if (nth-- == 0)
-                return m;
-    }
+    if (strcmp(controller, "memory") == 0)
+        return nth < mi->n_cg1_memory ? &mi->mounts[mi->cg1_memory[nth]] : NULL;
+    for (size_t i = 0; i < mi->n_mounts; i++)
+        if (is_cgroup1_with(&mi->mounts[i], controller) && nth-- == 0)
+            return &mi->mounts[i];
     return NULL;
 }
 
 const struct gsm_mount *gsm_mountinfo_find_cgroup2(const struct gsm_mountinfo *mi, size_t nth) {
-    for (size_t i = 0; i < mi->n_mounts; i++) {
-        const struct gsm_mount *m = &mi->mounts[i];
-        if (strcmp(m->fstype, "cgroup2") == 0)
-            if (nth-- == 0)
-                return m;
-    }
-    return NULL;
+    return nth < mi->n_cg2 ? &mi->mounts[mi->cg2[nth]] : NULL;
 }

@@ -23,7 +23,7 @@
  * that are real directories owned by our effective uid are ever deleted. */
 #pragma once
 
-#include "readers/cgroup.h"
+#include "model/cgroup.h"
 #include "util/root.h"
 
 #include <stddef.h>

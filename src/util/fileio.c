@@ -11,7 +11,10 @@ int gsm_read_file_at(int dirfd, const char *path, size_t max_bytes, char **ret_b
     _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
     if (fd < 0)
         return -errno;
+    return gsm_read_fd(fd, max_bytes, ret_buf, ret_len);
+}
 
+int gsm_read_fd(int fd, size_t max_bytes, char **ret_buf, size_t *ret_len) {
     /* procfs reports st_size 0, so the size is only a hint: start at 4 KiB and double. */
     size_t cap = 4096, len = 0;
     _cleanup_free_ char *buf = malloc(cap);

@@ -9,6 +9,9 @@
  * follow is set (procfs magic links such as exe need following). Returns 0 or -errno. */
 int gsm_read_file_at(int dirfd, const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len);
 
+/* The same from an open fd, from its current offset to EOF. */
+int gsm_read_fd(int fd, size_t max_bytes, char **ret_buf, size_t *ret_len);
+
 /* Default cap for small /proc and cgroup files (status, stat, memory.stat ...): 1 MiB. */
 #define GSM_SMALL_FILE_MAX ((size_t)1 << 20)
 
