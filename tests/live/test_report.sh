@@ -4,11 +4,25 @@
 # the target itself set up, and the page's total must match smaps_rollup read here; a Go target
 # serving net/http/pprof must get Go frames under its go-heap mappings that add up exactly to each
 # mapping, with main.main holding the 48 MiB the program allocated; --cgroup of our own memory
-# cgroup lists the target; a PID that is gone exits 3 with no page.
+# cgroup lists the target; a PID that is gone exits 3 with no page. Then (root, cgroup v1) a real
+# flight-recorder bundle: watch a cgroup whose process leaks 8 MiB per 500 ms into a 160 MiB
+# limit until the OOM kill, and the page of that bundle draws its samples (row values equal to
+# samples.jsonl's, anon growing) with the event's moment, and the cgroup's tree.
 set -u
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
-trap 'stop_target; rm -rf "$tmp"' EXIT
+cg= WPID=
+cleanup() {
+  stop_target
+  [ -n "$WPID" ] && kill "$WPID" 2>/dev/null
+  if [ -n "$cg" ] && [ -d "$cg" ]; then
+    for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    for _ in $(seq 1 50); do [ -s "$cg/cgroup.procs" ] || break; sleep 0.05; done
+    rmdir "$cg" 2>/dev/null
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 data_of() {
   python3 - "$1" <<'PY'
@@ -75,6 +89,59 @@ print("ok" if d["tree"]["k"] == "g" and any(n.endswith("[%s]" % pid) for n in na
   fi
 else
   skip report_live_shape "target $shape not built"
+fi
+
+# ---- a real bundle from watch ------------------------------------------------------------------
+own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+V1=/sys/fs/cgroup/memory
+if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ] || [ ! -x "$CTARGETS_DIR/grow" ]; then
+  skip report_live_bundle "needs root, the v1 memory controller with our own cgroup visible, and tests/targets/grow"
+else
+  rel=${own%/}/gsm-report-test-$$
+  cg=$V1$rel
+  mkdir "$cg" && echo $((160 << 20)) > "$cg/memory.limit_in_bytes"
+  mkdir "$tmp/dump"
+  if start_target "$CTARGETS_DIR/grow" -s 8 -i 500 -m 0 -w; then
+    echo "$TARGET_PID" > "$cg/cgroup.procs"
+    "$GSM" watch --cgroup "$rel" --interval 0.5 --warmup 1 --dump-dir "$tmp/dump" > "$tmp/w.jsonl" 2> "$tmp/w.err" &
+    WPID=$!
+    sleep 3
+    echo go >&9
+    for _ in $(seq 1 120); do kill -0 "$TARGET_PID" 2>/dev/null || break; sleep 0.25; done
+    for _ in $(seq 1 40); do ls "$tmp/dump" | grep -q '^gsmapper-' && break; sleep 0.25; done
+    sleep 1
+    kill -TERM "$WPID"; wait "$WPID"; WPID=
+    stop_target
+    bundle=$(ls -d "$tmp"/dump/gsmapper-* 2>/dev/null | sort | tail -1)
+    if [ -z "$bundle" ]; then
+      fail report_live_bundle "watch wrote no bundle: $(head -c 300 "$tmp/w.err")"
+    elif "$GSM" report "$bundle" -o "$tmp/bundle.html" 2> "$tmp/err"; then
+      pass report_live_bundle
+      [ -n "${GSM_REPORT_SHOTS:-}" ] && cp "$tmp/bundle.html" "$GSM_REPORT_SHOTS/live-bundle.html"
+      data_of "$tmp/bundle.html" | python3 -c '
+import json, sys
+d = json.load(sys.stdin); b = sys.argv[1]; rel = sys.argv[2]
+def check(name, ok, why=""): print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why))
+ev = json.load(open(b + "/event.json"))
+samples = sorted((json.loads(l) for l in open(b + "/samples.jsonl") if l.strip()), key=lambda s: s["time_ms"])
+mine = [s for s in samples if s["target"].get("cgroup") == ev["target"].get("cgroup") and s["target"]["type"] == ev["target"]["type"]]
+h = d.get("heat")
+check("report_bundle_heat", h is not None, "no heat map")
+if h:
+    rows = {r["n"]: r["v"] for r in h["rows"]}
+    bad = [n for n, v in rows.items() if len(mine) <= 720 and v != [s.get(n + "_bytes") for s in mine]]
+    check("report_bundle_rows_are_the_samples", rows and not bad, "rows %s differ from samples.jsonl" % bad)
+    anon = [x for x in rows.get("anon", []) if x is not None]
+    check("report_bundle_anon_grew", len(anon) > 4 and max(anon) > anon[0] + (32 << 20), str(anon[:3] + anon[-3:]))
+    check("report_bundle_event_time", h.get("event_ms") == ev["time_ms"], "%s vs %s" % (h.get("event_ms"), ev["time_ms"]))
+t = d.get("tree")
+check("report_bundle_tree", t is not None and t["k"] == "g" and t["n"].endswith(rel), str(t and t["n"]))' "$bundle" "$rel"
+    else
+      fail report_live_bundle "$(cat "$tmp/err")"
+    fi
+  else
+    fail report_live_bundle "grow did not start"
+  fi
 fi
 
 # ---- Go frames from the process's own heap profile ---------------------------------------------

@@ -129,6 +129,9 @@
         '" style="left:' + o[2].toFixed(2) + 'px;top:' + (o[4] * ROW) + 'px;width:' + Math.max(o[3], 1).toFixed(2) +
         'px;background:' + colour(n) + '">' + (o[3] > 24 ? esc(n.n) : '') + '</div>');
     }
+    if (mainRoot.v[state.metric] === 0 && !diff && !state.inverted)
+      html.push('<div class="empty-note">' + esc(METRICS[state.metric]) + ' is 0 in this snapshot' +
+        (D.heat ? ': explain ran after the target\'s memory was gone (the samples below were taken before)' : '') + '.</div>');
     flame.innerHTML = html.join('');
     flame.style.height = ((maxDepth + 1) * ROW + 2) + 'px';
     flame.dataset.focus = String(focus.id);
@@ -360,12 +363,13 @@
     });
     box.addEventListener('mouseleave', hideTip);
     /* start -> end: the bundle's own diff */
-    var rows = ['<tr><th>row</th><th>start</th><th>end</th><th>change</th></tr>'];
+    var rows = ['<tr><th>row</th><th>start</th><th>peak</th><th>at</th><th>end</th><th>change</th></tr>'];
     H.rows.forEach(function (r) {
-      var a = null, b = null;
-      r.v.forEach(function (v) { if (v !== null) { if (a === null) a = v; b = v; } });
-      var d = a === null ? 0 : b - a;
-      rows.push('<tr data-row="' + esc(r.n) + '"><td>' + esc(r.n) + '</td><td class="num">' + fmt(a) + '</td><td class="num">' + fmt(b) +
+      var a = null, b = null, pk = null, pt = 0;
+      r.v.forEach(function (v, c) { if (v !== null) { if (a === null) a = v; b = v; if (pk === null || v > pk) { pk = v; pt = H.t[c]; } } });
+      var d = a === null ? 0 : b - a, at = H.event_ms ? ((pt - H.event_ms) / 1000).toFixed(1) + ' s' : '+' + ((pt - H.t[0]) / 1000).toFixed(1) + ' s';
+      rows.push('<tr data-row="' + esc(r.n) + '"><td>' + esc(r.n) + '</td><td class="num">' + fmt(a) + '</td><td class="num">' + fmt(pk) +
+        '</td><td class="num">' + (pk ? at : '') + '</td><td class="num">' + fmt(b) +
         '</td><td class="num ' + (d > 0 ? 'up' : d < 0 ? 'down' : '') + '">' + signed(d) + (a && d ? ' (' + (d > 0 ? '+' : '') + pct(d, a) + ')' : '') + '</td></tr>');
     });
     $('heat-diff').innerHTML = rows.join('');
