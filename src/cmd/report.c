@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -72,6 +73,8 @@ struct report_opts {
 struct loaded {
     struct gsm_report_input in;
     struct json_object *explain, *event;
+    struct json_object *details[GSM_REPORT_CGROUP_DETAILS];
+    size_t n_details, details_failed;
     char *samples, *summary;
     char label[PATH_MAX + 32];
 };
@@ -79,6 +82,8 @@ struct loaded {
 static void loaded_free(struct loaded *l) {
     json_object_put(l->explain);
     json_object_put(l->event);
+    for (size_t i = 0; i < l->n_details; i++)
+        json_object_put(l->details[i]);
     free(l->samples);
     free(l->summary);
 }
@@ -210,13 +215,15 @@ static int read_all_fd(int fd, char **ret_buf, size_t *ret_len) {
 
 /* Run our own binary's explain with stdout to a pipe; its stderr is ours, so its one-line
  * error reaches the user as it is. Returns its exit code (>= 0) with the output, or -errno. */
-static int run_explain(char *const argv[], char **ret_out, size_t *ret_len) {
+static int run_explain(char *const argv[], bool quiet, char **ret_out, size_t *ret_len) {
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) < 0)
         return -errno;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
+    if (quiet)
+        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     pid_t pid;
     int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -242,10 +249,8 @@ static int run_explain(char *const argv[], char **ret_out, size_t *ret_len) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* A live PID (pid_arg) or cgroup: explain it now through our own binary. Returns 0, or an exit
- * code (> 0) after explain has said why on stderr. */
-static int load_live(const struct report_opts *o, const char *pid_arg, const char *cgroup, struct loaded *l) {
-    char *argv[16];
+/* argv of our own explain (-o json) on a PID (--mappings) or a cgroup, with the live options. */
+static void explain_argv(const struct report_opts *o, const char *pid_arg, const char *cgroup, char *argv[16]) {
     size_t a = 0;
     argv[a++] = (char *)"/proc/self/exe";
     argv[a++] = (char *)"explain";
@@ -270,9 +275,38 @@ static int load_live(const struct report_opts *o, const char *pid_arg, const cha
         argv[a++] = (char *)pid_arg;
     }
     argv[a] = NULL;
+}
+
+/* The largest processes of a live cgroup document (explain ranks them by PSS) get their own
+ * `explain PID --mappings`, so the cgroup's tree reaches their mappings and Go frames. One that
+ * is gone or unreadable by now keeps its classes (counted, explain's message dropped). */
+static void load_details(const struct report_opts *o, struct loaded *l) {
+    struct json_object *procs = json_object_object_get(l->explain, "processes");
+    size_t n = json_object_is_type(procs, json_type_array) ? json_object_array_length(procs) : 0;
+    for (size_t i = 0; i < n && l->n_details < GSM_REPORT_CGROUP_DETAILS; i++) {
+        struct json_object *pid = json_object_object_get(json_object_array_get_idx(procs, i), "pid");
+        char pid_arg[24], *argv[16];
+        snprintf(pid_arg, sizeof pid_arg, "%" PRId64, json_object_get_int64(pid));
+        explain_argv(o, pid_arg, NULL, argv);
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0;
+        struct json_object *doc = NULL;
+        int st = run_explain(argv, true, &out, &len);
+        if (st == 0 && parse_json("explain's output", out, len, &doc) == 0)
+            l->details[l->n_details++] = doc;
+        else
+            l->details_failed++;
+    }
+}
+
+/* A live PID (pid_arg) or cgroup: explain it now through our own binary. Returns 0, or an exit
+ * code (> 0) after explain has said why on stderr. */
+static int load_live(const struct report_opts *o, const char *pid_arg, const char *cgroup, struct loaded *l) {
+    char *argv[16];
+    explain_argv(o, pid_arg, cgroup, argv);
     _cleanup_free_ char *out = NULL;
     size_t len = 0;
-    int st = run_explain(argv, &out, &len);
+    int st = run_explain(argv, false, &out, &len);
     if (st < 0) {
         gsm_error("report: cannot run explain (/proc/self/exe): %s", strerror(-st));
         return GSM_EXIT_FAILURE;
@@ -281,6 +315,8 @@ static int load_live(const struct report_opts *o, const char *pid_arg, const cha
         return st == GSM_EXIT_USAGE || st == GSM_EXIT_NOTFOUND || st == GSM_EXIT_PERM ? st : GSM_EXIT_FAILURE;
     if (parse_json("explain's output", out, len, &l->explain) < 0)
         return GSM_EXIT_FAILURE;
+    if (cgroup)
+        load_details(o, l);
     snprintf(l->label, sizeof l->label, "%s %s, live", cgroup ? "cgroup" : "PID", cgroup ? cgroup : pid_arg);
     return 0;
 }
@@ -317,6 +353,9 @@ static int load(const struct report_opts *o, const char *arg, const char *cgroup
     }
     l->in.explain = l->explain;
     l->in.event = l->event;
+    l->in.details = l->details;
+    l->in.n_details = l->n_details;
+    l->in.details_failed = l->details_failed;
     l->in.label = l->label;
     return r;
 }

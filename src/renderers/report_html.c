@@ -43,11 +43,12 @@ static void add_note(struct json_object *notes, const char *fmt, ...) {
 static int add_tree(struct json_object *data, struct json_object *notes, const struct gsm_report_input *after,
                     const struct gsm_report_input *before, const struct gsm_report_opts *o, const char **why) {
     struct gsm_rtree t = {0}, b = {0};
-    int r = gsm_rtree_from_explain(after->explain, &t, why);
+    int r = gsm_rtree_from_explain_detailed(after->explain, after->details, after->n_details, &t, why);
     if (r < 0)
         return r;
     if (before) {
-        if ((r = gsm_rtree_from_explain(before->explain, &b, why)) < 0 || (r = gsm_rtree_merge_before(&t, &b)) < 0) {
+        if ((r = gsm_rtree_from_explain_detailed(before->explain, before->details, before->n_details, &b, why)) < 0 ||
+            (r = gsm_rtree_merge_before(&t, &b)) < 0) {
             gsm_rtree_free(&t);
             gsm_rtree_free(&b);
             if (r == -ENOMEM)
@@ -68,6 +69,11 @@ static int add_tree(struct json_object *data, struct json_object *notes, const s
     if (!t.have_mappings)
         add_note(notes, "The mapping level is not in this input (explain was run without --mappings, or on a "
                         "cgroup): the graph stops at the classes.");
+    if (after->n_details || after->details_failed)
+        add_note(notes, "Mappings of a cgroup's processes: the %zu largest were explained one by one "
+                        "(explain PID --mappings)%s; the others stop at their classes.",
+                 after->n_details + after->details_failed,
+                 after->details_failed ? ", some were gone or unreadable by then" : "");
     if (!t.have_uss)
         add_note(notes, "USS (Private_Clean + Private_Dirty) is not in this input.");
     if (t.have_frames)

@@ -16,7 +16,13 @@ struct gsm_report_input {
     struct json_object *event;     /* a bundle's event.json */
     const char *summary;           /* a bundle's summary.txt */
     const char *label;             /* where it came from, for people ("PID 1234", a path) */
+    struct json_object *const *details;   /* with a cgroup document: process documents of some */
+    size_t n_details;                     /* of its processes (explain PID --mappings) */
+    size_t details_failed;                /* processes whose own document could not be had */
 };
+
+/* Processes of a live --cgroup that get their own `explain PID --mappings` (the largest first). */
+#define GSM_REPORT_CGROUP_DETAILS 8
 
 /* Children kept per node by default (the rest fold into one "other" node): with it a process of
  * 20,000 mappings makes a page well under 2 MiB (bench/report.sh). */

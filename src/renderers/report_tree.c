@@ -400,6 +400,31 @@ static struct json_object *cgroup_info(struct json_object *cg) {
     return info;
 }
 
+/* A process node's subtree from its own explain document: class -> mapping -> frames. */
+static int fill_process(struct gsm_rnode *proc, struct json_object *doc, struct gsm_rtree *t, bool *uss) {
+    json_object_put(proc->info);
+    if (!(proc->info = process_info(doc)))
+        return -ENOMEM;
+    struct json_object *maps = jget(doc, "mappings", json_type_array);
+    struct json_object *classes = jget(doc, "classes", json_type_array);
+    int r = 0;
+    t->have_mappings = t->have_mappings || maps != NULL;
+    if (maps)
+        r = add_mappings(proc, maps, uss);
+    else if (classes)
+        r = add_classes(proc, classes, uss);
+    if (r < 0)
+        return r;
+    class_infos(proc, classes);
+    struct json_object *heap = jget(jget(doc, "go_runtime", json_type_object), "heap_profile", json_type_object);
+    if (heap && maps) {
+        t->have_frames = true;
+        if ((r = add_go_frames(proc, heap)) < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* A process document: [cgroup ->] process -> class -> mapping -> frames. */
 static int build_process(struct json_object *doc, struct gsm_rtree *t) {
     struct json_object *target = jget(doc, "target", json_type_object);
@@ -417,33 +442,15 @@ static int build_process(struct json_object *doc, struct gsm_rtree *t) {
             return -ENOMEM;
     } else if (!(proc = t->root = node_new(label, GSM_RN_PROCESS)))
         return -ENOMEM;
-    if (!(proc->info = process_info(doc)))
-        return -ENOMEM;
-    struct json_object *maps = jget(doc, "mappings", json_type_array);
-    struct json_object *classes = jget(doc, "classes", json_type_array);
     bool uss = true;
-    int r = 0;
-    t->have_mappings = maps != NULL;
-    if (maps)
-        r = add_mappings(proc, maps, &uss);
-    else if (classes)
-        r = add_classes(proc, classes, &uss);
-    if (r < 0)
-        return r;
+    int r = fill_process(proc, doc, t, &uss);
     t->have_uss = uss;
-    class_infos(proc, classes);
-    struct json_object *heap = jget(jget(doc, "go_runtime", json_type_object), "heap_profile", json_type_object);
-    if (heap && maps) {
-        t->have_frames = true;
-        if ((r = add_go_frames(proc, heap)) < 0)
-            return r;
-    }
-    return 0;
+    return r;
 }
 
 /* One process of a cgroup document: its classes from class_rss_bytes (PSS shared out by the
  * process's PSS/RSS ratio, the remainder on the largest class), swap as one "swap" node. */
-static int add_cgroup_process(struct gsm_rnode *root, struct json_object *p) {
+static int add_cgroup_process(struct gsm_rnode *root, struct json_object *p, struct gsm_rnode **ret) {
     _cleanup_free_ char *label = process_label(gsm_rjson_str(p, "name"), (int64_t)gsm_rjson_u64(p, "pid"));
     struct gsm_rnode *pn = label ? node_child(root, label, GSM_RN_PROCESS) : NULL;
     if (!pn)
@@ -488,6 +495,7 @@ static int add_cgroup_process(struct gsm_rnode *root, struct json_object *p) {
         pn->v[1][GSM_RM_PSS] = pss;
     }
     pn->leaves[1] = 1;
+    *ret = pn;
     return 0;
 }
 
@@ -527,23 +535,53 @@ static int add_cgroup_parts(struct gsm_rnode *root, struct json_object *cg) {
     return add_part(root, "page cache (not mapped)", file > mapped ? file - mapped : 0);
 }
 
-static int build_cgroup(struct json_object *doc, struct gsm_rtree *t) {
+/* The process document among details whose target has this PID, or NULL. */
+static struct json_object *detail_for(struct json_object *const *details, size_t n, uint64_t pid) {
+    for (size_t i = 0; i < n; i++)
+        if (details[i] && gsm_rjson_u64(jget(details[i], "target", json_type_object), "pid") == pid)
+            return details[i];
+    return NULL;
+}
+
+/* A cgroup document: cgroup -> process (-> class -> mapping -> frames where a process document
+ * of that PID is among details, else -> class from class_rss_bytes) beside the cgroup's own
+ * kernel memory and unmapped page cache. */
+static int build_cgroup(struct json_object *doc, struct json_object *const *details, size_t n_details,
+                        struct gsm_rtree *t) {
     struct json_object *cg = jget(doc, "cgroup", json_type_object);
     const char *path = gsm_rjson_str(jget(doc, "target", json_type_object), "cgroup");
     if (!(t->root = node_new(path ? path : gsm_rjson_str(cg, "path"), GSM_RN_CGROUP)) ||
         !(t->root->info = cgroup_info(cg)))
         return -ENOMEM;
     struct json_object *procs = jget(doc, "processes", json_type_array);
+    bool uss = true;
     for (size_t i = 0; procs && i < json_object_array_length(procs); i++) {
-        int r = add_cgroup_process(t->root, json_object_array_get_idx(procs, i));
+        struct json_object *p = json_object_array_get_idx(procs, i);
+        struct json_object *detail = detail_for(details, n_details, gsm_rjson_u64(p, "pid"));
+        struct gsm_rnode *pn = NULL;
+        int r = add_cgroup_process(t->root, p, &pn);
+        if (r == 0 && detail) {   /* its own document replaces the classes of the cgroup's */
+            for (size_t k = 0; k < pn->n_kids; k++)
+                node_free(pn->kids[k]);
+            pn->n_kids = 0;
+            memset(pn->v, 0, sizeof pn->v);
+            r = fill_process(pn, detail, t, &uss);
+            pn->leaves[1] = 0;
+        } else if (r == 0)
+            uss = false;
         if (r < 0)
             return r;
     }
-    t->have_uss = false;
+    t->have_uss = uss && procs && json_object_array_length(procs) > 0;
     return add_cgroup_parts(t->root, cg);
 }
 
 int gsm_rtree_from_explain(struct json_object *doc, struct gsm_rtree *ret, const char **why) {
+    return gsm_rtree_from_explain_detailed(doc, NULL, 0, ret, why);
+}
+
+int gsm_rtree_from_explain_detailed(struct json_object *doc, struct json_object *const *details, size_t n_details,
+                                    struct gsm_rtree *ret, const char **why) {
     const char *schema = gsm_rjson_str(doc, "schema");
     if (!schema || strcmp(schema, "gsmapper.explain/v1") != 0) {
         *why = "not a gsmapper explain document (schema gsmapper.explain/v1)";
@@ -556,7 +594,7 @@ int gsm_rtree_from_explain(struct json_object *doc, struct gsm_rtree *ret, const
     }
     struct gsm_rtree t = {0};
     bool is_cgroup = gsm_rjson_str(target, "cgroup") && jget(doc, "processes", json_type_array);
-    int r = is_cgroup ? build_cgroup(doc, &t) : build_process(doc, &t);
+    int r = is_cgroup ? build_cgroup(doc, details, n_details, &t) : build_process(doc, &t);
     if (r < 0) {
         gsm_rtree_free(&t);
         *why = "out of memory";

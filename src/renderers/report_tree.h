@@ -51,10 +51,15 @@ struct gsm_rtree {
     size_t folded_nodes;           /* nodes the cap folded into "other" nodes */
 };
 
-/* Build the tree of one explain document (gsmapper.explain/v1: a process or a cgroup) into
- * snapshot `snap` of a fresh tree. Returns 0, -EINVAL (not an explain document: *why says what
+/* Build the tree of one explain document (gsmapper.explain/v1: a process or a cgroup) as the
+ * AFTER snapshot of a fresh tree. Returns 0, -EINVAL (not an explain document: *why says what
  * is wrong), -ENOMEM. */
 int gsm_rtree_from_explain(struct json_object *doc, struct gsm_rtree *ret, const char **why);
+/* The same for a cgroup document, with process documents (`explain PID --mappings`) of some of
+ * its processes: those processes get their classes, mappings and frames from their own document
+ * (matched by target.pid), the others stop at class_rss_bytes. */
+int gsm_rtree_from_explain_detailed(struct json_object *doc, struct json_object *const *details, size_t n_details,
+                                    struct gsm_rtree *ret, const char **why);
 
 /* Merge `before` (built as its own tree) into `after` as the BEFORE figures: nodes are matched
  * by name level by level (the roots always match; a lone process on each side matches whatever

@@ -77,6 +77,16 @@ d = json.load(sys.stdin); pid = sys.argv[1]
 names = [c["n"] for c in d["tree"].get("c", []) if c["k"] == "p"]
 print("ok" if d["tree"]["k"] == "g" and any(n.endswith("[%s]" % pid) for n in names) else "bad %s" % names[:8])' "$TARGET_PID")
       check report_live_cgroup_lists_target [ "$r" = ok ]
+      # the largest processes get their own explain: the target's 64 MiB anon mapping is a node
+      r=$(data_of "$tmp/cg.html" | python3 -c '
+import json, sys
+d = json.load(sys.stdin); pid, start = sys.argv[1], sys.argv[2]
+p = next((c for c in d["tree"].get("c", []) if c["k"] == "p" and c["n"].endswith("[%s]" % pid)), {})
+cls = next((c for c in p.get("c", []) if c["n"] == "anon-other"), {})
+m = next((x for x in cls.get("c", []) if x["n"] == "anon@" + start), None)
+print("ok" if m and abs(m["v"][0] - (64 << 20)) <= (64 << 20) // 100 else "bad %s" % [x["n"] for x in cls.get("c", [])][:5])' \
+        "$TARGET_PID" "$(awk '$2 == "anon" {print $3}' "$tmp/regions")")
+      check report_live_cgroup_reaches_mappings [ "$r" = ok ]
     else
       fail report_live_cgroup "cgroup '$cgpath': $(cat "$tmp/err" 2>/dev/null)"
     fi

@@ -254,3 +254,26 @@ TEST(report_page_escapes_names) {
     free(page);
     json_object_put(doc);
 }
+
+/* A cgroup document with the process document of one of its two processes: that one reaches its
+ * mappings, the other stops at its classes; USS is known only when every process has a document. */
+TEST(report_cgroup_with_process_details) {
+    struct json_object *doc = parse(
+        "{\"schema\":\"gsmapper.explain/v1\",\"target\":{\"cgroup\":\"/a\"},\"cgroup\":{\"path\":\"/a\"},"
+        "\"processes\":[{\"pid\":5,\"name\":\"w\",\"rss_bytes\":3000,\"pss_bytes\":3000,\"class_rss_bytes\":{\"anon-other\":3000}},"
+        "{\"pid\":6,\"name\":\"v\",\"rss_bytes\":100,\"pss_bytes\":100,\"class_rss_bytes\":{\"binary\":100}}]}");
+    struct json_object *p5 = process_doc(5);
+    add_mapping(p5, mapping("7000", NULL, "anon-other", 2 * MiB, 2 * MiB, 0, 0, 2 * MiB));
+    struct gsm_rtree t;
+    const char *why = NULL;
+    CHECK(gsm_rtree_from_explain_detailed(doc, &p5, 1, &t, &why) == 0);
+    const struct gsm_rnode *w = kid(t.root, "w[5]");
+    CHECK_EQ_U64(w->v[1][GSM_RM_RSS], 2 * MiB);   /* from its own document */
+    CHECK(kid(kid(w, "anon-other"), "anon@7000") != NULL);
+    CHECK_EQ_U64(kid(t.root, "v[6]")->v[1][GSM_RM_RSS], 100);
+    CHECK_EQ_U64(t.root->v[1][GSM_RM_RSS], 2 * MiB + 100);
+    CHECK(t.have_mappings && !t.have_uss);
+    gsm_rtree_free(&t);
+    json_object_put(doc);
+    json_object_put(p5);
+}
