@@ -156,6 +156,9 @@ int gsm_report_data(const struct gsm_report_input *after, const struct gsm_repor
         snprintf(title, sizeof title, "%s of %s", before ? "Memory diff" : "Memory", target);
     json_object_object_add(data, "title", json_object_new_string(title));
     json_object_object_add(data, "source", json_object_new_string(after->label ? after->label : ""));
+    add_note(notes, "Figures: RSS is resident memory; PSS divides each resident page among the processes that map it; "
+                    "Swap is swapped out; USS is resident memory no other process maps (Private_Clean + Private_Dirty). "
+                    "Made by gsmapper " GSM_VERSION " from documented JSON (docs/report.md).");
     json_object_object_add(data, "notes", notes);
     *ret = data;
     return 0;

@@ -178,6 +178,8 @@ def diff(page, before, after, shots):
         d_s = cb[shrank]['rss'] - ca.get(shrank, {'rss': 0})['rss']
         if d_s < 0:
             result('diff_shrank_is_blue', s and 'shrank' in s['cls'] and blue(s['bg']), '%s shrank %d: %s' % (shrank, d_s, s))
+        first = p.eval('(function(){var r=document.querySelector("#changes tr[data-id]"); return r ? r.textContent : null})()')
+        result('diff_changes_table', first and ('+' + fmt(d_g)) in first, 'first row %r, want %r' % (first, '+' + fmt(d_g)))
         p.hover('#flame .node[data-id="%s"]' % g['id'])
         tip = p.eval('document.getElementById("tip").textContent')
         want = '+' + fmt(d_g)

@@ -11,7 +11,7 @@
     'go-heap': '#3aa58b', 'go-runtime': '#7fc4a8', 'thread-stack': '#e2a23b', 'main-stack': '#f0c05a',
     'native-heap': '#e0694f', 'anon-other': '#d9896e', 'binary': '#6f8fd6', 'shared-lib': '#93aee8',
     'file-mapped': '#a9b7cf', 'shmem': '#b08ad8', 'special': '#c9c9c9', 'hugetlb': '#c46fb0', 'swap': '#8a8f99',
-    'kernel': '#9b7bc4', 'unclassified': '#bbbbbb'
+    'kernel': '#9b7bc4', 'page-cache': '#cdbf7a', 'unclassified': '#bbbbbb'
   };
   var ROW = 18;
   var state = { metric: 0, inverted: false, width: 1, focus: null, history: [], re: null };
@@ -49,7 +49,8 @@
   function prepare(n, parent, cls) {
     n.id = nodes.length; nodes.push(n); n.parent = parent;
     n.depth = parent ? parent.depth + 1 : 0;
-    if (n.k === 'c' || n.k === 'k') cls = n.k === 'k' ? 'kernel' : n.n;
+    if (n.k === 'c') cls = n.n;
+    else if (n.k === 'k' && n.depth === 1) cls = /^page cache/.test(n.n) ? 'page-cache' : 'kernel';
     n.cls = cls;
     n.c = n.c || [];
     for (var i = 0; i < n.c.length; i++) prepare(n.c[i], n, cls);
@@ -147,7 +148,28 @@
       cr.appendChild(a);
     });
     searchStatus();
+    if (diff) changes();
   }
+  /* diff: the leaves that changed most in the figure shown, largest change first */
+  function changes() {
+    var m = state.metric, list = (state.inverted ? invRoot.all : nodes).filter(function (n) {
+      return !n.c.length && n.v[m] !== n.b[m];
+    });
+    list.sort(function (a, b) { return Math.abs(b.v[m] - b.b[m]) - Math.abs(a.v[m] - a.b[m]); });
+    var rows = ['<tr><th>' + METRICS[m] + ' change</th><th>before</th><th>after</th><th>where</th></tr>'];
+    list.slice(0, 15).forEach(function (n) {
+      var d = n.v[m] - n.b[m], where = pathOf(n).slice(1).map(function (p) { return p.n; }).join(' \u203a ');
+      rows.push('<tr data-id="' + n.id + '"><td class="num ' + (d > 0 ? 'up' : 'down') + '">' + signed(d) + '</td><td class="num">' +
+        fmt(n.b[m]) + '</td><td class="num">' + fmt(n.v[m]) + '</td><td><a>' + esc(where) + '</a></td></tr>');
+    });
+    var t = $('changes'); t.hidden = false;
+    t.innerHTML = list.length ? rows.join('') : '<tr><td class="empty">nothing changed in ' + METRICS[m] + '</td></tr>';
+  }
+  $('changes').addEventListener('click', function (e) {
+    var tr = e.target.closest('tr[data-id]'); if (!tr) return;
+    var n = byId(tr.dataset.id); zoom(n.parent || n);
+    $('flame-sec').scrollIntoView();
+  });
   function zoom(n) {
     if (n === (state.focus || root)) return;
     state.history.push(state.focus || root);
