@@ -1,6 +1,8 @@
 # Thin wrapper over meson. `make demo` and `make test` install what is missing first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build asan demo test unit scenarios bench install package package-test image clean
 
@@ -21,10 +23,21 @@ build: $(BUILD)/build.ninja
 asan: $(ASAN_BUILD)/build.ninja
 	@ninja -C $(ASAN_BUILD) >/dev/null
 
+# libFuzzer harnesses (tests/fuzz/README.md): clang, ASan + UBSan, the library instrumented.
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+
+fuzz-build: $(FUZZ_BUILD)/build.ninja
+	@ninja -C $(FUZZ_BUILD) fuzzers >/dev/null
+
+# Each harness for FUZZ_SECONDS (default 60); `make fuzz FUZZ_SECONDS=600 HARNESSES=smaps`.
+fuzz: deps fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BUILD=$(FUZZ_BUILD) bash tests/fuzz/run.sh fuzz
+
 demo: deps build
 	@bash demo/run.sh
 
-test: deps build asan
+test: deps build asan fuzz-build
 	@bash tests/run.sh
 
 scenarios: deps build
@@ -54,4 +67,4 @@ image:
 	@bash packaging/build-image.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -37,6 +37,12 @@ fi
 
 suite unit build/tests/unit/unit-tests
 suite unit-asan build-asan/tests/unit/unit-tests
+# libFuzzer harnesses: a short smoke of each over its seed corpus (tests/fuzz/README.md).
+if [ -d build-fuzz/tests/fuzz ]; then
+  suite fuzz-smoke bash tests/fuzz/run.sh smoke
+else
+  echo "[fuzz-smoke] SKIP: build-fuzz not set up (make fuzz-build)"; skipped=$((skipped + 1))
+fi
 for t in tests/cli/test_*.sh tests/live/test_*.sh; do
   n=$(basename "$t" .sh)
   suite "$n" env GSMAPPER=build/gsmapper GSM_CTARGETS_DIR=build/tests/targets bash "$t"

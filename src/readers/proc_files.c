@@ -141,11 +141,11 @@ int gsm_parse_stat(const char *buf, size_t len, struct gsm_stat *ret, struct gsm
             p++;
         if (p >= end || *p == '\n')
             break;
-        int r = gsm_parse_i64(&p, &fields[n]);
+        int r = gsm_parse_i64_end(&p, end, &fields[n]);
         if (r < 0) {
             /* Some fields are unsigned 64-bit (e.g. rsslim = 18446744073709551615). */
             uint64_t u;
-            if (gsm_parse_u64(&p, &u) < 0)
+            if (gsm_parse_u64_end(&p, end, &u) < 0)
                 return fail(err, 1, "field %d is not a number", n + 4);
             fields[n] = (int64_t)(u > INT64_MAX ? INT64_MAX : u);
         }
@@ -170,55 +170,54 @@ int gsm_parse_stat(const char *buf, size_t len, struct gsm_stat *ret, struct gsm
 }
 
 int gsm_parse_statm(const char *buf, size_t len, struct gsm_statm *ret, struct gsm_parse_error *err) {
-    (void)len;
     struct gsm_statm st;
     uint64_t *v[] = {&st.size, &st.resident, &st.shared, &st.text, &st.lib, &st.data, &st.dt};
-    const char *p = buf;
+    const char *p = buf, *end = buf + len;
     for (size_t i = 0; i < ELEMENTSOF(v); i++)
-        if (gsm_parse_u64(&p, v[i]) < 0)
+        if (gsm_parse_u64_end(&p, end, v[i]) < 0)
             return fail(err, 1, "field %zu is not a number", i + 1);
     *ret = st;
     return 0;
 }
 
 int gsm_parse_int_file(const char *buf, size_t len, int64_t *ret, struct gsm_parse_error *err) {
-    (void)len;
-    const char *p = buf;
+    const char *p = buf, *end = buf + len;
     int64_t v;
-    if (gsm_parse_i64(&p, &v) < 0)
+    if (gsm_parse_i64_end(&p, end, &v) < 0)
         return fail(err, 1, "not a number");
-    while (*p == ' ' || *p == '\n')
+    while (p < end && (*p == ' ' || *p == '\n'))
         p++;
-    if (*p)
+    if (p < end && *p)
         return fail(err, 1, "trailing text after the number");
     *ret = v;
     return 0;
 }
 
 int gsm_parse_task_syscall_sp(const char *buf, size_t len, uint64_t *ret_sp) {
-    (void)len;
-    /* Tokens: nr [6 args] sp pc. "running" has no sp. */
-    const char *tok[10];
+    /* Tokens: nr [6 args] sp pc. "running" has no sp. Bounded by len: the buffer need not be
+     * NUL-terminated (tests/fuzz/fuzz_proc_files.c); a NUL ends the text as the kernel's would. */
+    const char *tok[10], *tok_end[10];
     size_t n = 0;
-    const char *p = buf;
-    while (*p && n < ELEMENTSOF(tok)) {
-        while (*p == ' ' || *p == '\n')
+    const char *p = buf, *end = buf + len;
+    while (p < end && *p && n < ELEMENTSOF(tok)) {
+        while (p < end && (*p == ' ' || *p == '\n'))
             p++;
-        if (!*p)
+        if (p == end || !*p)
             break;
-        tok[n++] = p;
-        while (*p && *p != ' ' && *p != '\n')
+        tok[n] = p;
+        while (p < end && *p && *p != ' ' && *p != '\n')
             p++;
+        tok_end[n++] = p;
     }
     *ret_sp = 0;
     if (n != 9 && n != 3)
         return 0;
-    const char *s = tok[n - 2];
-    if (s[0] != '0' || s[1] != 'x')
+    const char *s = tok[n - 2], *se = tok_end[n - 2];
+    if (se - s < 2 || s[0] != '0' || s[1] != 'x')
         return 0;
     s += 2;
     uint64_t sp;
-    if (gsm_parse_hex64(&s, s + strlen(s), &sp) < 0)
+    if (gsm_parse_hex64(&s, se, &sp) < 0)
         return 0;
     *ret_sp = sp;
     return 0;
@@ -240,7 +239,7 @@ int gsm_parse_limits_stack(const char *buf, size_t len, uint64_t *ret_bytes, str
             return 0;
         }
         uint64_t v;
-        if (gsm_parse_u64(&p, &v) < 0)
+        if (gsm_parse_u64_end(&p, line + ll, &v) < 0)
             return fail(err, lineno, "Max stack size: bad number");
         *ret_bytes = v;
         return 0;

@@ -5,14 +5,19 @@
 #include <errno.h>
 #include <string.h>
 
-int gsm_parse_u64(const char **p, uint64_t *ret) {
+/* Whether s is before end (no end: a NUL-terminated string, whose NUL stops every loop). */
+static inline bool before(const char *s, const char *end) {
+    return !end || s < end;
+}
+
+int gsm_parse_u64_end(const char **p, const char *end, uint64_t *ret) {
     const char *s = *p;
-    while (*s == ' ' || *s == '\t')
+    while (before(s, end) && (*s == ' ' || *s == '\t'))
         s++;
-    if (*s < '0' || *s > '9')
+    if (!before(s, end) || *s < '0' || *s > '9')
         return -EINVAL;
     uint64_t v = 0;
-    for (; *s >= '0' && *s <= '9'; s++) {
+    for (; before(s, end) && *s >= '0' && *s <= '9'; s++) {
         unsigned d = (unsigned)(*s - '0');
         if (v > (UINT64_MAX - d) / 10)
             return -ERANGE;
@@ -23,17 +28,17 @@ int gsm_parse_u64(const char **p, uint64_t *ret) {
     return 0;
 }
 
-int gsm_parse_i64(const char **p, int64_t *ret) {
+int gsm_parse_i64_end(const char **p, const char *end, int64_t *ret) {
     const char *s = *p;
-    while (*s == ' ' || *s == '\t')
+    while (before(s, end) && (*s == ' ' || *s == '\t'))
         s++;
     bool neg = false;
-    if (*s == '-') {
+    if (before(s, end) && *s == '-') {
         neg = true;
         s++;
     }
     uint64_t v;
-    int r = gsm_parse_u64(&s, &v);
+    int r = gsm_parse_u64_end(&s, end, &v);
     if (r < 0)
         return r;
     if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
@@ -41,6 +46,14 @@ int gsm_parse_i64(const char **p, int64_t *ret) {
     *p = s;
     *ret = neg ? (int64_t)(0 - v) : (int64_t)v;
     return 0;
+}
+
+int gsm_parse_u64(const char **p, uint64_t *ret) {
+    return gsm_parse_u64_end(p, NULL, ret);
+}
+
+int gsm_parse_i64(const char **p, int64_t *ret) {
+    return gsm_parse_i64_end(p, NULL, ret);
 }
 
 static int hexval(char c) {

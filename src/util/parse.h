@@ -12,6 +12,11 @@ int gsm_parse_u64(const char **p, uint64_t *ret);
 /* Same for a signed decimal (optional '-'). */
 int gsm_parse_i64(const char **p, int64_t *ret);
 
+/* The same two, never reading at or past end (for buffers that are not NUL-terminated: the
+ * kernel's reads are not; tests/fuzz). end == NULL: up to the NUL, as above. */
+int gsm_parse_u64_end(const char **p, const char *end, uint64_t *ret);
+int gsm_parse_i64_end(const char **p, const char *end, int64_t *ret);
+
 /* Parse hexadecimal digits (no 0x prefix) at *p, never reading at or past end (buffers from
  * the kernel are not NUL-terminated). Returns 0, -EINVAL when there is no digit, -ERANGE. */
 int gsm_parse_hex64(const char **p, const char *end, uint64_t *ret);

@@ -221,9 +221,24 @@ static int check_lookups(const struct gsm_pclntab *p) {
     return 0;
 }
 
+/* tests/fuzz/make-corpus.sh sets GSM_FUZZ_SEED_DIR to take these tables as fuzzing seeds. */
+static void write_fuzz_seed(const struct tb *t, unsigned ver, unsigned ptr, bool be) {
+    const char *dir = getenv("GSM_FUZZ_SEED_DIR");
+    char path[4096];
+    if (!dir)
+        return;
+    snprintf(path, sizeof path, "%s/synthetic-%u-ptr%u-%s", dir, ver, ptr, be ? "be" : "le");
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(t->b, 1, t->n, f);
+        fclose(f);
+    }
+}
+
 static void run_format(unsigned ver, unsigned ptr, bool be, const char *want_version, int *ret) {
     static struct tb t;
     build(&t, ver, ptr, be);
+    write_fuzz_seed(&t, ver, ptr, be);
     struct gsm_pclntab *p = NULL;
     int r = gsm_pclntab_parse(t.b, t.n, 0, &p);
     if (r < 0) {
