@@ -24,8 +24,11 @@ seed() { # seed HARNESS NAME < bytes
 }
 from() { # from HARNESS PREFIX FILE...
   local h=$1 p=$2 f; shift 2
+  local i=0 tree
   for f in "$@"; do
-    if [ -f "$f" ]; then seed "$h" "$p-$(echo "$f" | tr '/' '_' | sed 's/^tests_fixtures_//')" < "$f"; fi
+    [ -f "$f" ] || continue
+    i=$((i + 1)); tree=${f#"$F"/}; tree=${tree%%/*}
+    seed "$h" "$p-$tree-$i" < "$f"
   done
 }
 mkdir -p "$C"   # not emptied: crash-* inputs found by the fuzzers stay (README.md)
