@@ -13,6 +13,8 @@ PKGS=(
   libelf-dev libjson-c-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev
   # tests and demo targets (Go is used for test targets only, never inside gsmapper)
   golang-go procps curl xz-utils binutils time git util-linux python3
+  # allocator tests (tests/live/test_allocators.sh): malloc replacements and a jemalloc service
+  libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev musl-tools redis-server redis-tools
   # benchmarks: the alternatives we compare against
   smem hyperfine prometheus-process-exporter
   prometheus  # promtool, for the deploy/ rule and config checks

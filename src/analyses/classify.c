@@ -7,6 +7,7 @@
 /* glibc malloc: HEAP_MAX_SIZE = 2 * DEFAULT_MMAP_THRESHOLD_MAX = 64 MiB on 64-bit; non-main
  * arenas are mmap'd HEAP_MAX_SIZE-aligned, committed rw-p from the start, PROT_NONE after. */
 #define GLIBC_HEAP_MAX_SIZE (64 * MiB)
+static const char GLIBC_ARENA_REASON[] = "glibc malloc arena (64 MiB-aligned reservation)";
 /* Go: heapArenaBytes = 64 MiB on 64-bit Linux (runtime/malloc.go). */
 #define GO_ARENA_BYTES (64 * MiB)
 /* Largest guard below a thread stack we accept: glibc uses one page by default; some runtimes
@@ -106,6 +107,85 @@ static int glibc_arena_shape(const struct gsm_process *p, size_t i) {
     return 0;
 }
 
+static const char *basename_of(const char *path) {
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+enum gsm_allocator gsm_allocator_detect(const struct gsm_process *p) {
+    bool seen[GSM_ALLOC__COUNT] = {false};
+    const char *last = NULL;   /* paths are interned: a library's segments share one pointer */
+    for (size_t i = 0; i < p->n_maps; i++) {
+        const char *path = p->maps[i].path;
+        if (!path || path == last || path[0] != '/')
+            continue;
+        last = path;
+        const char *b = basename_of(path);
+        if (has_prefix(b, "libjemalloc.so"))
+            seen[GSM_ALLOC_JEMALLOC] = true;
+        else if (has_prefix(b, "libtcmalloc") && strstr(b, ".so"))
+            seen[GSM_ALLOC_TCMALLOC] = true;
+        else if (has_prefix(b, "libmimalloc") && strstr(b, ".so"))
+            seen[GSM_ALLOC_MIMALLOC] = true;
+        else if (has_prefix(b, "ld-musl-") || has_prefix(b, "libc.musl-") ||
+                 (has_prefix(b, "libc.so") && strstr(path, "musl")))   /* Debian: /usr/lib/x86_64-linux-musl/libc.so */
+            seen[GSM_ALLOC_MUSL] = true;
+        else if (has_prefix(b, "libc.so.6") || has_prefix(b, "libc-2."))
+            seen[GSM_ALLOC_GLIBC] = true;
+    }
+    static const enum gsm_allocator order[] = {GSM_ALLOC_JEMALLOC, GSM_ALLOC_TCMALLOC, GSM_ALLOC_MIMALLOC,
+                                               GSM_ALLOC_MUSL, GSM_ALLOC_GLIBC};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        if (seen[order[k]])
+            return order[k];
+    return GSM_ALLOC_UNKNOWN;
+}
+
+/* An unnamed anonymous rw-p mapping that nothing else claimed, in a process whose malloc is
+ * `a`: the reason it is that allocator's memory, or NULL when its shape does not fit. */
+static const char *allocator_anon_reason(enum gsm_allocator a, const struct gsm_mapping *m) {
+    if (!perms_are(m, "rw-p") || m->path)
+        return NULL;
+    uint64_t size = m->end - m->start;
+    switch (a) {
+    case GSM_ALLOC_JEMALLOC:
+        /* jemalloc 5 maps extents in a growing series of page size classes from 2 MiB
+         * (exp_grow_init: sz_psz2ind(HUGEPAGE)); classes from 2 MiB up are multiples of 512 KiB,
+         * it retains what it mapped (opt_retain), and its metadata (base) is mapped in 2 MiB
+         * blocks: every VMA it makes, merged or not, is a multiple of 512 KiB. */
+        return size % (512 * 1024) == 0 ? "anonymous rw-p, a multiple of 512 KiB (jemalloc's extent sizes), jemalloc mapped"
+                                         : NULL;
+    case GSM_ALLOC_MIMALLOC:
+        /* mimalloc segments are aligned to their size: 4 MiB in v1, 32 MiB in v2
+         * (MI_SEGMENT_ALIGN); its arenas likewise. */
+        return m->start % (4 * MiB) == 0 ? "anonymous rw-p, 4 MiB-aligned or more (mimalloc's segment alignment), mimalloc mapped"
+                                          : NULL;
+    case GSM_ALLOC_TCMALLOC:
+        /* gperftools grows its page heap by at least kMinSystemAlloc = 1 MiB per system
+         * allocation (sbrk first, the [heap]; mmap when sbrk fails or is skipped). */
+        return size >= MiB ? "anonymous rw-p of 1 MiB or more (tcmalloc grows its page heap by 1 MiB or more), tcmalloc mapped"
+                           : NULL;
+    case GSM_ALLOC_MUSL:
+        /* musl's mallocng takes its groups and every large block with mmap; nothing in the
+         * mapping tells them from the program's own mmaps. */
+        return "anonymous rw-p, musl libc mapped (musl's malloc takes memory with mmap; the program's own mmaps look the same)";
+    default:
+        return NULL;
+    }
+}
+
+/* The brk heap, said of the allocator that grows it. */
+static const char *brk_heap_reason(enum gsm_allocator a) {
+    switch (a) {
+    case GSM_ALLOC_GLIBC: return "[heap]: the brk heap (glibc malloc's main arena)";
+    case GSM_ALLOC_TCMALLOC: return "[heap]: the brk heap (tcmalloc grows with sbrk first), tcmalloc mapped";
+    case GSM_ALLOC_JEMALLOC: return "[heap]: the brk heap, jemalloc mapped (jemalloc uses sbrk only as a secondary source)";
+    case GSM_ALLOC_MIMALLOC: return "[heap]: the brk heap, mimalloc mapped";
+    case GSM_ALLOC_MUSL: return "[heap]: the brk heap (musl's malloc keeps its metadata there), musl libc mapped";
+    default: return "[heap]: the brk heap";
+    }
+}
+
 static bool process_maps_libc(const struct gsm_process *p) {
     for (size_t i = 0; i < p->n_maps; i++)
         if (p->maps[i].path && strstr(p->maps[i].path, "/libc.so"))
@@ -147,6 +227,32 @@ static void scan_go_globals(struct gsm_classifier *c) {
             c->go_hints_used = true;
 }
 
+/* With the whole list: which allocator, and the anonymous mappings classified before it was
+ * known (while smaps streamed in) that are its memory. */
+static void know_allocator(struct gsm_classifier *c) {
+    struct gsm_process *p = c->p;
+    c->allocator = p->allocator = gsm_allocator_detect(p);
+    c->allocator_known = true;
+    if (c->is_go)
+        return;   /* a Go process's anonymous memory is the runtime's (go-runtime) */
+    for (size_t i = 0; i < c->done; i++) {
+        struct gsm_mapping *m = &p->maps[i];
+        const char *why;
+        if (m->cls == GSM_CLASS_NATIVE_HEAP && m->path && strcmp(m->path, "[heap]") == 0)
+            m->class_reason = brk_heap_reason(c->allocator);   /* the class stays */
+        /* glibc's arena shape (64 MiB, 64 MiB-aligned) taken before another allocator was known:
+         * still native-heap, said of the allocator in use. */
+        if (m->class_reason == GLIBC_ARENA_REASON && (why = allocator_anon_reason(c->allocator, m)))
+            m->class_reason = why;
+        why = m->cls == GSM_CLASS_ANON_OTHER ? allocator_anon_reason(c->allocator, m) : NULL;
+        if (!why)
+            continue;
+        set(m, GSM_CLASS_NATIVE_HEAP, why);
+        if (c->reclassed)
+            c->reclassed(c->reclassed_arg, m, GSM_CLASS_ANON_OTHER);
+    }
+}
+
 size_t gsm_classifier_advance(struct gsm_classifier *c, bool complete) {
     struct gsm_process *p = c->p;
     /* A Go process's rules look at the whole list (is any mapping at an arena hint? is libc
@@ -158,6 +264,8 @@ size_t gsm_classifier_advance(struct gsm_classifier *c, bool complete) {
         upto = p->n_maps;
         if (c->is_go && c->done == 0)
             scan_go_globals(c);
+        if (!c->allocator_known)
+            know_allocator(c);
     } else {
         upto = c->is_go || p->n_maps == 0 ? 0 : p->n_maps - 1;
     }
@@ -170,7 +278,7 @@ size_t gsm_classifier_advance(struct gsm_classifier *c, bool complete) {
 
         if (c->arena_left > 0) {
             c->arena_left--;
-            set(m, GSM_CLASS_NATIVE_HEAP, "glibc malloc arena (64 MiB-aligned reservation)");
+            set(m, GSM_CLASS_NATIVE_HEAP, GLIBC_ARENA_REASON);
             continue;
         }
         if (m->f[GSM_F_KERNEL_PAGE_SIZE] > p->page_size || vmflag_ht(m, c) || has_prefix(path, "/anon_hugepage")) {
@@ -179,7 +287,7 @@ size_t gsm_classifier_advance(struct gsm_classifier *c, bool complete) {
         }
         if (path && path[0] == '[' && !has_prefix(path, "[anon")) {
             if (strcmp(path, "[heap]") == 0)
-                set(m, GSM_CLASS_NATIVE_HEAP, "[heap]: the brk heap");
+                set(m, GSM_CLASS_NATIVE_HEAP, brk_heap_reason(c->allocator));
             else if (strcmp(path, "[stack]") == 0)
                 set(m, GSM_CLASS_MAIN_STACK, "[stack]: the main thread's stack");
             else if (has_prefix(path, "[stack:"))
@@ -255,11 +363,16 @@ size_t gsm_classifier_advance(struct gsm_classifier *c, bool complete) {
             set(m, GSM_CLASS_THREAD_STACK, "guard page of a thread stack");
             continue;
         }
+        const char *alloc_why = c->allocator_known && !is_go ? allocator_anon_reason(c->allocator, m) : NULL;
+        if (alloc_why && c->allocator != GSM_ALLOC_GLIBC) {
+            set(m, GSM_CLASS_NATIVE_HEAP, alloc_why);
+            continue;
+        }
         if (has_libc || !is_go) {
             int span = glibc_arena_shape(p, i);
             if (span > 0) {
                 c->arena_left = span - 1;
-                set(m, GSM_CLASS_NATIVE_HEAP, "glibc malloc arena (64 MiB-aligned reservation)");
+                set(m, GSM_CLASS_NATIVE_HEAP, GLIBC_ARENA_REASON);
                 continue;
             }
         }

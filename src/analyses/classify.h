@@ -12,6 +12,13 @@ void gsm_classify(struct gsm_process *p);
  * 20,000 mappings costs ~2 ms, which this hides behind the kernel's formatting of the rest. */
 struct gsm_classifier {
     struct gsm_process *p;
+    /* Called for a mapping that was classified earlier and changes class when the whole list is
+     * known (an allocator's anonymous memory seen before its library: libraries sit above the
+     * mmap area, i.e. after it in address order). Lets incremental totals move it. Optional. */
+    void (*reclassed)(void *arg, const struct gsm_mapping *m, enum gsm_class from);
+    void *reclassed_arg;
+    enum gsm_allocator allocator; /* known once advanced with complete true */
+    bool allocator_known;
     size_t done;                  /* maps[0, done) have their class */
     int arena_left;               /* mappings still covered by a glibc arena found earlier */
     const char *memo_vmflags;     /* last VmFlags string seen, and whether it had "ht" */
@@ -24,6 +31,10 @@ void gsm_classifier_init(struct gsm_classifier *c, struct gsm_process *p);
  * may follow; the last one may still receive fields) a non-Go process advances to its
  * last-but-one mapping and a Go process waits; with complete true, everything. */
 size_t gsm_classifier_advance(struct gsm_classifier *c, bool complete);
+
+/* The allocator a process uses, from the libraries it maps: jemalloc, tcmalloc or mimalloc
+ * (linked or preloaded: they replace malloc) before musl before glibc. */
+enum gsm_allocator gsm_allocator_detect(const struct gsm_process *p);
 
 /* Exposed for unit tests. Go's heap arena hints (runtime/malloc.go, mallocinit): on amd64 the
  * i-th hint is i<<40 | 0x00c0<<32 (0xc000000000, 0x1c000000000, ...); on arm64 i<<40 | 0x0040<<32.

@@ -28,7 +28,30 @@ static void add(struct gsm_class_totals *c, const struct gsm_mapping *m, bool *s
     sat_add(&c->anon_huge_bytes, m->f[GSM_F_ANON_HUGE_PAGES], sat);
     sat_add(&c->private_dirty_bytes, m->f[GSM_F_PRIVATE_DIRTY], sat);
     sat_add(&c->locked_bytes, m->f[GSM_F_LOCKED], sat);
+    sat_add(&c->uss_bytes, m->f[GSM_F_PRIVATE_CLEAN], sat);
+    sat_add(&c->uss_bytes, m->f[GSM_F_PRIVATE_DIRTY], sat);
     c->n_mappings++;
+}
+
+/* gsm_class_totals is uint64_t members only: moved as an array. */
+#define CLASS_TOTALS_WORDS (sizeof(struct gsm_class_totals) / sizeof(uint64_t))
+_Static_assert(sizeof(struct gsm_class_totals) % sizeof(uint64_t) == 0, "gsm_class_totals holds uint64_t only");
+
+void gsm_totals_move(struct gsm_totals *t, const struct gsm_mapping *m, enum gsm_class from) {
+    enum gsm_class to = m->cls < GSM_CLASS__COUNT ? m->cls : GSM_CLASS_ANON_OTHER;
+    if (from >= GSM_CLASS__COUNT)
+        from = GSM_CLASS_ANON_OTHER;
+    if (from == to)
+        return;
+    struct gsm_class_totals one = {0};
+    bool sat = false;
+    add(&one, m, &sat);
+    uint64_t w[CLASS_TOTALS_WORDS], *src = (uint64_t *)&t->cls[from], *dst = (uint64_t *)&t->cls[to];
+    memcpy(w, &one, sizeof w);
+    for (size_t k = 0; k < CLASS_TOTALS_WORDS; k++) {
+        src[k] = src[k] >= w[k] ? src[k] - w[k] : 0;   /* only short after saturation */
+        sat_add(&dst[k], w[k], &t->saturated);
+    }
 }
 
 void gsm_totals_compute(const struct gsm_process *p, struct gsm_totals *ret) {

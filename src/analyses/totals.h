@@ -20,6 +20,7 @@ struct gsm_class_totals {
     uint64_t shmem_bytes;     /* Rss of shared-memory mappings */
     uint64_t swap_bytes, swap_pss_bytes, lazyfree_bytes, anon_huge_bytes;
     uint64_t private_dirty_bytes, locked_bytes;
+    uint64_t uss_bytes;       /* Private_Clean + Private_Dirty: what goes away if the process exits */
     uint64_t n_mappings;
 };
 
@@ -40,6 +41,9 @@ struct gsm_totals {
 void gsm_totals_compute(const struct gsm_process *p, struct gsm_totals *ret);
 /* Adds maps[from, to) (classified) to totals that start zeroed: the incremental form. */
 void gsm_totals_add(struct gsm_totals *ret, const struct gsm_process *p, size_t from, size_t to);
+/* A mapping already added under class `from` now has class m->cls: move its figures between
+ * the two class rows (the process total and the field sums do not change). */
+void gsm_totals_move(struct gsm_totals *t, const struct gsm_mapping *m, enum gsm_class from);
 
 struct gsm_reconcile_row {
     enum gsm_smaps_field field;

@@ -314,6 +314,12 @@ static void streaming_totals_advance(struct streaming_totals *st, bool complete)
     st->totalled = done;
 }
 
+static void on_reclassed(void *arg, const struct gsm_mapping *m, enum gsm_class from) {
+    struct streaming_totals *st = arg;
+    if ((size_t)(m - st->classifier.p->maps) < st->totalled)
+        gsm_totals_move(&st->totals, m, from);
+}
+
 static void on_smaps_progress(struct gsm_process *p, void *arg) {
     (void)p;
     streaming_totals_advance(arg, false);
@@ -371,6 +377,8 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     uint64_t taken = now_ms();
     struct streaming_totals st = {0};
     gsm_classifier_init(&st.classifier, &proc);
+    st.classifier.reclassed = on_reclassed;
+    st.classifier.reclassed_arg = &st;
     opts.smaps = true;
     opts.smaps_progress = (struct gsm_smaps_progress){on_smaps_progress, &st};
     r = gsm_process_read_smaps(&h, &opts, &proc, &err);

@@ -67,3 +67,11 @@ bool gsm_mapping_has_vmflag(const struct gsm_mapping *m, const char code[2]) {
     }
     return false;
 }
+
+const char *gsm_allocator_name(enum gsm_allocator a) {
+    static const char *const names[GSM_ALLOC__COUNT] = {
+        [GSM_ALLOC_GLIBC] = "glibc", [GSM_ALLOC_MUSL] = "musl", [GSM_ALLOC_JEMALLOC] = "jemalloc",
+        [GSM_ALLOC_TCMALLOC] = "tcmalloc", [GSM_ALLOC_MIMALLOC] = "mimalloc",
+    };
+    return (unsigned)a < GSM_ALLOC__COUNT ? names[a] : NULL;
+}

@@ -82,6 +82,19 @@ enum gsm_class {
 /* "go-heap", "thread-stack", ... (the names in PRODUCT.md). */
 const char *gsm_class_name(enum gsm_class c);
 
+/* The malloc implementation of a process, from the libraries it maps (analyses/classify). */
+enum gsm_allocator {
+    GSM_ALLOC_UNKNOWN,      /* none recognised (a static binary, a Go process without libc) */
+    GSM_ALLOC_GLIBC,        /* libc.so.6 and no other allocator */
+    GSM_ALLOC_MUSL,         /* ld-musl-ARCH.so.1, libc.musl-ARCH.so.1, .../ARCH-linux-musl/libc.so */
+    GSM_ALLOC_JEMALLOC,     /* libjemalloc.so* */
+    GSM_ALLOC_TCMALLOC,     /* libtcmalloc*.so* (gperftools) */
+    GSM_ALLOC_MIMALLOC,     /* libmimalloc*.so* */
+    GSM_ALLOC__COUNT
+};
+/* "glibc", "musl", "jemalloc", "tcmalloc", "mimalloc"; NULL for GSM_ALLOC_UNKNOWN. */
+const char *gsm_allocator_name(enum gsm_allocator a);
+
 struct gsm_mapping {
     uint64_t start, end;          /* [start, end) */
     uint64_t offset;              /* file offset */

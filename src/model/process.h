@@ -82,6 +82,7 @@ struct gsm_process {
     struct gsm_go_info *go;        /* NULL when the executable is not Go (or unreadable) */
     struct gsm_go_buildinfo *go_build;   /* go->modinfo parsed; NULL when absent or malformed */
     uint64_t page_size;
+    enum gsm_allocator allocator;  /* set by analyses/classify from the mapped libraries */
 
     const char *missing[16];       /* names of sources that could not be read (best effort) */
     size_t n_missing;

@@ -29,6 +29,7 @@ static struct json_object *class_totals_json(const struct gsm_class_totals *c) {
     add_u64(o, "anon_huge_pages_bytes", c->anon_huge_bytes);
     add_u64(o, "private_dirty_bytes", c->private_dirty_bytes);
     add_u64(o, "locked_bytes", c->locked_bytes);
+    add_u64(o, "uss_bytes", c->uss_bytes);
     add_u64(o, "size_bytes", c->size_bytes);
     add_u64(o, "mappings", c->n_mappings);
     return o;
@@ -71,7 +72,7 @@ static struct json_object *fields_json(const struct gsm_mapping *m) {
     return o;
 }
 
-static struct json_object *mapping_json(const struct gsm_mapping *m, bool all_fields) {
+static struct json_object *mapping_json(const struct gsm_mapping *m, enum gsm_allocator alloc, bool all_fields) {
     struct json_object *o = json_object_new_object();
     char buf[32];
     snprintf(buf, sizeof buf, "%llx", (unsigned long long)m->start);
@@ -88,6 +89,8 @@ static struct json_object *mapping_json(const struct gsm_mapping *m, bool all_fi
         json_object_object_add(o, "deleted", json_object_new_boolean(1));
     add_str(o, "class", gsm_class_name(m->cls));
     add_str(o, "class_reason", m->class_reason);
+    if (m->cls == GSM_CLASS_NATIVE_HEAP && gsm_allocator_name(alloc))
+        add_str(o, "allocator", gsm_allocator_name(alloc));
     if (all_fields) {
         json_object_object_add(o, "smaps", fields_json(m));
         add_str(o, "vmflags", m->vmflags);
@@ -124,6 +127,8 @@ static struct json_object *target_json(const struct gsm_process *p) {
     if (p->have_stat)
         add_u64(t, "start_time_ticks", p->stat.starttime_ticks);
     add_str(t, "exe", p->exe_path[0] ? p->exe_path : NULL);
+    if (p->have_smaps)   /* from the mapped libraries (analyses/classify): null when none recognised */
+        add_str(t, "allocator", gsm_allocator_name(p->allocator));
     if (p->exe_deleted)
         json_object_object_add(t, "exe_deleted", json_object_new_boolean(1));
     if (p->have_oom) {
@@ -237,6 +242,8 @@ struct json_object *gsm_explain_to_json(const struct gsm_explain_view *v) {
                 continue;
             struct json_object *o = class_totals_json(&t->cls[c]);
             json_object_object_add(o, "class", json_object_new_string(gsm_class_name(c)));
+            if (c == GSM_CLASS_NATIVE_HEAP && gsm_allocator_name(p->allocator))
+                add_str(o, "allocator", gsm_allocator_name(p->allocator));
             json_object_array_add(classes, o);
         }
         json_object_object_add(root, "classes", classes);
@@ -244,7 +251,7 @@ struct json_object *gsm_explain_to_json(const struct gsm_explain_view *v) {
         const size_t *idx = t->top, n = gsm_explain_top_count(v);
         struct json_object *top = json_object_new_array();
         for (size_t i = 0; i < n; i++)
-            json_object_array_add(top, mapping_json(&p->maps[idx[i]], false));
+            json_object_array_add(top, mapping_json(&p->maps[idx[i]], p->allocator, false));
         json_object_object_add(root, "largest_mappings", top);
 
         if (p->have_rollup)
@@ -252,7 +259,7 @@ struct json_object *gsm_explain_to_json(const struct gsm_explain_view *v) {
         if (v->with_mappings) {
             struct json_object *all = json_object_new_array_ext((int)p->n_maps);
             for (size_t i = 0; i < p->n_maps; i++)
-                json_object_array_add(all, mapping_json(&p->maps[i], true));
+                json_object_array_add(all, mapping_json(&p->maps[i], p->allocator, true));
             json_object_object_add(root, "mappings", all);
         }
     }

@@ -9,9 +9,9 @@
 
 static void row(FILE *out, const char *name, const struct gsm_class_totals *c) {
     char bufs[8][16];
-    fprintf(out, "%-14s %10s %10s %10s %10s %10s %10s %10s %6llu\n", name, B(0, c->rss_bytes), B(1, c->pss_bytes),
-            B(2, c->anon_bytes), B(3, c->file_bytes), B(4, c->shmem_bytes), B(5, c->swap_bytes), B(6, c->lazyfree_bytes),
-            (unsigned long long)c->n_mappings);
+    fprintf(out, "%-14s %10s %10s %10s %10s %10s %10s %10s %10s %6llu\n", name, B(0, c->rss_bytes), B(1, c->pss_bytes),
+            B(7, c->uss_bytes), B(2, c->anon_bytes), B(3, c->file_bytes), B(4, c->shmem_bytes), B(5, c->swap_bytes),
+            B(6, c->lazyfree_bytes), (unsigned long long)c->n_mappings);
 }
 
 int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out) {
@@ -61,8 +61,8 @@ int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out) {
         return ferror(out) ? -EIO : 0;
 
     fputc('\n', out);
-    fprintf(out, "%-14s %10s %10s %10s %10s %10s %10s %10s %6s\n", "CLASS", "RSS", "PSS", "ANON", "FILE", "SHMEM",
-            "SWAP", "LAZYFREE", "MAPS");
+    fprintf(out, "%-14s %10s %10s %10s %10s %10s %10s %10s %10s %6s\n", "CLASS", "RSS", "PSS", "USS", "ANON", "FILE",
+            "SHMEM", "SWAP", "LAZYFREE", "MAPS");
     /* Classes by RSS, largest first. */
     int order[GSM_CLASS__COUNT], n = 0;
     for (int c = 0; c < GSM_CLASS__COUNT; c++) {
@@ -78,6 +78,8 @@ int gsm_explain_print_table(const struct gsm_explain_view *v, FILE *out) {
     for (int i = 0; i < n; i++)
         row(out, gsm_class_name(order[i]), &t->cls[order[i]]);
     row(out, "total", &t->all);
+    if (t->cls[GSM_CLASS_NATIVE_HEAP].n_mappings && gsm_allocator_name(p->allocator))
+        fprintf(out, "native-heap allocator: %s (from the libraries mapped)\n", gsm_allocator_name(p->allocator));
     if (t->saturated)
         fprintf(out, "SATURATED: a sum passed 2^64 - 1 bytes and is shown at that ceiling (malformed input)\n");
 

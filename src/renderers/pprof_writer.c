@@ -597,8 +597,15 @@ int gsm_explain_build_tree(struct gsm_pprof_builder *b, const char *cgroup_path,
     if (!fr)
         return -ENOMEM;
 
-    char pname[96], mname[40];
-    snprintf(pname, sizeof pname, "%s[%d]", process_name(p), (int)p->pid);
+    /* USS (Private_Clean + Private_Dirty: what goes away with the process) in the process frame:
+     * the samples below it are RSS, so it cannot be a sample of its own. */
+    uint64_t uss = 0;
+    for (size_t i = 0; i < p->n_maps; i++)
+        if (__builtin_add_overflow(uss, p->maps[i].f[GSM_F_PRIVATE_CLEAN], &uss) ||
+            __builtin_add_overflow(uss, p->maps[i].f[GSM_F_PRIVATE_DIRTY], &uss))
+            uss = UINT64_MAX;   /* malformed input: held, not wrapped (as the totals) */
+    char pname[128], mname[40];
+    snprintf(pname, sizeof pname, "%s[%d] uss_bytes=%llu", process_name(p), (int)p->pid, (unsigned long long)uss);
     for (size_t i = 0; i < p->n_maps; i++) {
         const struct gsm_mapping *m = &p->maps[i];
         if (m->f[GSM_F_RSS] == 0)

@@ -29,6 +29,25 @@ sys.exit(0 if tot == json.load(open(sys.argv[2]))["totals"]["rss_bytes"] else 1)
 PY
 done
 
+# USS (issue 17): the total's uss_bytes equals Private_Clean + Private_Dirty summed by this test
+# straight from the fixture's smaps text; the folded process frame carries the same number.
+for t in proc-c-shape:1001 proc-go:2001; do
+  name=${t%%:*} pid=${t##*:}
+  python3 - "$F/$name/proc/$pid/smaps" "$tmp/$name.json" <<'PY' && pass "uss_from_smaps_$name" || fail "uss_from_smaps_$name" "uss_bytes differs from the smaps text"
+import json, sys
+uss = sum(int(l.split()[1]) * 1024 for l in open(sys.argv[1]) if l.startswith(("Private_Clean:", "Private_Dirty:")))
+d = json.load(open(sys.argv[2]))
+assert uss > 0 and d["totals"]["uss_bytes"] == uss, (uss, d["totals"]["uss_bytes"])
+assert sum(c["uss_bytes"] for c in d["classes"]) == uss
+PY
+  uss=$(json_get "$tmp/$name.json" 'd["totals"]["uss_bytes"]')
+  "$GSM" explain --root "$F/$name" "$pid" -o folded | grep -q "\[$pid\] uss_bytes=$uss;" && pass "uss_folded_$name" || fail "uss_folded_$name" "no process frame with uss_bytes=$uss"
+  "$GSM" explain --root "$F/$name" "$pid" -o table | grep -q '^CLASS .* USS ' && pass "uss_table_$name" || fail "uss_table_$name" "no USS column"
+done
+# The allocator named from the mapped libraries: the C fixture maps glibc's libc.so.6.
+grep -q '/libc.so.6$' "$F/proc-c-shape/proc/1001/maps" &&
+  check allocator_glibc_fixture [ "$(json_get "$tmp/proc-c-shape.json" 'd["target"]["allocator"]')" = glibc ]
+
 # Go recognition from the fixture's stand-in exe (only .go.buildinfo kept).
 check go_fixture_is_go [ "$(json_get "$tmp/proc-go-stripped.json" 'd["target"]["go"]["version"]')" = go1.19.8 ]
 check c_fixture_not_go [ "$(json_get "$tmp/proc-c-shape.json" 'd["target"]["go"]["is_go"]')" = False ]
