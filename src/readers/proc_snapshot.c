@@ -126,7 +126,23 @@ int gsm_process_read_pid(const struct gsm_root *root, pid_t pid, const struct gs
 int gsm_process_read_smaps(const struct gsm_proc *h, const struct gsm_read_opts *opts, struct gsm_process *p,
                            struct gsm_read_error *err) {
     memset(err, 0, sizeof *err);
-    return read_maps(h, opts, p, err);
+    int r = read_maps(h, opts, p, err);
+    if (r < 0)
+        return r;
+    /* status and statm again, right after smaps: the header's RSS and the totals then describe
+     * one moment, not the moment before whatever the caller did in between (issue 17: 53.5 vs
+     * 55.0 MiB after a Go process's HTTP requests). */
+    struct gsm_status st;
+    r = gsm_read_status_at(h->dirfd, &st, &err->parse);
+    if (r < 0)
+        return failed(err, "status", r);
+    p->status = st;
+    struct gsm_statm sm;
+    if (gsm_read_statm_at(h->dirfd, &sm, NULL) == 0) {
+        p->statm = sm;
+        p->have_statm = true;
+    }
+    return still_same(h, err, "status");
 }
 
 static int read_maps(const struct gsm_proc *h, const struct gsm_read_opts *opts, struct gsm_process *p,

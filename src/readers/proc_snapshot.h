@@ -36,6 +36,7 @@ int gsm_process_read_pid(const struct gsm_root *root, pid_t pid, const struct gs
 
 /* The smaps (and smaps_rollup) part alone, for a process read earlier with opts->smaps false:
  * explain reads a Go process's runtime statistics first, then smaps, so both describe one
- * moment. Same returns as above. */
+ * moment. status and statm are read again right after smaps, so the process's own figures
+ * (the header's RSS) are of that moment too. Same returns as above. */
 int gsm_process_read_smaps(const struct gsm_proc *h, const struct gsm_read_opts *opts, struct gsm_process *p,
                            struct gsm_read_error *err);

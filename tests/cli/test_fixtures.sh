@@ -48,6 +48,33 @@ done
 grep -q '/libc.so.6$' "$F/proc-c-shape/proc/1001/maps" &&
   check allocator_glibc_fixture [ "$(json_get "$tmp/proc-c-shape.json" 'd["target"]["allocator"]')" = glibc ]
 
+# One moment (issue 17): the header's figures (status) come from the same moment as the totals
+# (smaps), not from before the Go statistics' HTTP requests. The --go-endpoint here is this
+# test's server, which rewrites the fixture's status (VmRSS 4242 kB) when it is asked: the
+# output must show the status as it was when smaps was read, i.e. after the request.
+mkdir -p "$tmp/moment"; cp -a "$F/proc-go/." "$tmp/moment/"
+cat > "$tmp/moment.py" <<'PY'
+import http.server, re, subprocess, sys, threading
+status = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        t = open(status).read()
+        open(status, "w").write(re.sub(r"VmRSS:\s+\d+ kB", "VmRSS:\t    4242 kB", t))
+        self.send_response(404); self.end_headers()
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+r = subprocess.run(sys.argv[2:] + ["--go-endpoint", f"http://127.0.0.1:{srv.server_address[1]}"], capture_output=True, text=True)
+srv.shutdown()
+sys.stdout.write(r.stdout); sys.exit(r.returncode)
+PY
+before=$(awk '/^VmRSS:/ {print $2}' "$tmp/moment/proc/2001/status")
+if python3 "$tmp/moment.py" "$tmp/moment/proc/2001/status" "$GSM" explain --root "$tmp/moment" 2001 -o json > "$tmp/moment.json" 2> "$tmp/err"; then
+  got=$(json_get "$tmp/moment.json" 'd["status"]["vm_rss_bytes"]')
+  if [ "$got" = $((4242 * 1024)) ] && [ "$before" != 4242 ]; then pass header_and_totals_one_moment
+  else fail header_and_totals_one_moment "status.vm_rss_bytes $got: read before the HTTP request (VmRSS was $before kB), not with smaps"; fi
+else fail header_and_totals_one_moment "explain failed: $(cat "$tmp/err")"; fi
+
 # Go recognition from the fixture's stand-in exe (only .go.buildinfo kept).
 check go_fixture_is_go [ "$(json_get "$tmp/proc-go-stripped.json" 'd["target"]["go"]["version"]')" = go1.19.8 ]
 check c_fixture_not_go [ "$(json_get "$tmp/proc-c-shape.json" 'd["target"]["go"]["is_go"]')" = False ]
