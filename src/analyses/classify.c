@@ -196,11 +196,15 @@ static bool process_maps_libc(const struct gsm_process *p) {
 /* VmFlags strings are interned, and a process has only a handful of distinct ones: remember the
  * answer for the last string seen. */
 static bool vmflag_ht(const struct gsm_mapping *m, struct gsm_classifier *c) {
-    if (m->vmflags != c->memo_vmflags || !m->vmflags) {
-        c->memo_vmflags = m->vmflags;
-        c->memo_ht = gsm_mapping_has_vmflag(m, "ht");
-    }
-    return c->memo_ht;
+    if (!m->vmflags)
+        return false;
+    for (int k = 0; k < 2; k++)
+        if (m->vmflags == c->memo_vmflags[k])
+            return c->memo_ht[k];
+    int k = c->memo_next++ & 1;   /* two entries: code and data mappings alternate */
+    c->memo_vmflags[k] = m->vmflags;
+    c->memo_ht[k] = gsm_mapping_has_vmflag(m, "ht");
+    return c->memo_ht[k];
 }
 
 static void set(struct gsm_mapping *m, enum gsm_class c, const char *why) {

@@ -21,8 +21,9 @@ struct gsm_classifier {
     bool allocator_known;
     size_t done;                  /* maps[0, done) have their class */
     int arena_left;               /* mappings still covered by a glibc arena found earlier */
-    const char *memo_vmflags;     /* last VmFlags string seen, and whether it had "ht" */
-    bool memo_ht;
+    const char *memo_vmflags[2];  /* the last VmFlags strings seen, and whether they had "ht" */
+    bool memo_ht[2];
+    unsigned memo_next;
     bool is_go, has_libc, go_hints_used;
     const char *goarch;
 };

@@ -83,8 +83,6 @@ void gsm_totals_add(struct gsm_totals *ret, const struct gsm_process *p, size_t 
         rank(ret, p, i);
         add(&ret->cls[m->cls < GSM_CLASS__COUNT ? m->cls : GSM_CLASS_ANON_OTHER], m, &ret->saturated);
         add(&ret->all, m, &ret->saturated);
-        for (int f = 0; f < GSM_F__COUNT; f++)
-            sat_add(&ret->field_sum[f], m->f[f], &ret->saturated);
     }
 }
 
@@ -99,6 +97,14 @@ static bool per_mapping_only(enum gsm_smaps_field f) {
 
 size_t gsm_reconcile_rollup(const struct gsm_process *p, const struct gsm_totals *t,
                             struct gsm_reconcile_row *rows, bool *ret_ok) {
+    (void)t;
+    /* The per-field sums, here and only when a rollup was read (--rollup): not per mapping
+     * while smaps streams in. Saturated like the totals. */
+    uint64_t field_sum[GSM_F__COUNT] = {0};
+    bool saturated = false;
+    for (size_t i = 0; i < p->n_maps; i++)
+        for (int f = 0; f < GSM_F__COUNT; f++)
+            sat_add(&field_sum[f], p->maps[i].f[f], &saturated);
     size_t n = 0;
     bool all_ok = true;
     for (int f = 0; f < GSM_F__COUNT; f++) {
@@ -109,7 +115,7 @@ size_t gsm_reconcile_rollup(const struct gsm_process *p, const struct gsm_totals
             continue;
         struct gsm_reconcile_row *r = &rows[n++];
         r->field = f;
-        r->mappings_sum_bytes = t->field_sum[f];
+        r->mappings_sum_bytes = field_sum[f];
         r->rollup_bytes = p->rollup.f[f];
         r->proportional = is_proportional(f);
         if (r->proportional)

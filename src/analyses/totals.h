@@ -29,7 +29,6 @@ struct gsm_class_totals {
 struct gsm_totals {
     struct gsm_class_totals cls[GSM_CLASS__COUNT];
     struct gsm_class_totals all;
-    uint64_t field_sum[GSM_F__COUNT];   /* sum over mappings of each smaps field */
     /* Indices of the largest mappings by RSS (RSS > 0), largest first, ties in address order. */
     size_t top[GSM_TOP_MAPPINGS_MAX];
     size_t n_top;

@@ -57,6 +57,7 @@ struct gsm_process {
 
     struct gsm_mapping *maps;      /* in address order */
     size_t n_maps, cap_maps;
+    size_t maps_mapped_bytes;      /* maps is an mmap of this length (large arrays); 0: malloc */
     bool have_smaps;
 
     struct gsm_mapping rollup;     /* smaps_rollup, when read */

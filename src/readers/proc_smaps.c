@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/mman.h>
 
 
 void gsm_smaps_parser_init(struct gsm_smaps_parser *ps, struct gsm_process *p, bool rollup,
@@ -56,9 +57,9 @@ static int parse_header(const char *s, const char *end, struct gsm_mapping *m,
         return 0;
     if (end - p < 5)
         return 0;
+    static const char allowed[4][2] = {{'r', '-'}, {'w', '-'}, {'x', '-'}, {'p', 's'}};
     for (int i = 0; i < 4; i++) {
-        static const char allowed[4][3] = {"r-", "w-", "x-", "ps"};
-        if (!memchr(allowed[i], p[i], 2))
+        if (p[i] != allowed[i][0] && p[i] != allowed[i][1])
             return 0;
         m->perms[i] = p[i];
     }
@@ -130,9 +131,17 @@ static int start_mapping(struct gsm_smaps_parser *ps, const char *line, size_t l
         name_len -= STRLEN(deleted);
     }
     if (name_len > 0) {
-        m->path = gsm_strpool_intern(&ps->proc->pool, name, name_len);
-        if (!m->path)
-            return -ENOMEM;
+        /* Consecutive mappings often name the same file (a library's segments): compare with
+         * the last path before hashing it. */
+        if (ps->last_path && ps->last_path_len == name_len && memcmp(ps->last_path, name, name_len) == 0)
+            m->path = ps->last_path;
+        else {
+            m->path = gsm_strpool_intern(&ps->proc->pool, name, name_len);
+            if (!m->path)
+                return -ENOMEM;
+            ps->last_path = m->path;
+            ps->last_path_len = name_len;
+        }
     }
     ps->cur = m;
     ps->prev_field = -1;
@@ -163,8 +172,21 @@ static int parse_field(struct gsm_smaps_parser *ps, const char *line, size_t len
         const char *ve = end;
         while (ve > v && ve[-1] == ' ')
             ve--;
-        m->vmflags = gsm_strpool_intern(&ps->proc->pool, v, (size_t)(ve - v));
-        return m->vmflags ? 0 : -ENOMEM;
+        size_t n = (size_t)(ve - v);
+        /* A process has a handful of distinct VmFlags strings (code, data, stacks alternate):
+         * compare with the last few before hashing. */
+        for (int c = 0; c < VMFLAGS_CACHE; c++)
+            if (ps->vmflags_cache[c] && ps->vmflags_cache_len[c] == n && memcmp(ps->vmflags_cache[c], v, n) == 0) {
+                m->vmflags = ps->vmflags_cache[c];
+                return 0;
+            }
+        m->vmflags = gsm_strpool_intern(&ps->proc->pool, v, n);
+        if (!m->vmflags)
+            return -ENOMEM;
+        unsigned slot = ps->vmflags_cache_next++ % VMFLAGS_CACHE;
+        ps->vmflags_cache[slot] = m->vmflags;
+        ps->vmflags_cache_len[slot] = n;
+        return 0;
     }
 
     if (v == end || *v < '0' || *v > '9')
@@ -351,6 +373,7 @@ int gsm_smaps_parse(struct gsm_process *p, const char *buf, size_t len, bool rol
 #define ROLLUP_MAX_BYTES ((size_t)64 * 1024)
 #define RING_CHUNKS 4
 #define CHUNK_BYTES ((size_t)128 * 1024)
+#define RING_BYTES (RING_CHUNKS * CHUNK_BYTES)
 #define MAX_LINE_BYTES ((size_t)16 * 1024)   /* header + PATH_MAX name, escaped: < 16 KiB */
 
 struct chunk {
@@ -457,14 +480,13 @@ int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
         return -errno;
 
     struct pipeline pl = {.fd = fd};
-    for (int i = 0; i < RING_CHUNKS; i++) {
-        pl.ring[i].buf = malloc(CHUNK_BYTES);
-        if (!pl.ring[i].buf) {
-            for (int j = 0; j < i; j++)
-                free(pl.ring[j].buf);
-            return -ENOMEM;
-        }
-    }
+    /* One mapping for the ring, its pages populated by the mmap itself: one call instead of 128
+     * page faults per chunk, which the reader thread would otherwise take on its first pass. */
+    char *ring = mmap(NULL, RING_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (ring == MAP_FAILED)
+        return -ENOMEM;
+    for (int i = 0; i < RING_CHUNKS; i++)
+        pl.ring[i].buf = ring + (size_t)i * CHUNK_BYTES;
     pthread_mutex_init(&pl.lock, NULL);
     pthread_cond_init(&pl.filled, NULL);
     pthread_cond_init(&pl.emptied, NULL);
@@ -506,8 +528,7 @@ int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
     pthread_cond_destroy(&pl.emptied);
     pthread_cond_destroy(&pl.filled);
     pthread_mutex_destroy(&pl.lock);
-    for (int i = 0; i < RING_CHUNKS; i++)
-        free(pl.ring[i].buf);
+    munmap(ring, RING_BYTES);
     /* An empty smaps_rollup means no address space (a kernel thread or a zombie). */
     return r;
 }

@@ -27,6 +27,12 @@ struct gsm_smaps_parser {
      * expect next (learned, so any kernel's order works; smaps skips rollup-only fields). */
     uint8_t follow[GSM_F__COUNT + 1];
     struct gsm_parse_error *err;
+#define VMFLAGS_CACHE 4
+    const char *vmflags_cache[VMFLAGS_CACHE];   /* VmFlags interned last, and their lengths */
+    size_t vmflags_cache_len[VMFLAGS_CACHE];
+    unsigned vmflags_cache_next;
+    const char *last_path;      /* the interned path of the last named mapping, and its length */
+    size_t last_path_len;
 };
 
 void gsm_smaps_parser_init(struct gsm_smaps_parser *ps, struct gsm_process *p, bool rollup,

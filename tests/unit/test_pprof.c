@@ -559,7 +559,7 @@ TEST(pprof_explain_tree_with_heap) {
      * mappings, the rest is "(heap not in profile)" */
     CHECK_EQ_U64(total, (2 << 20) + (4 << 20) + 12345);
     CHECK_EQ_U64(sum_under(pp, "/sys/fs/cgroup/app", 0), total);
-    CHECK_EQ_U64(sum_under(pp, "memshape[4242]", 0), total);
+    CHECK_EQ_U64(sum_under(pp, "memshape[4242] uss_bytes=0", 0), total);   /* no Private_* in the fixture */
     CHECK_EQ_U64(sum_under(pp, "go-heap", 0), 4 << 20);
     CHECK_EQ_U64(sum_under(pp, "go-heap", 1), (3 << 20) + (1 << 19));
     CHECK_EQ_U64(sum_under(pp, "main.main", 0), (1 << 20) + 3000);
@@ -618,7 +618,7 @@ TEST(pprof_explain_tree_heap_larger_than_rss) {
         char *sp = strrchr(line, ' ');
         CHECK(sp);
         sum += strtoull(sp + 1, NULL, 10);
-        CHECK(strncmp(line, "memshape[4242];", 15) == 0);
+        CHECK(strncmp(line, "memshape[4242] uss_bytes=0;", 27) == 0);
         lines++;
     }
     CHECK_EQ_U64(sum, (2 << 20) + (4 << 20) + 12345);
