@@ -21,6 +21,7 @@ static int bind_min(const struct gsm_cg_level *levels, size_t n, bool high, stru
     struct gsm_cg_binding b = {.bytes = UINT64_MAX};
     for (size_t i = 0; i < n; i++) {
         const struct gsm_cg_limit *l = high ? &levels[i].high : &levels[i].max;
+        b.unknown = b.unknown || l->malformed;
         if (!l->have || l->unlimited || (b.limited && l->bytes >= b.bytes))
             continue;
         b.limited = true;
@@ -40,7 +41,7 @@ int gsm_cg_effective_from_levels(const struct gsm_cg_level *levels, size_t n,
     if (v1_hierarchical && v1_hierarchical->have) {
         /* v1: the kernel computed it (mm/memcontrol-v1.c: memcg1_stat_format() takes the
          * minimum of memory.max over the ancestors); find the nearest level that set it. */
-        e.max = (struct gsm_cg_binding){.bytes = UINT64_MAX};
+        e.max = (struct gsm_cg_binding){.bytes = UINT64_MAX, .unknown = v1_hierarchical->malformed};
         if (!v1_hierarchical->unlimited) {
             e.max.limited = true;
             e.max.bytes = v1_hierarchical->bytes;
@@ -108,8 +109,16 @@ static void set_part(struct gsm_cg_breakdown *b, enum gsm_cg_part p, bool have, 
     b->parts[p].formula = formula;
 }
 
+/* Saturating arithmetic: a sum held at 2^64 - 1, a difference at 0; *sat records that it
+ * happened (only malformed input gets there: 2^64 bytes is 16 EiB). */
 static uint64_t sat_sub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
-static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+static uint64_t sat_add_flag(uint64_t a, uint64_t b, bool *sat) {
+    if (a > UINT64_MAX - b) {
+        *sat = true;
+        return UINT64_MAX;
+    }
+    return a + b;
+}
 
 int gsm_cgroup_breakdown(const struct gsm_cgroup_memory *m, struct gsm_cg_breakdown *ret) {
     if (!m->usage_bytes.have || !m->stat.have)
@@ -146,7 +155,8 @@ int gsm_cgroup_breakdown(const struct gsm_cgroup_memory *m, struct gsm_cg_breakd
         P(VMALLOC, VMALLOC, "memory.stat:vmalloc");
 #undef P
         set_part(&b, GSM_CG_PART_PAGETABLES, h[GSM_CG2_PAGETABLES],
-                 v[GSM_CG2_PAGETABLES] + (h[GSM_CG2_SEC_PAGETABLES] ? v[GSM_CG2_SEC_PAGETABLES] : 0),
+                 sat_add_flag(v[GSM_CG2_PAGETABLES], h[GSM_CG2_SEC_PAGETABLES] ? v[GSM_CG2_SEC_PAGETABLES] : 0,
+                              &b.saturated),
                  h[GSM_CG2_SEC_PAGETABLES] ? "memory.stat:pagetables + sec_pagetables" : "memory.stat:pagetables");
         /* "kernel" (5.18+) covers slab, stacks, page tables, percpu, vmalloc and the rest of
          * __GFP_ACCOUNT allocations; sock is charged beside it. */
@@ -154,7 +164,7 @@ int gsm_cgroup_breakdown(const struct gsm_cgroup_memory *m, struct gsm_cg_breakd
             uint64_t named = 0;
             for (int k = GSM_CG_PART_SLAB_RECLAIMABLE; k <= GSM_CG_PART_VMALLOC; k++)
                 if (k != GSM_CG_PART_SOCK)
-                    named = sat_add(named, b.parts[k].bytes);
+                    named = sat_add_flag(named, b.parts[k].bytes, &b.saturated);
             set_part(&b, GSM_CG_PART_KERNEL_OTHER, true, sat_sub(v[GSM_CG2_KERNEL], named),
                      "memory.stat:kernel - (slab_reclaimable + slab_unreclaimable + pagetables + "
                      "sec_pagetables + kernel_stack + percpu + vmalloc), floor 0");
@@ -196,10 +206,11 @@ int gsm_cgroup_breakdown(const struct gsm_cgroup_memory *m, struct gsm_cg_breakd
 
     uint64_t named = 0;
     for (int k = 0; k < GSM_CG_PART_OTHER; k++)
-        named = sat_add(named, b.parts[k].bytes);
+        named = sat_add_flag(named, b.parts[k].bytes, &b.saturated);
     if (named > b.usage_bytes) {
         b.overcounted = true;
-        b.excess_bytes = named - b.usage_bytes;
+        /* From a sum held at 2^64 - 1 the difference means nothing: 0, and saturated says why. */
+        b.excess_bytes = b.saturated ? 0 : named - b.usage_bytes;
     }
     set_part(&b, GSM_CG_PART_OTHER, true, sat_sub(b.usage_bytes, named),
              m->version == GSM_CGROUP_V2 ? "memory.current - sum of the parts above, floor 0"
@@ -209,10 +220,11 @@ int gsm_cgroup_breakdown(const struct gsm_cgroup_memory *m, struct gsm_cg_breakd
     uint64_t recl = 0;
     for (int k = 0; k < GSM_CG_PART__COUNT; k++)
         if (b.parts[k].reclaimable)
-            recl = sat_add(recl, b.parts[k].bytes);
+            recl = sat_add_flag(recl, b.parts[k].bytes, &b.saturated);
     b.reclaimable_bytes = recl > b.usage_bytes ? b.usage_bytes : recl;
     b.unreclaimable_bytes = b.usage_bytes - b.reclaimable_bytes;
-    b.anon_swappable_bytes = sat_add(b.parts[GSM_CG_PART_ANON].bytes, b.parts[GSM_CG_PART_SHMEM].bytes);
+    b.anon_swappable_bytes =
+        sat_add_flag(b.parts[GSM_CG_PART_ANON].bytes, b.parts[GSM_CG_PART_SHMEM].bytes, &b.saturated);
     *ret = b;
     return 0;
 }

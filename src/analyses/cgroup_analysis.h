@@ -22,6 +22,8 @@ struct gsm_cg_binding {
     size_t level;                   /* 0 = the cgroup itself, 1 = its parent ... */
     char *path;                     /* that level's cgroup path; NULL when !limited, or on v1
                                      * when no visible level's limit equals the kernel's */
+    bool unknown;                   /* a level's file was malformed: a smaller limit may be set
+                                     * there, so !limited does not mean "no limit" */
 };
 
 struct gsm_cg_effective {
@@ -89,7 +91,9 @@ struct gsm_cg_breakdown {
     struct gsm_cg_part_item parts[GSM_CG_PART__COUNT];   /* sum == usage_bytes, unless overcounted */
     bool overcounted;               /* the named parts exceed usage (stats are flushed lazily):
                                      * other = 0 and the parts sum to usage + excess_bytes */
-    uint64_t excess_bytes;
+    uint64_t excess_bytes;          /* 0 when saturated */
+    bool saturated;                 /* a sum of parts reached 2^64 - 1 and was held there (only
+                                     * malformed input: 16 EiB); excess_bytes is then 0 */
     struct gsm_cg_value swap_bytes; /* v2 memory.swap.current; v1 total_swap or memsw - usage */
     const char *swap_formula;
     uint64_t working_set_bytes;     /* kubelet / cAdvisor: usage - inactive_file, floor 0 */

@@ -37,6 +37,28 @@ static int by_pss_desc(const void *a, const void *b) {
     return px < py ? 1 : px > py ? -1 : x->proc.pid - y->proc.pid;
 }
 
+static void sat_add(uint64_t *acc, uint64_t v, bool *sat) {
+    if (__builtin_add_overflow(*acc, v, acc)) {
+        *acc = UINT64_MAX;
+        *sat = true;
+    }
+}
+
+/* The member's share of the file pages it maps: per non-shmem mapping, Pss less its private
+ * anonymous (COW) pages, which count in Pss whole. A page mapped by k processes adds 1/k to
+ * each, so shared binaries and libraries count once over the cgroup, as Pss_File of
+ * smaps_rollup does (fs/proc/task_mmu.c: smaps_account() splits pss by page type). */
+static void member_sums(struct gsm_cgroup_member *m) {
+    bool sat = false;
+    m->file_pss_bytes = 0;
+    for (size_t i = 0; i < m->proc.n_maps; i++) {
+        const struct gsm_mapping *mp = &m->proc.maps[i];
+        if (mp->cls != GSM_CLASS_SHMEM && mp->f[GSM_F_PSS] > mp->f[GSM_F_ANONYMOUS])
+            sat_add(&m->file_pss_bytes, mp->f[GSM_F_PSS] - mp->f[GSM_F_ANONYMOUS], &sat);
+    }
+    m->totals.saturated = m->totals.saturated || sat;
+}
+
 void gsm_cgroup_report_rank(struct gsm_cgroup_report *r) {
     /* totalpages of oom_badness(), in 4 KiB pages */
     uint64_t limit_pages = r->have_eff && r->eff.max.limited ? r->eff.max.bytes / 4096 : 0;
@@ -46,6 +68,8 @@ void gsm_cgroup_report_rank(struct gsm_cgroup_report *r) {
         m->have_smaps = m->proc.have_smaps;
         gsm_classify(&m->proc);
         gsm_totals_compute(&m->proc, &m->totals);
+        if (m->have_smaps)
+            member_sums(m);
         badness(m, limit_pages, page);
     }
     qsort(r->members, r->n_members, sizeof *r->members, by_pss_desc);
@@ -69,28 +93,31 @@ void gsm_cgroup_report_free(struct gsm_cgroup_report *r) {
     r->victim = -1;
 }
 
-size_t gsm_cgroup_reconcile(const struct gsm_cgroup_report *r, struct gsm_reconcile_item *items) {
+size_t gsm_cgroup_reconcile(const struct gsm_cgroup_report *r, struct gsm_reconcile_item *items, bool *ret_saturated) {
     if (!r->have_bd)
         return 0;
     const struct gsm_cg_breakdown *bd = &r->bd;
+    bool sat = bd->saturated;
     uint64_t procs_anon = 0, procs_file = 0;
+    size_t n_by_status = 0;
     for (size_t i = 0; i < r->n_members; i++) {
         const struct gsm_cgroup_member *m = &r->members[i];
         if (m->have_smaps) {
             /* Anonymous counts private anonymous pages; shmem is reported by the cgroup apart. */
-            procs_anon += m->totals.all.anon_bytes;
-            procs_file += m->totals.all.file_bytes;
+            sat_add(&procs_anon, m->totals.all.anon_bytes, &sat);
+            sat_add(&procs_file, m->file_pss_bytes, &sat);
         } else {
-            procs_anon += m->proc.status.rss_anon_bytes;
-            procs_file += m->proc.status.rss_file_bytes;
+            /* No smaps: status RssFile is all the file pages it maps, shared ones whole. */
+            sat_add(&procs_anon, m->proc.status.rss_anon_bytes, &sat);
+            sat_add(&procs_file, m->proc.status.rss_file_bytes, &sat);
+            n_by_status++;
         }
     }
-    uint64_t cg_anon = bd->parts[GSM_CG_PART_ANON].bytes;
-    uint64_t file = bd->parts[GSM_CG_PART_FILE_ACTIVE].bytes + bd->parts[GSM_CG_PART_FILE_INACTIVE].bytes;
-    uint64_t kernel = 0;
+    uint64_t cg_anon = bd->parts[GSM_CG_PART_ANON].bytes, file = bd->parts[GSM_CG_PART_FILE_ACTIVE].bytes, kernel = 0;
+    sat_add(&file, bd->parts[GSM_CG_PART_FILE_INACTIVE].bytes, &sat);
     for (int p = 0; p < GSM_CG_PART__COUNT; p++)
         if (bd->parts[p].kernel)
-            kernel += bd->parts[p].bytes;
+            sat_add(&kernel, bd->parts[p].bytes, &sat);
     uint64_t shmem = bd->parts[GSM_CG_PART_SHMEM].bytes;
     uint64_t anon_listed = procs_anon < cg_anon ? procs_anon : cg_anon;
     size_t n = 0;
@@ -107,7 +134,14 @@ size_t gsm_cgroup_reconcile(const struct gsm_cgroup_report *r, struct gsm_reconc
                                              "slab, sockets, page tables, kernel stacks, percpu, vmalloc"};
     items[n++] = (struct gsm_reconcile_item){"other", bd->parts[GSM_CG_PART_OTHER].bytes,
                                              "usage not explained by memory.stat (stats are flushed lazily)"};
-    items[n++] = (struct gsm_reconcile_item){"file_mapped_by_processes", procs_file,
-                                             "part of page_cache: mapped by the listed processes (not added)"};
+    items[n++] = (struct gsm_reconcile_item){
+        "file_mapped_by_processes", procs_file,
+        n_by_status ? "part of page_cache: mapped by the listed processes, by PSS (sum of Pss - Anonymous over "
+                      "their file mappings: a shared page counts once); for processes without smaps their "
+                      "whole status RssFile (not added)"
+                    : "part of page_cache: mapped by the listed processes, by PSS (sum of Pss - Anonymous over "
+                      "their file mappings: a shared page counts once) (not added)"};
+    if (ret_saturated)
+        *ret_saturated = sat;
     return n;
 }

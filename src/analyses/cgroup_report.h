@@ -13,6 +13,10 @@ struct gsm_cgroup_member {
     struct gsm_process proc;
     struct gsm_totals totals;
     bool have_smaps;                 /* else RSS figures come from status */
+    bool complete;                   /* every file was read; else `reason` says what was not */
+    char reason[256];                /* "smaps: line 12: ..." (set by the reader, cmd/cgroup_gather.c) */
+    uint64_t file_pss_bytes;         /* sum over non-shmem mappings of Pss - Anonymous: its
+                                      * proportional share of the file pages it maps (smaps only) */
     uint64_t badness_pages;          /* mm/oom_kill.c oom_badness() against this cgroup's limit */
     bool unkillable;                 /* oom_score_adj -1000 */
 };
@@ -52,4 +56,6 @@ struct gsm_reconcile_item {
     const char *note;
 };
 #define GSM_RECONCILE_MAX 8
-size_t gsm_cgroup_reconcile(const struct gsm_cgroup_report *r, struct gsm_reconcile_item *items);
+/* Returns the number of items; *ret_saturated (may be NULL) says a sum reached 2^64 - 1 and
+ * was held there (malformed input), or the breakdown's did. */
+size_t gsm_cgroup_reconcile(const struct gsm_cgroup_report *r, struct gsm_reconcile_item *items, bool *ret_saturated);

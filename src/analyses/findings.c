@@ -227,7 +227,7 @@ static int rule_ancestor_limit(const struct gsm_findings_input *in, const struct
         return -ENOMEM;
     bool own = in->cg && limit_finite(&in->cg->max);
     set_text(f->message, sizeof f->message, "the %s limit of %s binds, not this cgroup's own (%s)", SZ(b->bytes),
-             binding_where(b), own ? SZ(in->cg->max.bytes) : "none");
+             binding_where(b), own ? SZ(in->cg->max.bytes) : in->cg && in->cg->max.malformed ? "malformed" : "none");
     ev(f, "limit_bytes", (double)b->bytes);
     if (own)
         ev(f, "own_limit_bytes", (double)in->cg->max.bytes);
@@ -606,7 +606,7 @@ static int rule_many_mappings(const struct gsm_findings_input *in, const struct 
 
 static int rule_no_limit(const struct gsm_findings_input *in, const struct gsm_rule_info *r,
                          struct gsm_findings *out) {
-    if (!in->eff || in->eff->max.limited)
+    if (!in->eff || in->eff->max.limited || in->eff->max.unknown)   /* unknown is not "none" */
         return 0;
     struct gsm_finding *f = emit(out, r->id, GSM_SEV_INFO);
     if (!f)

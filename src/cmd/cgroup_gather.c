@@ -46,6 +46,44 @@ int gsm_cgroup_report_for_proc(const struct gsm_root *root, const struct gsm_pro
     return r;
 }
 
+/* One member, with smaps. A process whose smaps cannot be used (malformed, unreadable) stays
+ * listed from its status, with complete false and the reason: it is not gone. Returns 0,
+ * -ESRCH (gone: exited since cgroup.procs was read), -ENOMEM. */
+static int read_member(const struct gsm_root *root, pid_t pid, struct gsm_cgroup_member *m) {
+    gsm_process_init(&m->proc, pid);
+    struct gsm_read_opts opts = {.smaps = true, .best_effort = true};
+    struct gsm_read_error err = {0};
+    int k = gsm_process_read_pid(root, pid, &opts, &m->proc, &err);
+    m->complete = k == 0 && m->proc.n_missing == 0;
+    if (k == 0 && !m->complete)
+        snprintf(m->reason, sizeof m->reason, "not readable: %s%s", m->proc.missing[0],
+                 m->proc.n_missing > 1 ? " and more" : "");
+    if (k == 0 || k == -ENOMEM || k == -ESRCH || k == -ENOENT) {
+        if (k < 0) {
+            gsm_debug("cgroup member %d: %s: %s", (int)pid, err.file, strerror(-k));
+            gsm_process_free(&m->proc);
+        }
+        return k == -ENOENT ? -ESRCH : k;
+    }
+    if (err.parse.line)
+        snprintf(m->reason, sizeof m->reason, "%s: line %zu: %s", err.file, err.parse.line, err.parse.what);
+    else
+        snprintf(m->reason, sizeof m->reason, "%s: %s", err.file, err.parse.what[0] ? err.parse.what : strerror(-k));
+    gsm_warn("cgroup member %d: %s; listed from its status without smaps", (int)pid, m->reason);
+    gsm_process_free(&m->proc);
+    gsm_process_init(&m->proc, pid);
+    opts.smaps = false;
+    struct gsm_read_error err2 = {0};
+    k = gsm_process_read_pid(root, pid, &opts, &m->proc, &err2);
+    if (k < 0) {
+        gsm_debug("cgroup member %d: %s: %s", (int)pid, err2.file, strerror(-k));
+        gsm_process_free(&m->proc);
+        return k == -ENOMEM ? k : -ESRCH;
+    }
+    m->complete = false;
+    return 0;
+}
+
 /* Every process of the cgroup and its descendants, read with smaps. */
 static int read_members(const struct gsm_root *root, struct gsm_cgroup_report *ret) {
     _cleanup_close_ int dirfd = openat(root->fd, ret->loc.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -61,19 +99,15 @@ static int read_members(const struct gsm_root *root, struct gsm_cgroup_report *r
         return -ENOMEM;
     }
     for (size_t i = 0; i < pids.n; i++) {
-        struct gsm_cgroup_member *m = &ret->members[ret->n_members];
-        gsm_process_init(&m->proc, pids.pids[i]);
-        struct gsm_read_opts opts = {.smaps = true, .best_effort = true};
-        struct gsm_read_error err;
-        int k = gsm_process_read_pid(root, pids.pids[i], &opts, &m->proc, &err);
-        if (k < 0) {
-            /* Exited since cgroup.procs was read (or unreadable): counted, not fatal. */
-            gsm_debug("cgroup member %d: %s: %s", (int)pids.pids[i], err.file, strerror(-k));
-            gsm_process_free(&m->proc);
-            ret->n_members_gone++;
-            continue;
+        int k = read_member(root, pids.pids[i], &ret->members[ret->n_members]);
+        if (k == -ENOMEM) {
+            gsm_pid_list_free(&pids);
+            return k;
         }
-        ret->n_members++;
+        if (k < 0)
+            ret->n_members_gone++;
+        else
+            ret->n_members++;
     }
     gsm_pid_list_free(&pids);
     gsm_cgroup_report_rank(ret);

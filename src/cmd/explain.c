@@ -296,6 +296,7 @@ static const char *cgroup_unavailable_reason(int r) {
     case ENOENT: return "no memory cgroup found for the process (it or its cgroup went away, or /proc/PID/cgroup is missing)";
     case EACCES:
     case EPERM: return "the cgroup files are not readable";
+    case EBADMSG: return "/proc/PID/cgroup has a malformed line and no other line names a memory cgroup";
     default: return "the cgroup could not be read";
     }
 }
@@ -413,6 +414,8 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     }
     if (!have_cg)
         gsm_debug("cgroup of %d: %s", (int)pid, strerror(-cr));
+    if (cr == -EBADMSG)   /* a malformed /proc/PID/cgroup: the cgroup is unknown, not absent */
+        gsm_process_note_missing(&proc, "cgroup (malformed /proc/PID/cgroup)");
 
     struct gsm_findings_input fin = {
         .proc = &proc, .totals = proc.have_smaps ? &totals : NULL, .cg = have_cg ? &cg.mem : NULL,
@@ -535,6 +538,7 @@ static int explain_cgroup(const char *root_dir, const char *path, const struct e
         if (!procs)
             ret = finish_output(-ENOMEM);
         else {
+            /* each process frame carries its USS (gsm_explain_build_tree) */
             for (size_t i = 0; i < cg.n_members; i++)
                 procs[i] = &cg.members[i].proc;
             ret = emit_tree_of(eo, cg.loc.path, procs, cg.n_members, NULL);

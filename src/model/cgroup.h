@@ -59,6 +59,7 @@ struct gsm_proc_cgroup_entry {
 struct gsm_proc_cgroup {
     struct gsm_proc_cgroup_entry *entries;
     size_t n_entries;
+    size_t n_bad_lines;       /* lines without "ID:CONTROLLERS:/PATH" (skipped) */
 };
 
 void gsm_proc_cgroup_free(struct gsm_proc_cgroup *pc);
@@ -102,6 +103,8 @@ struct gsm_cg_limit {
     bool have;
     bool unlimited;
     uint64_t bytes;
+    bool malformed;         /* the file is there but did not parse (have false): the limit is
+                             * unknown, which is not "no limit" */
 };
 
 /* PAGE_COUNTER_MAX * PAGE_SIZE: LONG_MAX rounded down to a page, what v1 prints for "no

@@ -14,7 +14,7 @@
 
 /* ---- /proc/PID/cgroup ---------------------------------------------------------------- */
 
-/* Parse /proc/PID/cgroup. Malformed lines are skipped. Returns 0, -ENOMEM. */
+/* Parse /proc/PID/cgroup. Malformed lines are skipped and counted. Returns 0, -ENOMEM. */
 int gsm_parse_proc_cgroup(const char *buf, size_t len, struct gsm_proc_cgroup *ret);
 
 /* ---- Where the memory cgroup lives --------------------------------------------------- */
@@ -58,7 +58,8 @@ int gsm_cgroup_path_resolve(const char *base, const char *path, char **ret);
  * mounted here; -EREMOTE the cgroup lies above our cgroup namespace root and no cgroup mount
  * reaches that far up; -ENOLINK a mount does reach above our namespace root, but our own
  * cgroup was not found in it (no proc/self link, or our PID is not in the host's PID
- * namespace), so the path cannot be placed. */
+ * namespace), so the path cannot be placed; -EBADMSG proc/PID/cgroup has malformed lines and
+ * none of the others names a memory cgroup (the malformed one may have). */
 int gsm_cgroup_locate_pid(const struct gsm_root *root, pid_t pid, struct gsm_cgroup_location *ret);
 /* Same through an open process handle (readers/proc_handle.h). */
 struct gsm_proc;

@@ -583,6 +583,12 @@ static int locate_proc(struct gsm_cgroup_mounts *cm, const struct gsm_root *root
     if (r < 0 && r != -ENOMEM && p2 && !gsm_mountinfo_find_cgroup1(mi, "memory", 0))
         r = locate_in_mounts(root, mi, GSM_CGROUP_V2, p2, &loc);
     gsm_cgroup_mounts_put(cm);
+    if (r == -ENOMEDIUM && pc.n_bad_lines > 0) {
+        /* Not "no memory controller": the line that names it may be the malformed one. */
+        gsm_debug("cgroup: proc/%d/cgroup: %zu malformed line(s), no memory cgroup found", (int)h->pid,
+                  pc.n_bad_lines);
+        r = -EBADMSG;
+    }
     gsm_proc_cgroup_free(&pc);
     if (r < 0)
         return r;

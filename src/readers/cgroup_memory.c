@@ -57,8 +57,9 @@ int gsm_cgroup_memory_read_at(int dirfd, enum gsm_cgroup_version version, struct
             struct gsm_cg_value *v = field;
             r = gsm_parse_cg_u64(buf, len, &v->value);
             v->have = r == 0;
-        } else {
-            r = gsm_parse_cg_limit(buf, len, field);
+        } else if ((r = gsm_parse_cg_limit(buf, len, field)) < 0) {
+            struct gsm_cg_limit *l = field;
+            l->malformed = true;    /* unknown, not "no limit" */
         }
         if (r < 0) {
             gsm_debug("cgroup: %s: unparsable (%s), left absent", f->name, strerror(-r));
@@ -135,8 +136,10 @@ int gsm_cgroup_read_limits_at(int dirfd, enum gsm_cgroup_version version, struct
         int r = read_one(dirfd, names[i], &buf, &len);
         if (r < 0)
             return r;
-        if (r == 0 && gsm_parse_cg_limit(buf, len, dst[i]) < 0)
-            *dst[i] = (struct gsm_cg_limit){0};
+        if (r == 0 && gsm_parse_cg_limit(buf, len, dst[i]) < 0) {
+            gsm_debug("cgroup: %s: unparsable, the limit is unknown", names[i]);
+            *dst[i] = (struct gsm_cg_limit){.malformed = true};
+        }
     }
     *ret_max = max;
     if (ret_high)

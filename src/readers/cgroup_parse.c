@@ -15,27 +15,26 @@ int gsm_parse_proc_cgroup(const char *buf, size_t len, struct gsm_proc_cgroup *r
     const char *cur = buf, *end = buf + len, *line;
     size_t llen;
     while ((line = gsm_next_line(&cur, end, &llen))) {
+        if (llen == 0)
+            continue;
         /* "ID:CONTROLLERS:PATH"; the path may itself contain ':' so split at the first two. */
         const char *c1 = memchr(line, ':', llen);
-        if (!c1)
-            continue;
-        const char *c2 = memchr(c1 + 1, ':', llen - (size_t)(c1 + 1 - line));
-        if (!c2 || c1 == line)
-            continue;
+        const char *c2 = c1 ? memchr(c1 + 1, ':', llen - (size_t)(c1 + 1 - line)) : NULL;
         char idbuf[16];
-        size_t idlen = (size_t)(c1 - line);
-        if (idlen >= sizeof idbuf)
+        size_t idlen = c1 ? (size_t)(c1 - line) : 0;
+        const char *p = idbuf, *path = c2 ? c2 + 1 : NULL;
+        size_t plen = path ? llen - (size_t)(path - line) : 0;
+        uint64_t id;
+        if (!c2 || idlen == 0 || idlen >= sizeof idbuf || plen == 0 || path[0] != '/') {
+            pc.n_bad_lines++;
             continue;
+        }
         memcpy(idbuf, line, idlen);
         idbuf[idlen] = '\0';
-        const char *p = idbuf;
-        uint64_t id;
-        if (gsm_parse_u64(&p, &id) < 0 || *p || id > UINT32_MAX)
+        if (gsm_parse_u64(&p, &id) < 0 || *p || id > UINT32_MAX) {
+            pc.n_bad_lines++;
             continue;
-        const char *path = c2 + 1;
-        size_t plen = llen - (size_t)(path - line);
-        if (plen == 0 || path[0] != '/')
-            continue;
+        }
 
         if (pc.n_entries == cap) {
             size_t ncap = cap ? cap * 2 : 16;
@@ -212,7 +211,10 @@ static int parse_pct(const char *s, size_t len, double *ret) {
     }
     if (*p)
         return -EINVAL;
-    *ret = (double)ip + (double)fp / scale;
+    double v = (double)ip + (double)fp / scale;
+    if (v > 100.0)          /* a share of wall time: "avg10=100000.00" is not a reading */
+        return -ERANGE;
+    *ret = v;
     return 0;
 }
 
@@ -259,10 +261,13 @@ int gsm_parse_cg_pressure(const char *buf, size_t len, struct gsm_cg_pressure *r
     const char *cur = buf, *end = buf + len, *line;
     size_t llen;
     while ((line = gsm_next_line(&cur, end, &llen))) {
+        int r = 0;
         if (llen > 5 && memcmp(line, "some ", 5) == 0)
-            (void)parse_psi_line(line, llen, &p.some);
+            r = parse_psi_line(line, llen, &p.some);
         else if (llen > 5 && memcmp(line, "full ", 5) == 0)
-            (void)parse_psi_line(line, llen, &p.full);
+            r = parse_psi_line(line, llen, &p.full);
+        if (r < 0)
+            return r;       /* one bad reading makes the file malformed, not half of it silently */
     }
     if (!p.some.have && !p.full.have)
         return -EINVAL;

@@ -22,6 +22,8 @@ static struct json_object *binding_json(const struct gsm_cg_binding *b) {
     json_object_object_add(o, "bytes", b->limited ? json_object_new_uint64(b->bytes) : NULL);
     json_object_object_add(o, "level", b->limited ? json_object_new_uint64(b->level) : NULL);
     add_str(o, "path", b->limited ? b->path : NULL);
+    if (b->unknown)   /* present only then: a level's file was malformed */
+        json_object_object_add(o, "unknown", json_object_new_boolean(true));
     return o;
 }
 
@@ -81,6 +83,8 @@ static struct json_object *breakdown_json(const struct gsm_cg_breakdown *bd) {
     }
     json_object_object_add(o, "parts", parts);
     json_object_object_add(o, "overcounted", json_object_new_boolean(bd->overcounted));
+    if (bd->saturated)   /* present only then: a sum reached 2^64 - 1 and was held there */
+        json_object_object_add(o, "saturated", json_object_new_boolean(true));
     if (bd->overcounted)
         add_u64(o, "excess_bytes", bd->excess_bytes);
     add_u64(o, "working_set_bytes", bd->working_set_bytes);
@@ -197,6 +201,12 @@ void gsm_cgroup_members_to_json(const struct gsm_cgroup_report *r, struct json_o
         add_str(o, "name", p->status.name);
         add_u64(o, "rss_bytes", mb->have_smaps ? mb->totals.all.rss_bytes : p->status.vm_rss_bytes);
         json_object_object_add(o, "pss_bytes", mb->have_smaps ? json_object_new_uint64(mb->totals.all.pss_bytes) : NULL);
+        /* USS: Private_Clean + Private_Dirty, what goes away if the process exits. */
+        json_object_object_add(o, "uss_bytes", mb->have_smaps ? json_object_new_uint64(mb->totals.all.uss_bytes) : NULL);
+        json_object_object_add(o, "file_pss_bytes", mb->have_smaps ? json_object_new_uint64(mb->file_pss_bytes) : NULL);
+        json_object_object_add(o, "complete", json_object_new_boolean(mb->complete));
+        if (!mb->complete)
+            add_str(o, "reason", mb->reason);
         add_u64(o, "swap_bytes", p->status.vm_swap_bytes);
         add_u64(o, "page_tables_bytes", p->status.vm_pte_bytes);
         if (p->have_oom) {
@@ -219,9 +229,12 @@ void gsm_cgroup_members_to_json(const struct gsm_cgroup_report *r, struct json_o
     add_u64(root, "processes_gone", r->n_members_gone);
 
     struct gsm_reconcile_item items[GSM_RECONCILE_MAX];
-    size_t n = gsm_cgroup_reconcile(r, items);
+    bool saturated = false;
+    size_t n = gsm_cgroup_reconcile(r, items, &saturated);
     if (n) {
         struct json_object *rec = json_object_new_object();
+        if (saturated)   /* present only then: a sum reached 2^64 - 1 and was held there */
+            json_object_object_add(rec, "saturated", json_object_new_boolean(true));
         add_value(rec, "usage_bytes", &r->mem.usage_bytes);
         struct json_object *arr = json_object_new_array();
         for (size_t i = 0; i < n; i++) {
@@ -255,7 +268,9 @@ void gsm_cgroup_members_to_json(const struct gsm_cgroup_report *r, struct json_o
 #define B(i, x) gsm_fmt_bytes((x), bufs[i], sizeof bufs[i])
 
 static void limit_str(const struct gsm_cg_limit *l, char *buf, size_t size) {
-    if (!l->have)
+    if (l->malformed)
+        snprintf(buf, size, "malformed");
+    else if (!l->have)
         snprintf(buf, size, "absent");
     else if (l->unlimited)
         snprintf(buf, size, "unlimited");
@@ -276,9 +291,12 @@ void gsm_cgroup_print_table(const struct gsm_cgroup_report *r, FILE *out) {
     fputc('\n', out);
     if (r->have_eff) {
         if (r->eff.max.limited)
-            fprintf(out, "effective limit %s, set %s (%s)\n", B(0, r->eff.max.bytes),
+            fprintf(out, "effective limit %s, set %s (%s)%s\n", B(0, r->eff.max.bytes),
                     r->eff.max.level == 0 ? "on this cgroup" : "by an ancestor",
-                    r->eff.max.path ? r->eff.max.path : "level not visible");
+                    r->eff.max.path ? r->eff.max.path : "level not visible",
+                    r->eff.max.unknown ? "; a limit file on the path is malformed: a smaller limit may be set there" : "");
+        else if (r->eff.max.unknown)
+            fprintf(out, "effective limit: unknown (a limit file on the path is malformed)\n");
         else
             fprintf(out, "effective limit: none on the path to the root%s\n", r->eff.complete ? "" : " (as far as visible)");
         if (r->eff.high.limited)
@@ -298,6 +316,8 @@ void gsm_cgroup_print_table(const struct gsm_cgroup_report *r, FILE *out) {
         }
         if (bd->swap_bytes.have)
             fprintf(out, "%-20s %10s  %s\n", "swap", B(0, bd->swap_bytes.value), bd->swap_formula);
+        if (bd->saturated)
+            fprintf(out, "(a sum of the parts reached 2^64 - 1 and was held there: memory.stat is malformed)\n");
     }
     if (m->version == GSM_CGROUP_V2 && m->events.have) {
         fprintf(out, "events:");
@@ -345,9 +365,9 @@ void gsm_cgroup_print_table(const struct gsm_cgroup_report *r, FILE *out) {
 }
 
 void gsm_cgroup_members_print_table(const struct gsm_cgroup_report *r, FILE *out) {
-    char bufs[4][16];
-    fprintf(out, "\nPROCESSES (%zu, by PSS)\n%-8s %-16s %10s %10s %10s %9s  %s\n", r->n_members, "PID", "NAME", "RSS",
-            "PSS", "SWAP", "OOM_ADJ", "LARGEST CLASS");
+    char bufs[5][16];
+    fprintf(out, "\nPROCESSES (%zu, by PSS)\n%-8s %-16s %10s %10s %10s %10s %9s  %s\n", r->n_members, "PID", "NAME",
+            "RSS", "PSS", "USS", "SWAP", "OOM_ADJ", "LARGEST CLASS");
     for (size_t i = 0; i < r->n_members; i++) {
         const struct gsm_cgroup_member *mb = &r->members[i];
         const struct gsm_process *p = &mb->proc;
@@ -356,16 +376,20 @@ void gsm_cgroup_members_print_table(const struct gsm_cgroup_report *r, FILE *out
             if (mb->have_smaps && mb->totals.cls[k].n_mappings &&
                 (top < 0 || mb->totals.cls[k].rss_bytes > mb->totals.cls[top].rss_bytes))
                 top = k;
-        fprintf(out, "%-8d %-16.16s %10s %10s %10s %9lld  %s%s%s\n", (int)p->pid, p->status.name,
+        fprintf(out, "%-8d %-16.16s %10s %10s %10s %10s %9lld  %s%s%s\n", (int)p->pid, p->status.name,
                 B(0, mb->have_smaps ? mb->totals.all.rss_bytes : p->status.vm_rss_bytes),
-                mb->have_smaps ? B(1, mb->totals.all.pss_bytes) : "?", B(2, p->status.vm_swap_bytes),
-                (long long)p->oom_score_adj, top >= 0 ? gsm_class_name(top) : "", top >= 0 ? " " : "",
-                top >= 0 ? B(3, mb->totals.cls[top].rss_bytes) : "(smaps not readable)");
+                mb->have_smaps ? B(1, mb->totals.all.pss_bytes) : "?", mb->have_smaps ? B(4, mb->totals.all.uss_bytes) : "?",
+                B(2, p->status.vm_swap_bytes), (long long)p->oom_score_adj, top >= 0 ? gsm_class_name(top) : "",
+                top >= 0 ? " " : "", top >= 0 ? B(3, mb->totals.cls[top].rss_bytes) : "(smaps not read)");
+        if (!mb->complete)
+            fprintf(out, "%-8s incomplete: %s\n", "", mb->reason);
     }
     struct gsm_reconcile_item items[GSM_RECONCILE_MAX];
-    size_t n = gsm_cgroup_reconcile(r, items);
+    bool saturated = false;
+    size_t n = gsm_cgroup_reconcile(r, items, &saturated);
     if (n) {
-        fprintf(out, "\nRECONCILIATION of usage %s\n", r->mem.usage_bytes.have ? B(0, r->mem.usage_bytes.value) : "?");
+        fprintf(out, "\nRECONCILIATION of usage %s%s\n", r->mem.usage_bytes.have ? B(0, r->mem.usage_bytes.value) : "?",
+                saturated ? " (a sum reached 2^64 - 1 and was held there: malformed input)" : "");
         for (size_t i = 0; i < n; i++)
             fprintf(out, "  %-26s %10s  %s\n", items[i].name, B(0, items[i].bytes), items[i].note);
     }

@@ -18,7 +18,8 @@ CASES="cg-v1:32292:cg-v1 cg-hybrid:1888:cg-hybrid cg-hybrid:1999:cg-hybrid-1999
   cg-v2-k8s-systemd:4202:cg-v2-k8s-systemd-4202 cg-v2-nested:7001:cg-v2-nested
   cg-v2-hostile:9001:cg-v2-hostile cg-v2-hostile:9002:cg-v2-hostile-9002
   cg-v2-hostile:9003:cg-v2-hostile-9003 cg-v2-hostile:9004:cg-v2-hostile-9004
-  cg-v2-pod:5101:cg-v2-pod cg-v2-pod-nohost:5101:cg-v2-pod-nohost cg-v1-pod:5101:cg-v1-pod"
+  cg-v2-pod:5101:cg-v2-pod cg-v2-pod-nohost:5101:cg-v2-pod-nohost cg-v1-pod:5101:cg-v1-pod
+  cg-v2-malformed:7001:cg-v2-malformed cg-v2-malformed:7006:cg-v2-malformed-7006"
 
 for c in $CASES; do
   IFS=: read -r tree pid name <<<"$c"
@@ -49,7 +50,7 @@ def load(name):
     return json.load(open(p)) if os.path.exists(p) else None
 def get(d, path):
     for k in path.split("."):
-        d = d[k]
+        d = d[int(k)] if isinstance(d, list) else d[k]
     return d
 # name: [(check-name, dotted path, expected)]
 E = {
@@ -103,6 +104,16 @@ E = {
     "cg-v2-hostile-9002": [("no_cgroup", "cgroup", None)],
     "cg-v2-hostile-9003": [("no_cgroup", "cgroup", None)],
     "cg-v2-hostile-9004": [("no_cgroup", "cgroup", None)],
+    # issue 12: nothing malformed passes silently (tests/fixtures/cg-v2-malformed/README).
+    "cg-v2-malformed": [("max_malformed_unknown", "cgroup.effective_limit.max.unknown", True),
+                        ("parent_still_binds", "cgroup.effective_limit.max.bytes", 256 * MiB),
+                        ("own_max_null", "cgroup.limits.max_bytes", None),
+                        ("psi_out_of_range_rejected", "cgroup.pressure", None),
+                        ("pagetables_saturated", "cgroup.breakdown.parts.7.bytes", 2**64 - 1),
+                        ("breakdown_saturated", "cgroup.breakdown.saturated", True),
+                        ("excess_not_wrapped", "cgroup.breakdown.excess_bytes", 0)],
+    "cg-v2-malformed-7006": [("no_cgroup", "cgroup", None), ("incomplete", "complete", False),
+                             ("missing_says_cgroup", "missing", ["cgroup (malformed /proc/PID/cgroup)"])],
     # Cgroup namespaces (more in test_cgroup_namespace.sh).
     "cg-v2-pod": [("pod_uid", "cgroup.identity.pod_uid", "2b7c9d4e-5f60-4a71-8b82-93a4b5c6d7e8"),
                   ("limit", "cgroup.effective_limit.max.bytes", 512 * MiB)],

@@ -16,6 +16,7 @@ cases=(
   "cg-v2-docker|/sys/fs/cgroup/system.slice/docker-3f8e1c2b7a9d4e5f6a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f.scope|cgroup-v2-docker"
   "cg-hybrid|/system.slice/docker-a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2.scope|cgroup-hybrid"
   "cg-v1|/process_api/0723faa0def216f536fed327a0f69058/gsm-fx|cgroup-v1"
+  "cg-v2-malformed|/workload.slice/app.service|cgroup-v2-malformed"
 )
 for c in "${cases[@]}"; do
   IFS='|' read -r tree path golden <<<"$c"
@@ -33,6 +34,10 @@ d = json.load(open(sys.argv[1])); name = sys.argv[2]
 rec = d.get("reconciliation")
 if rec is None:
     print(f"SKIP reconcile_adds_up_{name}: this fixture level has no memory.stat (no breakdown)")
+elif rec.get("saturated"):
+    # a part held at 2^64 - 1 (malformed memory.stat) cannot add up; it must say so
+    ok = d["cgroup"]["breakdown"].get("saturated") is True
+    print(("PASS" if ok else "FAIL") + f" reconcile_says_saturated_{name}")
 else:
     add = sum(i["bytes"] for i in rec["items"] if i["name"] != "file_mapped_by_processes")
     bd = d["cgroup"]["breakdown"]
@@ -40,7 +45,8 @@ else:
     ok = add == rec["usage_bytes"] + (bd.get("excess_bytes") or 0)
     print(("PASS" if ok else "FAIL") + f" reconcile_adds_up_{name}" + ("" if ok else f": {rec}"))
 procs = d["processes"]
-pss = [p["pss_bytes"] or 0 for p in procs]
+# ranked by PSS; a member without smaps by its status VmRSS
+pss = [p["pss_bytes"] if p["pss_bytes"] is not None else p["rss_bytes"] for p in procs]
 print(("PASS" if pss == sorted(pss, reverse=True) else "FAIL") + f" ranked_by_pss_{name}")
 f = d["oom_forecast"]
 if procs:
@@ -50,6 +56,25 @@ if procs:
     print(("PASS" if ok else "FAIL") + f" oom_victim_is_worst_{name}" + ("" if ok else f": {f}"))
 PY
 done
+
+# issue 12, silent drops: a member whose smaps is malformed stays listed (complete false, with the
+# reason) and the OOM forecast still picks a victim from its status figures (it is the largest).
+"$GSM" explain --root "$F/cg-v2-malformed" --cgroup /workload.slice/app.service -o json > "$tmp/m.json" 2> "$tmp/m.err"
+python3 - "$tmp/m.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = {x["pid"]: x for x in d["processes"]}
+def check(name, ok, why=""):
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why))
+check("malformed_smaps_member_listed", 7005 in p, f"pids {sorted(p)}")
+m = p.get(7005, {})
+check("malformed_smaps_member_incomplete", m.get("complete") is False and "smaps" in (m.get("reason") or ""), str(m.get("reason")))
+check("malformed_smaps_member_not_gone", d["processes_gone"] == 1, f"processes_gone {d['processes_gone']} (7002 only)")
+check("readable_member_complete", p.get(7001, {}).get("complete") is True)
+check("victim_from_status", d["oom_forecast"]["victim_pid"] == 7005, str(d["oom_forecast"]))
+check("reconciliation_saturated", d["reconciliation"].get("saturated") is True)
+PY
+check malformed_smaps_member_warned grep -q 'cgroup member 7005: smaps: line 31' "$tmp/m.err"
 
 # The nested fixture records 2 OOM kills: --fail-on critical exits 1, table shows the finding.
 "$GSM" explain --root "$F/cg-v2-nested" --cgroup /workload.slice --fail-on critical -o json > /dev/null 2>&1

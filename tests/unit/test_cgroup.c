@@ -2,6 +2,7 @@
  * tests/fixtures/cg-*, and one live test on this machine's cgroup v1 memory controller. */
 #include "test.h"
 #include "analyses/cgroup_analysis.h"
+#include "analyses/findings.h"
 #include "readers/cgroup.h"
 #include "readers/mountinfo.h"
 #include "util/cleanup.h"
@@ -1338,4 +1339,111 @@ TEST(cg_mounts_live_pollpri) {
     if (WEXITSTATUS(st) != 0)
         fprintf(stderr, "# live POLLPRI child failed at step %d\n", WEXITSTATUS(st));
     CHECK(WEXITSTATUS(st) == 0);
+}
+
+/* ---- issue 12: malformed input is held or refused, and said so ------------------------- */
+
+TEST(cg_breakdown_sums_saturate) {
+    /* pagetables 2^64 - 4096 plus sec_pagetables 8192 wrapped to 4096; the parts' sum then
+     * wrapped too, and excess_bytes came out as 2^64 - small. */
+    static const char st[] = "anon 1048576\nfile 0\nkernel 0\npagetables 18446744073709547520\n"
+                             "sec_pagetables 8192\nactive_file 0\ninactive_file 0\n";
+    struct gsm_cgroup_memory m = {.version = GSM_CGROUP_V2, .usage_bytes = {true, 4 * MiB}};
+    CHECK(gsm_parse_cg_stat(st, sizeof st - 1, GSM_CGROUP_V2, &m.stat) == 0);
+    struct gsm_cg_breakdown b;
+    CHECK(gsm_cgroup_breakdown(&m, &b) == 0);
+    CHECK(b.parts[GSM_CG_PART_PAGETABLES].bytes == UINT64_MAX);
+    CHECK(b.saturated);
+    CHECK(b.overcounted && b.excess_bytes == 0);
+    CHECK(b.parts[GSM_CG_PART_OTHER].bytes == 0);
+    gsm_cg_stat_free(&m.stat);
+
+    /* Positive control: sane values are not flagged. */
+    static const char ok[] = "anon 1048576\npagetables 4096\nsec_pagetables 4096\n";
+    CHECK(gsm_parse_cg_stat(ok, sizeof ok - 1, GSM_CGROUP_V2, &m.stat) == 0);
+    CHECK(gsm_cgroup_breakdown(&m, &b) == 0);
+    CHECK(!b.saturated && b.parts[GSM_CG_PART_PAGETABLES].bytes == 8192 && !b.overcounted);
+    gsm_cg_stat_free(&m.stat);
+}
+
+TEST(cg_psi_out_of_range_is_malformed) {
+    struct gsm_cg_pressure p;
+    CHECK(gsm_parse_cg_pressure(S("some avg10=100000.00 avg60=0.00 avg300=0.00 total=1\n"
+                                  "full avg10=0.00 avg60=0.00 avg300=0.00 total=1\n"), &p) < 0);
+    CHECK(gsm_parse_cg_pressure(S("some avg10=100.01 avg60=0.00 avg300=0.00 total=1\n"), &p) < 0);
+    CHECK(gsm_parse_cg_pressure(S("some avg10=100.00 avg60=0.00 avg300=99.99 total=1\n"), &p) == 0);
+    CHECK(p.some.have && p.some.avg10_pct == 100.0 && !p.full.have);
+}
+
+static bool has_finding(const struct gsm_findings *f, const char *id) {
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->items[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+/* memory.max of "-1" is malformed: the limit is unknown, so no "no limit" finding. */
+TEST(cg_malformed_limit_is_unknown_not_none) {
+    struct scratch s;
+    CHECK(scratch_new(&s, "cgmax") == 0);
+    const char *values[] = {"-1\n", "max\n"};
+    for (int k = 0; k < 2; k++) {
+        CHECK(mkfile(&s, "cg/cgroup.procs", "1\n") == 0);
+        CHECK(mkfile(&s, "cg/memory.current", "1048576\n") == 0);
+        CHECK(mkfile(&s, "cg/memory.max", values[k]) == 0);
+        char dir[300];
+        snprintf(dir, sizeof dir, "%s/cg", s.dir);
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CHECK(fd >= 0);
+        struct gsm_cgroup_memory m;
+        CHECK(gsm_cgroup_memory_read_at(fd, GSM_CGROUP_V2, &m) == 0);
+        struct gsm_cgroup_location loc = {.version = GSM_CGROUP_V2, .path = (char *)"/cg", .top_is_root = true};
+        struct gsm_cg_ancestry anc = {.reached_top = true};
+        struct gsm_cg_effective e;
+        CHECK(gsm_cgroup_effective_limits(&loc, &m, &anc, &e) == 0);
+        struct gsm_findings_input in = {.cg = &m, .eff = &e};
+        struct gsm_findings f = {0};
+        CHECK(gsm_findings_evaluate(&in, &f) >= 0);
+        if (k == 0) {
+            CHECK(m.max.malformed && !m.max.have && m.n_unparsable == 1);
+            CHECK(!e.max.limited && e.max.unknown);
+            CHECK(!has_finding(&f, "GSM-NO-LIMIT"));
+        } else {   /* positive control: "max" is no limit, and says so */
+            CHECK(m.max.have && m.max.unlimited && !m.max.malformed);
+            CHECK(!e.max.limited && !e.max.unknown);
+            CHECK(has_finding(&f, "GSM-NO-LIMIT"));
+        }
+        gsm_findings_free(&f);
+        gsm_cg_effective_free(&e);
+        gsm_cgroup_memory_free(&m);
+    }
+    scratch_rm(&s);
+}
+
+/* A malformed /proc/PID/cgroup line that was the memory one: not "no memory cgroup". */
+TEST(cg_malformed_proc_cgroup_line) {
+    struct gsm_proc_cgroup pc;
+    CHECK(gsm_parse_proc_cgroup(S("garbage\n0:/a\n4:memory:/x\n\n"), &pc) == 0);
+    CHECK(pc.n_entries == 1 && pc.n_bad_lines == 2);
+    gsm_proc_cgroup_free(&pc);
+
+    struct scratch s;
+    CHECK(scratch_new(&s, "cgline") == 0);
+    int r = mkfile(&s, "proc/self/mountinfo", "30 1 0:30 / /cg rw - cgroup2 cgroup2 rw\n");
+    r |= mkfile(&s, "cg/cgroup.controllers", "memory\n");
+    r |= mkfile(&s, "cg/a/cgroup.procs", "7\n");
+    r |= mkfile(&s, "proc/7/stat", "7 (x) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n");
+    r |= mkfile(&s, "proc/7/cgroup", "0:/a\n");
+    r |= mkfile(&s, "proc/8/stat", "8 (x) S 1 8 8 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n");
+    r |= mkfile(&s, "proc/8/cgroup", "0::/a\n");
+    CHECK(r == 0);
+    struct gsm_root root;
+    CHECK(gsm_root_open(s.dir, &root) == 0);
+    struct gsm_cgroup_location loc;
+    CHECK(gsm_cgroup_locate_pid(&root, 7, &loc) == -EBADMSG);
+    CHECK(gsm_cgroup_locate_pid(&root, 8, &loc) == 0);   /* positive control: the good line */
+    CHECK_STREQ(loc.dir, "cg/a");
+    gsm_cgroup_location_free(&loc);
+    gsm_root_close(&root);
+    scratch_rm(&s);
 }
