@@ -631,6 +631,7 @@ static int rule_no_limit(const struct gsm_findings_input *in, const struct gsm_r
 }
 
 #define SEV(lo, hi) .min_severity = GSM_SEV_##lo, .max_severity = GSM_SEV_##hi
+#define CAT(c) .category = GSM_RULE_##c
 
 /* The rule table: evaluation order, and the order of equal-severity findings. */
 
@@ -925,34 +926,42 @@ static int rule_go_gogc(const struct gsm_findings_input *in, const struct gsm_ru
 }
 
 static const struct rule rules[] = {
-    {{"GSM-OOM-KILLS", SEV(CRITICAL, CRITICAL), "the cgroup's OOM kill counter is above 0"}, rule_oom_kills},
-    {{"GSM-NEAR-LIMIT", SEV(WARN, CRITICAL), "unreclaimable memory >= 85% (warn) / 95% (critical) of the binding limit"},
+    {{"GSM-OOM-KILLS", SEV(CRITICAL, CRITICAL), "the cgroup's OOM kill counter is above 0", CAT(CGROUP)}, rule_oom_kills},
+    {{"GSM-NEAR-LIMIT", SEV(WARN, CRITICAL), "unreclaimable memory >= 85% (warn) / 95% (critical) of the binding limit", CAT(CGROUP)},
      rule_near_limit},
-    {{"GSM-MANY-MAPPINGS", SEV(WARN, CRITICAL), "mappings >= 50% (warn) / 90% (critical) of vm.max_map_count"},
+    {{"GSM-MANY-MAPPINGS", SEV(WARN, CRITICAL), "mappings >= 50% (warn) / 90% (critical) of vm.max_map_count", CAT(PROCESS)},
      rule_many_mappings},
-    {{"GSM-LIMIT-HITS", SEV(WARN, WARN), "usage hit the hard limit (v2 memory.events max, v1 memory.failcnt)"},
+    {{"GSM-LIMIT-HITS", SEV(WARN, WARN), "usage hit the hard limit (v2 memory.events max, v1 memory.failcnt)", CAT(CGROUP)},
      rule_limit_hits},
-    {{"GSM-NO-SWAP", SEV(WARN, WARN), "no swap (host or cgroup) and usage >= 85% of the binding limit"}, rule_no_swap},
-    {{"GSM-KERNEL-MEMORY", SEV(WARN, WARN), "sock or slab >= 25% of usage or >= 256 MiB"}, rule_kernel_memory},
-    {{"GSM-THP-BLOAT", SEV(WARN, WARN), "THP \"always\" and AnonHugePages >= 25% of the process's anonymous memory"},
+    {{"GSM-NO-SWAP", SEV(WARN, WARN), "no swap (host or cgroup) and usage >= 85% of the binding limit", CAT(CGROUP)}, rule_no_swap},
+    {{"GSM-KERNEL-MEMORY", SEV(WARN, WARN), "sock or slab >= 25% of usage or >= 256 MiB", CAT(CGROUP)}, rule_kernel_memory},
+    {{"GSM-THP-BLOAT", SEV(WARN, WARN), "THP \"always\" and AnonHugePages >= 25% of the process's anonymous memory", CAT(PROCESS)},
      rule_thp_bloat},
-    {{"GSM-MANY-THREADS", SEV(WARN, WARN), "the process has >= 1000 threads"}, rule_many_threads},
-    {{"GSM-ANCESTOR-LIMIT", SEV(INFO, INFO), "an ancestor's memory limit is the binding one"}, rule_ancestor_limit},
-    {{"GSM-HIGH-THROTTLE", SEV(INFO, INFO), "usage went over memory.high (v2 memory.events high)"}, rule_high_throttle},
-    {{"GSM-PAGE-CACHE", SEV(INFO, INFO), "page cache (active + inactive file) >= 50% of usage"}, rule_page_cache},
-    {{"GSM-SWAP-IN-USE", SEV(INFO, INFO), "the cgroup has memory in swap"}, rule_swap_in_use},
-    {{"GSM-NO-LIMIT", SEV(INFO, INFO), "no memory limit on the whole cgroup path"}, rule_no_limit},
-    {{"GSM-GO-MEMLIMIT", SEV(WARN, CRITICAL), "GOMEMLIMIT unset (warn), too close (warn) or above (critical) the cgroup limit"},
+    {{"GSM-MANY-THREADS", SEV(WARN, WARN), "the process has >= 1000 threads", CAT(PROCESS)}, rule_many_threads},
+    {{"GSM-ANCESTOR-LIMIT", SEV(INFO, INFO), "an ancestor's memory limit is the binding one", CAT(CGROUP)}, rule_ancestor_limit},
+    {{"GSM-HIGH-THROTTLE", SEV(INFO, INFO), "usage went over memory.high (v2 memory.events high)", CAT(CGROUP)}, rule_high_throttle},
+    {{"GSM-PAGE-CACHE", SEV(INFO, INFO), "page cache (active + inactive file) >= 50% of usage", CAT(CGROUP)}, rule_page_cache},
+    {{"GSM-SWAP-IN-USE", SEV(INFO, INFO), "the cgroup has memory in swap", CAT(CGROUP)}, rule_swap_in_use},
+    {{"GSM-NO-LIMIT", SEV(INFO, INFO), "no memory limit on the whole cgroup path", CAT(CGROUP)}, rule_no_limit},
+    {{"GSM-GO-MEMLIMIT", SEV(WARN, CRITICAL), "GOMEMLIMIT unset (warn), too close (warn) or above (critical) the cgroup limit", CAT(GO)},
      rule_go_memlimit},
-    {{"GSM-GO-RSS-OVER-HEAP", SEV(INFO, INFO), "RSS >= 2x the Go heap in use: names the class that explains it"},
+    {{"GSM-GO-RSS-OVER-HEAP", SEV(INFO, INFO), "RSS >= 2x the Go heap in use: names the class that explains it", CAT(GO)},
      rule_go_rss_over_heap},
-    {{"GSM-GO-LAZYFREE", SEV(WARN, WARN), "LazyFree (MADV_FREE) pages inflate the Go heap's RSS"}, rule_go_lazyfree},
-    {{"GSM-GO-GC-THRASH", SEV(WARN, WARN), "GC CPU >= 25% while the runtime sits at >= 90% of GOMEMLIMIT"},
+    {{"GSM-GO-LAZYFREE", SEV(WARN, WARN), "LazyFree (MADV_FREE) pages inflate the Go heap's RSS", CAT(GO)}, rule_go_lazyfree},
+    {{"GSM-GO-GC-THRASH", SEV(WARN, WARN), "GC CPU >= 25% while the runtime sits at >= 90% of GOMEMLIMIT", CAT(GO)},
      rule_go_gc_thrash},
-    {{"GSM-GO-GC-PAUSE", SEV(WARN, WARN), "GC pause p99 over 10 ms"}, rule_go_gc_pause},
-    {{"GSM-GO-GOROUTINES", SEV(WARN, WARN), ">= 10000 goroutines"}, rule_go_goroutines},
-    {{"GSM-GO-GOGC", SEV(INFO, WARN), "a GOGC whose heap goal fits under the limit (CPU for headroom)"}, rule_go_gogc},
+    {{"GSM-GO-GC-PAUSE", SEV(WARN, WARN), "GC pause p99 over 10 ms", CAT(GO)}, rule_go_gc_pause},
+    {{"GSM-GO-GOROUTINES", SEV(WARN, WARN), ">= 10000 goroutines", CAT(GO)}, rule_go_goroutines},
+    {{"GSM-GO-GOGC", SEV(INFO, WARN), "a GOGC whose heap goal fits under the limit (CPU for headroom)", CAT(GO)}, rule_go_gogc},
 };
+
+const char *gsm_rule_category_name(enum gsm_rule_category c) {
+    switch (c) {
+    case GSM_RULE_PROCESS: return "process";
+    case GSM_RULE_GO: return "go";
+    default: return "cgroup";
+    }
+}
 
 const struct gsm_rule_info *gsm_findings_rule(size_t i) {
     return i < ELEMENTSOF(rules) ? &rules[i].info : NULL;
@@ -972,11 +981,14 @@ int gsm_findings_evaluate(const struct gsm_findings_input *in, struct gsm_findin
         return -EINVAL;
     struct gsm_findings out = {0};
     for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
+        size_t before = out.n;
         int r = rules[i].eval(in, &rules[i].info, &out);
         if (r < 0) {
             gsm_findings_free(&out);
             return r;
         }
+        for (size_t k = before; k < out.n; k++)
+            out.items[k].category = rules[i].info.category;
     }
     /* Stable insertion sort, most severe first (a handful of items). */
     for (size_t i = 1; i < out.n; i++) {

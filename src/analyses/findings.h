@@ -42,6 +42,15 @@ enum gsm_severity {
     GSM_SEV_CRITICAL,
 };
 
+/* What a rule looks at: a cgroup's files, one process's mappings and status, or a Go process's
+ * runtime (serve evaluates the cgroup rules per watched cgroup and the Go rules per Go process). */
+enum gsm_rule_category {
+    GSM_RULE_CGROUP,
+    GSM_RULE_PROCESS,
+    GSM_RULE_GO,
+};
+const char *gsm_rule_category_name(enum gsm_rule_category c);   /* "cgroup", "process", "go" */
+
 #define GSM_FINDING_MAX_EVIDENCE 8
 
 struct gsm_evidence {
@@ -51,6 +60,7 @@ struct gsm_evidence {
 
 struct gsm_finding {
     const char *id;                        /* static: "GSM-NEAR-LIMIT" */
+    enum gsm_rule_category category;       /* the rule's */
     enum gsm_severity severity;
     char message[256];                     /* one line, no trailing period */
     struct gsm_evidence evidence[GSM_FINDING_MAX_EVIDENCE];
@@ -81,6 +91,7 @@ struct gsm_rule_info {
     const char *id;
     enum gsm_severity min_severity, max_severity;
     const char *summary;                   /* one line: the condition */
+    enum gsm_rule_category category;
 };
 
 /* The i-th rule of the table (static storage), NULL past the end:

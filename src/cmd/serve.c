@@ -4,7 +4,7 @@
  * never waits for sampling and sampling never waits for a scrape. docs/serve.md is the contract. */
 #include "analyses/cgroup_analysis.h"
 #include "analyses/findings.h"
-#include "analyses/watch.h"
+#include "engine/watch.h"
 #include "readers/host.h"
 #include "cmd/commands.h"
 #include "cmd/serve_findings.h"
@@ -228,44 +228,39 @@ static double mono_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Renders the engine's state of this tick (and the findings) in both formats and swaps them in. */
 static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, double *last_render_s,
                         const struct serve_findings *fr) {
     char *text = NULL, *om = NULL;
     size_t tl = 0, ol = 0;
     double t0 = mono_s();
-    struct gsm_metrics_opts mo = {.openmetrics = false, .top_processes = top, .last_render_seconds = *last_render_s};
-    FILE *f = open_memstream(&text, &tl);
-    if (!f)
+    size_t n = gsm_watch_n_targets(w), k = 0;
+    struct gsm_watch_state *states = calloc(n ? n : 1, sizeof *states);
+    if (!states)
         return;
-    int r = gsm_metrics_render(w, &mo, f);
-    serve_findings_render(fr, f);
-    fclose(f);
-    /* OpenMetrics: the same families, "# EOF" last (the renderer writes it; findings go before). */
-    mo.openmetrics = true;
-    f = open_memstream(&om, &ol);
+    for (size_t i = 0; i < n; i++)
+        if (gsm_watch_target_state(gsm_watch_target_at(w, i), &states[k]))
+            k++;
+    struct gsm_metrics_input in = {
+        .targets = states, .n_targets = k, .n_watched = n, .stats = gsm_watch_get_stats(w),
+        .cgroup_memory_reads = gsm_cgroup_memory_reads(), .findings = fr->r, .n_findings = fr->n,
+    };
+    struct gsm_metrics_opts mo = {.openmetrics = false, .top_processes = top, .last_render_seconds = *last_render_s};
+    int r = -ENOMEM;
+    FILE *f = open_memstream(&text, &tl);
     if (f) {
-        r = r < 0 ? r : gsm_metrics_render(w, &mo, f);
+        r = gsm_metrics_render(&in, &mo, f);
         fclose(f);
     }
-    if (r == 0 && om && ol >= 6 && strcmp(om + ol - 6, "# EOF\n") == 0) {
-        char *tail = NULL;
-        size_t tail_len = 0;
-        FILE *g = open_memstream(&tail, &tail_len);
-        if (g) {
-            serve_findings_render(fr, g);
-            fclose(g);
-            char *n = realloc(om, ol - 6 + tail_len + 7);
-            if (n) {
-                om = n;
-                memcpy(om + ol - 6, tail, tail_len);
-                memcpy(om + ol - 6 + tail_len, "# EOF\n", 7);
-                ol = ol - 6 + tail_len + 6;
-            }
-            free(tail);
-        }
+    mo.openmetrics = true;
+    f = r == 0 ? open_memstream(&om, &ol) : NULL;
+    if (f) {
+        r = gsm_metrics_render(&in, &mo, f);
+        fclose(f);
     }
+    free(states);
     *last_render_s = mono_s() - t0;
-    if (r < 0 || !om) {
+    if (r < 0 || !om || !text) {
         free(text);
         free(om);
         return;

@@ -1,33 +1,30 @@
 #include "cmd/serve_findings.h"
 #include "readers/proc_handle.h"
 #include "analyses/cgroup_analysis.h"
-#include "cmd/cgroup_gather.h"
 #include "analyses/classify.h"
 #include "analyses/findings.h"
 #include "analyses/go_split.h"
 #include "analyses/totals.h"
-#include "readers/cgroup.h"
 #include "readers/elf_go.h"
 #include "readers/host.h"
 #include "readers/proc_environ.h"
 #include "readers/proc_snapshot.h"
 #include "util/cleanup.h"
 #include "util/log.h"
-#include "util/text.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static struct serve_finding_row *add_row(struct serve_findings *out) {
+static struct gsm_metrics_finding *add_row(struct serve_findings *out) {
     if (out->n == out->cap) {
         size_t nc = out->cap ? out->cap * 2 : 16;
-        struct serve_finding_row *nr = realloc(out->r, nc * sizeof *nr);
+        struct gsm_metrics_finding *nr = realloc(out->r, nc * sizeof *nr);
         if (!nr)
             return NULL;
         out->r = nr;
         out->cap = nc;
     }
-    struct serve_finding_row *row = &out->r[out->n++];
+    struct gsm_metrics_finding *row = &out->r[out->n++];
     memset(row, 0, sizeof *row);
     return row;
 }
@@ -35,64 +32,50 @@ static struct serve_finding_row *add_row(struct serve_findings *out) {
 static void add_findings(struct serve_findings *out, const struct gsm_findings *f, bool go_rules_only,
                          const char *cgroup, const char *pod_uid, pid_t pid) {
     for (size_t k = 0; k < f->n; k++) {
-        bool go_rule = strncmp(f->items[k].id, "GSM-GO-", 7) == 0;
+        bool go_rule = f->items[k].category == GSM_RULE_GO;
         if (go_rules_only != go_rule)
             continue;
-        struct serve_finding_row *row = add_row(out);
+        struct gsm_metrics_finding *row = add_row(out);
         if (!row)
             return;
         snprintf(row->id, sizeof row->id, "%s", f->items[k].id);
         snprintf(row->severity, sizeof row->severity, "%s", gsm_severity_name(f->items[k].severity));
+        snprintf(row->category, sizeof row->category, "%s", gsm_rule_category_name(f->items[k].category));
         snprintf(row->cgroup, sizeof row->cgroup, "%s", cgroup ? cgroup : "");
         snprintf(row->pod_uid, sizeof row->pod_uid, "%s", pod_uid ? pod_uid : "");
         row->pid = pid;
     }
 }
 
-/* The cgroup-level rules for one watched cgroup. Go rules are left to the per-process pass:
- * they need a process's classes and statistics. */
-static void cgroup_findings(const struct gsm_root *root, const struct gsm_watch_target *t,
-                            const struct gsm_host_info *host, struct serve_findings *out) {
-    const struct gsm_cgroup_location *loc = gsm_watch_target_cgroup_loc(t);
-    struct gsm_cgroup_memory mem;
-    if (!loc || gsm_cgroup_memory_read(root, loc, &mem) < 0)
+/* The cgroup-level rules for one watched cgroup, on what the engine read this tick. Go rules
+ * are left to the per-process pass: they need a process's classes and statistics. */
+static void cgroup_findings(const struct gsm_watch_target *t, const struct gsm_host_info *host,
+                            struct serve_findings *out) {
+    const struct gsm_cgroup_memory *mem = gsm_watch_target_cgroup_memory(t);
+    if (!mem)
         return;
-    struct gsm_cg_effective eff;
-    struct gsm_cg_ancestry anc;
-    bool have_eff = gsm_cgroup_read_ancestors(root, loc, &anc) == 0;
-    if (have_eff) {
-        have_eff = gsm_cgroup_effective_limits(loc, &mem, &anc, &eff) == 0;
-        gsm_cg_ancestry_free(&anc);
-    }
-    struct gsm_cg_breakdown bd;
-    bool have_bd = gsm_cgroup_breakdown(&mem, &bd) == 0;
-    struct gsm_findings_input in = {.cg = &mem, .eff = have_eff ? &eff : NULL, .bd = have_bd ? &bd : NULL,
-                                    .host = host};
+    struct gsm_findings_input in = {.cg = mem, .eff = gsm_watch_target_limits(t),
+                                    .bd = gsm_watch_target_cgroup_breakdown(t), .host = host};
     struct gsm_findings f = {0};
     if (gsm_findings_evaluate(&in, &f) >= 0) {
-        struct gsm_container_identity idv;
-    gsm_watch_target_identity(t, &idv);
-    const struct gsm_container_identity *id = &idv;
-        add_findings(out, &f, false, loc->path, id ? id->pod_uid : NULL, 0);
+        struct gsm_container_identity id;
+        gsm_watch_target_identity(t, &id);
+        add_findings(out, &f, false, gsm_watch_target_cgroup(t), id.pod_uid, 0);
     }
     gsm_findings_free(&f);
-    if (have_eff)
-        gsm_cg_effective_free(&eff);
-    gsm_cgroup_memory_free(&mem);
 }
 
 /* The Go rules for one Go process, as `explain PID` evaluates them: its smaps classes and totals,
- * its cgroup (limit, breakdown), the runtime statistics the engine polled this tick when it has
- * them (no HTTP request of its own; NULL otherwise) and, with read_env, the four Go keys of its
- * environment. */
-static void go_findings(const struct gsm_root *root, pid_t pid, const struct gsm_go_stats *stats, bool read_env,
-                        const struct gsm_host_info *host, struct serve_findings *out) {
+ * the cgroup of the target it was found through as the engine read it this tick, the runtime
+ * statistics the engine polled this tick when it has them (no HTTP request of its own; NULL
+ * otherwise) and, with read_env, the four Go keys of its environment. */
+static void go_findings(const struct gsm_root *root, const struct gsm_watch_target *t, pid_t pid,
+                        const struct gsm_go_stats *stats, bool read_env, const struct gsm_host_info *host,
+                        struct serve_findings *out) {
     struct gsm_process proc;
     gsm_process_init(&proc, pid);
     struct gsm_read_opts opts = {.smaps = true};
     struct gsm_read_error err;
-    struct gsm_cgroup_report cg;
-    bool have_cg = false;
     int r = gsm_process_read_pid(root, pid, &opts, &proc, &err);
     if (r < 0 || !proc.go || !proc.have_smaps) {
         gsm_debug("serve: Go findings for %d: %s", (int)pid, r < 0 ? strerror(-r) : "not a readable Go process");
@@ -103,26 +86,26 @@ static void go_findings(const struct gsm_root *root, pid_t pid, const struct gsm
     gsm_totals_compute(&proc, &totals);
     struct gsm_go_split split;
     bool have_split = stats && gsm_go_split_compute(&totals, stats, stats->taken_ms, &split) == 0;
-    have_cg = gsm_cgroup_report_for_pid(root, pid, &cg) == 0;
     struct gsm_go_env env;
     bool have_env = false;
     if (read_env) {
         _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
         have_env = gsm_proc_handle_open(root, pid, &h) == 0 && gsm_read_go_env_at(h.dirfd, &env) == 0;
     }
+    const struct gsm_cgroup_memory *cg = gsm_watch_target_cgroup_memory(t);
     struct gsm_findings_input in = {
         .go_env = have_env ? &env : NULL,
         .proc = &proc, .totals = &totals, .host = host, .go_stats = stats, .go_split = have_split ? &split : NULL,
-        .cg = have_cg ? &cg.mem : NULL, .eff = have_cg && cg.have_eff ? &cg.eff : NULL,
-        .bd = have_cg && cg.have_bd ? &cg.bd : NULL,
+        .cg = cg, .eff = cg ? gsm_watch_target_limits(t) : NULL, .bd = cg ? gsm_watch_target_cgroup_breakdown(t) : NULL,
     };
     struct gsm_findings f = {0};
-    if (gsm_findings_evaluate(&in, &f) >= 0)
-        add_findings(out, &f, true, have_cg ? cg.loc.path : NULL, have_cg ? cg.id.pod_uid : NULL, pid);
+    if (gsm_findings_evaluate(&in, &f) >= 0) {
+        struct gsm_container_identity id;
+        gsm_watch_target_identity(t, &id);
+        add_findings(out, &f, true, cg ? gsm_watch_target_cgroup(t) : NULL, cg ? id.pod_uid : NULL, pid);
+    }
     gsm_findings_free(&f);
 out:
-    if (have_cg)
-        gsm_cgroup_report_free(&cg);
     gsm_process_free(&proc);
 }
 
@@ -161,7 +144,7 @@ void serve_findings_evaluate(const struct gsm_root *root, struct gsm_watch *w, b
     for (size_t i = 0; i < n_targets; i++) {
         const struct gsm_watch_target *t = gsm_watch_target_at(w, i);
         if (gsm_watch_target_type(t) == GSM_WT_CGROUP)
-            cgroup_findings(root, t, hp, out);
+            cgroup_findings(t, hp, out);
         /* Go processes with statistics; a Go process can be a process target and a cgroup's
          * member: once per call. */
         for (size_t g = 0; g < gsm_watch_target_n_go(t) && n_done < SERVE_GO_FINDINGS_MAX; g++) {
@@ -173,7 +156,7 @@ void serve_findings_evaluate(const struct gsm_root *root, struct gsm_watch *w, b
             if (!st || seen)
                 continue;
             done[n_done++] = pid;
-            go_findings(root, pid, st, read_env, hp, out);
+            go_findings(root, t, pid, st, read_env, hp, out);
         }
         /* With the environment readable, Go process targets without statistics too. */
         if (read_env && next && gsm_watch_target_type(t) == GSM_WT_PROCESS && n_done < SERVE_GO_FINDINGS_MAX) {
@@ -184,35 +167,13 @@ void serve_findings_evaluate(const struct gsm_root *root, struct gsm_watch *w, b
             if (seen || !target_is_go(root, out, next, &n_next, pid, gsm_watch_target_starttime(t)))
                 continue;
             done[n_done++] = pid;
-            go_findings(root, pid, NULL, read_env, hp, out);
+            go_findings(root, t, pid, NULL, read_env, hp, out);
         }
     }
     if (next) {
         free(out->known);
         out->known = next;
         out->n_known = n_next;
-    }
-}
-
-static void label(FILE *out, const char *name, const char *v) {
-    fprintf(out, ",%s=\"", name);
-    gsm_text_write_label_value(out, v);
-    fputc('"', out);
-}
-
-void serve_findings_render(const struct serve_findings *f, FILE *out) {
-    fputs("# HELP gsmapper_finding_active 1 while a finding holds for a watched cgroup or a Go process in one "
-          "(docs/findings.md)\n"
-          "# TYPE gsmapper_finding_active gauge\n", out);
-    for (size_t i = 0; i < f->n; i++) {
-        const struct serve_finding_row *r = &f->r[i];
-        fprintf(out, "gsmapper_finding_active{id=\"%s\",severity=\"%s\"", r->id, r->severity);
-        label(out, "cgroup", r->cgroup);
-        if (r->pod_uid[0])
-            label(out, "pod_uid", r->pod_uid);
-        if (r->pid)
-            fprintf(out, ",pid=\"%d\"", (int)r->pid);
-        fputs("} 1\n", out);
     }
 }
 

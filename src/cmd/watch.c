@@ -1,12 +1,12 @@
 /* gsmapper watch: the OOM sentinel. Wires analyses/watch (targets, tiered sampling, detectors)
  * to renderers/event_render (JSON lines or text), --exec, and renderers/recorder (bundles). */
-#include "analyses/watch.h"
+#include "engine/watch.h"
 #include "cmd/commands.h"
 #include "cmd/watch_bundles.h"
 #include "cmd/watch_targets.h"
 #include "renderers/event_render.h"
 #include "renderers/json_text.h"
-#include "renderers/recorder.h"
+#include "recorder/recorder.h"
 #include "util/cleanup.h"
 #include "util/exitcode.h"
 #include "util/log.h"
@@ -154,7 +154,9 @@ static void on_sample(const struct gsm_watch_target *t, const struct gsm_watch_s
     struct watch_ctx *c = userdata;
     if (!c->emit_samples)
         return;
-    struct json_object *o = gsm_sample_to_json(t, s);
+    struct gsm_target_ref ref;
+    gsm_watch_target_ref(t, &ref);
+    struct json_object *o = gsm_sample_to_json(&ref, s);
     gsm_json_line(o, stdout);
     json_object_put(o);
 }

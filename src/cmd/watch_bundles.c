@@ -59,7 +59,7 @@ void gsm_watch_write_bundle(struct gsm_recorder *rec, const struct gsm_root *roo
         return;
     struct gsm_watch_sample rs;
     for (size_t i = 0; gsm_watch_target_ring_get(t, i, &rs); i++) {
-        struct json_object *o = gsm_sample_to_json(t, &rs);
+        struct json_object *o = gsm_sample_to_json(&ev->ref, &rs);
         gsm_json_line(o, f);
         json_object_put(o);
     }

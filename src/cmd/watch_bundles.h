@@ -3,8 +3,8 @@
  * renderers/recorder's explain run and cgroup files. */
 #pragma once
 
-#include "analyses/watch.h"
-#include "renderers/recorder.h"
+#include "engine/watch.h"
+#include "recorder/recorder.h"
 #include "util/root.h"
 
 #include <getopt.h>

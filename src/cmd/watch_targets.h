@@ -2,7 +2,7 @@
  * positional arguments and --cgroup PATHs, added to a watch engine. */
 #pragma once
 
-#include "analyses/watch.h"
+#include "engine/watch.h"
 
 #include <stddef.h>
 

@@ -116,6 +116,8 @@ int gsm_parse_cg_limit(const char *buf, size_t len, struct gsm_cg_limit *ret);
  * is gone (removed before or during the read: its cgroup.procs vanished, or a read gave
  * ENODEV) — a normal outcome callers name "gone"; -ENOMEM. Missing files are absent items. */
 int gsm_cgroup_memory_read_at(int dirfd, enum gsm_cgroup_version version, struct gsm_cgroup_memory *ret);
+/* How many times this process has read a cgroup's memory (gsm_cgroup_memory_read[_at]). */
+uint64_t gsm_cgroup_memory_reads(void);
 
 /* Open loc->dir under the root and read it. -ENOENT: no such cgroup, or gone. */
 int gsm_cgroup_memory_read(const struct gsm_root *root, const struct gsm_cgroup_location *loc,

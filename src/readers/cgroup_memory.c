@@ -34,10 +34,18 @@ static int read_one(int dirfd, const char *name, char **ret_buf, size_t *ret_len
     return 1;
 }
 
+/* Reads of a cgroup's memory files by this process (serve exports it: a test proves nothing is
+ * read twice per tick). One thread reads (the engine's). */
+static uint64_t memory_reads;
+uint64_t gsm_cgroup_memory_reads(void) {
+    return memory_reads;
+}
+
 int gsm_cgroup_memory_read_at(int dirfd, enum gsm_cgroup_version version, struct gsm_cgroup_memory *ret) {
     struct gsm_cgroup_memory m = {.version = version};
     int r;
 
+    memory_reads++;
     if (cgroup_gone(dirfd))
         return -ENOENT;
 

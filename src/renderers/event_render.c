@@ -1,4 +1,5 @@
 #include "renderers/event_render.h"
+#include "analyses/cgroup_analysis.h"
 #include "renderers/json_text.h"
 #include "util/text.h"
 #include "util/units.h"
@@ -7,18 +8,18 @@
 #include <math.h>
 #include <time.h>
 
-static struct json_object *target_json(const struct gsm_watch_target *t) {
+static struct json_object *target_json(const struct gsm_target_ref *t) {
     struct json_object *o = json_object_new_object();
-    bool proc = gsm_watch_target_type(t) == GSM_WT_PROCESS;
+    bool proc = t->type == GSM_WT_PROCESS;
     json_object_object_add(o, "type", json_object_new_string(proc ? "process" : "cgroup"));
-    json_object_object_add(o, "pid", proc ? json_object_new_int(gsm_watch_target_pid(t)) : NULL);
-    json_object_object_add(o, "name", proc ? json_object_new_string(gsm_watch_target_name(t)) : NULL);
+    json_object_object_add(o, "pid", proc ? json_object_new_int(t->pid) : NULL);
+    json_object_object_add(o, "name", proc ? json_object_new_string(t->name) : NULL);
     if (proc)
-        json_object_object_add(o, "start_time_ticks", json_object_new_uint64(gsm_watch_target_starttime(t)));
-    const char *cg = gsm_watch_target_cgroup(t);
-    json_object_object_add(o, "cgroup", cg ? json_object_new_string(cg) : NULL);
-    struct gsm_container_identity idv;
-    gsm_watch_target_identity(t, &idv);
+        json_object_object_add(o, "start_time_ticks", json_object_new_uint64(t->starttime));
+    json_object_object_add(o, "cgroup", t->cgroup ? json_object_new_string(t->cgroup) : NULL);
+    struct gsm_container_identity idv = {0};
+    if (t->cgroup)
+        gsm_container_identity_parse(t->cgroup, &idv);
     const struct gsm_container_identity *id = &idv;
     if (id->in_kubernetes || id->runtime != GSM_RUNTIME_NONE) {
         struct json_object *c = json_object_new_object();
@@ -52,7 +53,7 @@ struct json_object *gsm_event_to_json(const struct gsm_watch_event *ev, const ch
     json_object_object_add(o, "kind", json_object_new_string(gsm_watch_kind_name(ev->kind)));
     json_object_object_add(o, "state", json_object_new_string(ev->resolved ? "resolved" : "firing"));
     json_object_object_add(o, "message", json_object_new_string(ev->message));
-    json_object_object_add(o, "target", ev->target ? target_json(ev->target) : NULL);
+    json_object_object_add(o, "target", ev->ref.name ? target_json(&ev->ref) : NULL);
     json_object_object_add(o, "value", num(ev->value));
     json_object_object_add(o, "threshold", num(ev->threshold));
     json_object_object_add(o, "eta_seconds", isnan(ev->eta_seconds) || isinf(ev->eta_seconds)
@@ -65,7 +66,7 @@ struct json_object *gsm_event_to_json(const struct gsm_watch_event *ev, const ch
     return o;
 }
 
-struct json_object *gsm_sample_to_json(const struct gsm_watch_target *t, const struct gsm_watch_sample *s) {
+struct json_object *gsm_sample_to_json(const struct gsm_target_ref *t, const struct gsm_watch_sample *s) {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "schema", json_object_new_string("gsmapper.sample/v1"));
     json_object_object_add(o, "time_ms", json_object_new_uint64(s->t_ms));
@@ -80,7 +81,7 @@ struct json_object *gsm_sample_to_json(const struct gsm_watch_target *t, const s
     json_object_object_add(o, "working_set_bytes", json_object_new_uint64(s->working_set_bytes));
     json_object_object_add(o, "swap_bytes", json_object_new_uint64(s->swap_bytes));
     json_object_object_add(o, "others_bytes", json_object_new_uint64(s->others_bytes));
-    json_object_object_add(o, "rss_bytes", gsm_watch_target_type(t) == GSM_WT_PROCESS ? json_object_new_uint64(s->usage_bytes) : NULL);
+    json_object_object_add(o, "rss_bytes", t->type == GSM_WT_PROCESS ? json_object_new_uint64(s->usage_bytes) : NULL);
     json_object_object_add(o, "threads", json_object_new_uint64(s->threads));
     json_object_object_add(o, "oom_kill", json_object_new_uint64(s->oom_kill));
     json_object_object_add(o, "failcnt", json_object_new_uint64(s->failcnt));
@@ -101,14 +102,14 @@ void gsm_event_print_text(const struct gsm_watch_event *ev, const char *bundle_p
     char ts[32];
     gmtime_r(&secs, &tm);
     strftime(ts, sizeof ts, "%H:%M:%S", &tm);
-    const struct gsm_watch_target *t = ev->target;
+    const struct gsm_target_ref *t = &ev->ref;
     /* Names, cgroup paths and messages (which quote them) as printable text (util/text.h). */
     char who[1280] = "", name[1200], msg[1024], bp[1200];
-    if (t && gsm_watch_target_type(t) == GSM_WT_PROCESS)
-        snprintf(who, sizeof who, "%s[%d]", gsm_text_printable(gsm_watch_target_name(t), false, name, sizeof name),
-                 (int)gsm_watch_target_pid(t));
-    else if (t)
-        snprintf(who, sizeof who, "cgroup %s", gsm_text_printable(gsm_watch_target_cgroup(t), false, name, sizeof name));
+    if (t->name && t->type == GSM_WT_PROCESS)
+        snprintf(who, sizeof who, "%s[%d]", gsm_text_printable(t->name, false, name, sizeof name), (int)t->pid);
+    else if (t->name)
+        snprintf(who, sizeof who, "cgroup %s",
+                 gsm_text_printable(t->cgroup ? t->cgroup : t->name, false, name, sizeof name));
     fprintf(out, "%s %-8s %-11s %s%s %s", ts, gsm_watch_level_name(ev->level), gsm_watch_kind_name(ev->kind), who,
             ev->resolved ? " RESOLVED:" : ":", gsm_text_printable(ev->message, false, msg, sizeof msg));
     if (bundle_path)

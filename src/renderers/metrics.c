@@ -1,4 +1,5 @@
 #include "renderers/metrics.h"
+#include "analyses/cgroup_analysis.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -31,9 +32,9 @@ static void family(FILE *out, const struct gsm_metrics_opts *o, const char *name
     fprintf(out, "# HELP %.*s %s\n# TYPE %.*s %s\n", n, name, help, n, name, type);
 }
 
-static void cg_label_set(FILE *out, const struct gsm_watch_target *t, const struct gsm_container_identity *id) {
+static void cg_label_set(FILE *out, const struct gsm_target_ref *t, const struct gsm_container_identity *id) {
     fputs("cgroup=\"", out);
-    esc(out, gsm_watch_target_cgroup(t));
+    esc(out, t->cgroup);
     fputs("\",pod_uid=\"", out);
     esc(out, id->pod_uid);
     fputs("\",container_id=\"", out);
@@ -43,16 +44,16 @@ static void cg_label_set(FILE *out, const struct gsm_watch_target *t, const stru
     fputc('"', out);
 }
 
-static void proc_label_set(FILE *out, const struct gsm_watch_target *t) {
-    fprintf(out, "pid=\"%d\",name=\"", (int)gsm_watch_target_pid(t));
-    esc(out, gsm_watch_target_name(t));
+static void proc_label_set(FILE *out, const struct gsm_target_ref *t) {
+    fprintf(out, "pid=\"%d\",name=\"", (int)t->pid);
+    esc(out, t->name);
     fputs("\",cgroup=\"", out);
-    esc(out, gsm_watch_target_cgroup(t) ? gsm_watch_target_cgroup(t) : "");
+    esc(out, t->cgroup ? t->cgroup : "");
     fputc('"', out);
 }
 
 struct row {
-    const struct gsm_watch_target *t;
+    const struct gsm_target_ref *t;
     struct gsm_watch_sample s;
     double eta, z;
     struct gsm_container_identity id;   /* cgroup rows: parsed once per render */
@@ -63,8 +64,28 @@ static int by_rss_desc(const void *a, const void *b) {
     return x->s.usage_bytes < y->s.usage_bytes ? 1 : x->s.usage_bytes > y->s.usage_bytes ? -1 : 0;
 }
 
-int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts *o, FILE *out) {
-    size_t n = gsm_watch_n_targets(w);
+static void findings_family(FILE *out, const struct gsm_metrics_opts *o, const struct gsm_metrics_input *in) {
+    family(out, o, "gsmapper_finding_active", "gauge",
+           "1 while a finding holds for a watched cgroup or a Go process in one (docs/findings.md)");
+    for (size_t i = 0; i < in->n_findings; i++) {
+        const struct gsm_metrics_finding *r = &in->findings[i];
+        fprintf(out, "gsmapper_finding_active{id=\"%s\",severity=\"%s\",category=\"%s\",cgroup=\"", r->id,
+                r->severity, r->category);
+        esc(out, r->cgroup);
+        fputc('"', out);
+        if (r->pod_uid[0]) {
+            fputs(",pod_uid=\"", out);
+            esc(out, r->pod_uid);
+            fputc('"', out);
+        }
+        if (r->pid)
+            fprintf(out, ",pid=\"%d\"", (int)r->pid);
+        fputs("} 1\n", out);
+    }
+}
+
+int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metrics_opts *o, FILE *out) {
+    size_t n = in->n_targets;
     struct row *cg = calloc(n ? n : 1, sizeof *cg), *pr = calloc(n ? n : 1, sizeof *pr);
     if (!cg || !pr) {
         free(cg);
@@ -73,30 +94,28 @@ int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts 
     }
     size_t ncg = 0, npr = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct gsm_watch_target *t = gsm_watch_target_at(w, i);
-        struct row r = {.t = t};
-        if (!gsm_watch_target_current(t, &r.s, &r.eta, &r.z))
-            continue;
-        if (gsm_watch_target_type(t) == GSM_WT_CGROUP) {
-            gsm_watch_target_identity(t, &r.id);
+        const struct gsm_watch_state *ts = &in->targets[i];
+        struct row r = {.t = &ts->ref, .s = ts->s, .eta = ts->eta_s, .z = ts->z};
+        if (ts->ref.type == GSM_WT_CGROUP) {
+            if (ts->ref.cgroup)
+                gsm_container_identity_parse(ts->ref.cgroup, &r.id);
             cg[ncg++] = r;
-        }
-        else
+        } else
             pr[npr++] = r;
     }
     /* Processes: the top N by RSS, plus the explicit targets (bounded cardinality). */
     qsort(pr, npr, sizeof *pr, by_rss_desc);
     size_t keep = 0;
     for (size_t i = 0; i < npr; i++)
-        if (i < o->top_processes || gsm_watch_target_is_explicit(pr[i].t))
+        if (i < o->top_processes || pr[i].t->explicit_target)
             pr[keep++] = pr[i];
     npr = keep;
 
-    const struct gsm_watch_stats *st = gsm_watch_get_stats(w);
+    const struct gsm_watch_stats *st = in->stats;
     family(out, o, "gsmapper_build_info", "gauge", "gsmapper version (always 1)");
     fprintf(out, "gsmapper_build_info{version=\"%s\"} 1\n", GSM_VERSION);
     family(out, o, "gsmapper_targets", "gauge", "Targets being watched");
-    fprintf(out, "gsmapper_targets{type=\"process\"} %zu\ngsmapper_targets{type=\"cgroup\"} %zu\n", n - ncg, ncg);
+    fprintf(out, "gsmapper_targets{type=\"process\"} %zu\ngsmapper_targets{type=\"cgroup\"} %zu\n", in->n_watched - ncg, ncg);
     family(out, o, "gsmapper_ticks_total", "counter", "Sampling ticks");
     fprintf(out, "gsmapper_ticks_total %llu\n", (unsigned long long)st->ticks);
     family(out, o, "gsmapper_events_total", "counter", "Watch events emitted");
@@ -118,6 +137,9 @@ int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts 
     family(out, o, "gsmapper_errors_total", "counter", "Failed reads per tier (a target gone, permission, parse)");
     for (size_t i = 0; i < 5; i++)
         fprintf(out, "gsmapper_errors_total{tier=\"%s\"} %llu\n", tiers[i].name, (unsigned long long)tiers[i].t->errors);
+    family(out, o, "gsmapper_cgroup_memory_reads_total", "counter",
+           "Reads of a cgroup's memory files by gsmapper (each watched cgroup once per tick)");
+    fprintf(out, "gsmapper_cgroup_memory_reads_total %llu\n", (unsigned long long)in->cgroup_memory_reads);
     family(out, o, "gsmapper_scrape_duration_seconds", "gauge", "Time the last metrics render took");
     fputs("gsmapper_scrape_duration_seconds ", out);
     value(out, o->last_render_seconds);
@@ -196,17 +218,17 @@ int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts 
 
     family(out, o, "gsmapper_condition_active", "gauge", "1 while a watch condition fires");
     for (size_t i = 0; i < n; i++) {
-        const struct gsm_watch_target *t = gsm_watch_target_at(w, i);
+        const struct gsm_watch_state *ts = &in->targets[i];
         const enum gsm_watch_kind kinds[] = {GSM_WK_ETA, GSM_WK_GROWTH, GSM_WK_PRESSURE};
+        const enum gsm_watch_level levels[] = {ts->eta_level, ts->growth_level, ts->pressure_level};
         for (int k = 0; k < 3; k++) {
-            enum gsm_watch_level l = gsm_watch_target_condition(t, kinds[k]);
-            if (l == GSM_WL_NONE)
+            if (levels[k] == GSM_WL_NONE)
                 continue;
-            bool proc = gsm_watch_target_type(t) == GSM_WT_PROCESS;
+            bool proc = ts->ref.type == GSM_WT_PROCESS;
             fprintf(out, "gsmapper_condition_active{target_type=\"%s\",cgroup=\"", proc ? "process" : "cgroup");
-            esc(out, gsm_watch_target_cgroup(t) ? gsm_watch_target_cgroup(t) : "");
-            fprintf(out, "\",pid=\"%d\",kind=\"%s\",level=\"%s\"} 1\n", proc ? (int)gsm_watch_target_pid(t) : 0,
-                    gsm_watch_kind_name(kinds[k]), gsm_watch_level_name(l));
+            esc(out, ts->ref.cgroup ? ts->ref.cgroup : "");
+            fprintf(out, "\",pid=\"%d\",kind=\"%s\",level=\"%s\"} 1\n", proc ? (int)ts->ref.pid : 0,
+                    gsm_watch_kind_name(kinds[k]), gsm_watch_level_name(levels[k]));
         }
     }
 
@@ -244,6 +266,7 @@ int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts 
         proc_label_set(out, pr[i].t);
         fprintf(out, "} %llu\n", (unsigned long long)pr[i].s.go_next_gc_bytes);
     }
+    findings_family(out, o, in);
     if (o->openmetrics)
         fputs("# EOF\n", out);
     free(cg);

@@ -2,7 +2,9 @@
  * or OpenMetrics 1.0.0. Every family has HELP and TYPE; label values are escaped. */
 #pragma once
 
-#include "analyses/watch.h"
+#include "model/watch_types.h"
+
+#include <sys/types.h>
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,4 +15,26 @@ struct gsm_metrics_opts {
     double last_render_seconds;
 };
 
-int gsm_metrics_render(const struct gsm_watch *w, const struct gsm_metrics_opts *o, FILE *out);
+/* One row of the gsmapper_finding_active family. */
+struct gsm_metrics_finding {
+    char id[40];
+    char severity[12];
+    char category[12];    /* "cgroup", "process", "go" */
+    char cgroup[512];
+    char pod_uid[64];     /* "" when not a Kubernetes pod */
+    pid_t pid;            /* 0 for a cgroup-level finding */
+};
+
+/* What the exporter shows: the engine's state of every target this tick (engine/watch.h
+ * gsm_watch_target_state), its cost counters, and the findings. */
+struct gsm_metrics_input {
+    const struct gsm_watch_state *targets;   /* targets with a sample */
+    size_t n_targets;
+    size_t n_watched;                        /* all targets, with or without a sample yet */
+    const struct gsm_watch_stats *stats;
+    uint64_t cgroup_memory_reads;            /* every memory cgroup read of the process */
+    const struct gsm_metrics_finding *findings;
+    size_t n_findings;
+};
+
+int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metrics_opts *o, FILE *out);

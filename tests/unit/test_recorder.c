@@ -6,7 +6,7 @@
 #include "test.h"
 
 #include "readers/cgroup.h"
-#include "renderers/recorder.h"
+#include "recorder/recorder.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/root.h"

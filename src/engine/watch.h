@@ -1,69 +1,22 @@
 /* The watch engine: targets (processes, cgroups) sampled every tick from O(1) sources, a ring
  * of samples per target (the flight recorder's memory), and the detectors that turn the series
- * into events with hysteresis. The command (cmd/watch.c) renders the events, runs --exec and
- * writes bundles; the engine itself only reads and decides. docs/watch.md is the contract. */
+ * into events with hysteresis (analyses/detect). The command (cmd/watch.c) renders the events,
+ * runs --exec and writes bundles; the engine reads and decides. Split: engine.c (lifecycle, tick,
+ * accessors), targets.c (which targets), sample.c (the per-tick reads), go_poll.c (Go runtime
+ * statistics); engine_internal.h between them. docs/watch.md is the contract. */
 #pragma once
 
 #include "analyses/cgroup_analysis.h"
-#include "model/cgroup.h"
+#include "analyses/detect.h"
 #include "model/go_stats.h"
+#include "model/watch_types.h"
+#include "model/cgroup.h"
 #include "util/root.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-enum gsm_watch_target_type { GSM_WT_PROCESS, GSM_WT_CGROUP };
-
-struct gsm_watch_sample {
-    uint64_t t_ms;
-    /* memory the kernel cannot reclaim (cgroup: usage - file LRU - reclaimable slab; process:
-     * RssAnon + RssShmem + VmSwap); with Go statistics, the heap part is replaced by the heap
-     * goal set at the last GC (NextGC), so the GC sawtooth does not look like growth */
-    uint64_t unreclaimable_bytes;
-    uint64_t value_bytes;            /* what the trend detectors see (Go-adjusted when possible) */
-    bool go_adjusted;
-    uint64_t usage_bytes;            /* cgroup usage, or process RSS */
-    uint64_t anon_bytes, file_bytes, working_set_bytes, swap_bytes;
-    uint64_t limit_bytes;            /* effective limit that applies (UINT64_MAX: none) */
-    uint64_t others_bytes;           /* process targets: the rest of its cgroup's unreclaimable */
-    uint64_t threads;
-    uint64_t oom_kill, oom, max_events, high_events, failcnt;
-    double psi_some_avg10, psi_full_avg10;
-    bool have_psi;
-    uint64_t pss_bytes;              /* from smaps_rollup, when this tick read it (else 0) */
-    uint64_t go_next_gc_bytes;       /* 0 when no Go statistics */
-};
-
-enum gsm_watch_level { GSM_WL_NONE, GSM_WL_INFO, GSM_WL_WARN, GSM_WL_CRITICAL };
-
-enum gsm_watch_kind {
-    GSM_WK_ETA, GSM_WK_GROWTH, GSM_WK_PRESSURE, GSM_WK_OOM_KILL, GSM_WK_OOM, GSM_WK_MAX, GSM_WK_HIGH,
-    GSM_WK_FAILCNT, GSM_WK_TARGET_GONE, GSM_WK__COUNT
-};
-const char *gsm_watch_kind_name(enum gsm_watch_kind k);
-const char *gsm_watch_level_name(enum gsm_watch_level l);
-
-struct gsm_watch_target;
-
-struct gsm_watch_event {
-    uint64_t time_ms;
-    enum gsm_watch_level level;
-    enum gsm_watch_kind kind;
-    bool resolved;
-    double value, threshold;
-    double eta_seconds;              /* NAN when not an ETA event */
-    char message[256];
-    /* evidence: named numbers */
-    struct {
-        const char *key;
-        double value;
-    } evidence[8];
-    size_t n_evidence;
-    const struct gsm_watch_target *target;
-    bool wants_bundle;               /* critical or an OOM kill */
-};
 
 struct gsm_watch_opts {
     uint64_t interval_ms, window_ms, short_window_ms, baseline_ms, ring_ms;
@@ -73,15 +26,6 @@ struct gsm_watch_opts {
     double warmup_s;                 /* no ETA for a process (a cgroup's oldest) younger than this */
 };
 void gsm_watch_opts_default(struct gsm_watch_opts *o);
-
-/* Tier costs for --stats. */
-struct gsm_watch_tier_stats {
-    uint64_t reads, ns, errors;
-};
-struct gsm_watch_stats {
-    struct gsm_watch_tier_stats status, cgroup, rollup, go_http, detect;
-    uint64_t ticks, events;
-};
 
 struct gsm_watch;
 typedef void (*gsm_watch_event_fn)(const struct gsm_watch_event *ev, void *userdata);
@@ -126,3 +70,14 @@ bool gsm_watch_target_is_explicit(const struct gsm_watch_target *t);
  * counters, PSI and the Go goal are per tick only. */
 size_t gsm_watch_target_ring_len(const struct gsm_watch_target *t);
 bool gsm_watch_target_ring_get(const struct gsm_watch_target *t, size_t i, struct gsm_watch_sample *ret);
+
+/* What the engine read this tick, for the exporter and serve's findings (so they read nothing
+ * twice). Valid until the next gsm_watch_tick(). */
+void gsm_watch_target_ref(const struct gsm_watch_target *t, struct gsm_target_ref *ret);
+/* This tick's sample, the detectors' numbers and conditions; false before the first sample. */
+bool gsm_watch_target_state(const struct gsm_watch_target *t, struct gsm_watch_state *ret);
+/* The target's memory cgroup as read this tick (a process target: its cgroup), its breakdown,
+ * and the effective limits the engine holds (re-read every few ticks). NULL when not read. */
+const struct gsm_cgroup_memory *gsm_watch_target_cgroup_memory(const struct gsm_watch_target *t);
+const struct gsm_cg_breakdown *gsm_watch_target_cgroup_breakdown(const struct gsm_watch_target *t);
+const struct gsm_cg_effective *gsm_watch_target_limits(const struct gsm_watch_target *t);

@@ -1,5 +1,5 @@
 /* The flight recorder's bundle writer (see recorder.h for the layout and the contract). */
-#include "renderers/recorder.h"
+#include "recorder/recorder.h"
 
 #include "readers/http_client.h"
 #include "util/cleanup.h"

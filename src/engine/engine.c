@@ -1,0 +1,267 @@
+#include "engine/engine_internal.h"
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/parse.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void gsm_watch_opts_default(struct gsm_watch_opts *o) {
+    *o = (struct gsm_watch_opts){
+        .interval_ms = 2000, .window_ms = 120000, .short_window_ms = 20000, .baseline_ms = 180000,
+        .ring_ms = 300000, .horizon_s = 300, .z_threshold = 3.5, .rollup_budget_us = 5000, .go_stats = true,
+        .warmup_s = WARMUP_S,
+    };
+}
+
+uint64_t gsm_engine_mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int gsm_watch_new(const struct gsm_root *root, const struct gsm_watch_opts *o, struct gsm_watch **ret) {
+    struct gsm_watch *w = calloc(1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    w->root = root;
+    w->o = *o;
+    long tck = sysconf(_SC_CLK_TCK);
+    w->clk_tck = tck > 0 ? (double)tck : 100.0;
+    /* The node's memory: the limit of last resort for targets without a cgroup limit. */
+    _cleanup_free_ char *buf = NULL;
+    size_t len;
+    if (gsm_read_file_at(root->fd, "proc/meminfo", GSM_SMALL_FILE_MAX, &buf, &len) == 0) {
+        const char *p = strstr(buf, "MemTotal:");
+        uint64_t kb;
+        if (p && (p += 9, gsm_parse_u64(&p, &kb) == 0))
+            w->mem_total_bytes = kb * 1024;
+    }
+    *ret = w;
+    return 0;
+}
+
+void gsm_watch_free(struct gsm_watch *w) {
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n; i++)
+        gsm_engine_target_free(w->t[i]);
+    free(w->t);
+    free(w->pts);
+    gsm_engine_tick_cache_free(&w->tc);
+    free(w);
+}
+
+void gsm_watch_set_all(struct gsm_watch *w, bool all) {
+    w->all = all;
+}
+
+struct emitter {
+    gsm_watch_event_fn fn;
+    void *userdata;
+    struct gsm_watch *w;
+};
+
+static void fire(struct gsm_watch_event *ev, void *userdata) {
+    struct emitter *e = userdata;
+    e->w->stats.events++;
+    if (e->fn)
+        e->fn(ev, e->userdata);
+}
+
+/* The target's series (the ring's values) into w->pts, then the detectors (analyses/detect). */
+static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct gsm_watch_sample *s, struct emitter *e) {
+    uint64_t t0 = gsm_engine_mono_ns();
+    size_t n = gsm_sample_ring_len(&t->ring);
+    if (w->pts_cap < n) {
+        size_t want = n > t->ring_max + GSM_RING_BLOCK ? n : t->ring_max + GSM_RING_BLOCK;
+        struct gsm_point *p = realloc(w->pts, want * sizeof *p);
+        if (!p)
+            return;
+        w->pts = p;
+        w->pts_cap = want;
+    }
+    struct gsm_point *pts = w->pts;
+    struct gsm_sample_ring_iter it;
+    gsm_sample_ring_iter_init(&it, &t->ring);
+    struct gsm_ring_entry re;
+    for (size_t i = 0; i < n && gsm_sample_ring_next(&it, &re); i++) {
+        pts[i].t_ms = re.t_ms;
+        pts[i].v = (double)((uint64_t)re.value_kib << 10);
+    }
+    struct gsm_detect_opts o = {
+        .window_ms = w->o.window_ms, .short_window_ms = w->o.short_window_ms, .baseline_ms = w->o.baseline_ms,
+        .horizon_s = w->o.horizon_s, .z_threshold = w->o.z_threshold, .warmup_s = w->o.warmup_s,
+    };
+    struct gsm_detect_input in = {
+        .pts = pts, .n = n, .s = s, .age_s = t->have_start && w->uptime_s > 0 ? w->uptime_s - t->start_s : -1,
+        .target = t,
+    };
+    gsm_watch_target_ref(t, &in.ref);
+    gsm_detect_run(&t->det, &o, &in, fire, e);
+    w->stats.detect.reads++;
+    w->stats.detect.ns += gsm_engine_mono_ns() - t0;
+}
+
+int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_event, gsm_watch_sample_fn on_sample,
+                   void *userdata) {
+    struct emitter e = {on_event, userdata, w};
+    if (w->all && w->ticks % REFRESH_TICKS == 0) {
+        for (size_t i = 0; i < w->n; i++)
+            w->t[i]->seen = w->t[i]->explicit_target;
+        gsm_engine_refresh_all(w);
+    }
+    w->ticks++;
+    w->stats.ticks++;
+    _cleanup_free_ char *up = NULL;
+    size_t uplen;
+    if (gsm_read_file_at(w->root->fd, "proc/uptime", 4096, &up, &uplen) == 0)
+        w->uptime_s = strtod(up, NULL);
+    gsm_engine_tick_cache_clear(&w->tc);
+    for (size_t i = 0; i < w->n;) {
+        struct gsm_watch_target *t = w->t[i];
+        struct gsm_watch_sample s;
+        int r = (w->all && !t->seen) ? -ESRCH : gsm_engine_sample_target(w, t, now_ms, &s);
+        if (r == -ESRCH || r == -ENOENT) {
+            /* Gone: a process that exited (or whose PID now names another), a removed cgroup. */
+            if (t->explicit_target) {
+                struct gsm_watch_event ev = {.time_ms = now_ms, .level = GSM_WL_INFO, .kind = GSM_WK_TARGET_GONE,
+                                             .target = t, .eta_seconds = NAN};
+                gsm_watch_target_ref(t, &ev.ref);
+                snprintf(ev.message, sizeof ev.message, "%s is gone", t->type == GSM_WT_CGROUP ? "the cgroup" : "the process");
+                fire(&ev, &e);
+            }
+            gsm_engine_target_free(t);
+            w->t[i] = w->t[--w->n];
+            continue;
+        }
+        if (r < 0) {
+            i++;
+            continue;
+        }
+        if (gsm_engine_ring_push(t, &s) < 0) {
+            i++;
+            continue;
+        }
+        if (on_sample)
+            on_sample(t, &s, userdata);
+        detect(w, t, &s, &e);
+        i++;
+    }
+    gsm_engine_rollup_tier(w, now_ms);
+    return 0;
+}
+
+const struct gsm_watch_stats *gsm_watch_get_stats(const struct gsm_watch *w) {
+    return &w->stats;
+}
+size_t gsm_watch_n_targets(const struct gsm_watch *w) {
+    return w->n;
+}
+enum gsm_watch_target_type gsm_watch_target_type(const struct gsm_watch_target *t) {
+    return t->type;
+}
+pid_t gsm_watch_target_pid(const struct gsm_watch_target *t) {
+    return t->pid;
+}
+uint64_t gsm_watch_target_starttime(const struct gsm_watch_target *t) {
+    return t->starttime;
+}
+const char *gsm_watch_target_name(const struct gsm_watch_target *t) {
+    return t->name;
+}
+const char *gsm_watch_target_cgroup(const struct gsm_watch_target *t) {
+    return t->has_cg ? t->loc.path : NULL;
+}
+const struct gsm_cgroup_location *gsm_watch_target_cgroup_loc(const struct gsm_watch_target *t) {
+    return t->has_cg ? &t->loc : NULL;
+}
+void gsm_watch_target_identity(const struct gsm_watch_target *t, struct gsm_container_identity *ret) {
+    memset(ret, 0, sizeof *ret);
+    if (t->has_cg && t->loc.path)
+        gsm_container_identity_parse(t->loc.path, ret);
+}
+const char *gsm_watch_target_go_endpoint(const struct gsm_watch_target *t) {
+    return t->n_go ? t->go[0].endpoint : NULL;
+}
+size_t gsm_watch_target_n_go(const struct gsm_watch_target *t) {
+    return t->n_go;
+}
+const struct gsm_go_stats *gsm_watch_target_go_stats(const struct gsm_watch_target *t, size_t i, pid_t *ret_pid) {
+    if (i >= t->n_go)
+        return NULL;
+    if (ret_pid)
+        *ret_pid = t->go[i].pid;
+    return t->go[i].have ? &t->go[i].stats : NULL;
+}
+const struct gsm_watch_target *gsm_watch_target_at(const struct gsm_watch *w, size_t i) {
+    return i < w->n ? w->t[i] : NULL;
+}
+bool gsm_watch_target_is_explicit(const struct gsm_watch_target *t) {
+    return t->explicit_target;
+}
+
+bool gsm_watch_target_current(const struct gsm_watch_target *t, struct gsm_watch_sample *ret, double *ret_eta_s,
+                              double *ret_z) {
+    if (!t->det.have_prev)
+        return false;
+    *ret = t->det.prev;
+    *ret_eta_s = t->det.last_eta_s;
+    *ret_z = t->det.last_z;
+    return true;
+}
+
+enum gsm_watch_level gsm_watch_target_condition(const struct gsm_watch_target *t, enum gsm_watch_kind k) {
+    return k == GSM_WK_ETA        ? t->det.eta.level
+           : k == GSM_WK_GROWTH   ? t->det.growth.level
+           : k == GSM_WK_PRESSURE ? t->det.pressure.level
+                                  : GSM_WL_NONE;
+}
+
+void gsm_watch_target_ref(const struct gsm_watch_target *t, struct gsm_target_ref *ret) {
+    *ret = (struct gsm_target_ref){
+        .type = t->type, .pid = t->pid, .starttime = t->starttime, .name = t->name,
+        .cgroup = t->has_cg ? t->loc.path : NULL, .explicit_target = t->explicit_target,
+    };
+}
+
+bool gsm_watch_target_state(const struct gsm_watch_target *t, struct gsm_watch_state *ret) {
+    if (!t->det.have_prev)
+        return false;
+    memset(ret, 0, sizeof *ret);
+    gsm_watch_target_ref(t, &ret->ref);
+    ret->s = t->det.prev;
+    ret->eta_s = t->det.last_eta_s;
+    ret->z = t->det.last_z;
+    ret->eta_level = t->det.eta.level;
+    ret->growth_level = t->det.growth.level;
+    ret->pressure_level = t->det.pressure.level;
+    return true;
+}
+
+/* t->cg_tick indexes the engine's tick cache; the target does not point at its engine, so the
+ * cache entry is found through the container: every target lives in exactly one engine. */
+static const struct cg_tick *target_cg_tick(const struct gsm_watch_target *t) {
+    if (t->cg_tick < 0 || !t->tc || (size_t)t->cg_tick >= t->tc->n)
+        return NULL;
+    const struct cg_tick *c = &t->tc->c[t->cg_tick];
+    return c->r == 0 ? c : NULL;
+}
+
+const struct gsm_cgroup_memory *gsm_watch_target_cgroup_memory(const struct gsm_watch_target *t) {
+    const struct cg_tick *c = target_cg_tick(t);
+    return c ? &c->mem : NULL;
+}
+
+const struct gsm_cg_breakdown *gsm_watch_target_cgroup_breakdown(const struct gsm_watch_target *t) {
+    const struct cg_tick *c = target_cg_tick(t);
+    return c && c->have_bd ? &c->bd : NULL;
+}
+
+const struct gsm_cg_effective *gsm_watch_target_limits(const struct gsm_watch_target *t) {
+    return t->have_eff ? &t->eff : NULL;
+}

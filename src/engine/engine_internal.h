@@ -1,0 +1,114 @@
+/* Between the engine's files (engine.c, targets.c, sample.c, go_poll.c): the target and engine
+ * structures and the functions one file offers the others. Not for use outside src/engine/. */
+#pragma once
+
+#include "analyses/detect.h"
+#include "analyses/sample_ring.h"
+#include "analyses/trend.h"
+#include "engine/watch.h"
+#include "readers/cgroup.h"
+
+#include <stdint.h>
+
+/* Targets are refreshed (new processes, gone cgroups) every this many ticks; effective limits
+ * are re-read every 15. */
+#define REFRESH_TICKS 5
+#define LIMIT_REFRESH_TICKS 15
+/* A process (or a cgroup whose oldest process) younger than this is still starting up: its
+ * ramp to its working size is not a leak, so the ETA detector waits. The Z-score detector does
+ * not (a burst right after start is still sudden growth). */
+#define WARMUP_S 20.0
+
+struct go_member {
+    pid_t pid;
+    char endpoint[256];
+    struct gsm_go_stats stats;
+    bool have;
+    uint64_t last_poll_ms;
+};
+
+/* The cgroup's numbers for one tick (several process targets may share a cgroup: a small
+ * per-tick cache keyed by directory reads it once). Kept until the next tick starts, so the
+ * exporter and serve's findings use what this tick read. */
+struct cg_tick {
+    char dir[512];
+    int r;
+    struct gsm_cgroup_memory mem;
+    struct gsm_cg_breakdown bd;
+    bool have_bd;
+};
+
+struct tick_cache {
+    struct cg_tick *c;
+    size_t n, cap;
+};
+
+struct gsm_watch_target {
+    enum gsm_watch_target_type type;
+    pid_t pid;
+    uint64_t starttime;
+    char name[64];
+    char *key;                       /* what makes a target the same: PID and start time, or the cgroup */
+    bool has_cg;
+    struct gsm_cgroup_location loc; /* the container identity is parsed from loc.path on demand */
+    struct gsm_cg_effective eff;
+    bool have_eff;
+    unsigned ticks_since_limit;
+    bool seen;
+    bool explicit_target;            /* named on the command line: report when it goes */
+
+    struct gsm_sample_ring ring;     /* at least ring_max samples once full */
+    size_t ring_max;
+
+    struct gsm_detect_state det;     /* the detectors' state; det.prev is this tick's sample */
+    ssize_t cg_tick;                 /* index of this tick's cgroup read in *tc, -1 none */
+    const struct tick_cache *tc;     /* the engine's (w->tc) */
+
+    /* Go: for a process target itself, for a cgroup target its Go members */
+    bool go_checked;
+    struct go_member *go;
+    size_t n_go;
+    uint64_t go_discovery_ms;
+    uint64_t last_rollup_ms;
+    double start_s;                  /* since boot: the process's, or a cgroup's oldest member's */
+    bool have_start;
+    unsigned ticks_since_scan;
+};
+
+struct gsm_watch {
+    struct tick_cache tc;            /* this tick's cgroup reads (first: targets point at it) */
+    const struct gsm_root *root;
+    struct gsm_watch_opts o;
+    struct gsm_watch_target **t;
+    size_t n, cap;
+    bool all;
+    uint64_t ticks;
+    size_t rollup_cursor;
+    struct gsm_watch_stats stats;
+    uint64_t mem_total_bytes;
+    struct gsm_point *pts;           /* scratch for the detectors, sized for the longest ring */
+    size_t pts_cap;
+    double uptime_s;                 /* /proc/uptime at this tick */
+    double clk_tck;
+};
+
+uint64_t gsm_engine_mono_ns(void);
+
+/* targets.c */
+void gsm_engine_target_free(struct gsm_watch_target *t);
+int gsm_engine_process_identity(const struct gsm_root *root, pid_t pid, uint64_t *ret_start, char *name,
+                                size_t name_len);
+void gsm_engine_refresh_all(struct gsm_watch *w);
+
+/* sample.c */
+int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms,
+                             struct gsm_watch_sample *s);
+int gsm_engine_ring_push(struct gsm_watch_target *t, const struct gsm_watch_sample *s);
+void gsm_engine_tick_cache_clear(struct tick_cache *tc);
+void gsm_engine_tick_cache_free(struct tick_cache *tc);
+void gsm_engine_rollup_tier(struct gsm_watch *w, uint64_t now_ms);
+
+/* go_poll.c */
+void gsm_engine_go_discover(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms);
+bool gsm_engine_go_adjust(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms, uint64_t value,
+                          uint64_t *ret, uint64_t *ret_next_gc);

@@ -1,0 +1,126 @@
+#include "engine/engine_internal.h"
+#include "readers/elf_go.h"
+#include "readers/go_discover.h"
+#include "readers/go_stats_fetch.h"
+#include "readers/proc_handle.h"
+#include "readers/proc_files.h"
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/parse.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Go statistics are fetched every tick for a target that has them: the Go-adjusted value mixes
+ * the cgroup's numbers with the runtime's, and pairs taken seconds apart make their own noise. */
+#define GO_POLL_MS 1
+#define GO_RETRY_DISCOVERY_MS 30000
+
+/* Go members of a cgroup target, or the process target itself when it is Go: discovered
+ * (exe has .go.buildinfo, and a loopback port answers) at most every 30 s. */
+void gsm_engine_go_discover(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms) {
+    if (!w->o.go_stats || !w->root->is_host)
+        return;
+    if (t->go_checked && now_ms - t->go_discovery_ms < GO_RETRY_DISCOVERY_MS)
+        return;
+    t->go_checked = true;
+    t->go_discovery_ms = now_ms;
+    pid_t pids[64];
+    size_t n = 0;
+    if (t->type == GSM_WT_PROCESS)
+        pids[n++] = t->pid;
+    else {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int dfd = openat(w->root->fd, t->loc.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0 && gsm_read_file_at(dfd, "cgroup.procs", 1 << 20, &buf, &len) == 0) {
+            const char *p = buf;
+            uint64_t v;
+            while (n < 64 && gsm_parse_u64(&p, &v) == 0) {
+                pids[n++] = (pid_t)v;
+                while (*p == '\n')
+                    p++;
+            }
+        }
+        if (dfd >= 0)
+            close(dfd);
+    }
+    free(t->go);
+    t->go = NULL;
+    t->n_go = 0;
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+        if (gsm_proc_handle_open(w->root, pids[i], &h) < 0)
+            continue;
+        struct gsm_go_info gi;
+        if (gsm_go_info_read_at(h.dirfd, "exe", &gi) < 0)
+            continue;
+        gsm_go_info_free(&gi);
+        struct gsm_go_stats st;
+        char why[128];
+        struct gsm_http_opts ho = {.connect_timeout_ms = 300, .total_timeout_ms = 800};
+        uint64_t t0 = gsm_engine_mono_ns();
+        int r = gsm_go_stats_fetch_proc(w->root, &h, &ho, &st, why, sizeof why);
+        w->stats.go_http.reads++;
+        w->stats.go_http.ns += gsm_engine_mono_ns() - t0;
+        if (r < 0) {
+            w->stats.go_http.errors++;
+            continue;
+        }
+        struct go_member *g = realloc(t->go, (t->n_go + 1) * sizeof *g);
+        if (!g)
+            break;
+        t->go = g;
+        g = &t->go[t->n_go++];
+        memset(g, 0, sizeof *g);
+        g->pid = pids[i];
+        snprintf(g->endpoint, sizeof g->endpoint, "%s", st.endpoint);
+        g->stats = st;
+        g->have = true;
+        g->last_poll_ms = now_ms;
+    }
+}
+
+/* The Go adjustment: replace what the runtime maps for the heap (HeapInuse + HeapIdle -
+ * HeapReleased) by the heap goal of the last GC (NextGC). Both in the anon memory the sample
+ * counts; the goal moves only with the live heap, so the sawtooth between GCs disappears. */
+bool gsm_engine_go_adjust(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms, uint64_t value, uint64_t *ret,
+                      uint64_t *ret_next_gc) {
+    if (t->n_go == 0)
+        return false;
+    int64_t adj = 0;
+    uint64_t next_gc = 0;
+    for (size_t i = 0; i < t->n_go; i++) {
+        struct go_member *g = &t->go[i];
+        if (now_ms - g->last_poll_ms >= GO_POLL_MS) {
+            struct gsm_go_stats st;
+            char why[128];
+            struct gsm_http_opts ho = {.connect_timeout_ms = 300, .total_timeout_ms = 800};
+            uint64_t t0 = gsm_engine_mono_ns();
+            int r = gsm_go_stats_fetch(g->endpoint, &ho, &st, why, sizeof why);
+            w->stats.go_http.reads++;
+            w->stats.go_http.ns += gsm_engine_mono_ns() - t0;
+            g->last_poll_ms = now_ms;
+            if (r == 0) {
+                g->stats = st;
+                g->have = true;
+            } else {
+                w->stats.go_http.errors++;
+                g->have = false;
+            }
+        }
+        if (!g->have)
+            return false;   /* a member without statistics: use the raw numbers */
+        const struct gsm_go_stats *s = &g->stats;
+        uint64_t mapped = s->heap_inuse_bytes + s->heap_idle_bytes - s->heap_released_bytes;
+        adj += (int64_t)s->next_gc_bytes - (int64_t)mapped;
+        next_gc += s->next_gc_bytes;
+    }
+    int64_t v = (int64_t)value + adj;
+    *ret = v > 0 ? (uint64_t)v : 0;
+    *ret_next_gc = next_gc;
+    return true;
+}

@@ -1,0 +1,263 @@
+#include "engine/engine_internal.h"
+#include "readers/proc_files.h"
+#include "readers/proc_handle.h"
+#include "readers/proc_smaps.h"
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/parse.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* smaps_rollup walks the page tables: about 10 ms per GiB of RSS here (PRODUCT.md). */
+#define ROLLUP_US_PER_GIB 10000
+#define ROLLUP_MIN_INTERVAL_MS 30000
+
+/* The flight recorder's ring keeps a compact copy of each sample (sizes in KiB, delta-encoded:
+ * analyses/sample_ring); the full sample lives only for its tick. */
+static uint32_t kib(uint64_t bytes) {
+    uint64_t k = bytes >> 10;
+    return k >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)k;
+}
+
+int gsm_engine_ring_push(struct gsm_watch_target *t, const struct gsm_watch_sample *s) {
+    struct gsm_ring_entry e = {
+        .t_ms = s->t_ms, .value_kib = kib(s->value_bytes), .unreclaimable_kib = kib(s->unreclaimable_bytes),
+        .usage_kib = kib(s->usage_bytes), .anon_kib = kib(s->anon_bytes), .file_kib = kib(s->file_bytes),
+        .swap_kib = kib(s->swap_bytes), .limit_kib = s->limit_bytes == UINT64_MAX ? UINT32_MAX : kib(s->limit_bytes),
+        .threads = s->threads > UINT32_MAX ? UINT32_MAX : (uint32_t)s->threads,
+    };
+    return gsm_sample_ring_push(&t->ring, &e);
+}
+
+size_t gsm_watch_target_ring_len(const struct gsm_watch_target *t) {
+    return gsm_sample_ring_len(&t->ring);
+}
+
+bool gsm_watch_target_ring_get(const struct gsm_watch_target *t, size_t i, struct gsm_watch_sample *ret) {
+    struct gsm_ring_entry x;
+    if (!gsm_sample_ring_get(&t->ring, i, &x))
+        return false;
+    const struct gsm_ring_entry *e = &x;
+    memset(ret, 0, sizeof *ret);
+    ret->t_ms = e->t_ms;
+    ret->value_bytes = (uint64_t)e->value_kib << 10;
+    ret->unreclaimable_bytes = (uint64_t)e->unreclaimable_kib << 10;
+    ret->usage_bytes = (uint64_t)e->usage_kib << 10;
+    ret->anon_bytes = (uint64_t)e->anon_kib << 10;
+    ret->file_bytes = (uint64_t)e->file_kib << 10;
+    ret->swap_bytes = (uint64_t)e->swap_kib << 10;
+    ret->limit_bytes = e->limit_kib == UINT32_MAX ? UINT64_MAX : (uint64_t)e->limit_kib << 10;
+    ret->threads = e->threads;
+    return true;
+}
+
+/* This tick's read of the cgroup at loc: its index in w->tc (read once per tick), -1 without
+ * memory. */
+static ssize_t cg_sample(struct gsm_watch *w, const struct gsm_cgroup_location *loc) {
+    struct tick_cache *tc = &w->tc;
+    for (size_t i = 0; i < tc->n; i++)
+        if (strcmp(tc->c[i].dir, loc->dir) == 0)
+            return (ssize_t)i;
+    if (tc->n == tc->cap) {
+        size_t nc = tc->cap ? tc->cap * 2 : 8;
+        struct cg_tick *n = realloc(tc->c, nc * sizeof *n);
+        if (!n)
+            return -1;
+        tc->c = n;
+        tc->cap = nc;
+    }
+    struct cg_tick *c = &tc->c[tc->n];
+    memset(c, 0, sizeof *c);
+    snprintf(c->dir, sizeof c->dir, "%s", loc->dir);
+    uint64_t t0 = gsm_engine_mono_ns();
+    c->r = gsm_cgroup_memory_read(w->root, loc, &c->mem);
+    w->stats.cgroup.reads++;
+    w->stats.cgroup.ns += gsm_engine_mono_ns() - t0;
+    if (c->r < 0)
+        w->stats.cgroup.errors++;
+    else
+        c->have_bd = gsm_cgroup_breakdown(&c->mem, &c->bd) == 0;
+    return (ssize_t)tc->n++;
+}
+
+/* Forgets the previous tick's reads (the array is kept for the next tick). */
+void gsm_engine_tick_cache_clear(struct tick_cache *tc) {
+    for (size_t i = 0; i < tc->n; i++)
+        if (tc->c[i].r == 0)
+            gsm_cgroup_memory_free(&tc->c[i].mem);
+    tc->n = 0;
+}
+
+void gsm_engine_tick_cache_free(struct tick_cache *tc) {
+    gsm_engine_tick_cache_clear(tc);
+    free(tc->c);
+    *tc = (struct tick_cache){0};
+}
+
+static uint64_t effective_limit(const struct gsm_watch *w, const struct gsm_watch_target *t) {
+    if (t->have_eff && t->eff.max.limited)
+        return t->eff.max.bytes;
+    return w->mem_total_bytes ? w->mem_total_bytes : UINT64_MAX;
+}
+
+static void refresh_limit(struct gsm_watch *w, struct gsm_watch_target *t, const struct cg_tick *c) {
+    if (!t->has_cg || (t->have_eff && t->ticks_since_limit < LIMIT_REFRESH_TICKS)) {
+        t->ticks_since_limit++;
+        return;
+    }
+    t->ticks_since_limit = 0;
+    if (t->have_eff)
+        gsm_cg_effective_free(&t->eff);
+    struct gsm_cg_ancestry anc;
+    t->have_eff = c && c->r == 0 && gsm_cgroup_read_ancestors(w->root, &t->loc, &anc) == 0;
+    if (t->have_eff) {
+        t->have_eff = gsm_cgroup_effective_limits(&t->loc, &c->mem, &anc, &t->eff) == 0;
+        gsm_cg_ancestry_free(&anc);
+    }
+}
+
+/* A cgroup's age: the start of its oldest process (cgroup.procs), re-read every few ticks. */
+static void scan_members(struct gsm_watch *w, struct gsm_watch_target *t) {
+    if (t->type != GSM_WT_CGROUP || (t->have_start && t->ticks_since_scan++ < REFRESH_TICKS))
+        return;
+    t->ticks_since_scan = 0;
+    int dfd = openat(w->root->fd, t->loc.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return;
+    _cleanup_free_ char *buf = NULL;
+    size_t len;
+    if (gsm_read_file_at(dfd, "cgroup.procs", 1 << 20, &buf, &len) == 0) {
+        const char *p = buf;
+        uint64_t v, start;
+        double oldest = INFINITY;
+        for (unsigned k = 0; k < 256 && gsm_parse_u64(&p, &v) == 0; k++) {
+            while (*p == '\n')
+                p++;
+            if (v > 0 && v <= INT32_MAX && gsm_engine_process_identity(w->root, (pid_t)v, &start, NULL, 0) == 0 &&
+                (double)start / w->clk_tck < oldest)
+                oldest = (double)start / w->clk_tck;
+        }
+        if (!isinf(oldest)) {
+            t->start_s = oldest;
+            t->have_start = true;
+        }
+    }
+    close(dfd);
+}
+
+static uint64_t v2_event(const struct gsm_cgroup_memory *m, enum gsm_cg_event e) {
+    return m->events.have && m->events.have_key[e] ? m->events.count[e] : 0;
+}
+
+int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms,
+                             struct gsm_watch_sample *s) {
+    memset(s, 0, sizeof *s);
+    s->t_ms = now_ms;
+    t->cg_tick = t->has_cg ? cg_sample(w, &t->loc) : -1;
+    const struct cg_tick *c = t->cg_tick >= 0 ? &w->tc.c[t->cg_tick] : NULL;
+    refresh_limit(w, t, c);
+    s->limit_bytes = effective_limit(w, t);
+    if (c && c->r == 0) {
+        const struct gsm_cgroup_memory *m = &c->mem;
+        s->oom_kill = m->version == GSM_CGROUP_V2 ? v2_event(m, GSM_CG_EV_OOM_KILL) : m->oom_control.oom_kill;
+        s->oom = v2_event(m, GSM_CG_EV_OOM);
+        s->max_events = v2_event(m, GSM_CG_EV_MAX);
+        s->high_events = v2_event(m, GSM_CG_EV_HIGH);
+        s->failcnt = m->failcnt.have ? m->failcnt.value : 0;
+        if (m->pressure.have) {
+            s->have_psi = true;
+            s->psi_some_avg10 = m->pressure.some.avg10_pct;
+            s->psi_full_avg10 = m->pressure.full.avg10_pct;
+        }
+    }
+    if (t->type == GSM_WT_CGROUP) {
+        if (!c || c->r < 0)
+            return c ? c->r : -ENOMEM;
+        const struct gsm_cgroup_memory *m = &c->mem;
+        s->usage_bytes = m->usage_bytes.have ? m->usage_bytes.value : 0;
+        if (c->have_bd) {
+            s->unreclaimable_bytes = c->bd.unreclaimable_bytes;
+            s->anon_bytes = c->bd.parts[GSM_CG_PART_ANON].bytes;
+            s->file_bytes = c->bd.parts[GSM_CG_PART_FILE_ACTIVE].bytes + c->bd.parts[GSM_CG_PART_FILE_INACTIVE].bytes;
+            s->working_set_bytes = c->bd.working_set_bytes;
+            s->swap_bytes = c->bd.swap_bytes.have ? c->bd.swap_bytes.value : 0;
+        } else
+            s->unreclaimable_bytes = s->usage_bytes;
+    } else {
+        _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+        uint64_t t0 = gsm_engine_mono_ns();
+        int r = gsm_proc_handle_open(w->root, t->pid, &h);   /* reads stat: the start time */
+        struct gsm_status ss;
+        if (r == 0 && !h.have_start)
+            r = -ESRCH;
+        if (r == 0 && h.start_ticks != t->starttime)
+            r = -ESRCH;   /* the PID was recycled */
+        if (r == 0)
+            r = gsm_read_status_at(h.dirfd, &ss, NULL);
+        w->stats.status.reads += 2;
+        w->stats.status.ns += gsm_engine_mono_ns() - t0;
+        if (r < 0) {
+            w->stats.status.errors++;
+            return r == -ENOENT ? -ESRCH : r;
+        }
+        s->usage_bytes = ss.vm_rss_bytes;
+        s->anon_bytes = ss.rss_anon_bytes;
+        s->file_bytes = ss.rss_file_bytes;
+        s->swap_bytes = ss.vm_swap_bytes;
+        s->threads = ss.threads;
+        s->unreclaimable_bytes = ss.rss_anon_bytes + ss.rss_shmem_bytes + ss.vm_swap_bytes;
+        s->working_set_bytes = ss.vm_rss_bytes;
+        if (c && c->r == 0 && c->have_bd && c->bd.unreclaimable_bytes > s->unreclaimable_bytes)
+            s->others_bytes = c->bd.unreclaimable_bytes - s->unreclaimable_bytes;
+    }
+    s->value_bytes = s->unreclaimable_bytes;
+    scan_members(w, t);
+    gsm_engine_go_discover(w, t, now_ms);
+    uint64_t adjusted, next_gc;
+    if (gsm_engine_go_adjust(w, t, now_ms, s->value_bytes, &adjusted, &next_gc)) {
+        s->value_bytes = adjusted;
+        s->go_adjusted = true;
+        s->go_next_gc_bytes = next_gc;
+    }
+    return 0;
+}
+
+/* Tier 2: smaps_rollup for a few process targets per tick, within the kernel-time budget. */
+void gsm_engine_rollup_tier(struct gsm_watch *w, uint64_t now_ms) {
+    int64_t budget_us = (int64_t)w->o.rollup_budget_us;
+    for (size_t k = 0; k < w->n && budget_us > 0; k++) {
+        struct gsm_watch_target *t = w->t[(w->rollup_cursor + k) % w->n];
+        if (t->type != GSM_WT_PROCESS || gsm_sample_ring_len(&t->ring) == 0 || now_ms - t->last_rollup_ms < ROLLUP_MIN_INTERVAL_MS)
+            continue;
+        struct gsm_watch_sample *s = &t->det.prev;   /* this tick's sample */
+        int64_t cost_us = (int64_t)(s->usage_bytes * ROLLUP_US_PER_GIB >> 30) + 50;
+        if (cost_us > budget_us && k > 0)
+            continue;   /* too big for what is left of this tick; try a smaller one */
+        _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+        if (gsm_proc_handle_open(w->root, t->pid, &h) < 0)
+            continue;
+        struct gsm_process p;
+        gsm_process_init(&p, t->pid);
+        struct gsm_parse_error err;
+        uint64_t t0 = gsm_engine_mono_ns();
+        int r = gsm_smaps_read_at(h.dirfd, "smaps_rollup", &p, NULL, &err);
+        if (r == 0 && (h.start_ticks != t->starttime || gsm_proc_handle_check(&h) < 0))
+            r = -ESRCH;   /* a recycled PID's PSS is not this target's */
+        uint64_t spent = gsm_engine_mono_ns() - t0;
+        w->stats.rollup.reads++;
+        w->stats.rollup.ns += spent;
+        if (r == 0 && p.have_rollup)
+            s->pss_bytes = p.rollup.f[GSM_F_PSS];
+        else
+            w->stats.rollup.errors++;
+        gsm_process_free(&p);
+        t->last_rollup_ms = now_ms;
+        budget_us -= (int64_t)(spent / 1000);
+        w->rollup_cursor = (w->rollup_cursor + k + 1) % (w->n ? w->n : 1);
+    }
+}

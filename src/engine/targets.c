@@ -1,0 +1,220 @@
+#include "engine/engine_internal.h"
+#include "readers/proc_files.h"
+#include "readers/proc_handle.h"
+#include "util/cleanup.h"
+#include "util/parse.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void gsm_engine_target_free(struct gsm_watch_target *t) {
+    if (!t)
+        return;
+    gsm_cgroup_location_free(&t->loc);
+    gsm_cg_effective_free(&t->eff);
+    gsm_sample_ring_free(&t->ring);
+    free(t->key);
+    free(t->go);
+    free(t);
+}
+
+static struct gsm_watch_target *target_new(struct gsm_watch *w, enum gsm_watch_target_type type) {
+    struct gsm_watch_target *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->type = type;
+    gsm_detect_state_init(&t->det);
+    t->cg_tick = -1;
+    t->tc = &w->tc;
+    t->ring_max = w->o.ring_ms / (w->o.interval_ms ? w->o.interval_ms : 1000) + 2;
+    if (t->ring_max < 8)
+        t->ring_max = 8;
+    gsm_sample_ring_init(&t->ring, t->ring_max);
+    return t;
+}
+
+static int add_target(struct gsm_watch *w, struct gsm_watch_target *t) {
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? w->cap * 2 : 16;
+        struct gsm_watch_target **n = realloc(w->t, nc * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        w->t = n;
+        w->cap = nc;
+    }
+    w->t[w->n++] = t;
+    return 0;
+}
+
+static struct gsm_watch_target *find_key(struct gsm_watch *w, const char *key) {
+    for (size_t i = 0; i < w->n; i++)
+        if (w->t[i]->key && strcmp(w->t[i]->key, key) == 0)
+            return w->t[i];
+    return NULL;
+}
+
+/* A process is PID + start time: a recycled PID is a different process. */
+int gsm_engine_process_identity(const struct gsm_root *root, pid_t pid, uint64_t *ret_start, char *name, size_t name_len) {
+    _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+    int r = gsm_proc_handle_open(root, pid, &h);
+    if (r < 0)
+        return r;
+    struct gsm_stat st;
+    r = gsm_read_stat_at(h.dirfd, &st, NULL);
+    if (r < 0)
+        return r;
+    *ret_start = st.starttime_ticks;
+    if (name)
+        snprintf(name, name_len, "%s", st.comm);
+    return 0;
+}
+
+static int new_process_target(struct gsm_watch *w, pid_t pid, bool explicit_target, struct gsm_watch_target **ret) {
+    uint64_t start;
+    char name[64];
+    int r = gsm_engine_process_identity(w->root, pid, &start, name, sizeof name);
+    if (r < 0)
+        return r;
+    char key[64];
+    snprintf(key, sizeof key, "pid-%d-%llu", (int)pid, (unsigned long long)start);
+    struct gsm_watch_target *t = find_key(w, key);
+    if (t) {
+        t->seen = true;
+        *ret = t;
+        return 0;
+    }
+    t = target_new(w, GSM_WT_PROCESS);
+    if (!t)
+        return -ENOMEM;
+    t->pid = pid;
+    t->starttime = start;
+    t->start_s = (double)start / w->clk_tck;
+    t->have_start = true;
+    t->explicit_target = explicit_target;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    if (!(t->key = strdup(key))) {
+        gsm_engine_target_free(t);
+        return -ENOMEM;
+    }
+    if (gsm_cgroup_locate_pid(w->root, pid, &t->loc) == 0)
+        t->has_cg = true;
+    t->seen = true;
+    if ((r = add_target(w, t)) < 0) {
+        gsm_engine_target_free(t);
+        return r;
+    }
+    *ret = t;
+    return 0;
+}
+
+int gsm_watch_add_pid(struct gsm_watch *w, pid_t pid) {
+    struct gsm_watch_target *t;
+    return new_process_target(w, pid, true, &t);
+}
+
+static int new_cgroup_target(struct gsm_watch *w, struct gsm_cgroup_location *loc, bool explicit_target) {
+    char key[512];
+    snprintf(key, sizeof key, "cgroup-%s", loc->path);
+    struct gsm_watch_target *t = find_key(w, key);
+    if (t) {
+        t->seen = true;
+        gsm_cgroup_location_free(loc);
+        return 0;
+    }
+    t = target_new(w, GSM_WT_CGROUP);
+    if (!t) {
+        gsm_cgroup_location_free(loc);
+        return -ENOMEM;
+    }
+    t->loc = *loc;
+    memset(loc, 0, sizeof *loc);
+    t->has_cg = true;
+    t->explicit_target = explicit_target;
+    if (!(t->key = strdup(key))) {
+        gsm_engine_target_free(t);
+        return -ENOMEM;
+    }
+    snprintf(t->name, sizeof t->name, "%s", t->loc.path);
+    t->seen = true;
+    int r = add_target(w, t);
+    if (r < 0)
+        gsm_engine_target_free(t);
+    return r;
+}
+
+int gsm_watch_add_cgroup(struct gsm_watch *w, const char *path) {
+    struct gsm_cgroup_location loc;
+    int r = gsm_cgroup_locate_path(w->root, path, &loc);
+    if (r < 0)
+        return r;
+    return new_cgroup_target(w, &loc, true);
+}
+
+/* --all: every cgroup with a memory limit, and every process. */
+static void walk_limited_cgroups(struct gsm_watch *w, const struct gsm_cgroup_location *top, int dirfd, const char *path,
+                                 unsigned depth) {
+    if (depth > 16)
+        return;
+    int dfd = dup(dirfd);
+    if (dfd < 0)
+        return;
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_type != DT_DIR || de->d_name[0] == '.')
+            continue;
+        int c = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (c < 0)
+            continue;
+        char child[4096];
+        snprintf(child, sizeof child, "%s/%s", strcmp(path, "/") == 0 ? "" : path, de->d_name);
+        struct gsm_cg_limit max = {0}, high = {0};
+        if (gsm_cgroup_read_limits_at(c, top->version, &max, &high) == 0 &&
+            ((max.have && !max.unlimited) || (high.have && !high.unlimited))) {
+            struct gsm_cgroup_location loc;
+            if (gsm_cgroup_location_make(top->version, top->mount_point, top->mount_root, child, &loc) == 0)
+                new_cgroup_target(w, &loc, false);
+        }
+        walk_limited_cgroups(w, top, c, child, depth + 1);
+        close(c);
+    }
+    closedir(d);
+}
+
+void gsm_engine_refresh_all(struct gsm_watch *w) {
+    int pfd = openat(w->root->fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd >= 0) {
+        DIR *d = fdopendir(pfd);
+        if (d) {
+            struct dirent *de;
+            while ((de = readdir(d))) {
+                const char *p = de->d_name;
+                uint64_t v;
+                if (gsm_parse_u64(&p, &v) < 0 || *p || v == 0 || v > INT32_MAX)
+                    continue;
+                struct gsm_watch_target *t;
+                new_process_target(w, (pid_t)v, false, &t);
+            }
+            closedir(d);
+        } else
+            close(pfd);
+    }
+    /* The memory hierarchy of our own process tells where cgroups are mounted. */
+    struct gsm_cgroup_location self;
+    if (gsm_cgroup_locate_path(w->root, "/", &self) == 0) {
+        int top = openat(w->root->fd, self.top_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (top >= 0) {
+            walk_limited_cgroups(w, &self, top, "/", 0);
+            close(top);
+        }
+        gsm_cgroup_location_free(&self);
+    }
+}
