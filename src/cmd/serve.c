@@ -50,6 +50,7 @@ static const char usage[] =
     "      --read-env         read GOMEMLIMIT, GOGC, GODEBUG and GOMAXPROCS (only these) from the\n"
     "                         environment of Go processes, for the GSM-GO-* findings\n"
     "      --quiet            do not print watch events\n"
+    "      --emit-samples     print every sample too (schema gsmapper.sample/v1), as watch does\n"
     GSM_RECORDER_USAGE
     "      --root DIR         read /proc and /sys under DIR\n"
     "  -h, --help             this text\n"
@@ -193,6 +194,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 
 struct serve_events {
     bool print;                    /* not --quiet */
+    bool emit_samples;             /* --emit-samples */
     struct gsm_recorder *rec;      /* --dump-dir, else NULL */
     const struct gsm_root *root;
 };
@@ -214,6 +216,18 @@ static void on_event(const struct gsm_watch_event *ev, void *userdata) {
             json_object_put(bo);
         }
     }
+    fflush(stdout);
+    json_object_put(o);
+}
+
+static void on_sample(const struct gsm_watch_target *t, const struct gsm_watch_sample *s, void *userdata) {
+    const struct serve_events *se = userdata;
+    if (!se->emit_samples)
+        return;
+    struct gsm_target_ref ref;
+    gsm_watch_target_ref(t, &ref);
+    struct json_object *o = gsm_sample_to_json(&ref, s);
+    gsm_json_line(o, stdout);
     fflush(stdout);
     json_object_put(o);
 }
@@ -244,6 +258,7 @@ static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, 
     struct gsm_metrics_input in = {
         .targets = states, .n_targets = k, .n_watched = n, .stats = gsm_watch_get_stats(w),
         .cgroup_memory_reads = gsm_cgroup_memory_reads(), .findings = fr->r, .n_findings = fr->n,
+        .findings_evaluated = fr->evaluated,
     };
     struct gsm_metrics_opts mo = {.openmetrics = false, .top_processes = top, .last_render_seconds = *last_render_s};
     int r = -ENOMEM;
@@ -290,7 +305,7 @@ static void release_startup_pages(const char *when) {
 
 int cmd_serve(int argc, char **argv) {
     enum {
-        OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_READ_ENV, OPT_QUIET, OPT_ROOT,
+        OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_READ_ENV, OPT_QUIET, OPT_ROOT, OPT_EMIT,
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN}, {"top", required_argument, NULL, OPT_TOP},
@@ -298,6 +313,7 @@ int cmd_serve(int argc, char **argv) {
         {"interval", required_argument, NULL, OPT_INTERVAL}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
         {"read-env", no_argument, NULL, OPT_READ_ENV},
         {"quiet", no_argument, NULL, OPT_QUIET}, {"root", required_argument, NULL, OPT_ROOT},
+        {"emit-samples", no_argument, NULL, OPT_EMIT},
         GSM_RECORDER_LONGOPTS, {"help", no_argument, NULL, 'h'}, {0},
     };
     struct gsm_watch_opts wo;
@@ -305,7 +321,7 @@ int cmd_serve(int argc, char **argv) {
     const char *listen_addr = "127.0.0.1:9731", *root_dir = NULL, *cgroups[64];
     size_t n_cgroups = 0;
     uint64_t top = 50;
-    bool all = false, print_events = true, read_env = false;
+    bool all = false, print_events = true, read_env = false, emit_samples = false;
     struct gsm_recorder_cli rc;
     gsm_recorder_cli_init(&rc);
     int c;
@@ -341,6 +357,7 @@ int cmd_serve(int argc, char **argv) {
         case OPT_NO_GO: wo.go_stats = false; break;
         case OPT_READ_ENV: read_env = true; break;
         case OPT_QUIET: print_events = false; break;
+        case OPT_EMIT: emit_samples = true; break;
         case OPT_ROOT: root_dir = optarg; break;
         case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
         default: {
@@ -379,7 +396,7 @@ int cmd_serve(int argc, char **argv) {
     struct gsm_watch *w = NULL;
     struct MHD_Daemon *d = NULL;
     struct exposition ex = {.lock = PTHREAD_MUTEX_INITIALIZER};
-    struct serve_events events = {.print = print_events, .root = &root};
+    struct serve_events events = {.print = print_events, .emit_samples = emit_samples, .root = &root};
     if ((r = gsm_watch_new(&root, &wo, &w)) < 0) {
         gsm_error("serve: %s", strerror(-r));
         ret = GSM_EXIT_FAILURE;
@@ -401,7 +418,7 @@ int cmd_serve(int argc, char **argv) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     double last_render_s = 0;
-    gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &events);
+    gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample, &events);
     struct serve_findings fr = {0};
     serve_findings_evaluate(&root, w, read_env, &fr);
     render_into(w, &ex, top, &last_render_s, &fr);
@@ -432,7 +449,7 @@ int cmd_serve(int argc, char **argv) {
         if (stop_requested)
             break;
         clock_gettime(CLOCK_REALTIME, &now);
-        gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, NULL, &events);
+        gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample, &events);
         if (!released_after_curl && gsm_curl_is_loaded()) {
             release_startup_pages("libcurl loaded");
             released_after_curl = true;

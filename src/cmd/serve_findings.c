@@ -57,6 +57,7 @@ static void cgroup_findings(const struct gsm_watch_target *t, const struct gsm_h
     struct gsm_findings_input in = {.cg = mem, .eff = gsm_watch_target_limits(t),
                                     .bd = gsm_watch_target_cgroup_breakdown(t), .host = host};
     struct gsm_findings f = {0};
+    out->evaluated[GSM_RULE_CGROUP]++;
     if (gsm_findings_evaluate(&in, &f) >= 0) {
         struct gsm_container_identity id;
         gsm_watch_target_identity(t, &id);
@@ -99,6 +100,7 @@ static void go_findings(const struct gsm_root *root, const struct gsm_watch_targ
         .cg = cg, .eff = cg ? gsm_watch_target_limits(t) : NULL, .bd = cg ? gsm_watch_target_cgroup_breakdown(t) : NULL,
     };
     struct gsm_findings f = {0};
+    out->evaluated[GSM_RULE_GO]++;
     if (gsm_findings_evaluate(&in, &f) >= 0) {
         struct gsm_container_identity id;
         gsm_watch_target_identity(t, &id);

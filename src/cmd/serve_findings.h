@@ -13,6 +13,7 @@
 struct serve_findings {
     struct gsm_metrics_finding *r;
     size_t n, cap;
+    uint64_t evaluated[3];   /* rule evaluations so far, by enum gsm_rule_category (a positive control) */
     /* Which process targets are Go (from .go.buildinfo), by PID and start time, so an
      * executable is inspected once per process rather than every evaluation. */
     struct serve_go_known {

@@ -65,6 +65,14 @@ static int by_rss_desc(const void *a, const void *b) {
 }
 
 static void findings_family(FILE *out, const struct gsm_metrics_opts *o, const struct gsm_metrics_input *in) {
+    if (in->findings_evaluated) {
+        static const char *const cats[3] = {"cgroup", "process", "go"};
+        family(out, o, "gsmapper_findings_evaluations_total", "counter",
+               "Rule evaluations for serve's findings: per watched cgroup, per Go process");
+        for (int k = 0; k < 3; k++)
+            fprintf(out, "gsmapper_findings_evaluations_total{category=\"%s\"} %llu\n", cats[k],
+                    (unsigned long long)in->findings_evaluated[k]);
+    }
     family(out, o, "gsmapper_finding_active", "gauge",
            "1 while a finding holds for a watched cgroup or a Go process in one (docs/findings.md)");
     for (size_t i = 0; i < in->n_findings; i++) {

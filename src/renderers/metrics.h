@@ -35,6 +35,7 @@ struct gsm_metrics_input {
     uint64_t cgroup_memory_reads;            /* every memory cgroup read of the process */
     const struct gsm_metrics_finding *findings;
     size_t n_findings;
+    const uint64_t *findings_evaluated;      /* [3]: evaluations per category (cgroup, process, go) */
 };
 
 int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metrics_opts *o, FILE *out);

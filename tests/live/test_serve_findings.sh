@@ -54,7 +54,7 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 scrape_until() {
   for _ in $(seq 1 66); do
     curl -s -m 2 "127.0.0.1:$port/metrics" > "$1" 2>/dev/null
-    if python3 -c "import sys; t = open(sys.argv[1]).read(); sys.exit(0 if ($2) else 1)" "$1"; then return 0; fi
+    if python3 -c "import re, sys; t = open(sys.argv[1]).read(); sys.exit(0 if ($2) else 1)" "$1"; then return 0; fi
     sleep 0.3
   done
   return 1
@@ -63,9 +63,14 @@ scrape_until() {
 # 1. Without --read-env: the Go statistics arrive (heap goal exported), GOMEMLIMIT stays unknown.
 "$GSM" serve --listen "127.0.0.1:$port" "$UNSET" "$GOOD" --interval 0.2 --quiet > /dev/null 2> "$tmp/serve1.err" &
 SERVE=$!
-if scrape_until "$tmp/m1.txt" "t.count('gsmapper_process_go_heap_goal_bytes{') == 2"; then
-  sleep 3.5   # FINDINGS_EVERY (15) ticks of 0.2 s after the statistics arrived
-  curl -s -m 2 "127.0.0.1:$port/metrics" > "$tmp/m1.txt"
+# Positive control instead of a fixed sleep: after both processes' statistics arrived, the Go
+# rules ran twice more (without --read-env only processes with statistics are evaluated, once
+# each per pass: both were judged with their statistics).
+go_evals="int((re.findall(r'^gsmapper_findings_evaluations_total\\{category=\"go\"\\} (\\d+)', t, re.M) or ['0'])[0])"
+if scrape_until "$tmp/m1.txt" "t.count('gsmapper_process_go_heap_goal_bytes{') == 2" &&
+   e0=$(python3 -c "import re, sys; t = open(sys.argv[1]).read(); print($go_evals)" "$tmp/m1.txt") &&
+   scrape_until "$tmp/m1.txt" "$go_evals >= $e0 + 2"; then
+  check serve_go_findings_evaluated grep -q '^gsmapper_findings_evaluations_total{category="go"} [1-9]' "$tmp/m1.txt"
   check serve_go_findings_unknown_limit_silent [ "$(grep -c 'id="GSM-GO-MEMLIMIT"' "$tmp/m1.txt")" = 0 ]
 else
   fail serve_go_findings_stats "no Go statistics for both processes within 20 s: $(head -c 300 "$tmp/serve1.err")"

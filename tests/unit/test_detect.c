@@ -1,0 +1,267 @@
+/* The watch detectors (analyses/detect) on synthetic series, tick by tick as the engine feeds
+ * them: a steady leak, a GC sawtooth, a step up then hold, a burst after a flat baseline, OOM
+ * kill counters, limit hits. Expected values come from the series' own definition (a leak of r
+ * bytes/s from v0 reaches limit L at (L - v) / r), never from the detector. */
+#include "test.h"
+#include "analyses/detect.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define MiB (1024.0 * 1024.0)
+#define MAX_TICKS 1200
+#define MAX_EVENTS 64
+
+struct sim {
+    struct gsm_detect_opts o;
+    struct gsm_detect_state st;
+    struct gsm_point pts[MAX_TICKS];
+    size_t n;
+    uint64_t dt_ms;
+    struct gsm_watch_event ev[MAX_EVENTS];
+    size_t n_ev;
+    enum gsm_watch_target_type type;
+    double age_s;                    /* at tick 0; < 0 unknown */
+};
+
+static void collect(struct gsm_watch_event *ev, void *userdata) {
+    struct sim *s = userdata;
+    if (s->n_ev < MAX_EVENTS)
+        s->ev[s->n_ev++] = *ev;
+}
+
+static void sim_init(struct sim *s, enum gsm_watch_target_type type) {
+    memset(s, 0, sizeof *s);
+    s->o = (struct gsm_detect_opts){.window_ms = 120000, .short_window_ms = 20000, .baseline_ms = 180000,
+                                    .horizon_s = 300, .z_threshold = 3.5, .warmup_s = 20};
+    gsm_detect_state_init(&s->st);
+    s->dt_ms = 2000;
+    s->type = type;
+    s->age_s = -1;
+}
+
+/* One tick with this sample (t_ms is set here); the value is kept in KiB as the ring does. */
+static void sim_tick(struct sim *s, struct gsm_watch_sample *x) {
+    x->t_ms = 1700000000000ull + s->n * s->dt_ms;
+    uint64_t v = x->value_bytes >> 10 << 10;
+    s->pts[s->n] = (struct gsm_point){x->t_ms, (double)v};
+    s->n++;
+    struct gsm_detect_input in = {
+        .pts = s->pts, .n = s->n, .s = x,
+        .age_s = s->age_s < 0 ? -1 : s->age_s + (double)(s->n - 1) * (double)s->dt_ms / 1000.0,
+        .ref = {.type = s->type, .name = "t"},
+    };
+    gsm_detect_run(&s->st, &s->o, &in, collect, s);
+}
+
+static void sim_value(struct sim *s, double v, double limit) {
+    struct gsm_watch_sample x = {.value_bytes = (uint64_t)v, .unreclaimable_bytes = (uint64_t)v,
+                                 .usage_bytes = (uint64_t)v, .limit_bytes = (uint64_t)limit};
+    sim_tick(s, &x);
+}
+
+static void dump(const struct sim *s) {
+    if (!getenv("GSM_DETECT_DUMP"))
+        return;
+    for (size_t i = 0; i < s->n_ev; i++)
+        fprintf(stderr, "  %6.0f s %-8s %-6s %s eta=%.1f %s\n", (double)(s->ev[i].time_ms - 1700000000000ull) / 1000,
+                gsm_watch_kind_name(s->ev[i].kind), gsm_watch_level_name(s->ev[i].level),
+                s->ev[i].resolved ? "resolved" : "firing", s->ev[i].eta_seconds, s->ev[i].message);
+}
+
+static size_t count(const struct sim *s, enum gsm_watch_kind k, bool resolved) {
+    size_t c = 0;
+    for (size_t i = 0; i < s->n_ev; i++)
+        c += s->ev[i].kind == k && s->ev[i].resolved == resolved;
+    return c;
+}
+
+static const struct gsm_watch_event *first(const struct sim *s, enum gsm_watch_kind k, enum gsm_watch_level l) {
+    for (size_t i = 0; i < s->n_ev; i++)
+        if (s->ev[i].kind == k && s->ev[i].level == l && !s->ev[i].resolved)
+            return &s->ev[i];
+    return NULL;
+}
+
+static double t_s(const struct sim *s, const struct gsm_watch_event *e) {
+    (void)s;
+    return (double)(e->time_ms - 1700000000000ull) / 1000.0;
+}
+
+TEST(detect_hysteresis_step) {
+    struct gsm_detector d = {0};
+    CHECK(!gsm_detector_step(&d, GSM_WL_WARN));       /* 1st tick: pending */
+    CHECK(gsm_detector_step(&d, GSM_WL_WARN));        /* 2nd: fires */
+    CHECK(d.level == GSM_WL_WARN);
+    CHECK(!gsm_detector_step(&d, GSM_WL_WARN));       /* holds: no new event */
+    CHECK(!gsm_detector_step(&d, GSM_WL_NONE));
+    CHECK(!gsm_detector_step(&d, GSM_WL_WARN));       /* back before it cleared: still one condition */
+    CHECK(!gsm_detector_step(&d, GSM_WL_NONE));
+    CHECK(!gsm_detector_step(&d, GSM_WL_NONE));
+    CHECK(gsm_detector_step(&d, GSM_WL_NONE));        /* 3 quiet ticks: resolved */
+    CHECK(d.level == GSM_WL_NONE);
+    struct gsm_detector one = {0};
+    CHECK(!gsm_detector_step(&one, GSM_WL_CRITICAL)); /* a single tick never fires */
+    CHECK(!gsm_detector_step(&one, GSM_WL_NONE));
+    CHECK(one.level == GSM_WL_NONE);
+}
+
+/* 1 MiB/s from 100 MiB into 512 MiB: the ETA is (512 - v) / 1 s. */
+TEST(detect_steady_leak_eta_levels_and_values) {
+    struct sim s;
+    sim_init(&s, GSM_WT_CGROUP);
+    const double rate = 1 * MiB, v0 = 100 * MiB, limit = 512 * MiB;
+    for (size_t i = 0; i < 200; i++)   /* 400 s: up to 500 MiB */
+        sim_value(&s, v0 + rate * (double)i * 2, limit);
+    const struct gsm_watch_event *info = first(&s, GSM_WK_ETA, GSM_WL_INFO), *warn = first(&s, GSM_WK_ETA, GSM_WL_WARN),
+                                 *crit = first(&s, GSM_WK_ETA, GSM_WL_CRITICAL);
+    CHECK(info && warn && crit);
+    CHECK(info->time_ms < warn->time_ms && warn->time_ms < crit->time_ms);
+    /* The ETA of each event is what the series says at its time, within 2 %. */
+    for (const struct gsm_watch_event *e = info; e; e = e == info ? warn : e == warn ? crit : NULL) {
+        double v = v0 + rate * t_s(&s, e);
+        double want = (limit - v) / rate;
+        CHECK(fabs(e->eta_seconds - want) <= 0.02 * want + 2);
+        CHECK(e->n_evidence >= 1 && strcmp(e->evidence[0].key, "slope_bytes_per_second") == 0);
+        CHECK(fabs(e->evidence[0].value - rate) < 0.02 * rate);
+    }
+    /* warn when the ETA falls under the 300 s horizon (t = 112 s), confirmed on the next tick */
+    CHECK(t_s(&s, warn) >= 112 && t_s(&s, warn) <= 116);
+    /* critical under 60 s (t = 352 s); it wants a bundle, the warn does not */
+    CHECK(t_s(&s, crit) >= 352 && t_s(&s, crit) <= 356);
+    CHECK(crit->wants_bundle && !warn->wants_bundle);
+    /* one event per level reached, none resolved while it leaks */
+    CHECK_EQ_U64(count(&s, GSM_WK_ETA, false), 3);
+    CHECK_EQ_U64(count(&s, GSM_WK_ETA, true), 0);
+    CHECK_EQ_U64(count(&s, GSM_WK_GROWTH, false), 0);   /* steady: never "sudden" */
+}
+
+/* The leak stops: the condition resolves once, and nothing fires again while it holds. */
+TEST(detect_leak_then_hold_resolves_once) {
+    struct sim s;
+    sim_init(&s, GSM_WT_PROCESS);
+    const double limit = 1024 * MiB;
+    for (size_t i = 0; i < 100; i++)
+        sim_value(&s, 100 * MiB + 2 * MiB * (double)i * 2, limit);     /* 2 MiB/s for 200 s */
+    CHECK(first(&s, GSM_WK_ETA, GSM_WL_WARN) != NULL);
+    size_t before = s.n_ev;
+    CHECK_EQ_U64(count(&s, GSM_WK_ETA, true), 0);
+    for (size_t i = 0; i < 200; i++)
+        sim_value(&s, 500 * MiB, limit);
+    dump(&s);
+    /* While it holds the level only goes down (each change is one event), then one resolve, then
+     * nothing for the rest of the 400 s. */
+    CHECK_EQ_U64(count(&s, GSM_WK_ETA, true), 1);
+    CHECK(s.ev[s.n_ev - 1].kind == GSM_WK_ETA && s.ev[s.n_ev - 1].resolved);
+    CHECK(t_s(&s, &s.ev[s.n_ev - 1]) < 200 + 130);
+    for (size_t i = before; i + 1 < s.n_ev; i++)
+        CHECK(!s.ev[i].resolved && s.ev[i].level <= s.ev[i - 1].level);
+    CHECK(s.st.eta.level == GSM_WL_NONE && isinf(s.st.last_eta_s));
+}
+
+/* A GC sawtooth: the heap rises 4 ticks by 25 MiB each and falls back (a GC every 10 s), around
+ * a flat live heap, up to 70 % of the limit. Most pairs do not rise: no ETA event, no growth. */
+TEST(detect_sawtooth_quiet) {
+    struct sim s;
+    sim_init(&s, GSM_WT_PROCESS);
+    for (size_t i = 0; i < 300; i++)
+        sim_value(&s, 258 * MiB + (double)(i % 5) * 25 * MiB, 512 * MiB);
+    dump(&s);
+    CHECK_EQ_U64(count(&s, GSM_WK_ETA, false), 0);
+    CHECK_EQ_U64(count(&s, GSM_WK_GROWTH, false), 0);
+}
+
+/* A service that steps up to its working size and holds there (70 % of the limit), after a long
+ * flat start (no warm-up): a one-time step is not a leak. */
+TEST(detect_step_up_then_hold_no_eta_warn) {
+    struct sim s;
+    sim_init(&s, GSM_WT_CGROUP);
+    for (size_t i = 0; i < 150; i++)
+        sim_value(&s, i < 60 ? 50 * MiB : 358 * MiB, 512 * MiB);
+    CHECK(first(&s, GSM_WK_ETA, GSM_WL_WARN) == NULL);
+    CHECK(first(&s, GSM_WK_ETA, GSM_WL_CRITICAL) == NULL);
+}
+
+/* A burst after a flat baseline of 4 minutes: 10 MiB/s where the baseline moved by nothing. The
+ * growth detector fires within a few ticks of the start, once, and resolves once after it. */
+TEST(detect_burst_growth_zscore) {
+    struct sim s;
+    sim_init(&s, GSM_WT_CGROUP);
+    const double limit = 8192 * MiB;
+    size_t i = 0;
+    for (; i < 120; i++)
+        sim_value(&s, 100 * MiB + (double)(i % 2) * 64 * 1024, limit);   /* flat, 64 KiB jitter */
+    for (size_t k = 0; k < 10; k++, i++)
+        sim_value(&s, 100 * MiB + 20 * MiB * (double)(k + 1), limit);    /* 20 MiB per 2 s tick */
+    const struct gsm_watch_event *g = first(&s, GSM_WK_GROWTH, GSM_WL_WARN);
+    CHECK(g != NULL);
+    CHECK(t_s(&s, g) >= 240 && t_s(&s, g) <= 240 + 3 * 2);
+    CHECK(g->value > 3.5);
+    CHECK(fabs(g->evidence[0].value - 10 * MiB) < 0.5 * MiB);   /* rate_bytes_per_second */
+    for (size_t k = 0; k < 150; k++, i++)
+        sim_value(&s, 300 * MiB, limit);
+    CHECK_EQ_U64(count(&s, GSM_WK_GROWTH, false), 1);
+    CHECK_EQ_U64(count(&s, GSM_WK_GROWTH, true), 1);
+}
+
+/* OOM kill counters: one critical event per increment, with the increase, and a bundle; process
+ * targets never report them (their cgroup does, once). */
+TEST(detect_oom_kill_increments) {
+    for (int type = 0; type < 2; type++) {
+        struct sim s;
+        sim_init(&s, type ? GSM_WT_CGROUP : GSM_WT_PROCESS);
+        const uint64_t kills[] = {0, 0, 1, 1, 1, 3, 3, 4};
+        for (size_t i = 0; i < sizeof kills / sizeof kills[0]; i++) {
+            struct gsm_watch_sample x = {.value_bytes = 100 << 20, .limit_bytes = 512 << 20, .oom_kill = kills[i]};
+            sim_tick(&s, &x);
+        }
+        if (!type) {
+            CHECK_EQ_U64(count(&s, GSM_WK_OOM_KILL, false), 0);
+            continue;
+        }
+        CHECK_EQ_U64(count(&s, GSM_WK_OOM_KILL, false), 3);
+        const uint64_t inc[] = {1, 2, 1}, at[] = {2, 5, 7};
+        size_t k = 0;
+        for (size_t i = 0; i < s.n_ev; i++) {
+            if (s.ev[i].kind != GSM_WK_OOM_KILL)
+                continue;
+            CHECK(s.ev[i].level == GSM_WL_CRITICAL && s.ev[i].wants_bundle);
+            CHECK_EQ_U64((uint64_t)s.ev[i].evidence[1].value, inc[k]);
+            CHECK_EQ_U64((uint64_t)t_s(&s, &s.ev[i]), at[k] * 2);
+            k++;
+        }
+    }
+}
+
+/* v1 failcnt rising every tick (page cache at the limit): one info "limit hits" condition, and
+ * one resolve after it stops. */
+TEST(detect_limit_hits_condition) {
+    struct sim s;
+    sim_init(&s, GSM_WT_CGROUP);
+    uint64_t fc = 0;
+    for (size_t i = 0; i < 40; i++) {
+        if (i >= 5 && i < 25)
+            fc += 7;
+        struct gsm_watch_sample x = {.value_bytes = 100 << 20, .limit_bytes = 512 << 20, .failcnt = fc};
+        sim_tick(&s, &x);
+    }
+    CHECK_EQ_U64(count(&s, GSM_WK_FAILCNT, false), 1);
+    CHECK_EQ_U64(count(&s, GSM_WK_FAILCNT, true), 1);
+    CHECK(first(&s, GSM_WK_FAILCNT, GSM_WL_INFO)->time_ms < s.ev[s.n_ev - 1].time_ms);
+}
+
+/* v2 pressure: some >= 10 % warns, full >= 5 % is critical; resolves once. */
+TEST(detect_pressure_levels) {
+    struct sim s;
+    sim_init(&s, GSM_WT_CGROUP);
+    for (size_t i = 0; i < 30; i++) {
+        struct gsm_watch_sample x = {.value_bytes = 100 << 20, .limit_bytes = 512 << 20, .have_psi = true,
+                                     .psi_some_avg10 = i >= 5 && i < 20 ? 12 : 1,
+                                     .psi_full_avg10 = i >= 10 && i < 20 ? 6 : 0};
+        sim_tick(&s, &x);
+    }
+    CHECK(first(&s, GSM_WK_PRESSURE, GSM_WL_WARN) != NULL);
+    CHECK(first(&s, GSM_WK_PRESSURE, GSM_WL_CRITICAL) != NULL);
+    CHECK(first(&s, GSM_WK_PRESSURE, GSM_WL_CRITICAL)->wants_bundle);
+    CHECK_EQ_U64(count(&s, GSM_WK_PRESSURE, true), 1);
+}
