@@ -13,7 +13,7 @@ _gsmapper_options() {
     watch) echo "--cgroup --all --interval --horizon --window --baseline --z-threshold --warmup
         --rollup-budget-ms --ring --dump-dir --dump-quota --dump-min-interval --exec --duration
         --emit-samples --no-go-stats --stats -o --output --root -h --help" ;;
-    serve) echo "--listen --top --cgroup --all --interval --no-go-stats --read-env --quiet --ring
+    serve) echo "--listen --top --cgroup --all --interval --no-go-stats --read-env --quiet --emit-samples --ring
         --dump-dir --dump-quota --dump-min-interval --root -h --help" ;;
     report) echo "-o --output --cgroup --diff --top --title --root --go-endpoint --no-go-stats
         -h --help" ;;

@@ -91,6 +91,7 @@ complete -c gsmapper -n $c -l listen -x -d 'HOST:PORT to listen on'
 complete -c gsmapper -n $c -l top -x -d 'export the N largest processes by RSS'
 complete -c gsmapper -n $c -l read-env -d 'GOMEMLIMIT, GOGC, GODEBUG, GOMAXPROCS of Go processes'
 complete -c gsmapper -n $c -l quiet -d 'do not print watch events'
+complete -c gsmapper -n $c -l emit-samples -d 'print every sample too'
 
 # report
 set -l c '__fish_seen_subcommand_from report'
