@@ -5,6 +5,7 @@
 #include "analyses/cgroup_analysis.h"
 #include "analyses/findings.h"
 #include "engine/watch.h"
+#include "readers/cgroup.h"
 #include "readers/host.h"
 #include "cmd/commands.h"
 #include "cmd/serve_findings.h"

@@ -1,4 +1,5 @@
 #include "engine/engine_internal.h"
+#include "readers/host.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/parse.h"
@@ -33,14 +34,9 @@ int gsm_watch_new(const struct gsm_root *root, const struct gsm_watch_opts *o, s
     long tck = sysconf(_SC_CLK_TCK);
     w->clk_tck = tck > 0 ? (double)tck : 100.0;
     /* The node's memory: the limit of last resort for targets without a cgroup limit. */
-    _cleanup_free_ char *buf = NULL;
-    size_t len;
-    if (gsm_read_file_at(root->fd, "proc/meminfo", GSM_SMALL_FILE_MAX, &buf, &len) == 0) {
-        const char *p = strstr(buf, "MemTotal:");
-        uint64_t kb;
-        if (p && (p += 9, gsm_parse_u64(&p, &kb) == 0))
-            w->mem_total_bytes = kb * 1024;
-    }
+    struct gsm_meminfo mi;
+    if (gsm_meminfo_read(root, &mi) == 0 && mi.have_mem_total)
+        w->mem_total_bytes = mi.mem_total_bytes;
     *ret = w;
     return 0;
 }

@@ -93,6 +93,9 @@ struct gsm_watch {
 };
 
 uint64_t gsm_engine_mono_ns(void);
+/* The PIDs of a cgroup target (cgroup.procs), at most max. */
+int gsm_engine_members(const struct gsm_watch *w, const struct gsm_watch_target *t, size_t max,
+                       struct gsm_pid_list *ret);
 
 /* targets.c */
 void gsm_engine_target_free(struct gsm_watch_target *t);

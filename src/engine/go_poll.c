@@ -33,20 +33,11 @@ void gsm_engine_go_discover(struct gsm_watch *w, struct gsm_watch_target *t, uin
     if (t->type == GSM_WT_PROCESS)
         pids[n++] = t->pid;
     else {
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
-        int dfd = openat(w->root->fd, t->loc.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0 && gsm_read_file_at(dfd, "cgroup.procs", 1 << 20, &buf, &len) == 0) {
-            const char *p = buf;
-            uint64_t v;
-            while (n < 64 && gsm_parse_u64(&p, &v) == 0) {
-                pids[n++] = (pid_t)v;
-                while (*p == '\n')
-                    p++;
-            }
-        }
-        if (dfd >= 0)
-            close(dfd);
+        struct gsm_pid_list l = {0};
+        if (gsm_engine_members(w, t, 64, &l) == 0)
+            for (size_t k = 0; k < l.n && n < 64; k++)
+                pids[n++] = l.pids[k];
+        gsm_pid_list_free(&l);
     }
     free(t->go);
     t->go = NULL;

@@ -126,28 +126,19 @@ static void scan_members(struct gsm_watch *w, struct gsm_watch_target *t) {
     if (t->type != GSM_WT_CGROUP || (t->have_start && t->ticks_since_scan++ < REFRESH_TICKS))
         return;
     t->ticks_since_scan = 0;
-    int dfd = openat(w->root->fd, t->loc.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return;
-    _cleanup_free_ char *buf = NULL;
-    size_t len;
-    if (gsm_read_file_at(dfd, "cgroup.procs", 1 << 20, &buf, &len) == 0) {
-        const char *p = buf;
-        uint64_t v, start;
+    struct gsm_pid_list l = {0};
+    if (gsm_engine_members(w, t, 256, &l) == 0) {
+        uint64_t start;
         double oldest = INFINITY;
-        for (unsigned k = 0; k < 256 && gsm_parse_u64(&p, &v) == 0; k++) {
-            while (*p == '\n')
-                p++;
-            if (v > 0 && v <= INT32_MAX && gsm_engine_process_identity(w->root, (pid_t)v, &start, NULL, 0) == 0 &&
-                (double)start / w->clk_tck < oldest)
+        for (size_t k = 0; k < l.n; k++)
+            if (gsm_engine_process_identity(w->root, l.pids[k], &start, NULL, 0) == 0 && (double)start / w->clk_tck < oldest)
                 oldest = (double)start / w->clk_tck;
-        }
         if (!isinf(oldest)) {
             t->start_s = oldest;
             t->have_start = true;
         }
     }
-    close(dfd);
+    gsm_pid_list_free(&l);
 }
 
 static uint64_t v2_event(const struct gsm_cgroup_memory *m, enum gsm_cg_event e) {

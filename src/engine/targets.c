@@ -1,10 +1,12 @@
 #include "engine/engine_internal.h"
+#include "readers/cgroup.h"
 #include "readers/proc_files.h"
 #include "readers/proc_handle.h"
 #include "util/cleanup.h"
 #include "util/parse.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,4 +219,14 @@ void gsm_engine_refresh_all(struct gsm_watch *w) {
         }
         gsm_cgroup_location_free(&self);
     }
+}
+
+int gsm_engine_members(const struct gsm_watch *w, const struct gsm_watch_target *t, size_t max,
+                       struct gsm_pid_list *ret) {
+    if (!t->has_cg)
+        return -ENOENT;
+    _cleanup_close_ int dfd = openat(w->root->fd, t->loc.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    return gsm_cgroup_procs_read_at(dfd, max, ret);
 }
