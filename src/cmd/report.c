@@ -46,7 +46,9 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  -o, --output FILE    write the page here, atomically (a temp file, then rename); '-' for\n"
-    "                       stdout (the default when stdout is not a terminal)\n"
+    "                       stdout (the default when stdout is not a terminal). FILE.svg writes\n"
+    "                       the flame graph alone (its own zoom and search), FILE.csv the heat\n"
+    "                       map's table of a bundle's samples\n"
     "      --cgroup PATH    report a whole memory cgroup (as `explain --cgroup`)\n"
     "      --diff           two inputs follow: A (before) and B (after)\n"
     "      --top N          children kept per node, the rest folded into one \"other\" node\n"
@@ -65,7 +67,7 @@ static const char usage[] =
 
 struct report_opts {
     const char *output, *cgroup, *title, *root_dir, *go_endpoint;
-    bool diff, no_go_stats;
+    bool diff, no_go_stats, csv, svg;
     size_t top;
 };
 
@@ -420,8 +422,14 @@ static int parse_args(int argc, char **argv, struct report_opts *o, char ***ret_
         return GSM_EXIT_USAGE;
     }
     const char *dot = o->output ? strrchr(o->output, '.') : NULL;
-    if (dot && (strcmp(dot, ".svg") == 0 || strcmp(dot, ".csv") == 0 || strcmp(dot, ".json") == 0)) {
-        gsm_error("report: only HTML pages are written (%s is not supported)", dot);
+    if (dot && strcmp(dot, ".json") == 0) {
+        gsm_error("report: a page (.html), the flame graph alone (.svg) or the heat map's table (.csv) is written, not %s", dot);
+        return GSM_EXIT_USAGE;
+    }
+    o->csv = dot && strcmp(dot, ".csv") == 0;
+    o->svg = dot && strcmp(dot, ".svg") == 0;
+    if (o->csv && o->diff) {
+        gsm_error("report: a .csv is the heat map's table of one bundle; --diff makes a page (.html)");
         return GSM_EXIT_USAGE;
     }
     *ret_inputs = argv + optind;
@@ -464,10 +472,12 @@ int cmd_report(int argc, char **argv) {
         _cleanup_free_ char *page = NULL;
         size_t len = 0;
         const char *why = NULL;
-        int r = gsm_report_html(&b.in, o.diff ? &a.in : NULL, &ro, &page, &len, &why);
+        int r = o.csv   ? gsm_report_csv(&b.in, &page, &len, &why)
+                : o.svg ? gsm_report_svg(&b.in, o.diff ? &a.in : NULL, &ro, &page, &len, &why)
+                        : gsm_report_html(&b.in, o.diff ? &a.in : NULL, &ro, &page, &len, &why);
         if (r < 0) {
             gsm_error("report: %s", why ? why : strerror(-r));
-            ret = GSM_EXIT_FAILURE;
+            ret = (o.csv && !b.in.samples_jsonl) || (o.svg && !b.in.explain) ? GSM_EXIT_USAGE : GSM_EXIT_FAILURE;
         } else
             ret = write_page(&o, page, len);
     }

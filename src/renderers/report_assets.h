@@ -10,3 +10,5 @@ extern const char gsm_report_asset_report_css[];
 extern const size_t gsm_report_asset_report_css_len;
 extern const char gsm_report_asset_report_js[];
 extern const size_t gsm_report_asset_report_js_len;
+extern const char gsm_report_asset_report_svg_js[];
+extern const size_t gsm_report_asset_report_svg_js_len;

@@ -44,3 +44,15 @@ int gsm_report_html(const struct gsm_report_input *after, const struct gsm_repor
 /* Pure: the embedded data object only (for tests and the size bench). Same returns. */
 int gsm_report_data(const struct gsm_report_input *after, const struct gsm_report_input *before,
                     const struct gsm_report_opts *o, struct json_object **ret, const char **why);
+
+/* The flame graph alone as a standalone SVG with its own click-zoom and search (a script inside
+ * the SVG), RSS widths; in a diff coloured by the change. -EINVAL with *why without an explain
+ * document. */
+
+/* The heat map's table as CSV (RFC 4180): a header "time_ms,<row>_bytes...,limit_bytes,event",
+ * one line per column of the heat map; empty cells where a sample lacks the figure; the event's
+ * message on the first line at or after its time. -EINVAL with *why when `in` has no samples. */
+int gsm_report_svg(const struct gsm_report_input *after, const struct gsm_report_input *before,
+                   const struct gsm_report_opts *o, char **ret_buf, size_t *ret_len, const char **why);
+
+int gsm_report_csv(const struct gsm_report_input *in, char **ret_buf, size_t *ret_len, const char **why);

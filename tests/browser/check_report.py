@@ -8,6 +8,7 @@ usage:
   check_report.py diff PAGE BEFORE.json AFTER.json SHOTS
   check_report.py bundle PAGE SAMPLES.jsonl EVENT.json SHOTS
   check_report.py nonet PAGE
+  check_report.py svg FILE.svg EXPLAIN.json SHOTS REGEX
 """
 import json
 import os
@@ -250,6 +251,40 @@ def bundle(page, samples, event, shots):
         result('bundle_start_end_diff', sorted(red_rows) == sorted(up), 'page %s, samples %s' % (red_rows, up))
 
 
+def svg(page, explain, shots, regex):
+    """The standalone SVG: nodes, a real click that zooms, reset, search through its own prompt."""
+    doc = json.load(open(explain))
+    classes, maps = expected_tree(doc)
+    tot = doc['totals']['rss_bytes']
+    with Browser() as b:
+        p = b.open('file://' + os.path.abspath(page))
+        p.wait_for('document.querySelectorAll("g.n").length > 0')
+        p.screenshot(os.path.join(shots, 'svg.png'), full=False)
+        no_errors_no_requests(p, 'svg')
+        names = p.eval('Array.prototype.map.call(document.querySelectorAll("g.n"), function(g){return g.getAttribute("data-name")})')
+        want = [c for c, v in classes.items() if v['rss'] > 0]
+        result('svg_class_nodes', all(c in names for c in want), 'missing %s' % [c for c in want if c not in names])
+        big = max(want, key=lambda c: classes[c]['rss'])
+        share = p.eval('+document.querySelector(\'g.n[data-name="%s"]\').getAttribute("data-w")' % big)
+        result('svg_class_width_is_share', abs(share - classes[big]['rss'] / tot) < 1e-6, '%s %.6f vs %.6f' % (big, share, classes[big]['rss'] / tot))
+        p.click('g.n[data-name="%s"] rect' % big)
+        w = p.eval('+document.querySelector(\'g.n[data-name="%s"] rect\').getAttribute("width")' % big)
+        result('svg_click_zooms', w > 1170, 'width after click %s' % w)
+        p.screenshot(os.path.join(shots, 'svg-zoomed.png'), full=False)
+        p.click('#unzoom')
+        w = p.eval('+document.querySelector(\'g.n[data-name="%s"] rect\').getAttribute("width")' % big)
+        result('svg_reset_restores', abs(w - 1180 * classes[big]['rss'] / tot) < 1, 'width after reset %s' % w)
+        rx = re.compile(regex, re.I)
+        want_share = sum(v['rss'] for (c, n), v in maps.items() if rx.search(n) and not rx.search(c)) / tot
+        p.eval('window.prompt = function () { return %s; }' % json.dumps(regex))
+        p.click('#search')
+        info = p.eval('document.getElementById("info").textContent')
+        m = re.search(r'([0-9.]+)%', info or '')
+        result('svg_search_share', m and abs(float(m.group(1)) - 100 * want_share) < 0.06 and
+               p.eval('document.querySelectorAll("g.m").length') > 0, '%r vs %.2f%%' % (info, 100 * want_share))
+        no_errors_no_requests(p, 'svg_after_clicks')
+
+
 def nonet(page):
     """The page's own CSP stops a request (no request is seen); the positive control shows that a
     request, when one is made, is seen: the same page without its CSP line."""
@@ -278,7 +313,7 @@ def nonet(page):
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     try:
-        {'single': single, 'diff': diff, 'bundle': bundle, 'nonet': nonet}[cmd](*args)
+        {'single': single, 'diff': diff, 'bundle': bundle, 'nonet': nonet, 'svg': svg}[cmd](*args)
     except CDPError as e:
         result('browser_' + cmd, False, str(e))
     sys.exit(1 if failed else 0)

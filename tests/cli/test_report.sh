@@ -85,7 +85,7 @@ expect_err report_truncated_json 1 "$tmp/trunc.json" -o "$tmp/out.html"
 expect_err report_wrong_schema 1 "$tmp/other.json" -o "$tmp/out.html"
 expect_err report_not_a_bundle 1 "$tmp/notbundle" -o "$tmp/out.html"
 expect_err report_bad_top 2 --top 1 "$tmp/go.json" -o "$tmp/out.html"
-expect_err report_svg_not_supported 2 "$tmp/go.json" -o "$tmp/out.svg"
+expect_err report_json_not_an_output 2 "$tmp/go.json" -o "$tmp/out.json"
 expect_err report_diff_needs_two 2 --diff "$tmp/go.json" -o "$tmp/out.html"
 expect_err report_unknown_option 2 --bogus "$tmp/go.json" -o "$tmp/out.html"
 expect_err report_no_such_pid 3 999999999 -o "$tmp/out.html"
@@ -131,6 +131,36 @@ d = json.load(sys.stdin); h = d["heat"]
 rows = {r["n"]: r["v"] for r in h["rows"]}
 print("ok" if len(h["t"]) == 60 and rows["anon"][45] == (50 + 90) << 20 and "go_heap_goal" not in rows and h["event_ms"] > 0 else "bad %s" % sorted(rows))')
 check report_bundle_heat_rows [ "$r" = ok ]
+# -o FILE.csv: the heat map's table, checked against the samples written above
+if "$GSM" report "$B" -o "$tmp/heat.csv" 2> "$tmp/err"; then
+  r=$(python3 - "$tmp/heat.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+ok = (len(rows) == 60 and int(rows[45]["anon_bytes"]) == (50 + 90) << 20 and int(rows[0]["file_bytes"]) == 40 << 20
+      and "go_heap_goal_bytes" not in rows[0])   # no sample had it: no column
+ev = [i for i, r in enumerate(rows) if r["event"]]
+print("ok" if ok and ev == [46] and "reaches its limit" in rows[46]["event"] and int(rows[3]["limit_bytes"]) == 512 << 20
+      else "bad %s %s" % (ev, rows[45] if len(rows) > 45 else len(rows)))
+PY
+)
+  check report_csv_heat_table [ "$r" = ok ]
+else fail report_csv_heat_table "$(cat "$tmp/err")"; fi
+expect_err report_csv_needs_samples 2 "$tmp/go.json" -o "$tmp/out.csv"
+# -o FILE.svg: the flame graph alone, well-formed XML, no script end or fetch, the same root total
+if "$GSM" report "$tmp/go.json" -o "$tmp/go.svg" 2> "$tmp/err"; then
+  r=$(python3 - "$tmp/go.svg" "$tmp/go.json" <<'PY'
+import json, sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+e = json.load(open(sys.argv[2]))
+g = [x for x in root.iter("{http://www.w3.org/2000/svg}g") if x.get("class") == "n"]
+ok = root.tag.endswith("svg") and g and float(g[0].get("data-w")) == 1.0
+ok = ok and all(x.tag.endswith(("svg", "style", "rect", "text", "g", "title", "script")) for x in root.iter())
+print("ok" if ok else "bad")
+PY
+)
+  check report_svg_well_formed [ "$r" = ok ]
+  check report_svg_no_urls bash -c "! grep -Eo 'https?://[^\"]*' '$tmp/go.svg' | grep -v '^http://www.w3.org/2000/svg\$' | grep -q ."
+else fail report_svg_well_formed "$(cat "$tmp/err")"; fi
 # a bundle whose explain failed (samples only) still makes a page
 mkdir -p "$tmp/samples-only"; cp "$B/samples.jsonl" "$B/event.json" "$tmp/samples-only/"
 "$GSM" report "$tmp/samples-only" -o "$tmp/samples-only.html" 2> "$tmp/err"
@@ -193,5 +223,6 @@ timeout 300 python3 "$B_PY" single "$tmp/go.html" "$tmp/go.json" "$shots" '^/opt
 timeout 300 python3 "$B_PY" diff "$tmp/diff.html" "$tmp/before.json" "$tmp/go.json" "$shots"
 timeout 300 python3 "$B_PY" bundle "$tmp/bundle.html" "$tmp/samples-one.jsonl" "$B/event.json" "$shots"
 timeout 300 python3 "$B_PY" nonet "$tmp/go.html"
+[ -f "$tmp/go.svg" ] && timeout 300 python3 "$B_PY" svg "$tmp/go.svg" "$tmp/go.json" "$shots" '^/opt/'
 [ -f "$tmp/mm.html" ] && mkdir -p "$shots/mm" && timeout 300 python3 "$B_PY" single "$tmp/mm.html" "$tmp/mm.json" "$shots/mm" 'libc' mm
 true
