@@ -184,6 +184,7 @@ static void mapping_figures(struct gsm_rnode *n, struct json_object *m, bool *us
     info_str(n->info, "start", gsm_rjson_str(m, "start"));
     info_str(n->info, "perms", gsm_rjson_str(m, "perms"));
     info_str(n->info, "class_reason", gsm_rjson_str(m, "class_reason"));
+    info_str(n->info, "allocator", gsm_rjson_str(m, "allocator"));
 }
 
 /* Mapping nodes under class nodes of proc, from the document's "mappings" array. Mappings with
@@ -372,6 +373,7 @@ static struct json_object *process_info(struct json_object *doc) {
         if (jhas_number(t, tkeys[i]))
             info_add(info, tkeys[i], gsm_rjson_u64(t, tkeys[i]));
     info_str(info, "exe", gsm_rjson_str(t, "exe"));
+    info_str(info, "allocator", gsm_rjson_str(t, "allocator"));
     info_str(info, "go_version", gsm_rjson_str(go, "version"));
     static const char *const skeys[] = {"vm_rss_bytes", "vm_hwm_bytes", "vm_size_bytes", "vm_swap_bytes",
                                         "vm_pte_bytes"};

@@ -152,7 +152,7 @@
   }
   /* diff: the leaves that changed most in the figure shown, largest change first */
   function changes() {
-    var m = state.metric, list = (state.inverted ? invRoot.all : nodes).filter(function (n) {
+    var m = state.metric, list = nodes.filter(function (n) {   /* the leaves of the tree as read */
       return !n.c.length && n.v[m] !== n.b[m];
     });
     list.sort(function (a, b) { return Math.abs(b.v[m] - b.b[m]) - Math.abs(a.v[m] - a.b[m]); });
@@ -167,6 +167,7 @@
   }
   $('changes').addEventListener('click', function (e) {
     var tr = e.target.closest('tr[data-id]'); if (!tr) return;
+    if (state.inverted) $('invert').click();
     var n = byId(tr.dataset.id); zoom(n.parent || n);
     $('flame-sec').scrollIntoView();
   });
