@@ -342,7 +342,10 @@ static int load(const struct report_opts *o, const char *arg, const char *cgroup
         struct stat st;
         if (stat(arg, &st) < 0)
             r = read_error(arg, -errno);
-        else
+        else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+            gsm_error("%s: not a file or a directory", arg);
+            r = -EBADMSG;
+        } else
             r = S_ISDIR(st.st_mode) ? load_bundle(arg, l) : load_file(arg, l);
         if (r < 0)
             r = r == -EBADMSG ? GSM_EXIT_FAILURE : exit_for(r);
