@@ -165,7 +165,10 @@ static int load_bundle(const char *dir, struct loaded *l) {
     l->in.samples_jsonl = l->samples;
     l->in.samples_len = slen;
     l->in.summary = l->summary;
-    snprintf(l->label, sizeof l->label, "bundle %s", dir);
+    if (strcmp(dir, ".") == 0)   /* the recorder drawing the bundle it is writing */
+        snprintf(l->label, sizeof l->label, "flight-recorder bundle");
+    else
+        snprintf(l->label, sizeof l->label, "bundle %s", dir);
     return 0;
 }
 

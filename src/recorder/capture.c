@@ -1,4 +1,4 @@
-/* A bundle's steps that read: explain as a child process, the cgroup's raw files, the Go
+/* A bundle's steps that read: explain (and report.html) as child processes, the cgroup's raw files, the Go
  * debug endpoint. Each failure becomes a MANIFEST note, never an abort. */
 #include "recorder/recorder_internal.h"
 #include "readers/http_client.h"
@@ -118,14 +118,15 @@ static int run_child(char *const argv[], int bundle_fd, int out_fd, uint32_t tim
     return 0;
 }
 
-/* explain's own temp file (".explain.json.tmp.<pid>") when it was killed mid-write. */
-static void remove_explain_leftovers(int bundle_fd) {
+/* A child's own temp file (".explain.json.tmp.<pid>", ".report.html.tmp.<pid>") when it was
+ * killed mid-write. */
+static void remove_leftovers(int bundle_fd, const char *prefix) {
     char **names = NULL;
     size_t n = 0;
     if (rec_list_dir(bundle_fd, &names, &n) < 0)
         return;
     for (size_t i = 0; i < n; i++)
-        if (strncmp(names[i], ".explain.json.tmp.", STRLEN(".explain.json.tmp.")) == 0)
+        if (strncmp(names[i], prefix, strlen(prefix)) == 0)
             unlinkat(bundle_fd, names[i], 0);
     rec_free_names(names, n);
 }
@@ -178,7 +179,7 @@ void rec_run_explain(const struct gsm_recorder *r, const struct gsm_bundle_reque
         int status = 0;
         uint64_t t0 = rec_mono_ms();
         int k = run_child(argv, bundle_fd, out_fd, r->child_timeout_ms, &status);
-        remove_explain_leftovers(bundle_fd);
+        remove_leftovers(bundle_fd, ".explain.json.tmp.");
         gsm_debug("recorder: %s took %" PRIu64 " ms: %d/%d", what, rec_mono_ms() - t0, k, status);
         struct stat st;
         bool have_json = fstatat(bundle_fd, "explain.json", &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -209,6 +210,34 @@ void rec_run_explain(const struct gsm_recorder *r, const struct gsm_bundle_reque
         unlinkat(bundle_fd, "explain.stderr", 0);
     else
         fsync(out_fd);
+}
+
+/* report.html: the bundle as one offline page (`gsmapper report .`, docs/report.md), drawn from
+ * the files written before it, in a child like explain. Making the page holds explain.json in
+ * memory (json-c: about 10x its size), so a large one is left for `gsmapper report BUNDLE` to
+ * draw later, off the node agent's memory budget (the DaemonSet and the unit cap it at 64 MiB). */
+#define REPORT_EXPLAIN_MAX_BYTES ((off_t)1 << 20)
+
+void rec_run_report(const struct gsm_recorder *r, int bundle_fd, struct notes *notes) {
+    struct stat st;
+    if (fstatat(bundle_fd, "explain.json", &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_size > REPORT_EXPLAIN_MAX_BYTES) {
+        rec_note(notes, "failed report.html: explain.json is %lld bytes (> %lld): run gsmapper report on the bundle",
+                 (long long)st.st_size, (long long)REPORT_EXPLAIN_MAX_BYTES);
+        return;
+    }
+    _cleanup_close_ int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null_fd < 0)
+        return;
+    char *argv[] = {r->self_exe, (char *)"report", (char *)".", (char *)"-o", (char *)"report.html", NULL};
+    int status = 0;
+    int k = run_child(argv, bundle_fd, null_fd, r->child_timeout_ms, &status);
+    remove_leftovers(bundle_fd, ".report.html.tmp.");
+    if (k == -ETIMEDOUT)
+        rec_note(notes, "failed report.html: killed after %" PRIu32 " ms", r->child_timeout_ms);
+    else if (k < 0)
+        rec_note(notes, "failed report.html: cannot run %s: %s", r->self_exe, strerror(-k));
+    else if (status != 0)
+        rec_note(notes, "failed report.html: gsmapper report exited %d", status);
 }
 
 /* ---- the other steps ------------------------------------------------------------------ */

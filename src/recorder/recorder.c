@@ -283,6 +283,7 @@ int gsm_recorder_write(struct gsm_recorder *r, const struct gsm_bundle_request *
     rec_run_explain(r, req, bfd, &notes);
     rec_copy_cgroup(req, bfd, &notes);
     rec_fetch_go(req, bfd, &notes);
+    rec_run_report(r, bfd, &notes);
     k = write_manifest(bfd, &notes);
     free(notes.buf);
     if (k < 0 || fsync(bfd) < 0) {

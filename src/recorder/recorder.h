@@ -11,6 +11,8 @@
  *     explain.stderr  what explain said, when it said anything
  *     cgroup/         every memory.* file and cgroup.procs of the target's memory cgroup, raw
  *     go/memstats.txt /debug/pprof/heap?debug=1, go/heap.pb.gz /debug/pprof/heap (Go, reachable)
+ *     report.html     `gsmapper report .`: the bundle as one offline page (docs/report.md), when
+ *                     explain.json is at most 1 MiB (larger: `gsmapper report BUNDLE` later)
  *
  * Written as DUMP_DIR/.tmp-gsmapper-<label>-<time_ms>-<our pid>/ and renamed, so a reader never
  * sees half a bundle. explain runs as a child process of self_exe (fork + execve, no shell,

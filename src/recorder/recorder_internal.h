@@ -67,3 +67,4 @@ void rec_run_explain(const struct gsm_recorder *r, const struct gsm_bundle_reque
                      struct notes *notes);
 void rec_copy_cgroup(const struct gsm_bundle_request *req, int bundle_fd, struct notes *notes);
 void rec_fetch_go(const struct gsm_bundle_request *req, int bundle_fd, struct notes *notes);
+void rec_run_report(const struct gsm_recorder *r, int bundle_fd, struct notes *notes);

@@ -127,6 +127,9 @@ else
       fail report_live_bundle "watch wrote no bundle: $(head -c 300 "$tmp/w.err")"
     elif "$GSM" report "$bundle" -o "$tmp/bundle.html" 2> "$tmp/err"; then
       pass report_live_bundle
+      # the recorder drew the bundle itself: report.html, the same samples' heat map
+      r=$(data_of "$bundle/report.html" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["heat"]["t"]))' 2>/dev/null)
+      check report_bundle_has_its_page [ -n "$r" ] && [ "$r" = "$(data_of "$tmp/bundle.html" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["heat"]["t"]))')" ]
       [ -n "${GSM_REPORT_SHOTS:-}" ] && cp "$tmp/bundle.html" "$GSM_REPORT_SHOTS/live-bundle.html"
       data_of "$tmp/bundle.html" | python3 -c '
 import json, sys

@@ -282,6 +282,11 @@ TEST(recorder_bundle_full) {
     CHECK(strstr(man, "explain.json ") && strstr(man, "cgroup/memory.current ") && strstr(man, "go/heap.pb.gz "));
     CHECK(strstr(man, "summary.txt ") && strstr(man, "event.json "));
     CHECK(strstr(man, "failed") == NULL);
+    /* report.html: the bundle drawn by `gsmapper report .`, offline (its CSP) */
+    _cleanup_free_ char *page = slurp(path, "report.html", &len);
+    CHECK(page && strstr(page, "default-src 'none'") && strstr(page, "gsmapper.report-data/v1"));
+    CHECK(strstr(man, "report.html ") != NULL);
+    CHECK_EQ_U64(count_prefix(path, ".report.html.tmp"), 0);
 
     gsm_recorder_free(r);
     gsm_cgroup_location_free(&loc);
