@@ -1,5 +1,6 @@
-/* A bundle's steps that read: explain (and report.html) as child processes, the cgroup's raw files, the Go
- * debug endpoint. Each failure becomes a MANIFEST note, never an abort. */
+/* A bundle's steps that read: explain and report (report.html) as child processes, the
+ * cgroup's raw files, the Go debug endpoint. Each failure becomes a MANIFEST note, never an
+ * abort. */
 #include "recorder/recorder_internal.h"
 #include "readers/http_client.h"
 #include "util/cleanup.h"
