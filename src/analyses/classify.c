@@ -257,6 +257,134 @@ static void know_allocator(struct gsm_classifier *c) {
     }
 }
 
+/* What the mapping's name, page size or sharing says: returns false for an unnamed private
+ * mapping (anonymous memory), which classify_anon() places. */
+static bool classify_named(struct gsm_classifier *c, size_t i) {
+    struct gsm_process *p = c->p;
+    struct gsm_mapping *m = &p->maps[i];
+    const char *path = m->path;
+
+    if (c->arena_left > 0) {
+        c->arena_left--;
+        set(m, GSM_CLASS_NATIVE_HEAP, GLIBC_ARENA_REASON);
+        return true;
+    }
+    if (m->f[GSM_F_KERNEL_PAGE_SIZE] > p->page_size || vmflag_ht(m, c) || has_prefix(path, "/anon_hugepage")) {
+        set(m, GSM_CLASS_HUGETLB, "hugetlb pages (VmFlags ht or KernelPageSize above the base page)");
+        return true;
+    }
+    if (path && path[0] == '[' && !has_prefix(path, "[anon")) {
+        if (strcmp(path, "[heap]") == 0)
+            set(m, GSM_CLASS_NATIVE_HEAP, brk_heap_reason(c->allocator));
+        else if (strcmp(path, "[stack]") == 0)
+            set(m, GSM_CLASS_MAIN_STACK, "[stack]: the main thread's stack");
+        else if (has_prefix(path, "[stack:"))
+            set(m, GSM_CLASS_THREAD_STACK, "[stack:TID] (kernels before 4.5 named thread stacks)");
+        else
+            set(m, GSM_CLASS_SPECIAL, "kernel-provided mapping (vdso, vvar, vsyscall, uprobes)");
+        return true;
+    }
+    /* Named anonymous regions (PR_SET_VMA_ANON_NAME): Go >= 1.25, glibc tunables. */
+    if (has_prefix(path, "[anon:")) {
+        const char *n = path + 6;
+        while (*n == ' ')
+            n++;
+        if (has_prefix(n, "Go: heap")) {
+            set(m, GSM_CLASS_GO_HEAP, "named by the Go runtime");
+            return true;
+        }
+        if (has_prefix(n, "Go:")) {
+            set(m, GSM_CLASS_GO_RUNTIME, "named by the Go runtime");
+            return true;
+        }
+        if (has_prefix(n, "glibc: malloc")) {
+            set(m, GSM_CLASS_NATIVE_HEAP, "named by glibc malloc");
+            return true;
+        }
+        if (has_prefix(n, "glibc: pthread stack") || has_prefix(n, "stack_and_tls:")) {
+            set(m, GSM_CLASS_THREAD_STACK, "named as a thread stack");
+            return true;
+        }
+        if (has_prefix(n, "glibc: pthread stack guard")) {
+            set(m, GSM_CLASS_THREAD_STACK, "named as a thread stack guard");
+            return true;
+        }
+    }
+    /* Shared memory: memfd, POSIX shm, SysV shm, shared anonymous (shown as /dev/zero). */
+    if (has_prefix(path, "/memfd:") || has_prefix(path, "/dev/shm/") || has_prefix(path, "/run/shm/") ||
+        has_prefix(path, "/SYSV") || has_prefix(path, "[anon_shmem") ||
+        (m->perms[3] == 's' && (path == NULL || strcmp(path, "/dev/zero") == 0))) {
+        set(m, GSM_CLASS_SHMEM, "shared memory (memfd, /dev/shm, SysV or shared anonymous)");
+        return true;
+    }
+    if (is_file_backed(m)) {
+        if (p->exe_path[0] && strcmp(path, p->exe_path) == 0)
+            set(m, GSM_CLASS_BINARY, "a segment of the executable");
+        else if (looks_like_shared_lib(path))
+            set(m, GSM_CLASS_SHARED_LIB, "a shared library (*.so)");
+        else
+            set(m, GSM_CLASS_FILE_MAPPED, "a mapped file");
+        return true;
+    }
+
+    return false;
+}
+
+/* Anonymous private memory: bss, Go arenas, stacks, allocator memory, or anon-other. */
+static void classify_anon(struct gsm_classifier *c, size_t i) {
+    struct gsm_process *p = c->p;
+    struct gsm_mapping *m = &p->maps[i];
+    const struct gsm_mapping *prev = i > 0 ? &p->maps[i - 1] : NULL;
+    const bool is_go = c->is_go, has_libc = c->has_libc, go_hints_used = c->go_hints_used;
+    const char *goarch = c->goarch;
+    /* Anonymous from here on. The bss of the executable or of a library is the anonymous
+     * rw-p mapping right after its last file-backed segment. */
+    if (prev && prev->end == m->start && perms_are(m, "rw-p") && is_file_backed(prev) &&
+        prev->perms[1] == 'w' && (prev->cls == GSM_CLASS_BINARY || prev->cls == GSM_CLASS_SHARED_LIB)) {
+        set(m, prev->cls, prev->cls == GSM_CLASS_BINARY ? "bss of the executable (anonymous, right after its data)"
+                                                         : "bss of a shared library (anonymous, right after its data)");
+        return;
+    }
+    if (is_go && gsm_go_arena_hint_range(m->start, goarch)) {
+        set(m, GSM_CLASS_GO_HEAP, "Go heap arena (at the runtime's arena hint addresses)");
+        return;
+    }
+    if (task_sp_in(p, m)) {
+        set(m, GSM_CLASS_THREAD_STACK, "a task's stack pointer is inside (task/TID/syscall)");
+        return;
+    }
+    if (thread_stack_shape(p, i)) {
+        set(m, GSM_CLASS_THREAD_STACK, "thread stack shape (rw-p above a one-page ---p guard)");
+        return;
+    }
+    if (i + 1 < p->n_maps && thread_stack_shape(p, i + 1) && m->end == p->maps[i + 1].start) {
+        set(m, GSM_CLASS_THREAD_STACK, "guard page of a thread stack");
+        return;
+    }
+    const char *alloc_why = c->allocator_known && !is_go ? allocator_anon_reason(c->allocator, m) : NULL;
+    if (alloc_why && c->allocator != GSM_ALLOC_GLIBC) {
+        set(m, GSM_CLASS_NATIVE_HEAP, alloc_why);
+        return;
+    }
+    if (has_libc || !is_go) {
+        int span = glibc_arena_shape(p, i);
+        if (span > 0) {
+            c->arena_left = span - 1;
+            set(m, GSM_CLASS_NATIVE_HEAP, GLIBC_ARENA_REASON);
+            return;
+        }
+    }
+    if (is_go && !go_hints_used && m->start % GO_ARENA_BYTES == 0 && perms_are(m, "rw-p")) {
+        set(m, GSM_CLASS_GO_HEAP, "Go heap arena (64 MiB-aligned, placed off the hints)");
+        return;
+    }
+    if (is_go) {
+        set(m, GSM_CLASS_GO_RUNTIME, "anonymous memory of a Go process outside the arenas (runtime metadata)");
+        return;
+    }
+    set(m, GSM_CLASS_ANON_OTHER, "anonymous memory (mmap)");
+}
+
 size_t gsm_classifier_advance(struct gsm_classifier *c, bool complete) {
     struct gsm_process *p = c->p;
     /* A Go process's rules look at the whole list (is any mapping at an arena hint? is libc
@@ -273,123 +401,9 @@ size_t gsm_classifier_advance(struct gsm_classifier *c, bool complete) {
     } else {
         upto = c->is_go || p->n_maps == 0 ? 0 : p->n_maps - 1;
     }
-    const bool is_go = c->is_go, has_libc = c->has_libc, go_hints_used = c->go_hints_used;
-    const char *goarch = c->goarch;
-    for (size_t i = c->done; i < upto; i++) {
-        struct gsm_mapping *m = &p->maps[i];
-        const struct gsm_mapping *prev = i > 0 ? &p->maps[i - 1] : NULL;
-        const char *path = m->path;
-
-        if (c->arena_left > 0) {
-            c->arena_left--;
-            set(m, GSM_CLASS_NATIVE_HEAP, GLIBC_ARENA_REASON);
-            continue;
-        }
-        if (m->f[GSM_F_KERNEL_PAGE_SIZE] > p->page_size || vmflag_ht(m, c) || has_prefix(path, "/anon_hugepage")) {
-            set(m, GSM_CLASS_HUGETLB, "hugetlb pages (VmFlags ht or KernelPageSize above the base page)");
-            continue;
-        }
-        if (path && path[0] == '[' && !has_prefix(path, "[anon")) {
-            if (strcmp(path, "[heap]") == 0)
-                set(m, GSM_CLASS_NATIVE_HEAP, brk_heap_reason(c->allocator));
-            else if (strcmp(path, "[stack]") == 0)
-                set(m, GSM_CLASS_MAIN_STACK, "[stack]: the main thread's stack");
-            else if (has_prefix(path, "[stack:"))
-                set(m, GSM_CLASS_THREAD_STACK, "[stack:TID] (kernels before 4.5 named thread stacks)");
-            else
-                set(m, GSM_CLASS_SPECIAL, "kernel-provided mapping (vdso, vvar, vsyscall, uprobes)");
-            continue;
-        }
-        /* Named anonymous regions (PR_SET_VMA_ANON_NAME): Go >= 1.25, glibc tunables. */
-        if (has_prefix(path, "[anon:")) {
-            const char *n = path + 6;
-            while (*n == ' ')
-                n++;
-            if (has_prefix(n, "Go: heap")) {
-                set(m, GSM_CLASS_GO_HEAP, "named by the Go runtime");
-                continue;
-            }
-            if (has_prefix(n, "Go:")) {
-                set(m, GSM_CLASS_GO_RUNTIME, "named by the Go runtime");
-                continue;
-            }
-            if (has_prefix(n, "glibc: malloc")) {
-                set(m, GSM_CLASS_NATIVE_HEAP, "named by glibc malloc");
-                continue;
-            }
-            if (has_prefix(n, "glibc: pthread stack") || has_prefix(n, "stack_and_tls:")) {
-                set(m, GSM_CLASS_THREAD_STACK, "named as a thread stack");
-                continue;
-            }
-            if (has_prefix(n, "glibc: pthread stack guard")) {
-                set(m, GSM_CLASS_THREAD_STACK, "named as a thread stack guard");
-                continue;
-            }
-        }
-        /* Shared memory: memfd, POSIX shm, SysV shm, shared anonymous (shown as /dev/zero). */
-        if (has_prefix(path, "/memfd:") || has_prefix(path, "/dev/shm/") || has_prefix(path, "/run/shm/") ||
-            has_prefix(path, "/SYSV") || has_prefix(path, "[anon_shmem") ||
-            (m->perms[3] == 's' && (path == NULL || strcmp(path, "/dev/zero") == 0))) {
-            set(m, GSM_CLASS_SHMEM, "shared memory (memfd, /dev/shm, SysV or shared anonymous)");
-            continue;
-        }
-        if (is_file_backed(m)) {
-            if (p->exe_path[0] && strcmp(path, p->exe_path) == 0)
-                set(m, GSM_CLASS_BINARY, "a segment of the executable");
-            else if (looks_like_shared_lib(path))
-                set(m, GSM_CLASS_SHARED_LIB, "a shared library (*.so)");
-            else
-                set(m, GSM_CLASS_FILE_MAPPED, "a mapped file");
-            continue;
-        }
-
-        /* Anonymous from here on. The bss of the executable or of a library is the anonymous
-         * rw-p mapping right after its last file-backed segment. */
-        if (prev && prev->end == m->start && perms_are(m, "rw-p") && is_file_backed(prev) &&
-            prev->perms[1] == 'w' && (prev->cls == GSM_CLASS_BINARY || prev->cls == GSM_CLASS_SHARED_LIB)) {
-            set(m, prev->cls, prev->cls == GSM_CLASS_BINARY ? "bss of the executable (anonymous, right after its data)"
-                                                             : "bss of a shared library (anonymous, right after its data)");
-            continue;
-        }
-        if (is_go && gsm_go_arena_hint_range(m->start, goarch)) {
-            set(m, GSM_CLASS_GO_HEAP, "Go heap arena (at the runtime's arena hint addresses)");
-            continue;
-        }
-        if (task_sp_in(p, m)) {
-            set(m, GSM_CLASS_THREAD_STACK, "a task's stack pointer is inside (task/TID/syscall)");
-            continue;
-        }
-        if (thread_stack_shape(p, i)) {
-            set(m, GSM_CLASS_THREAD_STACK, "thread stack shape (rw-p above a one-page ---p guard)");
-            continue;
-        }
-        if (i + 1 < p->n_maps && thread_stack_shape(p, i + 1) && m->end == p->maps[i + 1].start) {
-            set(m, GSM_CLASS_THREAD_STACK, "guard page of a thread stack");
-            continue;
-        }
-        const char *alloc_why = c->allocator_known && !is_go ? allocator_anon_reason(c->allocator, m) : NULL;
-        if (alloc_why && c->allocator != GSM_ALLOC_GLIBC) {
-            set(m, GSM_CLASS_NATIVE_HEAP, alloc_why);
-            continue;
-        }
-        if (has_libc || !is_go) {
-            int span = glibc_arena_shape(p, i);
-            if (span > 0) {
-                c->arena_left = span - 1;
-                set(m, GSM_CLASS_NATIVE_HEAP, GLIBC_ARENA_REASON);
-                continue;
-            }
-        }
-        if (is_go && !go_hints_used && m->start % GO_ARENA_BYTES == 0 && perms_are(m, "rw-p")) {
-            set(m, GSM_CLASS_GO_HEAP, "Go heap arena (64 MiB-aligned, placed off the hints)");
-            continue;
-        }
-        if (is_go) {
-            set(m, GSM_CLASS_GO_RUNTIME, "anonymous memory of a Go process outside the arenas (runtime metadata)");
-            continue;
-        }
-        set(m, GSM_CLASS_ANON_OTHER, "anonymous memory (mmap)");
-    }
+    for (size_t i = c->done; i < upto; i++)
+        if (!classify_named(c, i))
+            classify_anon(c, i);
     if (upto > c->done)
         c->done = upto;
     return c->done;
