@@ -76,26 +76,20 @@ unsigned gsm_cgroup_mounts_reads(struct gsm_cgroup_mounts *cm) {
  *    is the host's init, whose mount points are host paths, which the root mirrors.
  * Either way cgroupfs mount roots are printed relative to *our* cgroup namespace
  * (cgroup_show_path() uses current's), like every /proc/PID/cgroup path we read.
- * Returns an fd open on it (O_RDONLY) and its name in path, or -errno. */
-static int open_table(const struct gsm_root *root, pid_t pid, char path[static 48]) {
+ * The name goes to path (no file is opened: a kept table is checked without a new open). */
+static void choose_table(const struct gsm_root *root, pid_t pid, char path[static 48]) {
     struct stat rs, ss;
-    int fd;
     if (!root->is_host && fstat(root->fd, &rs) == 0 && fstatat(root->fd, "proc/self/root", &ss, 0) == 0 &&
         (rs.st_dev != ss.st_dev || rs.st_ino != ss.st_ino)) {
-        fd = openat(root->fd, "proc/1/mountinfo", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        if (fd >= 0) {
+        if (faccessat(root->fd, "proc/1/mountinfo", R_OK, AT_SYMLINK_NOFOLLOW) == 0) {
             snprintf(path, 48, "proc/1/mountinfo");
-            return fd;
+            return;
         }
         gsm_debug("cgroup: proc/1/mountinfo: %s; using proc/self/mountinfo", strerror(errno));
     }
     snprintf(path, 48, "proc/self/mountinfo");
-    fd = openat(root->fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-    if (fd < 0 && errno == ENOENT && pid > 0) {
+    if (pid > 0 && faccessat(root->fd, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
         snprintf(path, 48, "proc/%d/mountinfo", (int)pid);
-        fd = openat(root->fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-    }
-    return fd < 0 ? -errno : fd;
 }
 
 static bool same_file(const struct stat *a, const struct stat *b) {
@@ -168,19 +162,14 @@ int gsm_cgroup_mounts_get(struct gsm_cgroup_mounts *cm, const struct gsm_root *r
         cm->root = root;
     }
     char path[48];
-    int fd = open_table(cm->root, pid, path);
-    if (fd < 0) {
-        pthread_mutex_unlock(&cm->lock);
-        return fd;
-    }
-    int r = 0;
-    if (table_current(cm, path))
-        close(fd);
-    else
-        r = load_table(cm, fd, path);
-    if (r < 0) {
-        pthread_mutex_unlock(&cm->lock);
-        return r;
+    choose_table(cm->root, pid, path);
+    if (!table_current(cm, path)) {
+        int fd = openat(cm->root->fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        int r = fd < 0 ? -errno : load_table(cm, fd, path);
+        if (r < 0) {
+            pthread_mutex_unlock(&cm->lock);
+            return r;
+        }
     }
     *ret = &cm->mi;
     return 0;

@@ -4,6 +4,7 @@
 #include "analyses/cgroup_analysis.h"
 #include "analyses/findings.h"
 #include "readers/cgroup.h"
+#include "readers/cgroup_internal.h"
 #include "readers/mountinfo.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
@@ -1446,4 +1447,27 @@ TEST(cg_malformed_proc_cgroup_line) {
     gsm_cgroup_location_free(&loc);
     gsm_root_close(&root);
     scratch_rm(&s);
+}
+
+/* `watch --all` locates every process of the node through gsm_cgroup_locate_pid(): on the live
+ * system the process-wide table is read once and kept while procfs reports no change. */
+TEST(cg_locate_pid_keeps_the_live_table) {
+    struct gsm_root root;
+    CHECK(gsm_root_open(NULL, &root) == 0);
+    struct gsm_cgroup_location loc;
+    if (gsm_cgroup_locate_pid(&root, getpid(), &loc) < 0) {
+        gsm_root_close(&root);
+        SKIP("no memory cgroup here");
+    }
+    gsm_cgroup_location_free(&loc);
+    struct gsm_cgroup_mounts *shared = gsm_cgroup_mounts_shared();
+    unsigned r0 = gsm_cgroup_mounts_reads(shared);
+    for (int i = 0; i < 50; i++) {
+        int r = gsm_cgroup_locate_pid(&root, i % 2 ? getpid() : getppid(), &loc);
+        CHECK(r == 0 || i % 2 == 0);   /* our parent may sit where we cannot see */
+        if (r == 0)
+            gsm_cgroup_location_free(&loc);
+    }
+    CHECK(gsm_cgroup_mounts_reads(shared) == r0);
+    gsm_root_close(&root);
 }
