@@ -1,4 +1,5 @@
 #include "analyses/findings.h"
+#include "analyses/go_heap_paths.h"
 #include "analyses/go_split.h"
 #include "model/go_build.h"
 #include "model/go_env.h"
@@ -70,6 +71,8 @@
 #define GO_PAUSE_P99_NS (UINT64_C(10) * 1000 * 1000)
 /* 10,000 goroutines: about 20-80 MiB of stacks; often a leak in a one-shot view. */
 #define GO_MANY_GOROUTINES 10000
+#define GO_POOL_SHARE_INFO 0.10   /* sync.Pool New share of the in-use heap profile */
+#define GO_POOL_SHARE_WARN 0.30
 /* GOGC suggestions only when the GC costs at least 5% CPU (else the default is fine). */
 #define GO_GC_CPU_NOTABLE 0.05
 
@@ -925,6 +928,68 @@ static int rule_go_gogc(const struct gsm_findings_input *in, const struct gsm_ru
     return 0;
 }
 
+/* "main.newBuf (main.go:41)" */
+static void site_str(const struct gsm_go_heap_site *s, char *buf, size_t size) {
+    const char *file = s->file ? strrchr(s->file, '/') : NULL;
+    snprintf(buf, size, "%s (%s:%lld)", s->function ? s->function : "?", file ? file + 1 : s->file ? s->file : "?",
+             (long long)s->line);
+}
+
+static const char *heap_as_of(const struct gsm_heap_profile *hp) {
+    return hp->as_of.forced_gc ? "after a forced GC" : "as of the last GC";
+}
+
+static int rule_go_sync_pool(const struct gsm_findings_input *in, const struct gsm_rule_info *r,
+                             struct gsm_findings *out) {
+    struct gsm_go_heap_paths hp;
+    if (!is_go(in) || !in->go_heap || gsm_go_heap_paths_compute(in->go_heap, &hp) < 0)
+        return 0;
+    double share = ratio_of(hp.pool_bytes, hp.total_bytes);
+    if (share < GO_POOL_SHARE_INFO)
+        return 0;
+    struct gsm_finding *f = emit(out, r->id, share >= GO_POOL_SHARE_WARN ? GSM_SEV_WARN : GSM_SEV_INFO);
+    if (!f)
+        return -ENOMEM;
+    char site[320];
+    site_str(&hp.pool_new, site, sizeof site);
+    set_text(f->message, sizeof f->message, "%u%% of the in-use Go heap (%s of %s, %s) was allocated by sync.Pool New "
+             "functions, most by %s (%s)", pct(share), SZ(hp.pool_bytes), SZ(hp.total_bytes), heap_as_of(in->go_heap),
+             site, SZ(hp.pool_new.inuse_bytes));
+    ev(f, "pool_inuse_bytes", (double)hp.pool_bytes);
+    ev(f, "pool_inuse_objects", (double)hp.pool_objects);
+    ev(f, "profile_inuse_bytes", (double)hp.total_bytes);
+    ev(f, "ratio", share);
+    ev(f, "top_new_inuse_bytes", (double)hp.pool_new.inuse_bytes);
+    set_text(f->advice, sizeof f->advice, "Objects taken with Get and never Put back, or pooled buffers that grew "
+             "large, stay alive: Put objects back when done, drop buffers above a size cap instead of Put, and check "
+             "with `go tool pprof -sample_index=inuse_space -focus='sync\\.\\(\\*Pool\\)\\.Get' "
+             "http://HOST/debug/pprof/heap`");
+    return 0;
+}
+
+static int rule_go_top_site(const struct gsm_findings_input *in, const struct gsm_rule_info *r,
+                            struct gsm_findings *out) {
+    struct gsm_go_heap_paths hp;
+    if (!is_go(in) || !in->go_heap || gsm_go_heap_paths_compute(in->go_heap, &hp) < 0)
+        return 0;
+    double share = ratio_of(hp.top.inuse_bytes, hp.total_bytes);
+    struct gsm_finding *f = emit(out, r->id, GSM_SEV_INFO);
+    if (!f)
+        return -ENOMEM;
+    char site[320];
+    site_str(&hp.top, site, sizeof site);
+    set_text(f->message, sizeof f->message, "%s holds %s, %u%% of the in-use Go heap (%s)", site,
+             SZ(hp.top.inuse_bytes), pct(share), heap_as_of(in->go_heap));
+    ev(f, "site_inuse_bytes", (double)hp.top.inuse_bytes);
+    ev(f, "site_inuse_objects", (double)hp.top.inuse_objects);
+    ev(f, "profile_inuse_bytes", (double)hp.total_bytes);
+    ev(f, "ratio", share);
+    set_text(f->advice, sizeof f->advice, "What keeps these objects reachable decides whether they are needed: "
+             "`go tool pprof -sample_index=inuse_space -list '%s' http://HOST/debug/pprof/heap` shows the line; "
+             "a cache or map that only grows is the usual cause", hp.top.function ? hp.top.function : "?");
+    return 0;
+}
+
 static const struct rule rules[] = {
     {{"GSM-OOM-KILLS", SEV(CRITICAL, CRITICAL), "the cgroup's OOM kill counter is above 0", CAT(CGROUP)}, rule_oom_kills},
     {{"GSM-NEAR-LIMIT", SEV(WARN, CRITICAL), "unreclaimable memory >= 85% (warn) / 95% (critical) of the binding limit", CAT(CGROUP)},
@@ -953,6 +1018,10 @@ static const struct rule rules[] = {
     {{"GSM-GO-GC-PAUSE", SEV(WARN, WARN), "GC pause p99 over 10 ms", CAT(GO)}, rule_go_gc_pause},
     {{"GSM-GO-GOROUTINES", SEV(WARN, WARN), ">= 10000 goroutines", CAT(GO)}, rule_go_goroutines},
     {{"GSM-GO-GOGC", SEV(INFO, WARN), "a GOGC whose heap goal fits under the limit (CPU for headroom)", CAT(GO)}, rule_go_gogc},
+    {{"GSM-GO-SYNC-POOL", SEV(INFO, WARN), "sync.Pool New functions allocated >= 10% (info) / 30% (warn) of the "
+      "in-use heap profile", CAT(GO)}, rule_go_sync_pool},
+    {{"GSM-GO-TOP-SITE", SEV(INFO, INFO), "the allocation site holding the most of the in-use heap profile", CAT(GO)},
+     rule_go_top_site},
 };
 
 const char *gsm_rule_category_name(enum gsm_rule_category c) {

@@ -20,6 +20,7 @@
 struct gsm_go_stats;
 struct gsm_go_split;
 struct gsm_go_env;
+struct gsm_heap_profile;
 
 struct gsm_findings_input {
     const struct gsm_process *proc;        /* NULL for a cgroup-only explain */
@@ -33,6 +34,7 @@ struct gsm_findings_input {
     const struct gsm_go_stats *go_stats;   /* the runtime's own statistics, when reachable */
     const struct gsm_go_split *go_split;   /* go-heap / go-runtime split with those statistics */
     const struct gsm_go_env *go_env;       /* GOMEMLIMIT, GOGC ... (only with --read-env) */
+    const struct gsm_heap_profile *go_heap; /* the heap profile's in-use bytes by stack (level 3) */
 };
 
 /* Ordered: a higher value is more severe (sorting and --fail-on compare them). */

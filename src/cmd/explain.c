@@ -5,12 +5,11 @@
 #include "analyses/classify.h"
 #include "analyses/findings.h"
 #include "analyses/go_split.h"
-#include "readers/go_discover.h"
-#include "readers/go_stats_fetch.h"
+#include "cmd/explain_go.h"
+#include "readers/proc_files.h"
 #include "readers/proc_environ.h"
 #include "renderers/go_render.h"
 #include "renderers/pprof_writer.h"
-#include "readers/go_heap_profile.h"
 #include "util/fileio.h"
 #include "readers/host.h"
 #include "renderers/findings_render.h"
@@ -62,8 +61,14 @@ static const char usage[] =
     "      --self           explain gsmapper's own process\n"
     "      --cgroup PATH    explain a whole memory cgroup\n"
     "      --fail-on LEVEL  exit 1 when a finding reaches LEVEL (warn or critical)\n"
-    "      --go-endpoint URL  a Go process's net/http/pprof, expvar or Prometheus base URL\n"
-    "                       (default: discover the process's own loopback listening ports)\n"
+    "      --go-endpoint URL  a Go process's net/http/pprof, expvar or Prometheus URL: the base\n"
+    "                       or /debug/pprof/heap, /debug/pprof/, /debug/vars, /metrics (default:\n"
+    "                       discover the process's own loopback listening ports); its port must\n"
+    "                       be a listening socket of the process, else exit 2\n"
+    "      --go-endpoint-any  accept a --go-endpoint the process does not own (e.g. a proxy)\n"
+    "      --gc             ask the Go runtime for a GC before taking the heap profile\n"
+    "                       (heap?gc=1); by default nothing is changed in the target and the\n"
+    "                       profile is as of its last GC\n"
     "      --no-go-stats    do not contact the process over HTTP\n"
     "      --read-env       read GOMEMLIMIT, GOGC, GODEBUG and GOMAXPROCS (only these) from\n"
     "                       /proc/PID/environ\n"
@@ -73,7 +78,8 @@ static const char usage[] =
     "Findings (rules with stable ids, severity, evidence and advice) follow the numbers;\n"
     "docs/findings.md lists them.\n"
     "\n"
-    "Exit codes: 0 ok; 1 runtime failure, malformed file, or --fail-on reached; 2 usage;\n"
+    "Exit codes: 0 ok; 1 runtime failure, malformed file, or --fail-on reached; 2 usage (also a\n"
+    "--go-endpoint that is not the process's own);\n"
     "3 no such process or cgroup;\n"
     "4 permission denied (smaps needs the process's user or CAP_SYS_PTRACE).\n";
 
@@ -123,8 +129,8 @@ struct explain_opts {
     uint64_t top;
     bool fail_on_set;
     enum gsm_severity fail_on;
-    const char *go_endpoint;
-    bool no_go_stats, read_env;
+    struct explain_go_opts go;
+    bool read_env;
     const char *output_file;
 };
 
@@ -166,9 +172,6 @@ static int emit_raw(const struct explain_opts *eo, const void *data, size_t len)
     return finish_output(0);
 }
 
-/* The Go heap profile (level 3) from the same server the statistics came from. In-use bytes are
- * "as of the last GC"; ?gc=1 asks the runtime to collect first (what `go tool pprof` users do),
- * so the profile matches the live heap now: one concurrent GC cycle in the target. */
 /* -o folded / -o pprof: one sample per mapping with RSS, under cgroup > process > class >
  * mapping, with the Go heap profile's stacks under the go-heap mappings. Several processes
  * (explain --cgroup) share one tree. */
@@ -177,7 +180,19 @@ static int emit_tree_of(const struct explain_opts *eo, const char *cgroup_path, 
     struct gsm_pprof_builder *b = gsm_pprof_builder_new();
     if (!b)
         return finish_output(-ENOMEM);
+    /* Name the target: `go tool pprof` prints the mapping's file as "File:". */
     int r = 0;
+    char note[4200];
+    if (n == 1 && procs[0]->exe_path[0]) {
+        r = gsm_pprof_set_main_file(b, procs[0]->exe_path);
+        snprintf(note, sizeof note, "target: pid %d, executable %s", (int)procs[0]->pid, procs[0]->exe_path);
+    } else if (cgroup_path) {
+        r = gsm_pprof_set_main_file(b, cgroup_path);
+        snprintf(note, sizeof note, "target: cgroup %s, %zu processes", cgroup_path, n);
+    } else
+        snprintf(note, sizeof note, "target: pid %d", n ? (int)procs[0]->pid : 0);
+    if (r == 0)
+        r = gsm_pprof_add_comment(b, note);
     for (size_t i = 0; i < n && r == 0; i++)
         if (procs[i]->have_smaps)
             r = gsm_explain_build_tree(b, cgroup_path, procs[i], n == 1 ? heap : NULL);
@@ -209,49 +224,6 @@ static int emit_tree_of(const struct explain_opts *eo, const char *cgroup_path, 
 static int emit_tree(const struct explain_opts *eo, const char *cgroup_path, const struct gsm_process *p,
                      const struct gsm_heap_profile *heap) {
     return emit_tree_of(eo, cgroup_path, &p, 1, heap);
-}
-
-static int fetch_heap_profile(const struct gsm_go_stats *s, struct gsm_heap_profile *ret) {
-    char url[300];
-    const char *e = s->endpoint, *host = strstr(e, "://");
-    if (!host)
-        return -EINVAL;
-    const char *path = strchr(host + 3, '/');
-    int n = (int)(path ? (size_t)(path - e) : strlen(e));
-    snprintf(url, sizeof url, "%.*s/debug/pprof/heap?gc=1", n, e);
-    struct gsm_http_opts ho = {
-        .connect_timeout_ms = GSM_HTTP_CONNECT_TIMEOUT_MS_DEFAULT,
-        .total_timeout_ms = GSM_HTTP_TOTAL_TIMEOUT_MS_DEFAULT,
-        .max_body_bytes = GSM_HTTP_MAX_BODY_DEFAULT,
-    };
-    char *body = NULL, why[128];
-    size_t len = 0;
-    int r = gsm_http_get(url, &ho, &body, &len, why, sizeof why);
-    if (r < 0) {
-        gsm_debug("heap profile %s: %s", url, why);
-        return r;
-    }
-    r = gsm_heap_profile_parse(body, len, 0, ret);
-    free(body);
-    return r;
-}
-
-/* The Go runtime's statistics: from --go-endpoint, or from the process's own loopback ports
- * (live system only: a fixture root has no process to ask). Returns 0 or -errno with *why. */
-static int fetch_go_stats(const struct gsm_root *root, const struct gsm_proc *h, const struct explain_opts *eo,
-                          struct gsm_go_stats *ret, char *why, size_t why_len) {
-    struct gsm_http_opts ho = {
-        .connect_timeout_ms = GSM_HTTP_CONNECT_TIMEOUT_MS_DEFAULT,
-        .total_timeout_ms = GSM_HTTP_TOTAL_TIMEOUT_MS_DEFAULT,
-        .max_body_bytes = GSM_HTTP_MAX_BODY_DEFAULT,
-    };
-    if (eo->go_endpoint)
-        return gsm_go_stats_fetch(eo->go_endpoint, &ho, ret, why, why_len);
-    if (!root->is_host) {
-        snprintf(why, why_len, "not fetched from a fixture root (use --go-endpoint)");
-        return -ENOTSUP;
-    }
-    return gsm_go_stats_fetch_proc(root, h, &ho, ret, why, why_len);
 }
 
 /* Evaluate the rules; JSON gets the array, the table a section. Returns the exit code that
@@ -341,16 +313,11 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     bool have_cg = false;
     struct json_object *cg_json = NULL, *findings_json = NULL, *go_json = NULL, *env_json = NULL;
     struct gsm_findings findings = {0};
-    struct gsm_go_stats go_stats = {0};
-    struct gsm_go_split go_split = {0};
-    struct gsm_go_env go_env = {0};
-    bool have_go_stats = false, have_go_split = false, have_go_env = false, have_heap = false;
-    struct gsm_heap_profile heap = {0};
-    char go_why[256] = "";
+    struct explain_go go = {0};
     /* First what identifies the process (status, exe: is it Go?), then for Go the runtime's
-     * statistics and heap profile, then smaps: the heap profile asks for a GC, so reading smaps
-     * last makes the kernel's view and the runtime's describe one moment (skew_ms says how
-     * close). */
+     * statistics and heap profile, then status again and smaps: the kernel's figures of one
+     * output (the header's RSS, the classes) and the runtime's describe one moment (skew_ms says
+     * how close). */
     struct gsm_read_opts opts = {.smaps = false, .rollup = eo->rollup, .best_effort = eo->best_effort};
     struct gsm_read_error err;
     memset(&err, 0, sizeof err);
@@ -361,19 +328,13 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
         ret = report_read_error(&root, pid, &err, r);
         goto out;
     }
-    if (proc.go && !eo->no_go_stats) {
-        char why[256] = "";
-        int gr = fetch_go_stats(&root, &h, eo, &go_stats, why, sizeof why);
-        if (gr == 0) {
-            have_go_stats = true;
-            have_heap = fetch_heap_profile(&go_stats, &heap) == 0;
-            struct gsm_go_stats after;
-            if (have_heap && gsm_go_stats_fetch(go_stats.endpoint, NULL, &after, why, sizeof why) == 0)
-                go_stats = after;   /* the statistics after the profile's GC */
-        } else {
-            snprintf(go_why, sizeof go_why, "%s", why[0] ? why : strerror(-gr));
-            gsm_debug("go statistics: %s", go_why);
-        }
+    if (proc.go) {
+        ret = explain_go_fetch(&root, &h, &eo->go, &go);
+        if (ret != GSM_EXIT_OK)
+            goto out;
+        /* The HTTP requests took time: the header's RSS is read again next to smaps. */
+        if (go.have_stats && gsm_read_status_at(h.dirfd, &proc.status, &err.parse) < 0)
+            proc.have_status = false;
     }
     uint64_t taken = now_ms();
     struct streaming_totals st = {0};
@@ -394,13 +355,13 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     }
     streaming_totals_advance(&st, true);
     const struct gsm_totals totals = st.totals;
-    if (have_go_stats)
-        have_go_split = gsm_go_split_compute(&totals, &go_stats, taken, &go_split) == 0;
+    if (go.have_stats)
+        go.have_split = gsm_go_split_compute(&totals, &go.stats, taken, &go.split) == 0;
 
     if (eo->read_env) {
-        int er = gsm_read_go_env_at(h.dirfd, &go_env);
+        int er = gsm_read_go_env_at(h.dirfd, &go.env);
         if (er == 0)
-            have_go_env = true;
+            go.have_env = true;
         else
             gsm_process_note_missing(&proc, "environ");
     }
@@ -420,8 +381,8 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     struct gsm_findings_input fin = {
         .proc = &proc, .totals = proc.have_smaps ? &totals : NULL, .cg = have_cg ? &cg.mem : NULL,
         .eff = have_cg && cg.have_eff ? &cg.eff : NULL, .bd = have_cg && cg.have_bd ? &cg.bd : NULL,
-        .go_stats = have_go_stats ? &go_stats : NULL, .go_split = have_go_split ? &go_split : NULL,
-        .go_env = have_go_env ? &go_env : NULL,
+        .go_stats = go.have_stats ? &go.stats : NULL, .go_split = go.have_split ? &go.split : NULL,
+        .go_env = go.have_env ? &go.env : NULL, .go_heap = go.have_heap ? &go.heap : NULL,
     };
     int fail_on = evaluate_findings(&root, &fin, eo, &findings);
 
@@ -434,18 +395,15 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
             view.cgroup_json = cg_json = gsm_cgroup_to_json(&cg);
         view.findings_json = findings_json = gsm_findings_to_json(&findings);
         if (proc.go) {
-            view.go_json = go_json = have_go_stats ? gsm_go_runtime_to_json(&go_stats, have_go_split ? &go_split : NULL)
-                                                   : NULL;
-            view.go_unavailable = have_go_stats ? NULL : eo->no_go_stats ? "not asked (--no-go-stats)" : go_why;
+            view.go_json = go_json = explain_go_json(&go);
+            view.go_unavailable = go.have_stats ? NULL : go.why;
         }
-        if (have_go_env)
-            view.env_json = env_json = gsm_go_env_to_json(&go_env);
-        if (have_heap && go_json)
-            json_object_object_add(go_json, "heap_profile", gsm_heap_profile_top_json(&heap, 10));
+        if (go.have_env)
+            view.env_json = env_json = gsm_go_env_to_json(&go.env);
     }
 
     if (eo->fmt == FMT_FOLDED || eo->fmt == FMT_PPROF) {
-        ret = emit_tree(eo, have_cg ? cg.loc.path : NULL, &proc, have_heap ? &heap : NULL);
+        ret = emit_tree(eo, have_cg ? cg.loc.path : NULL, &proc, go.have_heap ? &go.heap : NULL);
         goto done;
     }
     char *obuf = NULL;
@@ -457,15 +415,10 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     }
     if (eo->fmt == FMT_TABLE) {
         r = gsm_explain_print_table(&view, out);
-        if (r == 0 && have_go_env)
-            gsm_go_env_print_table(&go_env, out);
-        if (r == 0 && have_go_stats)
-            gsm_go_runtime_print_table(&go_stats, have_go_split ? &go_split : NULL, out);
-        else if (r == 0 && proc.go)
-            fprintf(out, "\nGO RUNTIME: statistics not available: %s\n",
-                    eo->no_go_stats ? "not asked (--no-go-stats)" : go_why);
-        if (r == 0 && have_heap)
-            gsm_heap_profile_print_top(&heap, 5, out);
+        if (r == 0 && proc.go)
+            explain_go_print_table(&go, &eo->go, out);
+        else if (r == 0 && go.have_env)
+            gsm_go_env_print_table(&go.env, out);
         if (r == 0 && have_cg)
             gsm_cgroup_print_table(&cg, out);
         else if (r == 0)
@@ -484,8 +437,7 @@ done:
     if (ret == GSM_EXIT_OK)
         ret = fail_on;
 out:
-    if (have_heap)
-        gsm_heap_profile_free(&heap);
+    explain_go_free(&go);
     gsm_findings_free(&findings);
     if (go_json)
         json_object_put(go_json);
@@ -584,7 +536,7 @@ static int explain_cgroup(const char *root_dir, const char *path, const struct e
 int cmd_explain(int argc, char **argv) {
     enum {
         OPT_MAPPINGS = 256, OPT_TOP, OPT_BEST_EFFORT, OPT_SELF, OPT_ROOT, OPT_ROLLUP, OPT_CGROUP, OPT_FAIL_ON,
-        OPT_GO_ENDPOINT, OPT_NO_GO_STATS, OPT_READ_ENV, OPT_OUTPUT_FILE,
+        OPT_GO_ENDPOINT, OPT_NO_GO_STATS, OPT_READ_ENV, OPT_OUTPUT_FILE, OPT_GO_ENDPOINT_ANY, OPT_GC,
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},   {"mappings", no_argument, NULL, OPT_MAPPINGS},
@@ -594,13 +546,15 @@ int cmd_explain(int argc, char **argv) {
         {"fail-on", required_argument, NULL, OPT_FAIL_ON}, {"go-endpoint", required_argument, NULL, OPT_GO_ENDPOINT},
         {"no-go-stats", no_argument, NULL, OPT_NO_GO_STATS}, {"read-env", no_argument, NULL, OPT_READ_ENV},
         {"output-file", required_argument, NULL, OPT_OUTPUT_FILE}, {"help", no_argument, NULL, 'h'},
+        {"go-endpoint-any", no_argument, NULL, OPT_GO_ENDPOINT_ANY}, {"gc", no_argument, NULL, OPT_GC},
         {0},
     };
     enum format fmt = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_JSON;
     bool with_mappings = false, best_effort = false, self = false, rollup = false;
     uint64_t top = 10;
-    bool fail_on_set = false, no_go_stats = false, read_env = false;
-    const char *go_endpoint = NULL, *output_file = NULL;
+    bool fail_on_set = false, read_env = false;
+    struct explain_go_opts go = {0};
+    const char *output_file = NULL;
     enum gsm_severity fail_on = GSM_SEV_CRITICAL;
     const char *root_dir = NULL, *cgroup_path = NULL;
     int c;
@@ -634,9 +588,11 @@ int cmd_explain(int argc, char **argv) {
         case OPT_SELF: self = true; break;
         case OPT_ROOT: root_dir = optarg; break;
         case OPT_CGROUP: cgroup_path = optarg; break;
-        case OPT_GO_ENDPOINT: go_endpoint = optarg; break;
+        case OPT_GO_ENDPOINT: go.endpoint = optarg; break;
+        case OPT_GO_ENDPOINT_ANY: go.endpoint_any = true; break;
+        case OPT_GC: go.gc = true; break;
         case OPT_OUTPUT_FILE: output_file = optarg; break;
-        case OPT_NO_GO_STATS: no_go_stats = true; break;
+        case OPT_NO_GO_STATS: go.no_stats = true; break;
         case OPT_READ_ENV: read_env = true; break;
         case OPT_FAIL_ON:
             if (gsm_severity_parse(optarg, &fail_on) < 0 || fail_on == GSM_SEV_INFO) {
@@ -654,7 +610,7 @@ int cmd_explain(int argc, char **argv) {
 
     struct explain_opts eo = {.fmt = fmt, .with_mappings = with_mappings, .best_effort = best_effort,
                               .rollup = rollup, .top = top, .fail_on_set = fail_on_set, .fail_on = fail_on,
-                              .go_endpoint = go_endpoint, .no_go_stats = no_go_stats, .read_env = read_env,
+                              .go = go, .read_env = read_env,
                               .output_file = output_file};
     if (cgroup_path) {
         if (self || optind != argc) {

@@ -4,6 +4,7 @@
  * profile was asked for with ?gc=1. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,6 +29,14 @@ struct gsm_heap_value_type {
     const char *unit;          /* "bytes" */
 };
 
+/* How a fetched profile relates to the heap now (filled by whoever fetched it; zero after a
+ * parse). Without a forced GC the in-use figures are those of the end of the last GC. */
+struct gsm_heap_profile_as_of {
+    bool forced_gc;            /* fetched with ?gc=1: the target ran a GC right before */
+    uint64_t last_gc_ms;       /* end of the GC the in-use figures are from, Unix ms (0: unknown) */
+    uint64_t taken_ms;         /* when the profile was fetched, Unix ms */
+};
+
 struct gsm_heap_profile {
     struct gsm_heap_value_type *sample_types;
     size_t n_sample_types;
@@ -44,6 +53,8 @@ struct gsm_heap_profile {
 
     int64_t inuse_bytes_total;     /* sum of inuse_bytes over stacks */
     int64_t inuse_objects_total;
+
+    struct gsm_heap_profile_as_of as_of;
 
     /* storage (owned): the strings, the frames and the values the pointers above point into */
     char *strings_;

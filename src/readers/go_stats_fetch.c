@@ -35,34 +35,47 @@ static bool ends_with(const char *s, size_t n, const char *suffix) {
     return n >= l && memcmp(s + n - l, suffix, l) == 0;
 }
 
+int gsm_go_endpoint_base(const char *url, char *base, size_t size, int *ret_only) {
+    const char *scheme_end = strstr(url, "://");
+    size_t n = strcspn(url, "?#");                 /* the query and fragment go */
+    if (!scheme_end || (size_t)(scheme_end - url) + 3 >= n || n + 1 > size)
+        return -EINVAL;
+    const char *slash = memchr(scheme_end + 3, '/', n - (size_t)(scheme_end + 3 - url));
+    size_t path_at = slash ? (size_t)(slash - url) : n;   /* base[path_at..n) is the path */
+    memcpy(base, url, n);
+    base[n] = '\0';
+    static const struct { const char *suffix; int source; } paths[] = {
+        {"/debug/pprof/heap", GSM_GO_SOURCE_PPROF}, {"/debug/vars", GSM_GO_SOURCE_EXPVAR},
+        {"/metrics", GSM_GO_SOURCE_PROMETHEUS}, {"/debug/pprof", GSM_GO_SOURCE_ANY},
+    };
+    int only = GSM_GO_SOURCE_ANY;
+    while (n > path_at && base[n - 1] == '/')
+        n--;
+    for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+        if (n - path_at >= strlen(paths[i].suffix) && ends_with(base, n, paths[i].suffix)) {
+            only = paths[i].source;
+            n -= strlen(paths[i].suffix);
+            break;
+        }
+    while (n > path_at && base[n - 1] == '/')
+        n--;
+    base[n] = '\0';
+    *ret_only = only;
+    return 0;
+}
+
 int gsm_go_stats_fetch(const char *base_url, const struct gsm_http_opts *opts, struct gsm_go_stats *ret,
                        char *errbuf, size_t errlen) {
     struct gsm_http_opts o = gsm_http_opts_or_defaults(opts);
-    size_t bl = strlen(base_url);
-    if (bl == 0 || bl > 200) {
+    char base[256];
+    int only;
+    if (strlen(base_url) > 200 || gsm_go_endpoint_base(base_url, base, sizeof base, &only) < 0) {
         gsm_seterr(errbuf, errlen, "bad endpoint URL");
         return -EINVAL;
     }
     /* An URL that names one endpoint is used alone; otherwise it is the base of all three. */
-    size_t first = 0, last = ELEMENTSOF(sources);
-    char base[256];
-    memcpy(base, base_url, bl + 1);
-    for (size_t i = 0; i < ELEMENTSOF(sources); i++) {
-        if (ends_with(base, bl, sources[i].path)) {
-            first = i, last = i + 1;
-            bl -= strlen(sources[i].path);
-            break;
-        }
-    }
-    if (first == 0 && last == ELEMENTSOF(sources)) {
-        if (ends_with(base, bl, "/debug/pprof/"))
-            bl -= STRLEN("/debug/pprof/");
-        else if (ends_with(base, bl, "/debug/pprof"))
-            bl -= STRLEN("/debug/pprof");
-    }
-    while (bl > 0 && base[bl - 1] == '/')
-        bl--;
-    base[bl] = '\0';
+    size_t first = only == GSM_GO_SOURCE_ANY ? 0 : (size_t)only;
+    size_t last = only == GSM_GO_SOURCE_ANY ? ELEMENTSOF(sources) : first + 1;
 
     uint64_t start = now_ms(CLOCK_MONOTONIC);
     int first_err = 0;

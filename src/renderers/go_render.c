@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 static void add_u64_if(struct json_object *o, const struct gsm_go_stats *s, enum gsm_go_field f, const char *k,
                        uint64_t v) {
@@ -46,17 +47,25 @@ struct json_object *gsm_go_runtime_to_json(const struct gsm_go_stats *s, const s
     if (split) {
         struct json_object *g = json_object_new_object();
         json_object_object_add(g, "formula", json_object_new_string(
-            "go-heap RSS = HeapInuse + StackInuse + (HeapIdle - HeapReleased) + LazyFree + residual; "
-            "go-runtime RSS = GCSys + MSpanSys + MCacheSys + OtherSys + BuckHashSys + residual"));
+            "go-heap RSS = HeapInuse + StackInuse + (HeapIdle - HeapReleased) + LazyFree + residual (resident "
+            "against resident); go-runtime RSS (resident) lies between MSpanInuse + MCacheInuse (in use) and "
+            "GCSys + MSpanSys + MCacheSys + OtherSys + BuckHashSys (reserved address space, not resident)"));
         json_object_object_add(g, "arena_rss_bytes", json_object_new_uint64(split->arena_rss_bytes));
         json_object_object_add(g, "heap_inuse_bytes", json_object_new_uint64(split->heap_inuse_bytes));
         json_object_object_add(g, "goroutine_stacks_bytes", json_object_new_uint64(split->stacks_bytes));
         json_object_object_add(g, "idle_retained_bytes", json_object_new_uint64(split->idle_retained_bytes));
         json_object_object_add(g, "released_resident_bytes", json_object_new_uint64(split->released_resident_bytes));
+        json_object_object_add(g, "arena_expected_bytes", json_object_new_uint64(split->arena_expected_bytes));
         json_object_object_add(g, "arena_residual_bytes", json_object_new_int64(split->arena_residual_bytes));
+        json_object_object_add(g, "arena_tolerance_bytes", json_object_new_uint64(split->arena_tolerance_bytes));
+        json_object_object_add(g, "arena_residual_cause", json_object_new_string(gsm_go_split_cause_name(split->arena_cause)));
+        json_object_object_add(g, "arena_residual_why", json_object_new_string(gsm_go_split_cause_text(split->arena_cause)));
         json_object_object_add(g, "runtime_rss_bytes", json_object_new_uint64(split->runtime_rss_bytes));
-        json_object_object_add(g, "runtime_metadata_bytes", json_object_new_uint64(split->runtime_metadata_bytes));
-        json_object_object_add(g, "runtime_residual_bytes", json_object_new_int64(split->runtime_residual_bytes));
+        json_object_object_add(g, "runtime_metadata_inuse_bytes", json_object_new_uint64(split->runtime_inuse_bytes));
+        json_object_object_add(g, "runtime_metadata_reserved_bytes", json_object_new_uint64(split->runtime_reserved_bytes));
+        json_object_object_add(g, "runtime_rss_above_reserved_bytes",
+                               json_object_new_uint64(split->runtime_above_reserved_bytes));
+        json_object_object_add(g, "runtime_cause", json_object_new_string(gsm_go_split_cause_name(split->runtime_cause)));
         json_object_object_add(g, "smaps_taken_ms", json_object_new_uint64(split->smaps_taken_ms));
         json_object_object_add(g, "stats_taken_ms", json_object_new_uint64(split->stats_taken_ms));
         json_object_object_add(g, "skew_ms", json_object_new_int64(split->skew_ms));
@@ -100,13 +109,21 @@ void gsm_go_runtime_print_table(const struct gsm_go_stats *s, const struct gsm_g
     if (!g)
         return;
     fprintf(out, "go-heap %s = in use %s + goroutine stacks %s + idle retained %s + released but resident %s "
-                 "+ residual %s\n",
+                 "+ residual %s: %s\n",
             B(0, g->arena_rss_bytes), B(1, g->heap_inuse_bytes), B(2, g->stacks_bytes), B(3, g->idle_retained_bytes),
             gsm_fmt_bytes(g->released_resident_bytes, sb, sizeof sb),
-            signed_bytes(g->arena_residual_bytes, r1, sizeof r1));
-    fprintf(out, "go-runtime %s = metadata %s (GC, spans, mcache, other, profiling buckets) + residual %s\n",
-            B(1, g->runtime_rss_bytes), B(2, g->runtime_metadata_bytes),
-            signed_bytes(g->runtime_residual_bytes, r2, sizeof r2));
+            signed_bytes(g->arena_residual_bytes, r1, sizeof r1), gsm_go_split_cause_text(g->arena_cause));
+    fprintf(out, "go-runtime %s resident; metadata in use %s (spans, mcache), reserved %s (GC %s, profiling buckets "
+                 "%s, other %s, spans and mcache %s: address space, touched as needed, not resident)",
+            B(0, g->runtime_rss_bytes), B(1, g->runtime_inuse_bytes), B(2, g->runtime_reserved_bytes),
+            B(3, s->gc_sys_bytes), gsm_fmt_bytes(s->buck_hash_sys_bytes, sb, sizeof sb),
+            gsm_fmt_bytes(s->other_sys_bytes, r1, sizeof r1),
+            gsm_fmt_bytes(s->mspan_sys_bytes + s->mcache_sys_bytes, r2, sizeof r2));
+    if (g->runtime_above_reserved_bytes)
+        fprintf(out, "; %s above reserved: %s\n", B(0, g->runtime_above_reserved_bytes),
+                gsm_go_split_cause_text(g->runtime_cause));
+    else
+        fputs("\n", out);
     fprintf(out, "statistics taken %+lld ms after smaps\n", (long long)g->skew_ms);
 }
 
@@ -150,6 +167,11 @@ struct json_object *gsm_heap_profile_top_json(const struct gsm_heap_profile *hp,
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "inuse_bytes", json_object_new_int64(hp->inuse_bytes_total));
     json_object_object_add(o, "inuse_objects", json_object_new_int64(hp->inuse_objects_total));
+    /* "last_gc": the in-use figures are those of the end of the last GC (nothing was forced);
+     * "forced_gc": --gc asked the runtime to collect right before. */
+    json_object_object_add(o, "as_of", json_object_new_string(hp->as_of.forced_gc ? "forced_gc" : "last_gc"));
+    json_object_object_add(o, "last_gc_ms", hp->as_of.last_gc_ms ? json_object_new_uint64(hp->as_of.last_gc_ms) : NULL);
+    json_object_object_add(o, "taken_ms", json_object_new_uint64(hp->as_of.taken_ms));
     struct json_object *arr = json_object_new_array();
     char buf[1024];
     for (size_t i = 0; i < n; i++) {
@@ -169,12 +191,33 @@ struct json_object *gsm_heap_profile_top_json(const struct gsm_heap_profile *hp,
     return o;
 }
 
+/* "as of the last GC at 12:00:01 UTC, 3.2 s before" or "after a GC forced by --gc" */
+static void as_of_str(const struct gsm_heap_profile_as_of *a, char *buf, size_t size) {
+    if (a->forced_gc) {
+        snprintf(buf, size, "after a GC forced by --gc");
+        return;
+    }
+    if (!a->last_gc_ms) {
+        snprintf(buf, size, "as of the last GC (time unknown); --gc collects first");
+        return;
+    }
+    time_t t = (time_t)(a->last_gc_ms / 1000);
+    struct tm tm;
+    char hms[16] = "?";
+    if (gmtime_r(&t, &tm))
+        strftime(hms, sizeof hms, "%H:%M:%S", &tm);
+    double ago = a->taken_ms >= a->last_gc_ms ? (double)(a->taken_ms - a->last_gc_ms) / 1000 : 0;
+    snprintf(buf, size, "as of the last GC at %s UTC, %.1f s before; --gc collects first", hms, ago);
+}
+
 void gsm_heap_profile_print_top(const struct gsm_heap_profile *hp, size_t n, FILE *out) {
     size_t idx[32];
     char b[24], fb[1024];
     n = top_stacks(hp, n < 32 ? n : 32, idx);
-    fprintf(out, "\nGO HEAP BY CODE PATH (in use %s, /debug/pprof/heap?gc=1)\n",
-            gsm_fmt_bytes(hp->inuse_bytes_total > 0 ? (uint64_t)hp->inuse_bytes_total : 0, b, sizeof b));
+    char when[96];
+    as_of_str(&hp->as_of, when, sizeof when);
+    fprintf(out, "\nGO HEAP BY CODE PATH (in use %s, %s)\n",
+            gsm_fmt_bytes(hp->inuse_bytes_total > 0 ? (uint64_t)hp->inuse_bytes_total : 0, b, sizeof b), when);
     for (size_t i = 0; i < n; i++) {
         const struct gsm_heap_stack *st = &hp->stacks[idx[i]];
         /* The first frame outside the runtime names the code path best. */

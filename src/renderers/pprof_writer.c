@@ -331,6 +331,14 @@ size_t gsm_pprof_sample_count(const struct gsm_pprof_builder *b) { return b->n_s
 int64_t gsm_pprof_total_rss(const struct gsm_pprof_builder *b) { return b->total_rss; }
 int64_t gsm_pprof_total_pss(const struct gsm_pprof_builder *b) { return b->total_pss; }
 
+int gsm_pprof_set_main_file(struct gsm_pprof_builder *b, const char *file) {
+    int64_t s = intern(b, file);
+    if (s < 0)
+        return (int)s;
+    b->s_mapping = s;
+    return 0;
+}
+
 int gsm_pprof_add_comment(struct gsm_pprof_builder *b, const char *comment) {
     int64_t s = intern(b, comment);
     if (s < 0)
@@ -514,16 +522,15 @@ static uint64_t clamp_u64(long double x, uint64_t max) {
     return (uint64_t)x;
 }
 
-/* Go frames of the heap profile under one go-heap mapping; see the header for the rule. */
-static int add_go_heap(struct gsm_pprof_builder *b, struct gsm_pprof_frame *fr, size_t base,
-                       const struct gsm_mapping *m, uint64_t class_rss, const struct gsm_heap_profile *heap,
-                       uint64_t heap_total) {
-    uint64_t r_m = m->f[GSM_F_RSS], p_m = m->f[GSM_F_PSS];
+/* The Go frames of the heap profile under the go-heap class node of one process (frames
+ * fr[0..base) lead to it); see the header for the rule. */
+static int add_go_heap(struct gsm_pprof_builder *b, struct gsm_pprof_frame *fr, size_t base, uint64_t class_rss,
+                       uint64_t class_pss, const struct gsm_heap_profile *heap, uint64_t heap_total) {
     uint64_t attributed = heap_total < class_rss ? heap_total : class_rss;   /* H or R */
-    /* share of a stack of v bytes: v * (attributed / H) * (r_m / R) */
-    long double k_rss = (long double)attributed / heap_total * ((long double)r_m / class_rss);
-    long double k_pss = (long double)attributed / heap_total * ((long double)p_m / class_rss);
-    uint64_t left_rss = r_m, left_pss = p_m;
+    /* a stack of v bytes gets v * (attributed / H) of the RSS, and that times P / R of the PSS */
+    long double k_rss = (long double)attributed / heap_total;
+    long double k_pss = k_rss * ((long double)class_pss / class_rss);
+    uint64_t left_rss = class_rss, left_pss = class_pss;
     char addr[32];
     for (size_t i = 0; i < heap->n_stacks; i++) {
         const struct gsm_heap_stack *st = &heap->stacks[i];
@@ -564,11 +571,13 @@ static int add_go_heap(struct gsm_pprof_builder *b, struct gsm_pprof_frame *fr, 
 
 int gsm_explain_build_tree(struct gsm_pprof_builder *b, const char *cgroup_path, const struct gsm_process *p,
                            const struct gsm_heap_profile *heap) {
-    uint64_t class_rss = 0, heap_total = 0;
+    uint64_t class_rss = 0, class_pss = 0, heap_total = 0;
     size_t max_frames = 0;
     for (size_t i = 0; i < p->n_maps; i++) {
-        if (p->maps[i].cls == GSM_CLASS_GO_HEAP)
+        if (p->maps[i].cls == GSM_CLASS_GO_HEAP) {
             class_rss += p->maps[i].f[GSM_F_RSS];
+            class_pss += p->maps[i].f[GSM_F_PSS];
+        }
     }
     if (heap) {
         for (size_t i = 0; i < heap->n_stacks; i++) {
@@ -583,11 +592,12 @@ int gsm_explain_build_tree(struct gsm_pprof_builder *b, const char *cgroup_path,
     bool split = heap && heap_total > 0 && class_rss > 0;
     if (split) {
         /* say how the Go frames were set against the arena (`go tool pprof -comments`) */
-        char note[256];
+        char note[320];
         snprintf(note, sizeof note,
-                 "%s[%d] go-heap: heap profile in-use %llu bytes set against class RSS %llu bytes (%s); "
+                 "%s[%d] go-heap: heap profile in-use %llu bytes (%s) set against class RSS %llu bytes (%s); "
                  "the rest is \"" GSM_PPROF_HEAP_NOT_IN_PROFILE "\"",
-                 process_name(p), (int)p->pid, (unsigned long long)heap_total, (unsigned long long)class_rss,
+                 process_name(p), (int)p->pid, (unsigned long long)heap_total,
+                 heap->as_of.forced_gc ? "after a forced GC" : "as of the last GC", (unsigned long long)class_rss,
                  heap_total <= class_rss ? "unscaled" : "scaled down to the RSS");
         int r = gsm_pprof_add_comment(b, note);
         if (r < 0)
@@ -606,14 +616,16 @@ int gsm_explain_build_tree(struct gsm_pprof_builder *b, const char *cgroup_path,
             uss = UINT64_MAX;   /* malformed input: held, not wrapped (as the totals) */
     char pname[128], mname[40];
     snprintf(pname, sizeof pname, "%s[%d] uss_bytes=%llu", process_name(p), (int)p->pid, (unsigned long long)uss);
+    size_t n = 0;
+    if (cgroup_path)
+        fr[n++] = (struct gsm_pprof_frame){.name = cgroup_path};
+    fr[n++] = (struct gsm_pprof_frame){.name = pname};
+    const size_t base = n;   /* the class frame goes here */
     for (size_t i = 0; i < p->n_maps; i++) {
         const struct gsm_mapping *m = &p->maps[i];
-        if (m->f[GSM_F_RSS] == 0)
-            continue;
-        size_t n = 0;
-        if (cgroup_path)
-            fr[n++] = (struct gsm_pprof_frame){.name = cgroup_path};
-        fr[n++] = (struct gsm_pprof_frame){.name = pname};
+        if (m->f[GSM_F_RSS] == 0 || (split && m->cls == GSM_CLASS_GO_HEAP))
+            continue;   /* with a heap profile the go-heap node holds the Go frames, once */
+        n = base;
         fr[n++] = (struct gsm_pprof_frame){.name = gsm_class_name(m->cls)};
         if (m->path) {
             fr[n++] = (struct gsm_pprof_frame){.name = m->path};
@@ -621,13 +633,13 @@ int gsm_explain_build_tree(struct gsm_pprof_builder *b, const char *cgroup_path,
             snprintf(mname, sizeof mname, "anon@%llx", (unsigned long long)m->start);
             fr[n++] = (struct gsm_pprof_frame){.name = mname};
         }
-        int r;
-        if (split && m->cls == GSM_CLASS_GO_HEAP)
-            r = add_go_heap(b, fr, n, m, class_rss, heap, heap_total);
-        else
-            r = gsm_pprof_add_sample_frames(b, fr, n, (int64_t)m->f[GSM_F_RSS], (int64_t)m->f[GSM_F_PSS]);
+        int r = gsm_pprof_add_sample_frames(b, fr, n, (int64_t)m->f[GSM_F_RSS], (int64_t)m->f[GSM_F_PSS]);
         if (r < 0)
             return r;
+    }
+    if (split) {
+        fr[base] = (struct gsm_pprof_frame){.name = gsm_class_name(GSM_CLASS_GO_HEAP)};
+        return add_go_heap(b, fr, base + 1, class_rss, class_pss, heap, heap_total);
     }
     return 0;
 }

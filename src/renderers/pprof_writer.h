@@ -4,13 +4,16 @@
  *   - folded stacks ("frame;frame;... value"), input for flamegraph.pl and speedscope.
  *
  * The tree `gsm_explain_build_tree` builds, root to leaf:
- *   [cgroup path] -> process "name[pid]" -> class "go-heap" -> mapping (path or anon@ADDR)
- *   -> Go frames of the heap profile (only under go-heap), root-most caller first.
+ *   [cgroup path] -> process "name[pid]" -> class -> mapping (path or anon@ADDR)
+ * and, with a heap profile, [cgroup path] -> process -> "go-heap" -> Go frames of the heap
+ * profile, root-most caller first (the arena's mappings are the kernel's cut of one region, so
+ * the frames hang under the class once instead of being spread over them).
  *
  * In the proto, every distinct frame is a Function (name, filename, start line) with one
  * Location (one Line) per distinct (function, line); strings are deduplicated; ids are 1-based
  * and dense; all locations belong to one Mapping that says functions, file names and line
- * numbers are present, so pprof never tries to symbolize. Samples with the same stack are
+ * numbers are present, so pprof never tries to symbolize. That mapping's file is what
+ * `go tool pprof` prints as "File:" (gsm_pprof_set_main_file: the target's executable). Samples with the same stack are
  * merged (their values added): two mappings of one library become one node. */
 #pragma once
 
@@ -46,6 +49,10 @@ size_t gsm_pprof_sample_count(const struct gsm_pprof_builder *b);
 int64_t gsm_pprof_total_rss(const struct gsm_pprof_builder *b);
 int64_t gsm_pprof_total_pss(const struct gsm_pprof_builder *b);
 
+/* The file name of the profile's one Mapping ("File:" in `go tool pprof`; default "gsmapper").
+ * Copied. Returns 0 or -ENOMEM. */
+int gsm_pprof_set_main_file(struct gsm_pprof_builder *b, const char *file);
+
 /* Free-form comments kept in the profile (`go tool pprof -comments`). Copied. */
 int gsm_pprof_add_comment(struct gsm_pprof_builder *b, const char *comment);
 /* The profile's time_nanos (default: when the builder was created). */
@@ -65,14 +72,13 @@ int gsm_pprof_write_folded(const struct gsm_pprof_builder *b, FILE *out);
 /* Add one sample per mapping of p with RSS > 0 under [cgroup_path ->] "name[pid]" -> class ->
  * mapping, values RSS and PSS. Needs p classified (analyses/classify).
  *
- * With a heap profile, each go-heap mapping's RSS is split over the profile's stacks by their
- * in-use bytes: the profile's in-use total H is set against the class's RSS R. When H <= R
- * every stack keeps its own bytes (they are real live objects) and R - H goes to a
- * "(heap not in profile)" frame (fragmentation, goroutine stacks, idle spans not yet
- * returned, garbage since the last GC). When H > R (the profile is a sampled estimate, or
- * objects' pages are not resident) stacks are scaled by R/H. Either way the go-heap node
- * still totals exactly R: a mapping m of RSS r_m receives each stack's share times r_m/R,
- * rounded down, and its rounding remainder joins its "(heap not in profile)" frame; PSS is
- * split the same way. Returns 0 or -errno. */
+ * With a heap profile, the go-heap class's RSS R is split over the profile's stacks by their
+ * in-use bytes, directly under the class node (no mapping level): the profile's in-use total H
+ * is set against R. When H <= R every stack keeps its own bytes (they are real live objects)
+ * and R - H goes to a "(heap not in profile)" frame (fragmentation, goroutine stacks, idle
+ * spans not yet returned, garbage since the last GC). When H > R (the profile is a sampled
+ * estimate, or objects' pages are not resident) stacks are scaled by R/H. Either way the
+ * go-heap node totals exactly R (rounding remainders join "(heap not in profile)"); PSS is
+ * split in the same proportions. Returns 0 or -errno. */
 int gsm_explain_build_tree(struct gsm_pprof_builder *b, const char *cgroup_path, const struct gsm_process *p,
                            const struct gsm_heap_profile *heap);

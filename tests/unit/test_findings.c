@@ -804,7 +804,7 @@ TEST(findings_rule_table_matches_docs) {
             CHECK(strcmp(q->id, r->id) != 0);
         }
     }
-    CHECK(n == 20);
+    CHECK(n == 22);
 
     char path[4096];
     snprintf(path, sizeof path, "%s/../docs/findings.md", gsm_test_dir());

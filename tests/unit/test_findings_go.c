@@ -23,6 +23,7 @@
 #include "test.h"
 #include "analyses/findings.h"
 #include "analyses/go_split.h"
+#include "model/go_heap_profile.h"
 #include "model/go_stats.h"
 #include "readers/elf_go.h"
 #include "readers/proc_environ.h"
@@ -1001,8 +1002,14 @@ TEST(findings_go_split_adds_up) {
     /* runtime: 20 MiB RSS; metadata GCSys 6 + MSpanSys 2 + MCacheSys 16 KiB + OtherSys 3 +
      * BuckHashSys 1 = 12 MiB + 16 KiB (StackInuse is in the arena, not here) */
     CHECK_EQ_U64(g.runtime_rss_bytes, 20 * MiB);
-    CHECK_EQ_U64(g.runtime_metadata_bytes, 12 * MiB + 16384);
-    CHECK(g.runtime_residual_bytes == (int64_t)(8 * MiB - 16384));
+    CHECK_EQ_U64(g.runtime_reserved_bytes, 12 * MiB + 16384);
+    /* RSS beyond the reserved metadata (+ 1 MiB tolerance) is what the statistics cannot explain */
+    CHECK_EQ_U64(g.runtime_above_reserved_bytes, 8 * MiB - 16384);
+    CHECK(g.runtime_cause == GSM_GO_SPLIT_NOT_RUNTIME);
+    /* arena: expected 188 MiB, tolerance 2% of it; +12 MiB is more than GCSys (6 MiB) + 3.76 MiB */
+    CHECK_EQ_U64(g.arena_expected_bytes, 188 * MiB);
+    CHECK_EQ_U64(g.arena_tolerance_bytes, (uint64_t)((double)(188 * MiB) * 0.02));
+    CHECK(g.arena_cause == GSM_GO_SPLIT_NOT_RUNTIME);
     /* timing: statistics 500 ms before smaps */
     CHECK_EQ_U64(g.smaps_taken_ms, 1700000001000);
     CHECK_EQ_U64(g.stats_taken_ms, 1700000000500);
@@ -1024,7 +1031,10 @@ TEST(findings_go_split_negative_residuals) {
     CHECK(g.arena_residual_bytes == -(int64_t)(78 * MiB));
     CHECK((int64_t)(g.heap_inuse_bytes + g.stacks_bytes + g.idle_retained_bytes + g.released_resident_bytes) +
               g.arena_residual_bytes == (int64_t)g.arena_rss_bytes);
-    CHECK(g.runtime_residual_bytes == -(int64_t)(8 * MiB + 16384));
+    /* 4 MiB resident of 12 MiB + 16 KiB reserved: expected, not a residual */
+    CHECK_EQ_U64(g.runtime_above_reserved_bytes, 0);
+    CHECK(g.runtime_cause == GSM_GO_SPLIT_CLOSES);
+    CHECK(g.arena_cause == GSM_GO_SPLIT_UNTOUCHED);
     CHECK(g.skew_ms == 0);
     /* HeapReleased above HeapIdle (the numbers are not one snapshot): retained floors at 0 */
     x.stats.heap_released_bytes = 60 * MiB;
@@ -1035,4 +1045,136 @@ TEST(findings_go_split_negative_residuals) {
     cls_rss(&x, GSM_CLASS_GO_HEAP, 0);
     CHECK(gsm_go_split_compute(&x.totals, &x.stats, 0, &g) == 0);
     CHECK(g.arena_residual_bytes == -(int64_t)(158 * MiB));
+}
+
+TEST(findings_go_split_causes) {
+    struct fxg x;
+    fxg_init(&x);
+    struct gsm_go_split g;
+    /* expected 150 + 8 + 20 = 178 MiB, tolerance 3.56 MiB; GCSys 6 MiB */
+    cls_rss(&x, GSM_CLASS_GO_HEAP, 178 * MiB + 3 * MiB);            /* +3 MiB: closes */
+    CHECK(gsm_go_split_compute(&x.totals, &x.stats, 1700000000500, &g) == 0);
+    CHECK(g.arena_cause == GSM_GO_SPLIT_CLOSES);
+    CHECK(strstr(gsm_go_split_cause_text(g.arena_cause), "2%"));
+    cls_rss(&x, GSM_CLASS_GO_HEAP, 178 * MiB + 9 * MiB);            /* +9 <= 6 + 3.56: GC metadata */
+    CHECK(gsm_go_split_compute(&x.totals, &x.stats, 1700000000500, &g) == 0);
+    CHECK(g.arena_cause == GSM_GO_SPLIT_GC_METADATA);
+    CHECK_STREQ(gsm_go_split_cause_name(g.arena_cause), "gc-metadata");
+    cls_rss(&x, GSM_CLASS_GO_HEAP, 178 * MiB + 10 * MiB);           /* +10 > 9.56: not the runtime's */
+    CHECK(gsm_go_split_compute(&x.totals, &x.stats, 1700000000500, &g) == 0);
+    CHECK(g.arena_cause == GSM_GO_SPLIT_NOT_RUNTIME);
+    /* read 1 s apart: the skew is named first */
+    CHECK(gsm_go_split_compute(&x.totals, &x.stats, 1700000001500, &g) == 0);
+    CHECK(g.skew_ms == -1000 && g.arena_cause == GSM_GO_SPLIT_SKEW);
+    /* a small heap: the 1 MiB floor */
+    cls_rss(&x, GSM_CLASS_GO_HEAP, 178 * MiB - MiB);
+    CHECK(gsm_go_split_compute(&x.totals, &x.stats, 1700000000500, &g) == 0);
+    CHECK(g.arena_cause == GSM_GO_SPLIT_CLOSES);
+    x.stats.heap_inuse_bytes = 10 * MiB;
+    x.stats.heap_idle_bytes = x.stats.heap_released_bytes = 0;
+    x.stats.stack_inuse_bytes = 0;
+    cls_rss(&x, GSM_CLASS_GO_HEAP, 11 * MiB);
+    CHECK(gsm_go_split_compute(&x.totals, &x.stats, 1700000000500, &g) == 0);
+    CHECK_EQ_U64(g.arena_tolerance_bytes, MiB);
+    CHECK(g.arena_cause == GSM_GO_SPLIT_CLOSES);
+    cls_rss(&x, GSM_CLASS_GO_HEAP, 11 * MiB + 1);
+    CHECK(gsm_go_split_compute(&x.totals, &x.stats, 1700000000500, &g) == 0);
+    CHECK(g.arena_cause == GSM_GO_SPLIT_GC_METADATA);
+}
+
+/* ---- GSM-GO-SYNC-POOL and GSM-GO-TOP-SITE (level 3: the decoded heap profile) ---------------- */
+/* Four stacks, leaf (allocation) first, in-use bytes by hand:
+ *   A  runtime.mallocgc < runtime.makeslice < main.newPoolBuf pool.go:41 < sync.(*Pool).Get < main.fill < main.main   3 MiB
+ *   B  runtime.mallocgc < main.newOther other.go:9 < sync.(*Pool).Get < main.main                                  1 MiB
+ *   C  runtime.mallocgc < main.cache cache.go:20 < main.a < main.main                                          2.5 MiB
+ *   D  runtime.mallocgc < main.cache cache.go:20 < main.b < main.main                                          2.5 MiB
+ * total 9 MiB; under sync.(*Pool).Get: A + B = 4 MiB (44%, warn), the New holding the most is
+ * main.newPoolBuf (3 MiB); the site holding the most is main.cache:20 (C + D = 5 MiB), although
+ * its largest single stack (2.5 MiB) is smaller than A's 3 MiB: sites are summed over stacks. */
+#define F(fn, file, line) {fn, file, line, 0}
+static const struct gsm_heap_frame hp_a[] = {F("runtime.mallocgc", "runtime/malloc.go", 1), F("runtime.makeslice", "runtime/slice.go", 2),
+                                             F("main.newPoolBuf", "/src/app/pool.go", 41), F("sync.(*Pool).Get", "sync/pool.go", 148),
+                                             F("main.fill", "/src/app/pool.go", 50), F("main.main", "/src/app/main.go", 10)};
+static const struct gsm_heap_frame hp_b[] = {F("runtime.mallocgc", "runtime/malloc.go", 1), F("main.newOther", "/src/app/other.go", 9),
+                                             F("sync.(*Pool).Get", "sync/pool.go", 148), F("main.main", "/src/app/main.go", 11)};
+static const struct gsm_heap_frame hp_c[] = {F("runtime.mallocgc", "runtime/malloc.go", 1), F("main.cache", "/src/app/cache.go", 20),
+                                             F("main.a", "/src/app/cache.go", 30), F("main.main", "/src/app/main.go", 12)};
+static const struct gsm_heap_frame hp_d[] = {F("runtime.mallocgc", "runtime/malloc.go", 1), F("main.cache", "/src/app/cache.go", 20),
+                                             F("main.b", "/src/app/cache.go", 40), F("main.main", "/src/app/main.go", 13)};
+#undef F
+
+static void heap_fixture(struct gsm_heap_profile *hp, struct gsm_heap_stack st[4]) {
+    st[0] = (struct gsm_heap_stack){.inuse_bytes = 3 * MiB, .inuse_objects = 48, .frames = hp_a, .n_frames = 6};
+    st[1] = (struct gsm_heap_stack){.inuse_bytes = 1 * MiB, .inuse_objects = 16, .frames = hp_b, .n_frames = 4};
+    st[2] = (struct gsm_heap_stack){.inuse_bytes = 5 * MiB / 2, .inuse_objects = 10, .frames = hp_c, .n_frames = 4};
+    st[3] = (struct gsm_heap_stack){.inuse_bytes = 5 * MiB / 2, .inuse_objects = 10, .frames = hp_d, .n_frames = 4};
+    *hp = (struct gsm_heap_profile){.stacks = st, .n_stacks = 4, .inuse_bytes_total = 9 * MiB,
+                                    .inuse_space_index = 1, .inuse_objects_index = 0};
+}
+
+TEST(findings_go_sync_pool_share) {
+    struct fxg x;
+    fxg_init(&x);
+    struct gsm_heap_profile hp;
+    struct gsm_heap_stack st[4];
+    heap_fixture(&hp, st);
+    x.in.go_heap = &hp;
+    struct gsm_finding f;
+    CHECK(eval_one(&x, "GSM-GO-SYNC-POOL", &f));
+    CHECK(f.severity == GSM_SEV_WARN);
+    CHECK(evidence(&f, "pool_inuse_bytes") == (double)(4 * MiB));
+    CHECK(evidence(&f, "pool_inuse_objects") == 64);
+    CHECK(evidence(&f, "profile_inuse_bytes") == (double)(9 * MiB));
+    CHECK(evidence(&f, "ratio") == 4.0 / 9.0);
+    CHECK(evidence(&f, "top_new_inuse_bytes") == (double)(3 * MiB));
+    CHECK(strstr(f.message, "44% of the in-use Go heap"));
+    CHECK(strstr(f.message, "main.newPoolBuf (pool.go:41)"));
+    CHECK(strstr(f.message, "as of the last GC"));
+    /* 2 MiB of 18 under the pool (11%): info; 1 MiB of 10 (10%): info; 1 MiB of 10.5 (9.5%): none */
+    st[0].inuse_bytes = 1 * MiB;
+    st[2].inuse_bytes = 7 * MiB;
+    st[3].inuse_bytes = 9 * MiB;
+    CHECK(sev_of(&x, "GSM-GO-SYNC-POOL") == GSM_SEV_INFO);
+    st[1].inuse_bytes = 0;
+    st[2].inuse_bytes = 4 * MiB;
+    st[3].inuse_bytes = 5 * MiB;
+    CHECK(sev_of(&x, "GSM-GO-SYNC-POOL") == GSM_SEV_INFO);
+    st[3].inuse_bytes = 5 * MiB + MiB / 2;
+    CHECK(sev_of(&x, "GSM-GO-SYNC-POOL") == -1);
+    /* no profile, or not Go: nothing */
+    heap_fixture(&hp, st);
+    x.in.go_heap = NULL;
+    CHECK(sev_of(&x, "GSM-GO-SYNC-POOL") == -1);
+    x.in.go_heap = &hp;
+    x.proc.go = NULL;
+    CHECK(sev_of(&x, "GSM-GO-SYNC-POOL") == -1);
+}
+
+TEST(findings_go_top_site_sums_stacks) {
+    struct fxg x;
+    fxg_init(&x);
+    struct gsm_heap_profile hp;
+    struct gsm_heap_stack st[4];
+    heap_fixture(&hp, st);
+    x.in.go_heap = &hp;
+    struct gsm_finding f;
+    CHECK(eval_one(&x, "GSM-GO-TOP-SITE", &f));
+    CHECK(f.severity == GSM_SEV_INFO);
+    CHECK(evidence(&f, "site_inuse_bytes") == (double)(5 * MiB));
+    CHECK(evidence(&f, "site_inuse_objects") == 20);
+    CHECK(evidence(&f, "ratio") == 5.0 / 9.0);
+    CHECK(strstr(f.message, "main.cache (cache.go:20) holds 5.00 MiB, 55% of the in-use Go heap"));
+    CHECK(strstr(f.advice, "-list 'main.cache'"));
+    /* one line apart is another site: then A (3 MiB) holds the most */
+    static const struct gsm_heap_frame other_line[] = {{"runtime.mallocgc", "runtime/malloc.go", 1, 0},
+                                                       {"main.cache", "/src/app/cache.go", 21, 0}};
+    st[3].frames = other_line;
+    st[3].n_frames = 2;
+    CHECK(eval_one(&x, "GSM-GO-TOP-SITE", &f));
+    CHECK(evidence(&f, "site_inuse_bytes") == (double)(3 * MiB));
+    CHECK(strstr(f.message, "main.newPoolBuf (pool.go:41)"));
+    /* a profile with nothing in use says nothing */
+    for (int i = 0; i < 4; i++)
+        st[i].inuse_bytes = 0;
+    CHECK(sev_of(&x, "GSM-GO-TOP-SITE") == -1);
 }

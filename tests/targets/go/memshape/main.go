@@ -7,6 +7,13 @@
 //	-prom           also serve Prometheus text /metrics there (go_memstats_* etc., written by
 //	                hand with client_golang's names and semantics)
 //	-memstats       print runtime.ReadMemStats as one JSON line at start
+//	-pool-mib N     keep N MiB of 64 KiB buffers live that were allocated by a sync.Pool's New
+//	                (taken with Get and never Put back): heap held under sync.(*Pool).Get;
+//	                two GCs then run before READY so the heap profile shows them
+//	-churn-mib N    allocate N MiB/s of short-lived garbage (16 KiB buffers, the last 4 MiB kept):
+//	                a steady service whose GC runs all the time
+//	-grow-per-request N  allocate and touch N MiB more (kept live) at the start of every
+//	                HTTP request: the process's RSS moves while a tool talks to it
 //	-stdin-exit     exit when stdin reaches EOF (default: sleep until killed)
 //
 // Output protocol on stdout, one line each, in this order:
@@ -33,6 +40,7 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
+	"time"
 )
 
 var (
@@ -42,7 +50,72 @@ var (
 	memstats   = flag.Bool("memstats", false, "print runtime.ReadMemStats as JSON at start")
 	stdinExit  = flag.Bool("stdin-exit", false, "exit when stdin is closed")
 	prom       = flag.Bool("prom", false, "serve Prometheus text /metrics on the pprof listener")
+	poolMiB    = flag.Int("pool-mib", 0, "MiB of live 64 KiB buffers allocated through a sync.Pool's New")
+	growPerReq = flag.Int("grow-per-request", 0, "MiB to allocate and keep at the start of every HTTP request")
+	churnMiB   = flag.Int("churn-mib", 0, "MiB per second of short-lived garbage")
 )
+
+// churn allocates mibPerS MiB of 16 KiB buffers per second in 10 ms steps, keeping the last
+// 256 (4 MiB) reachable.
+func churn(mibPerS int) {
+	var ring [256][]byte
+	k := 0
+	perStep := mibPerS * 64 / 100 // 16 KiB buffers per 10 ms
+	if perStep < 1 {
+		perStep = 1
+	}
+	for range time.Tick(10 * time.Millisecond) {
+		for i := 0; i < perStep; i++ {
+			b := make([]byte, 16<<10)
+			for j := 0; j < len(b); j += 4096 {
+				b[j] = 1
+			}
+			ring[k%len(ring)] = b
+			k++
+		}
+	}
+}
+
+// bufPool hands out 64 KiB buffers; newPoolBuf is its New, so the heap profile shows these
+// allocations under sync.(*Pool).Get.
+var bufPool = sync.Pool{New: newPoolBuf}
+
+//go:noinline
+func newPoolBuf() interface{} {
+	b := make([]byte, 64<<10)
+	for j := 0; j < len(b); j += 4096 {
+		b[j] = 1
+	}
+	return b
+}
+
+var pooled []interface{}
+
+//go:noinline
+func fillFromPool(mib int) {
+	for i := 0; i < mib*16; i++ {
+		pooled = append(pooled, bufPool.Get())
+	}
+}
+
+var grown [][]byte
+var grownMu sync.Mutex
+
+// growing allocates -grow-per-request MiB before handing the request on.
+func growing(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		grownMu.Lock()
+		for i := 0; i < *growPerReq; i++ {
+			chunk := make([]byte, 1<<20)
+			for j := 0; j < len(chunk); j += 4096 {
+				chunk[j] = 1
+			}
+			grown = append(grown, chunk)
+		}
+		grownMu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
 
 // live keeps the heap reachable for the life of the process.
 var live [][]byte
@@ -84,6 +157,18 @@ func main() {
 		live = append(live, chunk)
 	}
 
+	fillFromPool(*poolMiB)
+	if *poolMiB > 0 {
+		// The heap profile is published at the end of a GC cycle and may lag by two: make the
+		// pool's buffers part of the "as of the last GC" profile before READY.
+		runtime.GC()
+		runtime.GC()
+	}
+
+	if *churnMiB > 0 {
+		go churn(*churnMiB)
+	}
+
 	park := make(chan struct{})
 	var started sync.WaitGroup
 	for i := 0; i < *goroutines; i++ {
@@ -105,7 +190,11 @@ func main() {
 			http.HandleFunc("/metrics", serveMetrics)
 		}
 		say("PPROF %s", ln.Addr().String())
-		go func() { _ = http.Serve(ln, nil) }()
+		var h http.Handler = http.DefaultServeMux
+		if *growPerReq > 0 {
+			h = growing(h)
+		}
+		go func() { _ = http.Serve(ln, h) }()
 	}
 
 	usr1 := make(chan os.Signal, 1)
@@ -132,6 +221,7 @@ func main() {
 			printMemStats()
 		case <-stop:
 			runtime.KeepAlive(live)
+			runtime.KeepAlive(pooled)
 			os.Exit(0)
 		case <-eof:
 			runtime.KeepAlive(live)
