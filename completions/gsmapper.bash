@@ -9,7 +9,7 @@ _gsmapper_commands="explain watch serve report symbolize"
 _gsmapper_options() {
     case $1 in
     explain) echo "-o --output --output-file --mappings --top --rollup --best-effort --self
-        --cgroup --fail-on --go-endpoint --no-go-stats --read-env --root -h --help" ;;
+        --cgroup --fail-on --go-endpoint --go-endpoint-any --gc --no-go-stats --read-env --root -h --help" ;;
     watch) echo "--cgroup --all --interval --horizon --window --baseline --z-threshold --warmup
         --rollup-budget-ms --ring --dump-dir --dump-quota --dump-min-interval --exec --duration
         --emit-samples --no-go-stats --stats -o --output --root -h --help" ;;

@@ -57,6 +57,8 @@ complete -c gsmapper -n $c -l cgroup -x -a '(__gsmapper_cgroups)' -d 'explain a 
 complete -c gsmapper -n $c -l fail-on -x -a 'warn critical' -d 'exit 1 when a finding reaches LEVEL'
 complete -c gsmapper -n $c -l go-endpoint -x -d "a Go process's pprof/expvar/Prometheus URL"
 complete -c gsmapper -n $c -l no-go-stats -d 'do not contact the process over HTTP'
+complete -c gsmapper -n $c -l go-endpoint-any -d 'accept a --go-endpoint the process does not own'
+complete -c gsmapper -n $c -l gc -d 'ask the Go runtime for a GC before the heap profile'
 complete -c gsmapper -n $c -l read-env -d 'read GOMEMLIMIT, GOGC, GODEBUG, GOMAXPROCS'
 complete -c gsmapper -n $c -l root -x -a '(__fish_complete_directories)' -d 'read /proc under DIR'
 

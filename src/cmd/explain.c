@@ -315,9 +315,9 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     struct gsm_findings findings = {0};
     struct explain_go go = {0};
     /* First what identifies the process (status, exe: is it Go?), then for Go the runtime's
-     * statistics and heap profile, then status again and smaps: the kernel's figures of one
-     * output (the header's RSS, the classes) and the runtime's describe one moment (skew_ms says
-     * how close). */
+     * statistics, then status again and smaps, then the heap profile: the kernel's figures of
+     * one output (the header's RSS, the classes) and the runtime's describe one moment (skew_ms
+     * says how close). */
     struct gsm_read_opts opts = {.smaps = false, .rollup = eo->rollup, .best_effort = eo->best_effort};
     struct gsm_read_error err;
     memset(&err, 0, sizeof err);
@@ -355,6 +355,8 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     }
     streaming_totals_advance(&st, true);
     const struct gsm_totals totals = st.totals;
+    if (proc.go)
+        explain_go_fetch_profile(&eo->go, &go);
     if (go.have_stats)
         go.have_split = gsm_go_split_compute(&totals, &go.stats, taken, &go.split) == 0;
 

@@ -30,11 +30,14 @@ struct explain_go {
     char why[256];             /* why there are no statistics */
 };
 
-/* Statistics, then the heap profile from the same server. Returns GSM_EXIT_OK (statistics that
- * cannot be had are not fatal: g->why says why), or GSM_EXIT_USAGE after printing the error when
+/* The statistics (with --gc: the heap profile with its GC first, then the statistics again),
+ * right before status and smaps are read. Returns GSM_EXIT_OK (statistics that cannot be had
+ * are not fatal: g->why says why), or GSM_EXIT_USAGE after printing the error when
  * --go-endpoint names a port the target does not listen on (or cannot be checked). */
 int explain_go_fetch(const struct gsm_root *root, const struct gsm_proc *h, const struct explain_go_opts *o,
                      struct explain_go *g);
+/* Without --gc, the heap profile (as of the last GC) from the same server, after smaps. */
+void explain_go_fetch_profile(const struct explain_go_opts *o, struct explain_go *g);
 void explain_go_free(struct explain_go *g);
 
 /* The "go_runtime" object (with "heap_profile"), or NULL without statistics. */

@@ -10,7 +10,13 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 static int hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -208,15 +214,70 @@ static int read_socket_inodes(int procfd, uint64_t **ret, size_t *ret_n) {
 /* 16 MiB of net/tcp is ~100k sockets (150 bytes a line): more is a host we should not scan. */
 #define NET_TCP_MAX ((size_t)16 << 20)
 
-int gsm_go_discover_at(int procfd, struct gsm_go_ports *ret) {
-    _cleanup_free_ uint64_t *inodes = NULL;
-    size_t n_inodes = 0;
-    int r = read_socket_inodes(procfd, &inodes, &n_inodes);
-    if (r < 0)
-        return r;
+/* The listening TCP sockets of our own network namespace from the kernel's sock_diag netlink
+ * interface (inet_diag, states = LISTEN): only the listeners, where /proc/PID/net/tcp formats
+ * every socket of the namespace (~4 ms here with 400 sockets, most of a Go explain's cost). */
+static int netlink_listeners(struct gsm_tcp_listener **ls, size_t *n) {
+    _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0)
+        return -errno;
+    struct timeval tv = {.tv_sec = 1};
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t cap = *n;
+    static const int families[] = {AF_INET, AF_INET6};
+    for (size_t f = 0; f < ELEMENTSOF(families); f++) {
+        struct {
+            struct nlmsghdr nh;
+            struct inet_diag_req_v2 req;
+        } msg = {
+            .nh = {.nlmsg_len = sizeof msg, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                   .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = (uint32_t)f + 1},
+            .req = {.sdiag_family = (uint8_t)families[f], .sdiag_protocol = IPPROTO_TCP,
+                    .idiag_states = 1u << 10 /* TCP_LISTEN */},
+        };
+        if (send(fd, &msg, sizeof msg, 0) != (ssize_t)sizeof msg)
+            return -errno;
+        for (bool done = false; !done;) {
+            long buf[8192 / sizeof(long)];
+            ssize_t len = recv(fd, buf, sizeof buf, 0);
+            if (len < 0)
+                return -errno;
+            if (len == 0)
+                return -EPROTO;
+            for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+                if (h->nlmsg_type == NLMSG_DONE) {
+                    done = true;
+                    break;
+                }
+                if (h->nlmsg_type == NLMSG_ERROR)
+                    return -EPROTO;
+                if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+                    continue;
+                const struct inet_diag_msg *m = NLMSG_DATA(h);
+                if (m->idiag_state != 10 || m->idiag_inode == 0)
+                    continue;
+                if (*n == cap) {
+                    size_t ncap = cap ? cap * 2 : 16;
+                    struct gsm_tcp_listener *nl = realloc(*ls, ncap * sizeof *nl);
+                    if (!nl)
+                        return -ENOMEM;
+                    *ls = nl;
+                    cap = ncap;
+                }
+                struct gsm_tcp_listener *l = &(*ls)[(*n)++];
+                memset(l, 0, sizeof *l);
+                l->family = m->idiag_family;
+                memcpy(l->addr, m->id.idiag_src, m->idiag_family == AF_INET ? 4 : 16);
+                l->port = ntohs(m->id.idiag_sport);
+                l->inode = m->idiag_inode;
+            }
+        }
+    }
+    return 0;
+}
 
-    _cleanup_free_ struct gsm_tcp_listener *ls = NULL;
-    size_t n_ls = 0;
+static int file_listeners(int procfd, struct gsm_tcp_listener **ls, size_t *n_ls) {
+    int r;
     static const struct { const char *path; int family; } tables[] = {
         {"net/tcp", AF_INET}, {"net/tcp6", AF_INET6},
     };
@@ -229,11 +290,36 @@ int gsm_go_discover_at(int procfd, struct gsm_go_ports *ret) {
         if (r < 0)
             return r;
         char err[128];
-        r = gsm_parse_proc_net_tcp(buf, len, tables[t].family, &ls, &n_ls, err, sizeof err);
+        r = gsm_parse_proc_net_tcp(buf, len, tables[t].family, ls, n_ls, err, sizeof err);
         if (r < 0) {
             gsm_debug("%s: %s", tables[t].path, err);
             return r;
         }
+    }
+    return 0;
+}
+
+/* The process's own listeners: its socket inodes against the listeners (netlink, in our own
+ * namespace, or its net/tcp{,6} files). */
+static int discover(int procfd, bool netlink, struct gsm_go_ports *ret) {
+    _cleanup_free_ uint64_t *inodes = NULL;
+    size_t n_inodes = 0;
+    int r = read_socket_inodes(procfd, &inodes, &n_inodes);
+    if (r < 0)
+        return r;
+    _cleanup_free_ struct gsm_tcp_listener *ls = NULL;
+    size_t n_ls = 0;
+    if (netlink) {
+        r = netlink_listeners(&ls, &n_ls);
+        if (r < 0) {
+            gsm_debug("sock_diag: %s; reading net/tcp", strerror(-r));
+            n_ls = 0;
+        }
+    }
+    if (!netlink || r < 0) {
+        r = file_listeners(procfd, &ls, &n_ls);
+        if (r < 0)
+            return r;
     }
 
     struct gsm_go_ports out = {.same_netns = -1};
@@ -264,20 +350,27 @@ int gsm_go_discover(const struct gsm_root *root, pid_t pid, struct gsm_go_ports 
     return gsm_go_discover_proc(root, &h, ret);
 }
 
+int gsm_go_discover_at(int procfd, struct gsm_go_ports *ret) {
+    return discover(procfd, false, ret);
+}
+
 int gsm_go_discover_proc(const struct gsm_root *root, const struct gsm_proc *h, struct gsm_go_ports *ret) {
     const int procfd = h->dirfd;
-    struct gsm_go_ports out;
-    int r = gsm_go_discover_at(procfd, &out);
-    if (r < 0)
-        return r;
     /* "net:[4026531840]": the same text means the same namespace */
     char mine[64], theirs[64];
+    int same_netns = -1;
     ssize_t a = readlinkat(root->fd, "proc/self/ns/net", mine, sizeof mine - 1);
     ssize_t b = readlinkat(procfd, "ns/net", theirs, sizeof theirs - 1);
     if (a > 0 && b > 0) {
         mine[a] = theirs[b] = '\0';
-        out.same_netns = strcmp(mine, theirs) == 0;
+        same_netns = strcmp(mine, theirs) == 0;
     }
+    /* netlink answers for our own namespace only: the live system, the target's namespace */
+    struct gsm_go_ports out;
+    int r = discover(procfd, root->is_host && same_netns == 1, &out);
+    if (r < 0)
+        return r;
+    out.same_netns = same_netns;
     /* The ports were read from fd/ and net/tcp: were they this process's? */
     if ((r = gsm_proc_handle_check(h)) < 0)
         return r;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Live: a Go 1.19 program serving net/http/pprof on loopback. explain finds the port from the
 # PID alone, reads the runtime's MemStats, and the heap split agrees with the program's own
-# runtime.ReadMemStats (printed on SIGUSR1 right after) within 2% or 1 MiB. --read-env keeps only the four
+# runtime.ReadMemStats (printed on SIGUSR1 right before, with its smaps, once the target has settled) within 2% or 1 MiB. --read-env keeps only the four
 # Go keys (a secret in the environment never appears). Under a 256 MiB v1 cgroup limit:
 # GOMEMLIMIT unset -> GSM-GO-MEMLIMIT warn with a recommendation; GOMEMLIMIT above the limit ->
 # critical.
@@ -23,13 +23,35 @@ trap cleanup EXIT
 
 start_target env SECRET_TOKEN=hunter2-do-not-print GOGC=200 "$TARGETS_DIR/memshape" -heap-mib 48 -goroutines 300 \
   -pprof-port 0 -stdin-exit || { fail go_runtime_start "did not start"; exit 0; }
-sleep 0.3
-"$GSM" explain "$TARGET_PID" --read-env -o json > "$tmp/out.json" 2> "$tmp/err" || { fail go_runtime_explain "$(cat "$tmp/err")"; exit 0; }
-kill -USR1 "$TARGET_PID"; sleep 0.3
-grep '^MEMSTATS ' "$TARGET_OUT" | tail -1 | cut -d' ' -f2- > "$tmp/ms.json"
-python3 - "$tmp/out.json" "$tmp/ms.json" "$TARGET_PID" <<'PY'
+# memstats FILE: the target's ReadMemStats now (SIGUSR1, then the newest MEMSTATS line)
+memstats() {
+  local n; n=$(grep -c '^MEMSTATS ' "$TARGET_OUT")
+  kill -USR1 "$TARGET_PID"
+  for _ in $(seq 1 100); do [ "$(grep -c '^MEMSTATS ' "$TARGET_OUT")" -gt "$n" ] && break; sleep 0.02; done
+  grep '^MEMSTATS ' "$TARGET_OUT" | tail -1 | cut -d' ' -f2- > "$1"
+}
+# explain forces no GC, so the numbers compare only while the young target stands still: wait
+# until GC cycles and the scavenger leave HeapInuse and HeapReleased alone for 0.3 s. The
+# explain itself allocates in the target (the heap profile's gzip writer), after which it reads
+# the statistics and smaps before the heap profile (whose gzip writer allocates in the target):
+# the test's own ReadMemStats and smaps, taken right before it, must agree if no GC ran.
+settled='d0["NumGC"] == d["NumGC"] and d0["HeapReleased"] == d["HeapReleased"] and d0["HeapInuse"] == d["HeapInuse"]'
+memstats "$tmp/ms0.json"
+for _ in $(seq 1 30); do
+  sleep 0.3; memstats "$tmp/ms.json"
+  [ "$(python3 -c "import json; d0=json.load(open('$tmp/ms0.json')); d=json.load(open('$tmp/ms.json')); print($settled)")" = True ] && break
+  cp "$tmp/ms.json" "$tmp/ms0.json"
+done
+for _ in 1 2 3; do
+  memstats "$tmp/ms0.json"
+  cat "/proc/$TARGET_PID/smaps" > "$tmp/smaps0"
+  "$GSM" explain "$TARGET_PID" --read-env -o json > "$tmp/out.json" 2> "$tmp/err" || { fail go_runtime_explain "$(cat "$tmp/err")"; exit 0; }
+  memstats "$tmp/ms.json"
+  [ "$(python3 -c "import json; d0=json.load(open('$tmp/ms0.json')); d=json.load(open('$tmp/ms.json')); print(d0['NumGC'] == d['NumGC'])")" = True ] && break
+done
+python3 - "$tmp/out.json" "$tmp/ms0.json" "$tmp/smaps0" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1])); ms = json.load(open(sys.argv[2])); pid = sys.argv[3]
+d = json.load(open(sys.argv[1])); ms = json.load(open(sys.argv[2])); smaps = sys.argv[3]
 def check(name, ok, why=""): print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why))
 gr = d.get("go_runtime")
 check("go_stats_discovered", gr is not None, str(d.get("go_runtime_unavailable")))
@@ -49,10 +71,10 @@ if gr:
     check("go_split_arena_rss_formula", ok, f'{sp["arena_rss_bytes"]} vs {expect}')
     # The residual against independent sources: the arena's RSS summed here from the target's
     # smaps (anonymous mappings in the arena hint range 0xc000000000..), less the runtime's own
-    # ReadMemStats figures (printed right after explain; the idle target stands still).
+    # ReadMemStats figures (both taken right before explain; the settled target stands still).
     arena = lazy = 0
     cur = None
-    for line in open(f"/proc/{pid}/smaps"):
+    for line in open(smaps):
         f = line.split()
         if "-" in f[0] and len(f) >= 5 and ":" not in f[0]:
             lo = int(f[0].split("-")[0], 16)
@@ -76,8 +98,10 @@ check go_env_no_secret_table [ "$(grep -c hunter2 "$tmp/t.txt")" = 0 ]
 check go_table_split grep -q '^go-heap .* = in use ' "$tmp/t.txt"
 "$GSM" explain "$TARGET_PID" --no-go-stats -o json > "$tmp/n.json"
 check go_no_stats_flag [ "$(json_get "$tmp/n.json" 'd["go_runtime"] is None and "no-go-stats" in d["go_runtime_unavailable"]')" = True ]
-"$GSM" explain "$TARGET_PID" --go-endpoint http://127.0.0.1:1 -o json > "$tmp/r.json" 2>/dev/null
+"$GSM" explain "$TARGET_PID" --go-endpoint http://127.0.0.1:1 --go-endpoint-any -o json > "$tmp/r.json" 2>/dev/null
 check go_endpoint_refused_is_not_fatal [ "$(json_get "$tmp/r.json" 'd["go_runtime"] is None')" = True ]
+"$GSM" explain "$TARGET_PID" --go-endpoint http://127.0.0.1:1 -o json > /dev/null 2>&1
+check go_endpoint_not_owned_is_usage [ $? -eq 2 ]
 stop_target
 
 # GOMEMLIMIT findings under a real v1 cgroup limit.

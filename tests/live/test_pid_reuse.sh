@@ -37,7 +37,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 srv = http.server.HTTPServer(("127.0.0.1", 0), H)
 threading.Thread(target=srv.serve_forever, daemon=True).start()
-r = subprocess.run([gsm, "explain", str(n), "-o", "json", "--go-endpoint", f"http://127.0.0.1:{srv.server_address[1]}"],
+r = subprocess.run([gsm, "explain", str(n), "-o", "json", "--go-endpoint", f"http://127.0.0.1:{srv.server_address[1]}", "--go-endpoint-any"],
                    capture_output=True, text=True)
 srv.shutdown()
 print(f"pid={n} swapped_to={state['swapped']} rc={r.returncode} err={r.stderr.strip()!r}")

@@ -451,6 +451,41 @@ TEST(go_http_url_loopback) {
     CHECK(gsm_http_url_is_loopback("not a url") == -EINVAL);
 }
 
+/* --go-endpoint takes the base or any usual path; the base never carries a path twice. */
+TEST(go_endpoint_base_paths) {
+    static const struct { const char *url, *base; int only; } cases[] = {
+        {"http://127.0.0.1:6060", "http://127.0.0.1:6060", GSM_GO_SOURCE_ANY},
+        {"http://127.0.0.1:6060/", "http://127.0.0.1:6060", GSM_GO_SOURCE_ANY},
+        {"http://127.0.0.1:6060/debug/pprof/heap", "http://127.0.0.1:6060", GSM_GO_SOURCE_PPROF},
+        {"http://127.0.0.1:6060/debug/pprof/heap?debug=1", "http://127.0.0.1:6060", GSM_GO_SOURCE_PPROF},
+        {"http://127.0.0.1:6060/debug/pprof/heap?gc=1#x", "http://127.0.0.1:6060", GSM_GO_SOURCE_PPROF},
+        {"http://127.0.0.1:6060/debug/pprof/", "http://127.0.0.1:6060", GSM_GO_SOURCE_ANY},
+        {"http://127.0.0.1:6060/debug/pprof", "http://127.0.0.1:6060", GSM_GO_SOURCE_ANY},
+        {"http://127.0.0.1:6060/debug/vars", "http://127.0.0.1:6060", GSM_GO_SOURCE_EXPVAR},
+        {"http://[::1]:9090/metrics/", "http://[::1]:9090", GSM_GO_SOURCE_PROMETHEUS},
+        {"http://localhost:9090/app/metrics", "http://localhost:9090/app", GSM_GO_SOURCE_PROMETHEUS},
+        {"http://h/metrics", "http://h", GSM_GO_SOURCE_PROMETHEUS},
+        /* a host that looks like a path is not stripped */
+        {"http://metrics", "http://metrics", GSM_GO_SOURCE_ANY},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char base[256];
+        int only = 99;
+        CHECK(gsm_go_endpoint_base(cases[i].url, base, sizeof base, &only) == 0);
+        CHECK_STREQ(base, cases[i].base);
+        CHECK(only == cases[i].only);
+    }
+    char small[8];
+    int only;
+    CHECK(gsm_go_endpoint_base("127.0.0.1:6060", small, sizeof small, &only) == -EINVAL);
+    CHECK(gsm_go_endpoint_base("http://127.0.0.1:6060", small, sizeof small, &only) == -EINVAL);
+    uint16_t port = 0;
+    CHECK(gsm_http_url_port("http://127.0.0.1:6060/x", &port) == 0 && port == 6060);
+    CHECK(gsm_http_url_port("http://[::1]/", &port) == 0 && port == 80);
+    CHECK(gsm_http_url_port("https://localhost/", &port) == 0 && port == 443);
+    CHECK(gsm_http_url_port("nope", &port) == -EINVAL);
+}
+
 TEST(go_http_refuses_without_connecting) {
     char *body = NULL;
     size_t len = 0;

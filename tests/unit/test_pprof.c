@@ -586,6 +586,20 @@ TEST(pprof_explain_tree_with_heap) {
     gsm_heap_profile_free(&hp);
 }
 
+TEST(pprof_main_file_names_the_target) {
+    struct gsm_pprof_builder *b = gsm_pprof_builder_new();
+    CHECK(b);
+    const char *st[] = {"a"};
+    CHECK(gsm_pprof_add_sample(b, st, 1, 1, 1) == 0);
+    CHECK(gsm_pprof_set_main_file(b, "/usr/bin/memshape") == 0);
+    Perftools__Profiles__Profile *pp = unpack_written(b);
+    gsm_pprof_builder_free(b);
+    CHECK(pp && pp->n_mapping == 1);
+    CHECK_STREQ(pp->string_table[pp->mapping[0]->filename], "/usr/bin/memshape");
+    CHECK(pp->mapping[0]->has_functions);
+    perftools__profiles__profile__free_unpacked(pp, NULL);
+}
+
 TEST(pprof_explain_tree_heap_larger_than_rss) {
     /* the profile claims 64 MiB + 64 MiB in use, the arena has 4 MiB resident: scaled down,
      * the go-heap node still totals 4 MiB, nothing is left over for "(heap not in profile)" */
