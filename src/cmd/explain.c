@@ -6,7 +6,6 @@
 #include "analyses/findings.h"
 #include "analyses/go_split.h"
 #include "cmd/explain_go.h"
-#include "readers/proc_files.h"
 #include "readers/proc_environ.h"
 #include "renderers/go_render.h"
 #include "renderers/pprof_writer.h"
@@ -315,9 +314,9 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     struct gsm_findings findings = {0};
     struct explain_go go = {0};
     /* First what identifies the process (status, exe: is it Go?), then for Go the runtime's
-     * statistics, then status again and smaps, then the heap profile: the kernel's figures of
-     * one output (the header's RSS, the classes) and the runtime's describe one moment (skew_ms
-     * says how close). */
+     * statistics, then smaps (status and statm again right after it), then the heap profile: the
+     * kernel's figures of one output and the runtime's describe one moment (skew_ms says how
+     * close). */
     struct gsm_read_opts opts = {.smaps = false, .rollup = eo->rollup, .best_effort = eo->best_effort};
     struct gsm_read_error err;
     memset(&err, 0, sizeof err);
@@ -332,9 +331,6 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
         ret = explain_go_fetch(&root, &h, &eo->go, &go);
         if (ret != GSM_EXIT_OK)
             goto out;
-        /* The HTTP requests took time: the header's RSS is read again next to smaps. */
-        if (go.have_stats && gsm_read_status_at(h.dirfd, &proc.status, &err.parse) < 0)
-            proc.have_status = false;
     }
     uint64_t taken = now_ms();
     struct streaming_totals st = {0};
