@@ -64,7 +64,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 srv = http.server.HTTPServer(("127.0.0.1", 0), H)
 threading.Thread(target=srv.serve_forever, daemon=True).start()
-r = subprocess.run(sys.argv[2:] + ["--go-endpoint", f"http://127.0.0.1:{srv.server_address[1]}"], capture_output=True, text=True)
+r = subprocess.run(sys.argv[2:] + ["--go-endpoint", f"http://127.0.0.1:{srv.server_address[1]}", "--go-endpoint-any"], capture_output=True, text=True)
 srv.shutdown()
 sys.stdout.write(r.stdout); sys.exit(r.returncode)
 PY
