@@ -92,8 +92,19 @@ class Browser:
         msg = {'id': self.next_id, 'method': method, 'params': params or {}}
         if session:
             msg['sessionId'] = session
-        os.write(self.w, json.dumps(msg).encode() + b'\0')
+        try:
+            os.write(self.w, json.dumps(msg).encode() + b'\0')
+        except OSError as e:
+            raise CDPError('chromium is not reading its pipe (%s): %s' % (e, self.log_tail()))
         return self.next_id
+
+    def log_tail(self):
+        try:
+            self.log.flush()
+            with open(self.log.name, errors='replace') as f:
+                return ' | '.join(f.read().strip().splitlines()[-3:])
+        except OSError:
+            return ''
 
     def read(self, deadline):
         import select
@@ -106,7 +117,7 @@ class Browser:
                 continue
             data = os.read(self.r, 1 << 20)
             if not data:
-                raise CDPError('chromium closed the pipe (see %s)' % self.log.name)
+                raise CDPError('chromium closed the pipe: %s' % self.log_tail())
             self.buf += data
         i = self.buf.index(b'\0')
         msg, self.buf = self.buf[:i], self.buf[i + 1:]

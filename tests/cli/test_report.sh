@@ -220,10 +220,19 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   exit 0
 fi
 B_PY=$TESTS_DIR/browser/check_report.py
-timeout 300 python3 "$B_PY" single "$tmp/go.html" "$tmp/go.json" "$shots" '^/opt/'
-timeout 300 python3 "$B_PY" diff "$tmp/diff.html" "$tmp/before.json" "$tmp/go.json" "$shots"
-timeout 300 python3 "$B_PY" bundle "$tmp/bundle.html" "$tmp/samples-one.jsonl" "$B/event.json" "$shots"
-timeout 300 python3 "$B_PY" nonet "$tmp/go.html"
-[ -f "$tmp/go.svg" ] && timeout 300 python3 "$B_PY" svg "$tmp/go.svg" "$tmp/go.json" "$shots" '^/opt/'
-[ -f "$tmp/mm.html" ] && mkdir -p "$shots/mm" && timeout 300 python3 "$B_PY" single "$tmp/mm.html" "$tmp/mm.json" "$shots/mm" 'libc' mm
+# browser NAME ARGS...: one scenario; a hang (killed after 120 s) or a crash is a FAIL line too
+browser() {
+  local name=$1; shift
+  timeout 120 python3 "$B_PY" "$@" > "$tmp/b.out" 2>&1; local rc=$?
+  grep -E '^(PASS|FAIL|SKIP) ' "$tmp/b.out"
+  if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$tmp/b.out"; then
+    fail "browser_$name" "exit $rc: $(tail -n 3 "$tmp/b.out" | tr '\n' ' ')"
+  fi
+}
+browser single single "$tmp/go.html" "$tmp/go.json" "$shots" '^/opt/'
+browser diff diff "$tmp/diff.html" "$tmp/before.json" "$tmp/go.json" "$shots"
+browser bundle bundle "$tmp/bundle.html" "$tmp/samples-one.jsonl" "$B/event.json" "$shots"
+browser nonet nonet "$tmp/go.html"
+[ -f "$tmp/go.svg" ] && browser svg svg "$tmp/go.svg" "$tmp/go.json" "$shots" '^/opt/'
+[ -f "$tmp/mm.html" ] && mkdir -p "$shots/mm" && browser mm single "$tmp/mm.html" "$tmp/mm.json" "$shots/mm" 'libc' mm
 true
