@@ -15,7 +15,7 @@ _gsmapper_options() {
         --emit-samples --no-go-stats --stats -o --output --root -h --help" ;;
     serve) echo "--listen --top --cgroup --all --interval --no-go-stats --read-env --quiet --emit-samples --ring
         --dump-dir --dump-quota --dump-min-interval --root -h --help" ;;
-    report) echo "-o --output --cgroup --diff --top --title --root --go-endpoint --no-go-stats
+    report) echo "-o --output --cgroup --diff --top --title --root --go-endpoint --no-go-stats --gc
         -h --help" ;;
     symbolize) echo "-o --output --root -h --help" ;;
     esac

@@ -106,6 +106,7 @@ complete -c gsmapper -n $c -l title -x -d "the page's title"
 complete -c gsmapper -n $c -l root -x -a '(__fish_complete_directories)' -d 'read /proc and /sys under DIR'
 complete -c gsmapper -n $c -l go-endpoint -x -d "a Go process's pprof base URL"
 complete -c gsmapper -n $c -l no-go-stats -d 'do not contact the process over HTTP'
+complete -c gsmapper -n $c -l gc -d 'a GC before the heap profile'
 
 # symbolize
 set -l c '__fish_seen_subcommand_from symbolize'

@@ -57,6 +57,8 @@ static const char usage[] =
     "      --root DIR       live targets: read /proc and /sys under DIR (passed to explain)\n"
     "      --go-endpoint URL, --no-go-stats\n"
     "                       live targets: passed to explain (the Go heap profile's frames)\n"
+    "      --gc             live targets: ask the Go runtime for a GC before the heap profile\n"
+    "                       (explain --gc); by default the profile is as of the last GC\n"
     "  -h, --help           this text\n"
     "\n"
     "Exit codes: 0 ok; 1 runtime failure or a malformed input; 2 usage; 3 no such process,\n"
@@ -67,7 +69,7 @@ static const char usage[] =
 
 struct report_opts {
     const char *output, *cgroup, *title, *root_dir, *go_endpoint;
-    bool diff, no_go_stats, csv, svg;
+    bool diff, no_go_stats, gc, csv, svg;
     size_t top;
 };
 
@@ -267,6 +269,8 @@ static void explain_argv(const struct report_opts *o, const char *pid_arg, const
     }
     if (o->no_go_stats)
         argv[a++] = (char *)"--no-go-stats";
+    if (o->gc)
+        argv[a++] = (char *)"--gc";
     if (o->go_endpoint) {
         argv[a++] = (char *)"--go-endpoint";
         argv[a++] = (char *)o->go_endpoint;
@@ -380,6 +384,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o, char ***ret_
         {"diff", no_argument, NULL, 'd'},         {"top", required_argument, NULL, 't'},
         {"title", required_argument, NULL, 'T'},  {"root", required_argument, NULL, 'r'},
         {"go-endpoint", required_argument, NULL, 'g'}, {"no-go-stats", no_argument, NULL, 'G'},
+        {"gc", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},         {0},
     };
     int c;
@@ -394,6 +399,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o, char ***ret_
         case 'r': o->root_dir = optarg; break;
         case 'g': o->go_endpoint = optarg; break;
         case 'G': o->no_go_stats = true; break;
+        case 'C': o->gc = true; break;
         case 't': {
             char *end;
             errno = 0;

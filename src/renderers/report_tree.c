@@ -295,8 +295,10 @@ static int add_frames(struct gsm_rnode *n, struct json_object *frames_leaf_first
     return 0;
 }
 
-/* The rule of pprof_writer.h: the profile's in-use total H is set against the class's RSS R;
- * every figure X of a go-heap mapping gives a stack of s bytes floor(X * s * min(H,R) / (H * R));
+/* The split of pprof_writer.h (which hangs the frames under the class once), per mapping here
+ * so the graph keeps the mapping level: the profile's in-use total H is set against the class's
+ * RSS R; every figure X of a go-heap mapping gives a stack of s bytes
+ * floor(X * s * min(H,R) / (H * R));
  * the stacks the document leaves out (it keeps the largest) are "(other stacks)", and what the
  * profile does not cover (R > H: fragmentation, stacks, idle spans, garbage) plus the rounding
  * is "(heap not in profile)". So each mapping still totals exactly its own figures. */

@@ -3,7 +3,7 @@
 # memfd: tests/targets/shape.c) must appear in the page's tree under its classes with the sizes
 # the target itself set up, and the page's total must match smaps_rollup read here; a Go target
 # serving net/http/pprof must get Go frames under its go-heap mappings that add up exactly to each
-# mapping, with main.main holding the 48 MiB the program allocated; --cgroup of our own memory
+# mapping, with main.main holding the 48 MiB the program allocated (report --gc); --cgroup of our own memory
 # cgroup lists the target; a PID that is gone exits 3 with no page. Then (root, cgroup v1) a real
 # flight-recorder bundle: watch a cgroup whose process leaks 8 MiB per 500 ms into a 160 MiB
 # limit until the OOM kill, and the page of that bundle draws its samples (row values equal to
@@ -162,7 +162,9 @@ if [ ! -x "$TARGETS_DIR/memshape" ]; then skip report_live_go "Go targets not bu
 start_target "$TARGETS_DIR/memshape" -heap-mib 48 -goroutines 50 -pprof-port 0 -stdin-exit ||
   { fail report_live_go_start "did not start"; exit 0; }
 sleep 0.3
-if "$GSM" report "$TARGET_PID" -o "$tmp/go.html" 2> "$tmp/err"; then pass report_live_go
+# --gc: the heap profile after a GC, so it holds what the program allocated (without it, explain
+# changes nothing in the target and the profile is as of the runtime's last GC)
+if "$GSM" report --gc "$TARGET_PID" -o "$tmp/go.html" 2> "$tmp/err"; then pass report_live_go
 else fail report_live_go "$(cat "$tmp/err")"; exit 0; fi
 data_of "$tmp/go.html" | python3 -c '
 import json, sys
