@@ -43,7 +43,10 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "      --listen ADDR      HOST:PORT to listen on (default 127.0.0.1:9731; [::1]:PORT for IPv6)\n"
-    "      --top N            export the N largest processes by RSS (default 50) and all named ones\n"
+    "      --top N            export the N largest processes by RSS (default 50; chosen stably) and\n"
+    "                         all named ones, with their memory classes (full smaps, on a budget)\n"
+    "      --max-series N     per-process series at most (default 10000; 0: no cap)\n"
+    "      --smaps-budget-ms MS  time per tick for full smaps reads (default 20)\n"
     "      --cgroup PATH      watch a memory cgroup (repeatable)\n"
     "      --all              every cgroup with a memory limit, and every process (the default)\n"
     "      --interval SECONDS tick (default 2)\n"
@@ -244,7 +247,7 @@ static double mono_s(void) {
 }
 
 /* Renders the engine's state of this tick (and the findings) in both formats and swaps them in. */
-static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, double *last_render_s,
+static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, size_t max_series, double *last_render_s,
                         const struct serve_findings *fr) {
     char *text = NULL, *om = NULL;
     size_t tl = 0, ol = 0;
@@ -261,7 +264,8 @@ static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, 
         .cgroup_memory_reads = gsm_cgroup_memory_reads(), .findings = fr->r, .n_findings = fr->n,
         .findings_evaluated = fr->evaluated,
     };
-    struct gsm_metrics_opts mo = {.openmetrics = false, .top_processes = top, .last_render_seconds = *last_render_s};
+    struct gsm_metrics_opts mo = {.openmetrics = false, .top_processes = top, .engine_selects = true,
+                                  .max_series = max_series, .last_render_seconds = *last_render_s};
     int r = -ENOMEM;
     FILE *f = open_memstream(&text, &tl);
     if (f) {
@@ -307,6 +311,7 @@ static void release_startup_pages(const char *when) {
 int cmd_serve(int argc, char **argv) {
     enum {
         OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_READ_ENV, OPT_QUIET, OPT_ROOT, OPT_EMIT,
+        OPT_MAX_SERIES, OPT_SMAPS_BUDGET,
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN}, {"top", required_argument, NULL, OPT_TOP},
@@ -314,14 +319,15 @@ int cmd_serve(int argc, char **argv) {
         {"interval", required_argument, NULL, OPT_INTERVAL}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
         {"read-env", no_argument, NULL, OPT_READ_ENV},
         {"quiet", no_argument, NULL, OPT_QUIET}, {"root", required_argument, NULL, OPT_ROOT},
-        {"emit-samples", no_argument, NULL, OPT_EMIT},
+        {"emit-samples", no_argument, NULL, OPT_EMIT}, {"max-series", required_argument, NULL, OPT_MAX_SERIES},
+        {"smaps-budget-ms", required_argument, NULL, OPT_SMAPS_BUDGET},
         GSM_RECORDER_LONGOPTS, {"help", no_argument, NULL, 'h'}, {0},
     };
     struct gsm_watch_opts wo;
     gsm_watch_opts_default(&wo);
     const char *listen_addr = "127.0.0.1:9731", *root_dir = NULL, *cgroups[64];
     size_t n_cgroups = 0;
-    uint64_t top = 50;
+    uint64_t top = 50, max_series = 10000;
     bool all = false, print_events = true, read_env = false, emit_samples = false;
     struct gsm_recorder_cli rc;
     gsm_recorder_cli_init(&rc);
@@ -335,6 +341,23 @@ int cmd_serve(int argc, char **argv) {
                 gsm_error("serve: --top wants a number up to 100000, not '%s'", optarg);
                 return GSM_EXIT_USAGE;
             }
+            break;
+        }
+        case OPT_MAX_SERIES: {
+            const char *p = optarg;
+            if (gsm_parse_u64(&p, &max_series) < 0 || *p || max_series > 10000000) {
+                gsm_error("serve: --max-series wants a number up to 10000000, not '%s'", optarg);
+                return GSM_EXIT_USAGE;
+            }
+            break;
+        }
+        case OPT_SMAPS_BUDGET: {
+            double v;
+            if (gsm_parse_seconds_arg(optarg, 0, 10000, &v) < 0) {
+                gsm_error("serve: --smaps-budget-ms wants milliseconds from 0 to 10000, not '%s'", optarg);
+                return GSM_EXIT_USAGE;
+            }
+            wo.smaps_budget_us = (uint64_t)(v * 1000);
             break;
         }
         case OPT_CGROUP:
@@ -386,6 +409,8 @@ int cmd_serve(int argc, char **argv) {
     if (optind == argc && n_cgroups == 0)
         all = true;
 
+    wo.classes = true;
+    wo.top_processes = (size_t)top;
     gsm_malloc_tune_for_daemon();
     struct gsm_root root;
     int r = gsm_root_open(root_dir, &root);
@@ -422,7 +447,7 @@ int cmd_serve(int argc, char **argv) {
     gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample, &events);
     struct serve_findings fr = {0};
     serve_findings_evaluate(&root, w, read_env, &fr);
-    render_into(w, &ex, top, &last_render_s, &fr);
+    render_into(w, &ex, top, max_series, &last_render_s, &fr);
     uint64_t ticks = 1;
 
     d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (family == AF_INET6 ? MHD_USE_IPv6 : 0),
@@ -457,7 +482,7 @@ int cmd_serve(int argc, char **argv) {
         }
         if (++ticks % FINDINGS_EVERY == 0)
             serve_findings_evaluate(&root, w, read_env, &fr);
-        render_into(w, &ex, top, &last_render_s, &fr);
+        render_into(w, &ex, top, max_series, &last_render_s, &fr);
     }
     serve_findings_free(&fr);
 out:

@@ -15,7 +15,7 @@ void gsm_watch_opts_default(struct gsm_watch_opts *o) {
     *o = (struct gsm_watch_opts){
         .interval_ms = 2000, .window_ms = 120000, .short_window_ms = 20000, .baseline_ms = 180000,
         .ring_ms = 300000, .horizon_s = 300, .z_threshold = 3.5, .rollup_budget_us = 5000, .go_stats = true,
-        .warmup_s = WARMUP_S,
+        .warmup_s = WARMUP_S, .smaps_budget_us = 20000, .top_processes = 50,
     };
 }
 
@@ -143,12 +143,19 @@ int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_e
             i++;
             continue;
         }
-        if (on_sample)
-            on_sample(t, &s, userdata);
-        detect(w, t, &s, &e);
+        if (!t->class_only) {   /* a named cgroup's member, there for its classes only */
+            if (on_sample)
+                on_sample(t, &s, userdata);
+            detect(w, t, &s, &e);
+        } else {
+            t->det.prev = s;   /* what detect() keeps: the exporter's and the classes tier's sample */
+            t->det.have_prev = true;
+        }
         i++;
     }
     gsm_engine_rollup_tier(w, now_ms);
+    if (w->o.classes)
+        gsm_engine_classes_tick(w, now_ms);
     return 0;
 }
 
@@ -236,6 +243,8 @@ bool gsm_watch_target_state(const struct gsm_watch_target *t, struct gsm_watch_s
     ret->eta_level = t->det.eta.level;
     ret->growth_level = t->det.growth.level;
     ret->pressure_level = t->det.pressure.level;
+    ret->selected = t->selected;
+    ret->classes = t->selected ? t->cls : NULL;
     return true;
 }
 

@@ -73,6 +73,19 @@ struct gsm_watch_target {
     double start_s;                  /* since boot: the process's, or a cgroup's oldest member's */
     bool have_start;
     unsigned ticks_since_scan;
+
+    /* Classes (smaps_tier.c) */
+    bool class_only;                 /* added as a named cgroup's member: sampled for its classes, no detectors */
+    bool pinned_by_cgroup;           /* a named cgroup's member: has classes whatever its rank */
+    bool selected;                   /* chosen for classes this tick */
+    uint64_t selected_since_ms;
+    struct gsm_proc_classes *cls;    /* the last full smaps read's sums; NULL before (or not selected) */
+    uint64_t smaps_attempt_ms;       /* last read tried */
+    uint64_t smaps_cost_us;          /* what the last read took (0: never read) */
+    uint64_t smaps_tick;             /* the tick it was last tried in */
+    bool exe_checked, is_go;         /* is the executable Go (read once: the ELF's .go.buildinfo) */
+    char goarch[16];
+    uint64_t last_err_log_ms;        /* rate limit of the error log line (one per target per minute) */
 };
 
 struct gsm_watch {
@@ -90,6 +103,7 @@ struct gsm_watch {
     size_t pts_cap;
     double uptime_s;                 /* /proc/uptime at this tick */
     double clk_tck;
+    uint64_t err_log_ms;             /* rate limit of error lines that name no target */
 };
 
 uint64_t gsm_engine_mono_ns(void);
@@ -110,6 +124,17 @@ int gsm_engine_ring_push(struct gsm_watch_target *t, const struct gsm_watch_samp
 void gsm_engine_tick_cache_clear(struct tick_cache *tc);
 void gsm_engine_tick_cache_free(struct tick_cache *tc);
 void gsm_engine_rollup_tier(struct gsm_watch *w, uint64_t now_ms);
+
+/* smaps_tier.c */
+/* A failed read: counted by reason in *st (or as gone), and a log line naming the target and the
+ * reason, at most one per target per minute; with t NULL (a cgroup directory named by what, or no
+ * what: counted, not logged) the tier as a whole logs at most once per minute. */
+void gsm_engine_count_error(struct gsm_watch *w, struct gsm_watch_tier_stats *st, const char *tier,
+                            struct gsm_watch_target *t, const char *what, int r, uint64_t now_ms);
+int gsm_engine_add_process(struct gsm_watch *w, pid_t pid, bool explicit_target, struct gsm_watch_target **ret);
+/* After the tick's samples: the named cgroups' members (every few ticks), the choice of the
+ * processes with classes, and the budgeted smaps reads. */
+void gsm_engine_classes_tick(struct gsm_watch *w, uint64_t now_ms);
 
 /* go_poll.c */
 void gsm_engine_go_discover(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms);

@@ -58,7 +58,7 @@ void gsm_engine_go_discover(struct gsm_watch *w, struct gsm_watch_target *t, uin
         w->stats.go_http.reads++;
         w->stats.go_http.ns += gsm_engine_mono_ns() - t0;
         if (r < 0) {
-            w->stats.go_http.errors++;
+            gsm_engine_count_error(w, &w->stats.go_http, "go_http", NULL, NULL, r, now_ms);   /* no endpoint: not logged */
             continue;
         }
         struct go_member *g = realloc(t->go, (t->n_go + 1) * sizeof *g);
@@ -99,7 +99,7 @@ bool gsm_engine_go_adjust(struct gsm_watch *w, struct gsm_watch_target *t, uint6
                 g->stats = st;
                 g->have = true;
             } else {
-                w->stats.go_http.errors++;
+                gsm_engine_count_error(w, &w->stats.go_http, "go_http", t, g->endpoint, r, now_ms);
                 g->have = false;
             }
         }

@@ -79,7 +79,7 @@ static ssize_t cg_sample(struct gsm_watch *w, const struct gsm_cgroup_location *
     w->stats.cgroup.reads++;
     w->stats.cgroup.ns += gsm_engine_mono_ns() - t0;
     if (c->r < 0)
-        w->stats.cgroup.errors++;
+        gsm_engine_count_error(w, &w->stats.cgroup, "cgroup", NULL, loc->dir, c->r, gsm_engine_mono_ns() / 1000000);
     else
         c->have_bd = gsm_cgroup_breakdown(&c->mem, &c->bd) == 0;
     return (ssize_t)tc->n++;
@@ -193,13 +193,14 @@ int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, ui
         w->stats.status.reads += 2;
         w->stats.status.ns += gsm_engine_mono_ns() - t0;
         if (r < 0) {
-            w->stats.status.errors++;
+            gsm_engine_count_error(w, &w->stats.status, "status", t, NULL, r, now_ms);
             return r == -ENOENT ? -ESRCH : r;
         }
         s->usage_bytes = ss.vm_rss_bytes;
         s->anon_bytes = ss.rss_anon_bytes;
         s->file_bytes = ss.rss_file_bytes;
         s->swap_bytes = ss.vm_swap_bytes;
+        s->shmem_bytes = ss.rss_shmem_bytes;
         s->threads = ss.threads;
         s->unreclaimable_bytes = ss.rss_anon_bytes + ss.rss_shmem_bytes + ss.vm_swap_bytes;
         s->working_set_bytes = ss.vm_rss_bytes;
@@ -230,8 +231,11 @@ void gsm_engine_rollup_tier(struct gsm_watch *w, uint64_t now_ms) {
         if (cost_us > budget_us && k > 0)
             continue;   /* too big for what is left of this tick; try a smaller one */
         _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
-        if (gsm_proc_handle_open(w->root, t->pid, &h) < 0)
+        int hr = gsm_proc_handle_open(w->root, t->pid, &h);
+        if (hr < 0) {
+            gsm_engine_count_error(w, &w->stats.rollup, "smaps_rollup", t, NULL, hr, now_ms);
             continue;
+        }
         struct gsm_process p;
         gsm_process_init(&p, t->pid);
         struct gsm_parse_error err;
@@ -245,7 +249,7 @@ void gsm_engine_rollup_tier(struct gsm_watch *w, uint64_t now_ms) {
         if (r == 0 && p.have_rollup)
             s->pss_bytes = p.rollup.f[GSM_F_PSS];
         else
-            w->stats.rollup.errors++;
+            gsm_engine_count_error(w, &w->stats.rollup, "smaps_rollup", t, NULL, r < 0 ? r : -EBADMSG, now_ms);
         gsm_process_free(&p);
         t->last_rollup_ms = now_ms;
         budget_us -= (int64_t)(spent / 1000);

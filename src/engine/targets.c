@@ -21,6 +21,7 @@ void gsm_engine_target_free(struct gsm_watch_target *t) {
     gsm_sample_ring_free(&t->ring);
     free(t->key);
     free(t->go);
+    free(t->cls);
     free(t);
 }
 
@@ -111,6 +112,10 @@ static int new_process_target(struct gsm_watch *w, pid_t pid, bool explicit_targ
     }
     *ret = t;
     return 0;
+}
+
+int gsm_engine_add_process(struct gsm_watch *w, pid_t pid, bool explicit_target, struct gsm_watch_target **ret) {
+    return new_process_target(w, pid, explicit_target, ret);
 }
 
 int gsm_watch_add_pid(struct gsm_watch *w, pid_t pid) {

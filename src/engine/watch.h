@@ -24,6 +24,12 @@ struct gsm_watch_opts {
     uint64_t rollup_budget_us;       /* kernel time per tick for smaps_rollup */
     bool go_stats;                   /* poll Go runtime statistics when reachable */
     double warmup_s;                 /* no ETA for a process (a cgroup's oldest) younger than this */
+    /* Memory classes (engine/smaps_tier.c): full smaps of the chosen processes (the top N by RSS,
+     * chosen stably, the named ones and the named cgroups' members) within a kernel-time budget
+     * per tick. Off unless classes is set (serve sets it). */
+    bool classes;
+    uint64_t smaps_budget_us;        /* time per tick for full smaps reads */
+    size_t top_processes;            /* N */
 };
 void gsm_watch_opts_default(struct gsm_watch_opts *o);
 

@@ -3,6 +3,8 @@
  * (engine/watch), the renderers (event_render, metrics) and the recorder. docs/watch.md. */
 #pragma once
 
+#include "model/mapping.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +33,7 @@ struct gsm_watch_sample {
     bool go_adjusted;
     uint64_t usage_bytes;            /* cgroup usage, or process RSS */
     uint64_t anon_bytes, file_bytes, working_set_bytes, swap_bytes;
+    uint64_t shmem_bytes;            /* process targets: RssShmem (status); 0 for a cgroup */
     uint64_t limit_bytes;            /* effective limit that applies (UINT64_MAX: none) */
     bool limit_is_node;              /* no cgroup limit: limit_bytes is the node's MemTotal */
     uint64_t others_bytes;           /* process targets: the rest of its cgroup's unreclaimable */
@@ -77,13 +80,53 @@ struct gsm_watch_event {
 };
 void gsm_watch_event_evidence(struct gsm_watch_event *ev, const char *key, double v);
 
-/* Tier costs for --stats and the exporter's self-metrics. */
+/* Why a read failed. A target that went away (ENOENT, ESRCH: the process exited, its PID was
+ * recycled, the cgroup was removed) is not an error: it is counted in `gone`. */
+enum gsm_watch_err_reason {
+    GSM_WE_PERMISSION,   /* EACCES, EPERM */
+    GSM_WE_PARSE,        /* EBADMSG, EOVERFLOW, EFBIG: malformed or over-long */
+    GSM_WE_MEMORY,       /* ENOMEM */
+    GSM_WE_TIMEOUT,      /* ETIMEDOUT, ECONNREFUSED...: an endpoint did not answer */
+    GSM_WE_IO,           /* anything else */
+    GSM_WE__COUNT
+};
+/* "permission", "parse", "memory", "timeout", "io" */
+const char *gsm_watch_err_reason_name(enum gsm_watch_err_reason r);
+/* The reason for a negative errno; false for a target that is gone (ENOENT, ESRCH). */
+bool gsm_watch_err_reason_of(int r, enum gsm_watch_err_reason *ret);
+
+/* Tier costs for --stats and the exporter's self-metrics. errors = the sum of by_reason. */
 struct gsm_watch_tier_stats {
     uint64_t reads, ns, errors;
+    uint64_t by_reason[GSM_WE__COUNT];
+    uint64_t gone;                   /* reads that found the target gone (not errors) */
 };
 struct gsm_watch_stats {
-    struct gsm_watch_tier_stats status, cgroup, rollup, go_http, detect, notify;
+    struct gsm_watch_tier_stats status, cgroup, rollup, go_http, detect, notify, smaps;
     uint64_t ticks, events;
+    uint64_t smaps_selected;         /* processes chosen for classes (top N, named, named cgroups' members) */
+};
+
+/* Memory by class of one process, from a full smaps read (analyses/classify, analyses/totals):
+ * only these sums are kept per target, never the mappings. */
+enum gsm_class_kind { GSM_CK_RSS, GSM_CK_PSS, GSM_CK_SWAP, GSM_CK_USS, GSM_CK__COUNT };
+/* "rss", "pss", "swap", "uss" */
+const char *gsm_class_kind_name(enum gsm_class_kind k);
+
+/* The Go split (analyses/go_split) of the go-heap and go-runtime classes, with the runtime's own
+ * statistics polled by the engine. */
+enum gsm_go_part {
+    GSM_GP_HEAP_INUSE, GSM_GP_STACKS, GSM_GP_IDLE_RETAINED, GSM_GP_RELEASED_RESIDENT, GSM_GP_RUNTIME_METADATA,
+    GSM_GP__COUNT
+};
+/* "heap_inuse", "stacks", "idle_retained", "released_resident", "runtime_metadata" */
+const char *gsm_go_part_name(enum gsm_go_part p);
+
+struct gsm_proc_classes {
+    uint64_t bytes[GSM_CLASS__COUNT][GSM_CK__COUNT];
+    uint64_t taken_ms;               /* wall clock of the read (ms since the epoch) */
+    bool have_go;                    /* go_parts hold the Go split of this read */
+    uint64_t go_parts[GSM_GP__COUNT];
 };
 
 /* A target's latest state as the exporter shows it: this tick's sample and the detectors'
@@ -93,4 +136,8 @@ struct gsm_watch_state {
     struct gsm_watch_sample s;
     double eta_s, z;
     enum gsm_watch_level eta_level, growth_level, pressure_level;
+    /* Process targets: chosen for classes (top N with hysteresis, named, a named cgroup's
+     * member), and the classes of the last full smaps read (NULL before the first). */
+    bool selected;
+    const struct gsm_proc_classes *classes;
 };

@@ -1,5 +1,6 @@
 #include "renderers/metrics.h"
 #include "analyses/cgroup_analysis.h"
+#include "renderers/metrics_internal.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -52,13 +53,6 @@ static void proc_label_set(FILE *out, const struct gsm_target_ref *t) {
     fputc('"', out);
 }
 
-struct row {
-    const struct gsm_target_ref *t;
-    struct gsm_watch_sample s;
-    double eta, z;
-    struct gsm_container_identity id;   /* cgroup rows: parsed once per render */
-};
-
 static int by_rss_desc(const void *a, const void *b) {
     const struct row *x = a, *y = b;
     return x->s.usage_bytes < y->s.usage_bytes ? 1 : x->s.usage_bytes > y->s.usage_bytes ? -1 : 0;
@@ -103,7 +97,8 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
     size_t ncg = 0, npr = 0;
     for (size_t i = 0; i < n; i++) {
         const struct gsm_watch_state *ts = &in->targets[i];
-        struct row r = {.t = &ts->ref, .s = ts->s, .eta = ts->eta_s, .z = ts->z};
+        struct row r = {.t = &ts->ref, .s = ts->s, .eta = ts->eta_s, .z = ts->z, .selected = ts->selected,
+                        .cls = ts->classes};
         if (ts->ref.type == GSM_WT_CGROUP) {
             if (ts->ref.cgroup)
                 gsm_container_identity_parse(ts->ref.cgroup, &r.id);
@@ -111,13 +106,15 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
         } else
             pr[npr++] = r;
     }
-    /* Processes: the top N by RSS, plus the explicit targets (bounded cardinality). */
+    /* Processes: the top N by RSS (chosen stably by the engine), plus the explicit targets, and
+     * at most max_series series of them (bounded cardinality). */
     qsort(pr, npr, sizeof *pr, by_rss_desc);
     size_t keep = 0;
     for (size_t i = 0; i < npr; i++)
-        if (i < o->top_processes || pr[i].t->explicit_target)
+        if ((o->engine_selects ? pr[i].selected : i < o->top_processes) || pr[i].t->explicit_target)
             pr[keep++] = pr[i];
-    npr = keep;
+    struct gsm_metrics_series series = {0};
+    npr = gsm_metrics_cap_series(pr, keep, o->max_series, &series);
 
     const struct gsm_watch_stats *st = in->stats;
     family(out, o, "gsmapper_build_info", "gauge", "gsmapper version (always 1)");
@@ -132,19 +129,28 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
         const char *name;
         const struct gsm_watch_tier_stats *t;
     } tiers[] = {{"status", &st->status}, {"cgroup", &st->cgroup}, {"smaps_rollup", &st->rollup},
-                 {"go_http", &st->go_http}, {"detectors", &st->detect}};
+                 {"go_http", &st->go_http}, {"detectors", &st->detect}, {"smaps", &st->smaps}};
+    const size_t n_tiers = sizeof tiers / sizeof tiers[0];
     family(out, o, "gsmapper_tier_seconds_total", "counter", "Time spent reading and analysing, per sampling tier");
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < n_tiers; i++) {
         fprintf(out, "gsmapper_tier_seconds_total{tier=\"%s\"} ", tiers[i].name);
         value(out, (double)tiers[i].t->ns / 1e9);
         fputc('\n', out);
     }
     family(out, o, "gsmapper_tier_reads_total", "counter", "Reads per sampling tier");
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < n_tiers; i++)
         fprintf(out, "gsmapper_tier_reads_total{tier=\"%s\"} %llu\n", tiers[i].name, (unsigned long long)tiers[i].t->reads);
-    family(out, o, "gsmapper_errors_total", "counter", "Failed reads per tier (a target gone, permission, parse)");
-    for (size_t i = 0; i < 5; i++)
-        fprintf(out, "gsmapper_errors_total{tier=\"%s\"} %llu\n", tiers[i].name, (unsigned long long)tiers[i].t->errors);
+    family(out, o, "gsmapper_errors_total", "counter",
+           "Failed reads per tier and reason (permission, parse, memory, timeout, io); a target that went away is not one");
+    for (size_t i = 0; i < n_tiers; i++)
+        for (int k = 0; k < GSM_WE__COUNT; k++)
+            fprintf(out, "gsmapper_errors_total{tier=\"%s\",reason=\"%s\"} %llu\n", tiers[i].name,
+                    gsm_watch_err_reason_name((enum gsm_watch_err_reason)k), (unsigned long long)tiers[i].t->by_reason[k]);
+    family(out, o, "gsmapper_targets_gone_total", "counter",
+           "Reads that found their target gone (the process exited or its PID was reused, the cgroup removed)");
+    for (size_t i = 0; i < n_tiers; i++)
+        fprintf(out, "gsmapper_targets_gone_total{tier=\"%s\"} %llu\n", tiers[i].name, (unsigned long long)tiers[i].t->gone);
+    gsm_metrics_series_families(out, o, &series, st);
     family(out, o, "gsmapper_cgroup_memory_reads_total", "counter",
            "Reads of a cgroup's memory files by gsmapper (each watched cgroup once per tick)");
     fprintf(out, "gsmapper_cgroup_memory_reads_total %llu\n", (unsigned long long)in->cgroup_memory_reads);
@@ -240,11 +246,13 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
         }
     }
 
-    family(out, o, "gsmapper_process_resident_bytes", "gauge", "Resident memory of the process by kind (status)");
+    family(out, o, "gsmapper_process_resident_bytes", "gauge",
+           "Resident memory of the process by kind (status: RssAnon, RssFile, RssShmem, VmSwap)");
     for (size_t i = 0; i < npr; i++) {
-        const char *kinds[] = {"anon", "file", "swap"};
-        double v[] = {(double)pr[i].s.anon_bytes, (double)pr[i].s.file_bytes, (double)pr[i].s.swap_bytes};
-        for (int k = 0; k < 3; k++) {
+        const char *kinds[] = {"anon", "file", "shmem", "swap"};
+        double v[] = {(double)pr[i].s.anon_bytes, (double)pr[i].s.file_bytes, (double)pr[i].s.shmem_bytes,
+                      (double)pr[i].s.swap_bytes};
+        for (int k = 0; k < 4; k++) {
             fputs("gsmapper_process_resident_bytes{", out);
             proc_label_set(out, pr[i].t);
             fprintf(out, ",kind=\"%s\"} ", kinds[k]);
@@ -274,10 +282,25 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
         proc_label_set(out, pr[i].t);
         fprintf(out, "} %llu\n", (unsigned long long)pr[i].s.go_next_gc_bytes);
     }
+    gsm_metrics_class_families(out, o, pr, npr, cg, ncg, in->targets, n);
     findings_family(out, o, in);
     if (o->openmetrics)
         fputs("# EOF\n", out);
     free(cg);
     free(pr);
     return ferror(out) ? -EIO : 0;
+}
+
+/* For metrics_classes.c (renderers/metrics_internal.h). */
+void gsm_metrics_value(FILE *out, double v) {
+    value(out, v);
+}
+void gsm_metrics_family(FILE *out, const struct gsm_metrics_opts *o, const char *name, const char *type, const char *help) {
+    family(out, o, name, type, help);
+}
+void gsm_metrics_cg_labels(FILE *out, const struct row *r) {
+    cg_label_set(out, r->t, &r->id);
+}
+void gsm_metrics_proc_labels(FILE *out, const struct gsm_target_ref *t) {
+    proc_label_set(out, t);
 }

@@ -12,6 +12,10 @@
 struct gsm_metrics_opts {
     bool openmetrics;
     size_t top_processes;      /* processes exported: the top N by RSS plus explicit targets */
+    /* The engine chose the processes (gsm_watch_state.selected, stable): export those instead
+     * of the top N by this tick's RSS. */
+    bool engine_selects;
+    size_t max_series;         /* per-process series at most (0: no cap); the rest are dropped whole processes */
     double last_render_seconds;
 };
 
