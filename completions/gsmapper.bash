@@ -13,8 +13,8 @@ _gsmapper_options() {
     watch) echo "--cgroup --all --interval --horizon --window --baseline --z-threshold --warmup
         --rollup-budget-ms --ring --dump-dir --dump-quota --dump-min-interval --exec --duration
         --emit-samples --no-go-stats --stats -o --output --root -h --help" ;;
-    serve) echo "--listen --top --cgroup --all --interval --no-go-stats --read-env --quiet --emit-samples --ring
-        --dump-dir --dump-quota --dump-min-interval --root -h --help" ;;
+    serve) echo "--listen --top --max-series --smaps-budget-ms --cgroup --all --interval --no-go-stats --read-env
+        --quiet --emit-samples --ring --dump-dir --dump-quota --dump-min-interval --root -h --help" ;;
     report) echo "-o --output --cgroup --diff --top --title --root --go-endpoint --no-go-stats --gc
         -h --help" ;;
     symbolize) echo "-o --output --root -h --help" ;;
@@ -26,7 +26,7 @@ _gsmapper_argopts() {
     watch) echo "--cgroup --interval --horizon --window --baseline --z-threshold --warmup
         --rollup-budget-ms --ring --dump-dir --dump-quota --dump-min-interval --exec --duration
         -o --output --root" ;;
-    serve) echo "--listen --top --cgroup --interval --ring --dump-dir --dump-quota
+    serve) echo "--listen --top --max-series --smaps-budget-ms --cgroup --interval --ring --dump-dir --dump-quota
         --dump-min-interval --root" ;;
     report) echo "-o --output --cgroup --top --title --root --go-endpoint" ;;
     symbolize) echo "-o --output --root" ;;
