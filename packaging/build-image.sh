@@ -24,7 +24,7 @@ mirror=${GSM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 version=$(sed -n "s/^  version : '\([^']*\)'.*/\1/p" meson.build)
 image=ghcr.io/gsmapper/gsmapper
 base=localhost/gsmapper-base:bookworm
-deps="gcc libc6-dev meson ninja-build pkgconf libelf-dev libjson-c-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev libcap2-bin"
+deps="gcc libc6-dev meson ninja-build pkgconf libelf-dev libseccomp-dev libjson-c-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev libcap2-bin"
 mkdir -p "$dir"
 B=(buildah --storage-driver vfs --root "$dir/storage" --runroot "$dir/run")
 failed=0

@@ -10,7 +10,7 @@ set -euo pipefail
 PKGS=(
   # build
   gcc clang meson ninja-build pkg-config
-  libelf-dev libjson-c-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev
+  libelf-dev libseccomp-dev libjson-c-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev
   # tests and demo targets (Go is used for test targets only, never inside gsmapper)
   golang-go procps curl xz-utils binutils time git util-linux python3
   # allocator tests (tests/live/test_allocators.sh): malloc replacements and a jemalloc service

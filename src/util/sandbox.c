@@ -1,0 +1,343 @@
+#include "util/sandbox.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <linux/capability.h>
+#include <linux/landlock.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#ifdef GSM_HAVE_SECCOMP
+#include <seccomp.h>
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GSM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GSM_ASAN 1
+#endif
+#endif
+
+void gsm_sandbox_init(struct gsm_sandbox *sb) {
+    memset(sb, 0, sizeof *sb);
+    const char *e = getenv("GSMAPPER_SANDBOX");
+    sb->mode = e && strcmp(e, "off") == 0 ? GSM_SANDBOX_OFF : e && strcmp(e, "trap") == 0 ? GSM_SANDBOX_TRAP : GSM_SANDBOX_ON;
+}
+
+void gsm_sandbox_allow_write(struct gsm_sandbox *sb, const char *dir) {
+    if (dir && sb->n_write_dirs < GSM_SANDBOX_MAX_PATHS)
+        sb->write_dirs[sb->n_write_dirs++] = dir;
+}
+
+void gsm_sandbox_allow_exec(struct gsm_sandbox *sb, const char *file) {
+    if (file && sb->n_exec_files < GSM_SANDBOX_MAX_PATHS)
+        sb->exec_files[sb->n_exec_files++] = file;
+}
+
+void gsm_sandbox_allow_self_exec(struct gsm_sandbox *sb) {
+    static char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        gsm_sandbox_allow_exec(sb, self);
+    }
+}
+
+/* A file's directory, for gsm_sandbox_allow_write (static storage: one per process). */
+const char *gsm_sandbox_dir_of(const char *file) {
+    static char dir[PATH_MAX];
+    const char *slash = strrchr(file, '/');
+    if (!slash)
+        return ".";
+    size_t n = slash == file ? 1 : (size_t)(slash - file);
+    if (n >= sizeof dir)
+        return NULL;
+    memcpy(dir, file, n);
+    dir[n] = '\0';
+    return dir;
+}
+
+/* ---- Landlock ------------------------------------------------------------------------------ */
+
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#define __NR_landlock_add_rule 445
+#define __NR_landlock_restrict_self 446
+#endif
+
+static bool have_cap_sys_ptrace(void) {
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct d[2];
+    if (syscall(SYS_capget, &h, d) < 0)
+        return false;
+    return d[CAP_TO_INDEX(CAP_SYS_PTRACE)].effective & CAP_TO_MASK(CAP_SYS_PTRACE);
+}
+
+/* The ELF interpreter (PT_INTERP) of the running program: execve opens it for execution too. */
+static int find_interp(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    if (info->dlpi_name && info->dlpi_name[0])
+        return 0;   /* not the main program */
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_INTERP) {
+            *(const char **)data = (const char *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+            return 1;
+        }
+    return 1;
+}
+
+static int add_rule(int rfd, const char *path, uint64_t access) {
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct landlock_path_beneath_attr pb = {.allowed_access = access, .parent_fd = fd};
+    int r = syscall(__NR_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0 ? -errno : 0;
+    close(fd);
+    return r;
+}
+
+/* Returns the ABI applied (> 0), 0 when skipped, or -errno. */
+static int apply_landlock(const struct gsm_sandbox *sb, const char **why) {
+    if (sb->allow_any_exec) {
+        *why = "--exec (the handler would inherit the restrictions)";
+        return 0;
+    }
+    if (!have_cap_sys_ptrace()) {
+        *why = "no CAP_SYS_PTRACE (a Landlock domain would hide other processes' /proc files)";
+        return 0;
+    }
+    long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    if (abi < 1) {
+        *why = "not supported by the kernel";
+        return 0;
+    }
+    uint64_t write = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+                     LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+                     LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+                     LANDLOCK_ACCESS_FS_MAKE_SYM;
+#ifdef LANDLOCK_ACCESS_FS_REFER
+    if (abi >= 2)
+        write |= LANDLOCK_ACCESS_FS_REFER;
+#endif
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+    if (abi >= 3)
+        write |= LANDLOCK_ACCESS_FS_TRUNCATE;
+#endif
+    struct landlock_ruleset_attr ra = {.handled_access_fs = write | LANDLOCK_ACCESS_FS_EXECUTE};
+    int rfd = (int)syscall(__NR_landlock_create_ruleset, &ra, sizeof ra, 0);
+    if (rfd < 0)
+        return -errno;
+    int r = 0;
+    for (size_t i = 0; i < sb->n_write_dirs && r == 0; i++)
+        if ((r = add_rule(rfd, sb->write_dirs[i], write)) < 0)
+            gsm_debug("sandbox: Landlock rule for %s: %s", sb->write_dirs[i], strerror(-r));
+    const char *interp = NULL;
+    dl_iterate_phdr(find_interp, &interp);
+    for (size_t i = 0; i < sb->n_exec_files + 1 && r == 0; i++) {
+        const char *f = i < sb->n_exec_files ? sb->exec_files[i] : interp;
+        if (f && (r = add_rule(rfd, f, LANDLOCK_ACCESS_FS_EXECUTE)) < 0)
+            gsm_debug("sandbox: Landlock rule for %s: %s", f, strerror(-r));
+    }
+    if (r == 0 && syscall(__NR_landlock_restrict_self, rfd, 0) < 0)
+        r = -errno;
+    close(rfd);
+    return r < 0 ? r : (int)abi;
+}
+
+/* ---- seccomp ------------------------------------------------------------------------------- */
+
+#ifdef GSM_HAVE_SECCOMP
+/* Every system call gsmapper makes (glibc, libelf, json-c, zlib, protobuf-c, libcurl and
+ * libmicrohttpd loaded at run time, the ASan/LSan runtime), gathered with strace over the live
+ * tests and completed by reading the code; docs/sandbox.md says how to extend it. */
+static const char *const allowed[] = {
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
+    "open", "openat", "openat2", "close", "close_range", "creat", "stat", "fstat", "lstat", "newfstatat", "statx",
+    "statfs", "fstatfs", "lseek", "mmap", "mprotect", "munmap", "mremap", "madvise", "brk", "mincore", "msync",
+    "mlock", "munlock", "membarrier", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigsuspend",
+    "rt_sigtimedwait", "sigaltstack", "ioctl", "access", "faccessat", "faccessat2", "pipe", "pipe2", "select",
+    "pselect6", "poll", "ppoll", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
+    "epoll_pwait2", "eventfd", "eventfd2", "dup", "dup2", "dup3", "fcntl", "flock", "fsync", "fdatasync",
+    "ftruncate", "fallocate", "fadvise64", "readahead", "getdents", "getdents64", "getcwd", "chdir", "fchdir",
+    "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "link", "linkat",
+    "readlink", "readlinkat", "chmod", "fchmod", "fchmodat", "umask", "utimensat", "sendfile", "copy_file_range",
+    "socket", "connect", "accept", "accept4", "bind", "listen", "getsockname", "getpeername", "setsockopt",
+    "getsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "socketpair",
+    "clone", "clone3", "fork", "vfork", "wait4", "waitid", "exit", "exit_group", "kill", "tgkill", "tkill",
+    "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid",
+    "getresgid", "getpgrp", "getpgid", "setpgid", "getsid", "setsid", "prctl", "arch_prctl", "set_tid_address",
+    "set_robust_list", "get_robust_list", "rseq", "futex", "futex_waitv", "nanosleep", "clock_nanosleep",
+    "clock_gettime", "clock_getres", "gettimeofday", "time", "times", "getrusage", "getrlimit", "setrlimit",
+    "prlimit64", "sched_yield", "sched_getaffinity", "sched_getparam", "sched_getscheduler", "getrandom",
+    "uname", "sysinfo", "capget", "personality", "timerfd_create", "timerfd_settime", "timerfd_gettime",
+    "timer_create", "timer_settime", "timer_gettime", "timer_delete", "alarm", "setitimer", "getitimer", "pause",
+    "pidfd_open", "pidfd_send_signal", "memfd_create", "restart_syscall", "getcpu", "process_madvise",
+    "sched_get_priority_max", "sched_get_priority_min", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+    /* a child (the flight recorder's explain) restricts itself further */
+    "seccomp", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+};
+static const char *const refused[] = {"ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd",
+                                      "execve", "execveat"};
+
+#define MAX_NR 1024
+static const char *nr_name[MAX_NR];   /* for the SIGSYS handler: no allocation there */
+static bool nr_refused[MAX_NR];
+static int trap_fd = STDERR_FILENO;   /* GSMAPPER_SANDBOX_LOG: append there instead */
+
+static size_t put_str(char *b, size_t n, const char *s) {
+    while (*s)
+        b[n++] = *s++;
+    return n;
+}
+
+static void on_sigsys(int sig, siginfo_t *si, void *ucv) {
+    (void)sig;
+    int nr = si->si_syscall;
+    char msg[160], num[16];
+    size_t n = put_str(msg, 0, "gsmapper: sandbox: refused system call ");
+    n = put_str(msg, n, nr >= 0 && nr < MAX_NR && nr_name[nr] ? nr_name[nr] : "?");
+    size_t k = 0;
+    unsigned u = (unsigned)nr;
+    do
+        num[k++] = (char)('0' + u % 10);
+    while ((u /= 10) && k < sizeof num);
+    msg[n++] = ' ', msg[n++] = '(';
+    while (k)
+        msg[n++] = num[--k];
+    msg[n++] = ')', msg[n++] = '\n';
+    ssize_t w = write(trap_fd, msg, n);
+    (void)w;
+    long ret = nr >= 0 && nr < MAX_NR && nr_refused[nr] ? -EPERM : -ENOSYS;
+    ucontext_t *uc = ucv;
+#if defined(__x86_64__)
+    uc->uc_mcontext.gregs[REG_RAX] = ret;
+#elif defined(__aarch64__)
+    uc->uc_mcontext.regs[0] = (unsigned long)ret;
+#else
+    (void)uc, (void)ret;
+#endif
+}
+
+static int apply_seccomp(const struct gsm_sandbox *sb, size_t *ret_n) {
+    bool trap = sb->mode == GSM_SANDBOX_TRAP;
+    scmp_filter_ctx ctx = seccomp_init(trap ? SCMP_ACT_TRAP : SCMP_ACT_ERRNO(ENOSYS));
+    if (!ctx)
+        return -ENOMEM;
+    int r = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof allowed / sizeof *allowed && r == 0; i++) {
+        int nr = seccomp_syscall_resolve_name(allowed[i]);
+        if (nr == __NR_SCMP_ERROR || nr < 0)
+            continue;   /* not on this architecture */
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+        n++;
+    }
+    for (size_t i = 0; i < sizeof refused / sizeof *refused && r == 0; i++) {
+        int nr = seccomp_syscall_resolve_name(refused[i]);
+        if (nr == __NR_SCMP_ERROR || nr < 0)
+            continue;
+        bool exec = strncmp(refused[i], "execve", 6) == 0;
+#ifdef GSM_ASAN
+        /* LeakSanitizer stops the world with ptrace on its own threads at exit. */
+        if (strcmp(refused[i], "ptrace") == 0) {
+            r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+            continue;
+        }
+#endif
+        if (exec && sb->allow_exec)
+            r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+        else {
+            if (nr < MAX_NR)
+                nr_refused[nr] = true;
+            r = seccomp_rule_add(ctx, trap ? SCMP_ACT_TRAP : SCMP_ACT_ERRNO(EPERM), nr, 0);
+        }
+    }
+    if (r == 0 && trap) {
+        for (int nr = 0; nr < MAX_NR; nr++) {
+            char *s = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+            nr_name[nr] = s;   /* kept for the handler's lifetime: the process's */
+        }
+        struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO | SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGSYS, &sa, NULL) < 0)
+            r = -errno;
+    }
+    if (r == 0)
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+    if (r == 0)
+        r = seccomp_load(ctx);
+    seccomp_release(ctx);
+    if (r == 0)
+        *ret_n = n;
+    return r;
+}
+#endif
+
+int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who) {
+    if (sb->mode == GSM_SANDBOX_OFF) {
+        gsm_debug("%s: sandbox off (--no-sandbox or GSMAPPER_SANDBOX=off)", who);
+        return 0;
+    }
+    int done = 0;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
+        done |= GSM_SANDBOX_NNP;
+    else
+        gsm_warn("%s: sandbox: PR_SET_NO_NEW_PRIVS: %s", who, strerror(errno));
+
+#ifdef GSM_HAVE_SECCOMP
+    /* Opened before Landlock, which would refuse it afterwards. */
+    const char *log = sb->mode == GSM_SANDBOX_TRAP ? getenv("GSMAPPER_SANDBOX_LOG") : NULL;
+    int log_fd = log ? open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+    if (log_fd >= 0)
+        trap_fd = log_fd;
+#endif
+    const char *why = NULL;
+    int abi = apply_landlock(sb, &why);
+    if (abi > 0) {
+        done |= GSM_SANDBOX_LANDLOCK;
+        gsm_debug("%s: sandbox: Landlock ABI %d: writes beneath %zu director%s, execution of %zu file(s) and the "
+                  "ELF interpreter",
+                  who, abi, sb->n_write_dirs, sb->n_write_dirs == 1 ? "y" : "ies", sb->n_exec_files);
+    } else if (abi == 0)
+        gsm_debug("%s: sandbox: Landlock skipped: %s", who, why);
+    else
+        gsm_warn("%s: sandbox: Landlock not applied: %s", who, strerror(-abi));
+
+#ifdef GSM_HAVE_SECCOMP
+    size_t n = 0;
+    int r = apply_seccomp(sb, &n);
+    if (r == 0) {
+        done |= GSM_SANDBOX_SECCOMP;
+        gsm_debug("%s: sandbox: seccomp allow-list of %zu system calls%s%s", who, n,
+                  sb->allow_exec ? ", execve allowed" : "", sb->mode == GSM_SANDBOX_TRAP ? ", trap mode" : "");
+    } else
+        gsm_warn("%s: sandbox: seccomp not applied: %s", who, strerror(-r));
+#else
+    gsm_debug("%s: sandbox: seccomp skipped: built without libseccomp", who);
+#endif
+    return done;
+}
+
+int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_dir) {
+    struct gsm_sandbox sb;
+    gsm_sandbox_init(&sb);
+    if (off)
+        sb.mode = GSM_SANDBOX_OFF;
+    sb.allow_any_exec = exec;
+    sb.allow_exec = exec || dump_dir;
+    if (dump_dir) {
+        gsm_sandbox_allow_write(&sb, dump_dir);
+        gsm_sandbox_allow_self_exec(&sb);
+    }
+    return gsm_sandbox_apply(&sb, who);
+}

@@ -1,0 +1,67 @@
+/* Self-restriction for watch, serve and explain (docs/sandbox.md; issue 12, item 3) — NOT YET
+ * CALLED by the commands: with Landlock on, Go detection through /proc/PID/exe fails (see
+ * docs/sandbox.md, "Status"). The unit tests (tests/unit/test_sandbox.c) exercise it. Best
+ * effort: each step that the kernel or the build does not support is skipped and logged
+ * (GSMAPPER_DEBUG=1), never fatal.
+ *
+ *   1. PR_SET_NO_NEW_PRIVS.
+ *   2. Landlock (ABI probed): file WRITES only beneath the allowed directories (the dump dir,
+ *      the output file's directory), EXECUTE only of the allowed files (our own binary for the
+ *      flight recorder's explain, the ELF interpreter). Reads are not restricted: Go build
+ *      information is read from executables anywhere (/proc/PID/exe), and the readers keep
+ *      the sensitive-path rule themselves. Only applied with CAP_SYS_PTRACE: without it a
+ *      Landlock domain also hides other processes' /proc/PID files (ptrace access check).
+ *      Skipped with --exec (the handler inherits the domain).
+ *   3. seccomp (libseccomp): an allow-list of the system calls gsmapper makes; ptrace,
+ *      process_vm_readv/writev, pidfd_getfd and execve/execveat are refused with EPERM
+ *      (execve allowed only with --exec or --dump-dir), anything else not listed fails with
+ *      ENOSYS. Trap mode (GSMAPPER_SANDBOX=trap) refuses the same calls through SIGSYS and
+ *      names each one on stderr ("gsmapper: sandbox: refused system call NAME (NR)"), or
+ *      appends it to the file GSMAPPER_SANDBOX_LOG names. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum gsm_sandbox_mode {
+    GSM_SANDBOX_OFF,        /* --no-sandbox, GSMAPPER_SANDBOX=off */
+    GSM_SANDBOX_ON,
+    GSM_SANDBOX_TRAP,       /* GSMAPPER_SANDBOX=trap: refused calls named on stderr */
+};
+
+#define GSM_SANDBOX_MAX_PATHS 8
+
+struct gsm_sandbox {
+    enum gsm_sandbox_mode mode;
+    bool allow_exec;                                 /* --exec or --dump-dir */
+    bool allow_any_exec;                             /* --exec: any program (no Landlock) */
+    const char *write_dirs[GSM_SANDBOX_MAX_PATHS];   /* read-write beneath */
+    size_t n_write_dirs;
+    const char *exec_files[GSM_SANDBOX_MAX_PATHS];   /* may be executed */
+    size_t n_exec_files;
+};
+
+/* Mode from the environment (GSMAPPER_SANDBOX=off|trap|on), or ON. */
+void gsm_sandbox_init(struct gsm_sandbox *sb);
+
+/* Adds a directory (the dump dir; for a file, pass its directory) / an executable. */
+void gsm_sandbox_allow_write(struct gsm_sandbox *sb, const char *dir);
+void gsm_sandbox_allow_exec(struct gsm_sandbox *sb, const char *file);
+
+/* Our own executable (the flight recorder runs it as explain). */
+void gsm_sandbox_allow_self_exec(struct gsm_sandbox *sb);
+/* The directory of a file path, for gsm_sandbox_allow_write (static storage: call once). */
+const char *gsm_sandbox_dir_of(const char *file);
+
+/* What gsm_sandbox_apply did (bits). */
+#define GSM_SANDBOX_NNP 1
+#define GSM_SANDBOX_LANDLOCK 2
+#define GSM_SANDBOX_SECCOMP 4
+
+/* Applies the steps to the calling process; call before starting threads (Landlock binds the
+ * calling thread and those it creates later). Returns the GSM_SANDBOX_* bits applied. */
+int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who);
+
+/* watch and serve: writes only beneath dump_dir (NULL: nowhere), execution of our own binary
+ * with a dump dir (the flight recorder's explain), of anything with --exec (exec). */
+int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_dir);
