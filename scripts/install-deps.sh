@@ -11,6 +11,7 @@ PKGS=(
   # build
   gcc clang meson ninja-build pkg-config
   libelf-dev libseccomp-dev libjson-c-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev
+  libsqlite3-dev sqlite3  # --history (sqlite3: the CLI the history test checks the file with)
   # tests and demo targets (Go is used for test targets only, never inside gsmapper)
   golang-go procps curl xz-utils binutils time git util-linux python3
   # allocator tests (tests/live/test_allocators.sh): malloc replacements and a jemalloc service

@@ -8,6 +8,7 @@
 #include "readers/cgroup.h"
 #include "readers/host.h"
 #include "cmd/commands.h"
+#include "cmd/history_cli.h"
 #include "cmd/serve_findings.h"
 #include "cmd/watch_bundles.h"
 #include "cmd/watch_targets.h"
@@ -56,6 +57,7 @@ static const char usage[] =
     "      --quiet            do not print watch events\n"
     "      --emit-samples     print every sample too (schema gsmapper.sample/v1), as watch does\n"
     GSM_RECORDER_USAGE
+    GSM_HISTORY_USAGE
     "      --root DIR         read /proc and /sys under DIR\n"
     "  -h, --help             this text\n"
     "\n"
@@ -201,10 +203,12 @@ struct serve_events {
     bool emit_samples;             /* --emit-samples */
     struct gsm_recorder *rec;      /* --dump-dir, else NULL */
     const struct gsm_root *root;
+    struct gsm_history_cli *hist;  /* --history */
 };
 
 static void on_event(const struct gsm_watch_event *ev, void *userdata) {
     const struct serve_events *se = userdata;
+    gsm_history_cli_event(se->hist, ev);
     struct json_object *o = gsm_event_to_json(ev, NULL);
     if (se->print)
         gsm_json_line(o, stdout);
@@ -226,6 +230,7 @@ static void on_event(const struct gsm_watch_event *ev, void *userdata) {
 
 static void on_sample(const struct gsm_watch_target *t, const struct gsm_watch_sample *s, void *userdata) {
     const struct serve_events *se = userdata;
+    gsm_history_cli_sample(se->hist, t, s);
     if (!se->emit_samples)
         return;
     struct gsm_target_ref ref;
@@ -321,7 +326,7 @@ int cmd_serve(int argc, char **argv) {
         {"quiet", no_argument, NULL, OPT_QUIET}, {"root", required_argument, NULL, OPT_ROOT},
         {"emit-samples", no_argument, NULL, OPT_EMIT}, {"max-series", required_argument, NULL, OPT_MAX_SERIES},
         {"smaps-budget-ms", required_argument, NULL, OPT_SMAPS_BUDGET},
-        GSM_RECORDER_LONGOPTS, {"help", no_argument, NULL, 'h'}, {0},
+        GSM_RECORDER_LONGOPTS, GSM_HISTORY_LONGOPTS, {"help", no_argument, NULL, 'h'}, {0},
     };
     struct gsm_watch_opts wo;
     gsm_watch_opts_default(&wo);
@@ -331,6 +336,8 @@ int cmd_serve(int argc, char **argv) {
     bool all = false, print_events = true, read_env = false, emit_samples = false;
     struct gsm_recorder_cli rc;
     gsm_recorder_cli_init(&rc);
+    struct gsm_history_cli hist;
+    gsm_history_cli_init(&hist);
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -385,7 +392,9 @@ int cmd_serve(int argc, char **argv) {
         case OPT_ROOT: root_dir = optarg; break;
         case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
         default: {
-            int k = gsm_recorder_cli_parse(&rc, "serve", c, optarg, &wo.ring_ms);
+            int k = gsm_history_cli_parse(&hist, "serve", c, optarg);
+            if (k == 0)
+                k = gsm_recorder_cli_parse(&rc, "serve", c, optarg, &wo.ring_ms);
             if (k > 0)
                 break;
             if (k == 0)
@@ -422,7 +431,8 @@ int cmd_serve(int argc, char **argv) {
     struct gsm_watch *w = NULL;
     struct MHD_Daemon *d = NULL;
     struct exposition ex = {.lock = PTHREAD_MUTEX_INITIALIZER};
-    struct serve_events events = {.print = print_events, .emit_samples = emit_samples, .root = &root};
+    struct serve_events events = {.print = print_events, .emit_samples = emit_samples, .root = &root,
+                                 .hist = &hist};
     if ((r = gsm_watch_new(&root, &wo, &w)) < 0) {
         gsm_error("serve: %s", strerror(-r));
         ret = GSM_EXIT_FAILURE;
@@ -432,7 +442,8 @@ int cmd_serve(int argc, char **argv) {
         GSM_EXIT_OK)
         goto out;
     gsm_watch_set_all(w, all);
-    if ((ret = gsm_recorder_cli_open(&rc, "serve", root_dir, &events.rec)) != GSM_EXIT_OK)
+    if ((ret = gsm_recorder_cli_open(&rc, "serve", root_dir, &events.rec)) != GSM_EXIT_OK ||
+        (ret = gsm_history_cli_open(&hist, "serve")) != GSM_EXIT_OK)
         goto out;
 
     struct sigaction sa = {.sa_handler = on_signal};
@@ -488,6 +499,7 @@ int cmd_serve(int argc, char **argv) {
 out:
     if (d)
         MHD_stop_daemon(d);
+    gsm_history_cli_close(&hist);
     gsm_recorder_free(events.rec);
     free(ex.text);
     free(ex.openmetrics);

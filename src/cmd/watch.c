@@ -2,6 +2,7 @@
  * to renderers/event_render (JSON lines or text), --exec, and renderers/recorder (bundles). */
 #include "engine/watch.h"
 #include "cmd/commands.h"
+#include "cmd/history_cli.h"
 #include "cmd/watch_bundles.h"
 #include "cmd/watch_targets.h"
 #include "renderers/event_render.h"
@@ -49,6 +50,7 @@ static const char usage[] =
     "      --warmup SECONDS     no ETA while a process (a cgroup's oldest) is younger (default 20)\n"
     "      --rollup-budget-ms MS  kernel time per tick for smaps_rollup (default 5)\n"
     GSM_RECORDER_USAGE
+    GSM_HISTORY_USAGE
     "      --exec CMD           run CMD (/bin/sh -c) for each event, the event JSON on stdin\n"
     "      --duration SECONDS   stop after this long (default: until SIGINT/SIGTERM)\n"
     "      --emit-samples       print every sample too (schema gsmapper.sample/v1)\n"
@@ -73,6 +75,7 @@ struct watch_ctx {
     const char *exec_cmd;
     struct gsm_recorder *rec;
     const struct gsm_root *root;
+    struct gsm_history_cli *hist;
 };
 
 static uint64_t now_ms(void) {
@@ -113,6 +116,7 @@ static void run_exec(const char *cmd, const char *json) {
 
 static void on_event(const struct gsm_watch_event *ev, void *userdata) {
     struct watch_ctx *c = userdata;
+    gsm_history_cli_event(c->hist, ev);
     struct json_object *o = gsm_event_to_json(ev, NULL);
     char *json = gsm_json_text(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     if (!json) {
@@ -152,6 +156,7 @@ static void on_event(const struct gsm_watch_event *ev, void *userdata) {
 
 static void on_sample(const struct gsm_watch_target *t, const struct gsm_watch_sample *s, void *userdata) {
     struct watch_ctx *c = userdata;
+    gsm_history_cli_sample(c->hist, t, s);
     if (!c->emit_samples)
         return;
     struct gsm_target_ref ref;
@@ -211,7 +216,7 @@ int cmd_watch(int argc, char **argv) {
         {"interval", required_argument, NULL, OPT_INTERVAL}, {"horizon", required_argument, NULL, OPT_HORIZON},
         {"window", required_argument, NULL, OPT_WINDOW}, {"baseline", required_argument, NULL, OPT_BASELINE},
         {"z-threshold", required_argument, NULL, OPT_Z}, {"rollup-budget-ms", required_argument, NULL, OPT_ROLLUP_BUDGET},
-        GSM_RECORDER_LONGOPTS,
+        GSM_RECORDER_LONGOPTS, GSM_HISTORY_LONGOPTS,
         {"exec", required_argument, NULL, OPT_EXEC}, {"duration", required_argument, NULL, OPT_DURATION},
         {"emit-samples", no_argument, NULL, OPT_EMIT}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
         {"stats", no_argument, NULL, OPT_STATS}, {"output", required_argument, NULL, 'o'},
@@ -226,6 +231,8 @@ int cmd_watch(int argc, char **argv) {
     double v, duration = 0;
     struct gsm_recorder_cli rc;
     gsm_recorder_cli_init(&rc);
+    struct gsm_history_cli hist;
+    gsm_history_cli_init(&hist);
     int c;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -293,7 +300,9 @@ int cmd_watch(int argc, char **argv) {
             break;
         case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
         default: {
-            int k = gsm_recorder_cli_parse(&rc, "watch", c, optarg, &wo.ring_ms);
+            int k = gsm_history_cli_parse(&hist, "watch", c, optarg);
+            if (k == 0)
+                k = gsm_recorder_cli_parse(&rc, "watch", c, optarg, &wo.ring_ms);
             if (k > 0)
                 break;
             if (k == 0)
@@ -326,14 +335,15 @@ int cmd_watch(int argc, char **argv) {
         GSM_EXIT_OK)
         goto out;
     gsm_watch_set_all(w, all);
-    if ((ret = gsm_recorder_cli_open(&rc, "watch", root_dir, &rec)) != GSM_EXIT_OK)
+    if ((ret = gsm_recorder_cli_open(&rc, "watch", root_dir, &rec)) != GSM_EXIT_OK ||
+        (ret = gsm_history_cli_open(&hist, "watch")) != GSM_EXIT_OK)
         goto out;
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     struct watch_ctx ctx = {.w = w, .text = text, .emit_samples = emit_samples, .exec_cmd = exec_cmd, .rec = rec,
-                            .root = &root};
+                            .root = &root, .hist = &hist};
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     uint64_t start = now_ms();
@@ -357,6 +367,7 @@ int cmd_watch(int argc, char **argv) {
         print_stats(gsm_watch_get_stats(w), gsm_watch_n_targets(w), now_ms() - start);
     fflush(stdout);
 out:
+    gsm_history_cli_close(&hist);
     gsm_recorder_free(rec);
     gsm_watch_free(w);
     gsm_root_close(&root);
