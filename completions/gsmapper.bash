@@ -12,9 +12,10 @@ _gsmapper_options() {
         --cgroup --fail-on --go-endpoint --go-endpoint-any --gc --no-go-stats --read-env --root -h --help" ;;
     watch) echo "--cgroup --all --interval --horizon --window --baseline --z-threshold --warmup
         --rollup-budget-ms --ring --dump-dir --dump-quota --dump-min-interval --exec --duration
-        --emit-samples --no-go-stats --stats -o --output --root -h --help" ;;
+        --history --history-retention --history-max-mb --history-flush --emit-samples --no-go-stats --stats -o --output --root -h --help" ;;
     serve) echo "--listen --top --max-series --smaps-budget-ms --cgroup --all --interval --no-go-stats --read-env
-        --quiet --emit-samples --ring --dump-dir --dump-quota --dump-min-interval --root -h --help" ;;
+        --quiet --emit-samples --ring --dump-dir --dump-quota --dump-min-interval
+        --history --history-retention --history-max-mb --history-flush --root -h --help" ;;
     report) echo "-o --output --cgroup --diff --top --title --root --go-endpoint --no-go-stats --gc
         -h --help" ;;
     symbolize) echo "-o --output --root -h --help" ;;
@@ -25,9 +26,9 @@ _gsmapper_argopts() {
     explain) echo "-o --output --output-file --top --cgroup --fail-on --go-endpoint --root" ;;
     watch) echo "--cgroup --interval --horizon --window --baseline --z-threshold --warmup
         --rollup-budget-ms --ring --dump-dir --dump-quota --dump-min-interval --exec --duration
-        -o --output --root" ;;
+        --history --history-retention --history-max-mb --history-flush -o --output --root" ;;
     serve) echo "--listen --top --max-series --smaps-budget-ms --cgroup --interval --ring --dump-dir --dump-quota
-        --dump-min-interval --root" ;;
+        --dump-min-interval --history --history-retention --history-max-mb --history-flush --root" ;;
     report) echo "-o --output --cgroup --top --title --root --go-endpoint" ;;
     symbolize) echo "-o --output --root" ;;
     esac

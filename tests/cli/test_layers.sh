@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The layers (docs/ARCHITECTURE.md): util -> proto -> model -> readers -> analyses -> renderers ->
+# The layers (docs/ARCHITECTURE.md): util -> proto -> model -> readers -> store -> analyses -> renderers ->
 # engine -> recorder -> cmd. Includes only go downward, analyses do no I/O, and the build's
 # layer-check libraries (meson.build: each layer linked with -Wl,--no-undefined against the
 # layers below it alone) exist, which means every layer's calls resolved downward. The mechanism
@@ -12,11 +12,12 @@ declare -A allowed=(
   [util]="util"
   [model]="model util"
   [readers]="readers model util proto"
+  [store]="store model util"
   [analyses]="analyses model util"
   [renderers]="renderers analyses model util proto"
   [engine]="engine readers analyses model util proto"
   [recorder]="recorder engine renderers readers analyses model util proto"
-  [cmd]="cmd recorder engine renderers readers analyses model util proto"
+  [cmd]="cmd store recorder engine renderers readers analyses model util proto"
 )
 for layer in "${!allowed[@]}"; do
   bad=""
@@ -43,7 +44,7 @@ elif [ ! -f "$builddir/libgsm_layercheck_cmd.so" ]; then
   skip layer_link_checks "$builddir is a sanitizer or fuzz build: the link check runs in the plain build"
 else
   missing=""
-  for layer in util proto model readers analyses renderers engine recorder cmd; do
+  for layer in util proto model readers store analyses renderers engine recorder cmd; do
     [ -f "$builddir/libgsm_layercheck_$layer.so" ] || missing="$missing $layer"
   done
   if [ -z "$missing" ]; then pass layer_link_checks_built; else fail layer_link_checks_built "missing:$missing"; fi

@@ -1,0 +1,178 @@
+/* analyses/advise on synthetic histories: steady, spiky, with OOM kills (the bump converges
+ * when applied, never compounds, stops on a leak), short history -> low confidence, GOMEMLIMIT
+ * arithmetic. Expected values are computed here from the rules in docs/advise.md. */
+#include "analyses/advise.h"
+#include "test.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB (1024ULL * 1024)
+#define T0 1800000000000ULL          /* a fixed Unix ms */
+
+/* n minute rows from T0, working set peaks from f(i). */
+static struct gsm_hist_target synth(size_t n, uint64_t (*f)(size_t i)) {
+    struct gsm_hist_target t = {0};
+    t.rows = calloc(n, sizeof *t.rows);
+    t.n_rows = n;
+    for (size_t i = 0; i < n; i++) {
+        struct gsm_hist_row *r = &t.rows[i];
+        r->t_ms = T0 + i * 60000;
+        r->res_s = 60;
+        r->n = 30;
+        uint64_t v = f(i);
+        r->s[GSM_HS_WS] = (struct gsm_hist_stat){v, v, v};
+        r->s[GSM_HS_USAGE] = (struct gsm_hist_stat){v + 10 * MIB, v, v};
+        r->s[GSM_HS_UNRECL] = (struct gsm_hist_stat){v - MIB, v, v};
+        r->limit_bytes = 1024 * MIB;
+        r->anon_bytes = v - 8 * MIB;
+        r->file_bytes = 8 * MIB;
+    }
+    return t;
+}
+
+static uint64_t steady(size_t i) { return 400 * MIB + (i % 7) * MIB; }
+static uint64_t spiky(size_t i) { return i % 100 == 50 ? 800 * MIB : 300 * MIB; }
+
+TEST(advise_steady) {
+    struct gsm_hist_target t = synth(8 * 24 * 60, steady);   /* 8 days */
+    struct gsm_advise_opts o;
+    gsm_advise_opts_default(&o);
+    struct gsm_advice a;
+    CHECK(gsm_advise(&t, &o, &a) == 0);
+    CHECK(a.series == GSM_HS_WS);
+    CHECK(a.peak_bytes == 406 * MIB);
+    /* limit = max(p99, peak) × 1.15 = 406 MiB × 1.15; request = p90 × 1.15 with p90 in 404..406 */
+    CHECK(a.limit_bytes == (uint64_t)(406.0 * MIB * 1.15));
+    CHECK(a.request_bytes >= (uint64_t)(404.0 * MIB * 1.15) && a.request_bytes <= a.limit_bytes);
+    CHECK(a.limit_bytes > a.peak_bytes && a.limit_bytes < 2 * a.p99_bytes);
+    CHECK(a.confidence_level == GSM_CONF_HIGH && a.confidence > 0.99);
+    CHECK(strcmp(a.peak_class, "anon") == 0);
+    CHECK(!a.have_go && a.oom_kills == 0 && !a.bump_applied);
+    gsm_hist_target_free(&t);
+}
+
+TEST(advise_spiky) {
+    /* a 800 MiB spike every 100 minutes over a 300 MiB base, 2 days: 1% of the minutes */
+    struct gsm_hist_target t = synth(2 * 24 * 60, spiky);
+    struct gsm_advise_opts o;
+    gsm_advise_opts_default(&o);
+    struct gsm_advice a;
+    CHECK(gsm_advise(&t, &o, &a) == 0);
+    CHECK(a.peak_bytes == 800 * MIB);
+    CHECK(a.limit_bytes == (uint64_t)(800.0 * MIB * 1.15));    /* above every peak */
+    CHECK(a.request_bytes == (uint64_t)(300.0 * MIB * 1.15));  /* p90 is the base */
+    CHECK(a.high_bytes == (uint64_t)((double)a.limit_bytes * 0.9));
+    CHECK(a.confidence_level == GSM_CONF_MEDIUM);
+    gsm_hist_target_free(&t);
+}
+
+TEST(advise_short_history_low_confidence) {
+    struct gsm_hist_target t = synth(20, steady);   /* 20 minutes */
+    struct gsm_advise_opts o;
+    gsm_advise_opts_default(&o);
+    struct gsm_advice a;
+    CHECK(gsm_advise(&t, &o, &a) == 0);
+    CHECK(a.confidence_level == GSM_CONF_LOW);
+    CHECK(a.confidence < 0.1);
+    CHECK(a.span_h > 0.33 && a.span_h < 0.34);
+    struct gsm_hist_target empty = {0};
+    CHECK(gsm_advise(&empty, &o, &a) == -EINVAL);
+    gsm_hist_target_free(&t);
+}
+
+static void add_kill(struct gsm_hist_target *t, uint64_t t_ms, uint64_t limit, uint64_t peak) {
+    t->events = realloc(t->events, (t->n_events + 1) * sizeof *t->events);
+    struct gsm_hist_event *e = &t->events[t->n_events++];
+    *e = (struct gsm_hist_event){.t_ms = t_ms, .limit_bytes = limit, .peak_before_bytes = peak};
+    strcpy(e->kind, "oom_kill");
+}
+
+TEST(advise_oom_bump_converges) {
+    /* The workload needs 900 MiB; the limit starts at 512 MiB. Each round: it is killed at the
+     * limit in force (peak before the kill = that limit), advise runs, its limit is applied.
+     * The limit must rise every round by max(×1.2, +100 MiB) and pass 900 MiB in a few rounds. */
+    struct gsm_hist_target t = synth(60, steady);
+    struct gsm_advise_opts o;
+    gsm_advise_opts_default(&o);
+    uint64_t limit = 512 * MIB;
+    int rounds = 0;
+    while (limit < 900 * MIB && rounds < 10) {
+        add_kill(&t, T0 + (uint64_t)rounds * 1000, limit, limit);
+        struct gsm_advice a;
+        CHECK(gsm_advise(&t, &o, &a) == 0);
+        uint64_t want = limit * 6 / 5 > limit + 100 * MIB ? (uint64_t)((double)limit * 1.2) : limit + 100 * MIB;
+        CHECK(a.bump_applied && a.limit_bytes == want);
+        CHECK(a.bump_base_limit_bytes == limit);
+        CHECK(!a.leak_suspected);
+        limit = a.limit_bytes;
+        rounds++;
+    }
+    CHECK(limit >= 900 * MIB);
+    CHECK(rounds == 4);   /* 512 -> 614.4 -> 737.3 -> 884.7 -> 1061.7 MiB */
+    /* No more kills: re-running gives the same answer (stable, not a loop). */
+    struct gsm_advice again;
+    CHECK(gsm_advise(&t, &o, &again) == 0 && again.limit_bytes == limit);
+    gsm_hist_target_free(&t);
+}
+
+TEST(advise_oom_no_compounding) {
+    /* Three kills at the same 512 MiB limit (the recommendation not applied yet): one bump. */
+    struct gsm_hist_target t = synth(60, steady);
+    for (int i = 0; i < 3; i++)
+        add_kill(&t, T0 + (uint64_t)i * 60000, 512 * MIB, 500 * MIB);
+    struct gsm_advise_opts o;
+    gsm_advise_opts_default(&o);
+    struct gsm_advice a;
+    CHECK(gsm_advise(&t, &o, &a) == 0);
+    CHECK(a.oom_kills == 3 && a.oom_bumps == 1);
+    CHECK(a.limit_bytes == 612 * MIB);    /* max(500 × 1.2 = 600, 512 + 100) */
+    gsm_hist_target_free(&t);
+}
+
+TEST(advise_oom_leak_stops) {
+    /* A leak: killed at every limit applied, seven times in a chain. After max_bumps (6) the
+     * bumps stop and the leak is flagged; the cap clips. */
+    struct gsm_hist_target t = synth(60, steady);
+    struct gsm_advise_opts o;
+    gsm_advise_opts_default(&o);
+    uint64_t limit = 512 * MIB, sixth = 0;
+    for (int i = 0; i < 8; i++) {
+        add_kill(&t, T0 + (uint64_t)i * 1000, limit, limit);
+        struct gsm_advice a;
+        CHECK(gsm_advise(&t, &o, &a) == 0);
+        if (i == 5)
+            sixth = a.limit_bytes;
+        if (i >= 6) {
+            CHECK(a.leak_suspected);
+            CHECK(a.limit_bytes == sixth);
+        }
+        limit = a.limit_bytes;
+    }
+    o.cap_bytes = 1024 * MIB;
+    struct gsm_advice c;
+    CHECK(gsm_advise(&t, &o, &c) == 0 && c.capped && c.limit_bytes == 1024 * MIB);
+    gsm_hist_target_free(&t);
+}
+
+TEST(advise_gomemlimit) {
+    /* 100 minutes, two of them at 48 MiB of non-heap memory: 2% of the rows, so p99 is 48 MiB
+     * (one of 120 would be under 1%, and p99 would be 30 MiB) */
+    struct gsm_hist_target t = synth(100, steady);
+    for (size_t i = 0; i < t.n_rows; i++) {
+        uint64_t nh = (i == 50 || i == 51 ? 48 : 30) * MIB;
+        t.rows[i].s[GSM_HS_GO_NONHEAP] = (struct gsm_hist_stat){nh, nh, nh};
+    }
+    struct gsm_advise_opts o;
+    gsm_advise_opts_default(&o);
+    struct gsm_advice a;
+    CHECK(gsm_advise(&t, &o, &a) == 0);
+    CHECK(a.have_go);
+    CHECK(a.go_nonheap_p99_bytes == 48 * MIB);
+    uint64_t margin = (uint64_t)((double)a.limit_bytes * 0.05);
+    CHECK(a.go_margin_bytes == margin);
+    CHECK(a.gomemlimit_bytes == a.limit_bytes - 48 * MIB - margin);
+    CHECK(!a.go_too_tight);
+    gsm_hist_target_free(&t);
+}
