@@ -17,6 +17,7 @@ static const struct command {
     {"watch", cmd_watch, "the OOM sentinel: forecasts, sudden growth, kernel OOM signals, flight recorder"},
     {"serve", cmd_serve, "Prometheus exporter (/metrics) with the watch engine inside"},
     {"report", cmd_report, "one offline HTML page: flame graph, heat map over time, address space, diff"},
+    {"advise", cmd_advise, "memory request/limit and GOMEMLIMIT recommendations from a --history"},
     {"symbolize", cmd_symbolize, "map program counters of a Go binary or process to function and file:line"},
 };
 
