@@ -3,7 +3,7 @@
 # without the bash-completion package loaded. tests/cli/test_packaging.sh checks the option
 # lists below against `gsmapper SUB --help`.
 
-_gsmapper_commands="explain watch serve report symbolize"
+_gsmapper_commands="explain watch serve report advise symbolize"
 
 # _gsmapper_options SUB: every option of SUB. _gsmapper_argopts SUB: those taking a value.
 _gsmapper_options() {
@@ -18,6 +18,7 @@ _gsmapper_options() {
         --history --history-retention --history-max-mb --history-flush --root -h --help" ;;
     report) echo "-o --output --cgroup --diff --top --title --root --go-endpoint --no-go-stats --gc
         -h --help" ;;
+    advise) echo "--history --target --half-life --margin --max-limit -o --output -h --help" ;;
     symbolize) echo "-o --output --root -h --help" ;;
     esac
 }
@@ -30,6 +31,7 @@ _gsmapper_argopts() {
     serve) echo "--listen --top --max-series --smaps-budget-ms --cgroup --interval --ring --dump-dir --dump-quota
         --dump-min-interval --history --history-retention --history-max-mb --history-flush --root" ;;
     report) echo "-o --output --cgroup --top --title --root --go-endpoint" ;;
+    advise) echo "--history --target --half-life --margin --max-limit -o --output" ;;
     symbolize) echo "-o --output --root" ;;
     esac
 }
@@ -38,7 +40,7 @@ _gsmapper_formats() {
     case $1 in
     explain) echo "table json folded pprof" ;;
     watch) echo "json text" ;;
-    symbolize) echo "table json" ;;
+    symbolize | advise) echo "table json" ;;
     esac
 }
 

@@ -33,12 +33,13 @@ function __gsmapper_cgroups --description 'memory-cgroup directories relative to
     end
 end
 
-set -l cmds explain watch serve report symbolize
+set -l cmds explain watch serve report advise symbolize
 complete -c gsmapper -f
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a explain -d "attribute a process's or cgroup's memory"
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a watch -d 'OOM sentinel: forecasts, growth, OOM signals'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a serve -d 'Prometheus exporter with the watch engine'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a report -d 'offline HTML page: flame graph, heat map, diff'
+complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a advise -d 'request/limit and GOMEMLIMIT from a history'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a symbolize -d 'Go program counters to function and file:line'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -l version -d 'print the version'
 complete -c gsmapper -s h -l help -d 'print the help'
@@ -113,6 +114,15 @@ complete -c gsmapper -n $c -l root -x -a '(__fish_complete_directories)' -d 'rea
 complete -c gsmapper -n $c -l go-endpoint -x -d "a Go process's pprof base URL"
 complete -c gsmapper -n $c -l no-go-stats -d 'do not contact the process over HTTP'
 complete -c gsmapper -n $c -l gc -d 'a GC before the heap profile'
+
+# advise
+set -l c '__fish_seen_subcommand_from advise'
+complete -c gsmapper -n $c -l history -r -F -d 'the history watch/serve --history wrote'
+complete -c gsmapper -n $c -l target -x -d 'key, cgroup path or PID'
+complete -c gsmapper -n $c -l half-life -x -d 'peak weight half-life (24h)'
+complete -c gsmapper -n $c -l margin -x -d 'percent added (15)'
+complete -c gsmapper -n $c -l max-limit -x -d 'never recommend more than MIB'
+complete -c gsmapper -n $c -s o -l output -x -a 'table json' -d 'output format'
 
 # symbolize
 set -l c '__fish_seen_subcommand_from symbolize'

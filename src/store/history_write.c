@@ -228,7 +228,9 @@ static void roll(struct hist_acc *a, uint64_t minute_ms) {
 
 static char *ref_key(const struct gsm_target_ref *ref) {
     char *k = NULL;
-    int r = ref->type == GSM_WT_CGROUP ? asprintf(&k, "cgroup:%s", ref->name ? ref->name : "")
+    /* a cgroup's name may be shortened for display: its path is the cgroup field */
+    const char *cg = ref->cgroup ? ref->cgroup : ref->name ? ref->name : "";
+    int r = ref->type == GSM_WT_CGROUP ? asprintf(&k, "cgroup:%s", cg)
                                        : asprintf(&k, "process:%d:%llu", (int)ref->pid,
                                                   (unsigned long long)ref->starttime);
     return r < 0 ? NULL : k;
@@ -265,7 +267,7 @@ static struct hist_acc *acc_get(struct gsm_history *h, const struct gsm_target_r
     if (!a)
         return NULL;
     a->key = TAKE_PTR(key);
-    a->name = strdup(ref->name ? ref->name : "");
+    a->name = strdup(ref->type == GSM_WT_CGROUP && ref->cgroup ? ref->cgroup : ref->name ? ref->name : "");
     a->cgroup = ref->cgroup ? strdup(ref->cgroup) : NULL;
     a->type = ref->type;
     a->pid = ref->pid;
@@ -319,7 +321,7 @@ void gsm_history_add_event(struct gsm_history *h, const struct gsm_target_ref *r
         h->cap_events = cap;
     }
     struct pending_event *e = &h->events[h->n_events];
-    *e = (struct pending_event){.key = ref_key(ref), .ref_copy = *ref, .name = strdup(ref->name ? ref->name : ""),
+    *e = (struct pending_event){.key = ref_key(ref), .ref_copy = *ref, .name = strdup(ref->type == GSM_WT_CGROUP && ref->cgroup ? ref->cgroup : ref->name ? ref->name : ""),
                                 .cgroup = ref->cgroup ? strdup(ref->cgroup) : NULL, .t_ms = t_ms,
                                 .limit_bytes = limit_bytes, .peak_before_bytes = peak_before_bytes};
     e->ref_copy.name = e->ref_copy.cgroup = NULL;
