@@ -159,7 +159,9 @@ fi
 
 # ---- Go frames from the process's own heap profile ---------------------------------------------
 if [ ! -x "$TARGETS_DIR/memshape" ]; then skip report_live_go "Go targets not built in $TARGETS_DIR"; exit 0; fi
-start_target "$TARGETS_DIR/memshape" -heap-mib 48 -goroutines 50 -pprof-port 0 -stdin-exit ||
+# -settle: explain asks for no GC, so the profile is as of the target's last GC; two GCs before
+# READY put the 48 MiB in it.
+start_target "$TARGETS_DIR/memshape" -heap-mib 48 -goroutines 50 -settle -pprof-port 0 -stdin-exit ||
   { fail report_live_go_start "did not start"; exit 0; }
 sleep 0.3
 # --gc: the heap profile after a GC, so it holds what the program allocated (without it, explain

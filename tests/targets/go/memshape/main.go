@@ -10,6 +10,8 @@
 //	-pool-mib N     keep N MiB of 64 KiB buffers live that were allocated by a sync.Pool's New
 //	                (taken with Get and never Put back): heap held under sync.(*Pool).Get;
 //	                two GCs then run before READY so the heap profile shows them
+//	-settle         run two GCs before READY, as -pool-mib does: the heap profile, published at
+//	                the end of a GC cycle, then holds every allocation made before
 //	-churn-mib N    allocate N MiB/s of short-lived garbage (16 KiB buffers, the last 4 MiB kept):
 //	                a steady service whose GC runs all the time
 //	-grow-per-request N  allocate and touch N MiB more (kept live) at the start of every
@@ -52,6 +54,7 @@ var (
 	prom       = flag.Bool("prom", false, "serve Prometheus text /metrics on the pprof listener")
 	poolMiB    = flag.Int("pool-mib", 0, "MiB of live 64 KiB buffers allocated through a sync.Pool's New")
 	growPerReq = flag.Int("grow-per-request", 0, "MiB to allocate and keep at the start of every HTTP request")
+	settle     = flag.Bool("settle", false, "run two GCs before READY (the heap profile then shows every allocation)")
 	churnMiB   = flag.Int("churn-mib", 0, "MiB per second of short-lived garbage")
 )
 
@@ -158,7 +161,7 @@ func main() {
 	}
 
 	fillFromPool(*poolMiB)
-	if *poolMiB > 0 {
+	if *poolMiB > 0 || *settle {
 		// The heap profile is published at the end of a GC cycle and may lag by two: make the
 		// pool's buffers part of the "as of the last GC" profile before READY.
 		runtime.GC()
