@@ -121,8 +121,10 @@ stop_target
 
 # ---- findings from code paths: sync.Pool and the top site ----------------------------------------
 for case in pool nopool; do
-  if [ $case = pool ]; then extra="-pool-mib 12"; else extra=""; fi
-  start_target "$TARGETS_DIR/memshape" -heap-mib 8 -goroutines 10 $extra -pprof-port 0 -stdin-exit ||
+  # 12 MiB of 64 KiB pool buffers against 2 MiB of other heap: the profile samples one
+  # allocation per 512 KiB, so the pool's estimate varies by a few MiB; the margin covers it
+  if [ $case = pool ]; then extra="-pool-mib 12 -heap-mib 2"; else extra="-heap-mib 8"; fi
+  start_target "$TARGETS_DIR/memshape" -goroutines 10 $extra -pprof-port 0 -stdin-exit ||
     { fail "go_explain_${case}_start" "did not start"; continue; }
   "$GSM" explain "$TARGET_PID" -o json > "$tmp/$case.json" 2>/dev/null
   stop_target
@@ -133,7 +135,7 @@ p, n = (json.load(open(f)) for f in sys.argv[1:3])
 def find(d, i): return [f for f in d["findings"] if f["id"] == i]
 def check(name, ok, why=""): print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why))
 f = find(p, "GSM-GO-SYNC-POOL")
-# 12 MiB of pool buffers against 8 MiB of other heap: about 60% (the profile is a sampled estimate)
+# 12 MiB of pool buffers against 2 MiB of other heap: about 85% (the profile is a sampled estimate)
 ok = len(f) == 1 and 6 << 20 <= f[0]["evidence"]["pool_inuse_bytes"] <= 18 << 20 and "main.newPoolBuf" in f[0]["message"] \
      and f[0]["severity"] == "warn"
 check("go_finding_sync_pool", ok, str(f))
