@@ -18,7 +18,8 @@ _gsmapper_options() {
         --history --history-retention --history-max-mb --history-flush --root -h --help" ;;
     report) echo "-o --output --cgroup --diff --top --title --root --go-endpoint --no-go-stats --gc
         -h --help" ;;
-    advise) echo "--history --target --half-life --margin --max-limit -o --output -h --help" ;;
+    advise) echo "--history --prometheus --source --range --allow-remote --target --half-life --margin
+        --max-limit -o --output -h --help" ;;
     symbolize) echo "-o --output --root -h --help" ;;
     esac
 }
@@ -31,7 +32,7 @@ _gsmapper_argopts() {
     serve) echo "--listen --top --max-series --smaps-budget-ms --cgroup --interval --ring --dump-dir --dump-quota
         --dump-min-interval --history --history-retention --history-max-mb --history-flush --root" ;;
     report) echo "-o --output --cgroup --top --title --root --go-endpoint" ;;
-    advise) echo "--history --target --half-life --margin --max-limit -o --output" ;;
+    advise) echo "--history --prometheus --source --range --target --half-life --margin --max-limit -o --output" ;;
     symbolize) echo "-o --output --root" ;;
     esac
 }

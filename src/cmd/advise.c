@@ -5,6 +5,7 @@
 #include "cmd/commands.h"
 #include "cmd/history_cli.h"
 #include "renderers/advise_render.h"
+#include "readers/prom_range.h"
 #include "renderers/event_render.h"
 #include "store/history.h"
 #include "util/exitcode.h"
@@ -19,6 +20,7 @@
 
 static const char usage[] =
     "Usage: gsmapper advise --history FILE [--target KEY] [OPTIONS]\n"
+    "       gsmapper advise --prometheus URL [--source gsmapper|cadvisor] [--target KEY] [OPTIONS]\n"
     "\n"
     "Recommends per container, cgroup and process a memory request and limit (memory.high and\n"
     "memory.max for plain cgroups) from a decaying histogram of the recorded peaks with a\n"
@@ -28,6 +30,11 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "      --history FILE       the history 'watch --history' or 'serve --history' wrote\n"
+    "      --prometheus URL     read peaks from a Prometheus server's range queries instead\n"
+    "      --source NAME        gsmapper (its cgroup working-set series, default) or cadvisor\n"
+    "                           (container_memory_working_set_bytes)\n"
+    "      --range DURATION     how far back to query (default 8d)\n"
+    "      --allow-remote       allow a Prometheus server outside loopback\n"
     "      --target KEY         only this target: a key as listed (cgroup:/path,\n"
     "                           process:PID:START), a cgroup path or a PID\n"
     "      --half-life DURATION weight of a peak halves every DURATION (default 24h)\n"
@@ -67,6 +74,28 @@ static int advise_one(const struct gsm_hist_target *t, const struct gsm_advise_o
     return 0;
 }
 
+static int advise_prometheus(const char *url, enum gsm_prom_source src, uint64_t range_ms, bool allow_remote,
+                             const char *target, const struct gsm_advise_opts *o, struct advise_out *out) {
+    struct gsm_hist_target *v = NULL;
+    size_t n = 0;
+    char err[512];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    int r = gsm_prom_range_load(url, src, now, range_ms, allow_remote, &v, &n, err, sizeof err);
+    if (r < 0) {
+        gsm_error("advise: --prometheus %s", err);
+        return r == -EINVAL || r == -EPERM ? GSM_EXIT_USAGE : GSM_EXIT_FAILURE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!target || key_matches(v[i].key, target) || strcmp(v[i].name, target) == 0)
+            advise_one(&v[i], o, out);
+        gsm_hist_target_free(&v[i]);
+    }
+    free(v);
+    return GSM_EXIT_OK;
+}
+
 static int advise_history(const char *path, const char *target, const struct gsm_advise_opts *o,
                           struct advise_out *out) {
     struct gsm_history *h = NULL;
@@ -102,14 +131,20 @@ static int advise_history(const char *path, const char *target, const struct gsm
 }
 
 int cmd_advise(int argc, char **argv) {
-    enum { OPT_HISTORY = 256, OPT_TARGET, OPT_HALF_LIFE, OPT_MARGIN, OPT_MAX_LIMIT };
+    enum { OPT_HISTORY = 256, OPT_TARGET, OPT_HALF_LIFE, OPT_MARGIN, OPT_MAX_LIMIT, OPT_PROM, OPT_SOURCE, OPT_RANGE,
+           OPT_REMOTE };
     static const struct option longopts[] = {
         {"history", required_argument, NULL, OPT_HISTORY}, {"target", required_argument, NULL, OPT_TARGET},
         {"half-life", required_argument, NULL, OPT_HALF_LIFE}, {"margin", required_argument, NULL, OPT_MARGIN},
         {"max-limit", required_argument, NULL, OPT_MAX_LIMIT}, {"output", required_argument, NULL, 'o'},
+        {"prometheus", required_argument, NULL, OPT_PROM}, {"source", required_argument, NULL, OPT_SOURCE},
+        {"range", required_argument, NULL, OPT_RANGE}, {"allow-remote", no_argument, NULL, OPT_REMOTE},
         {"help", no_argument, NULL, 'h'}, {0},
     };
-    const char *history = NULL, *target = NULL;
+    const char *history = NULL, *target = NULL, *prom = NULL;
+    enum gsm_prom_source src = GSM_PROM_GSMAPPER;
+    uint64_t range_ms = 8 * 86400000ULL;
+    bool allow_remote = false;
     struct gsm_advise_opts o;
     gsm_advise_opts_default(&o);
     struct advise_out out = {0};
@@ -120,6 +155,24 @@ int cmd_advise(int argc, char **argv) {
         switch (c) {
         case OPT_HISTORY: history = optarg; break;
         case OPT_TARGET: target = optarg; break;
+        case OPT_PROM: prom = optarg; break;
+        case OPT_REMOTE: allow_remote = true; break;
+        case OPT_SOURCE:
+            if (strcmp(optarg, "gsmapper") == 0)
+                src = GSM_PROM_GSMAPPER;
+            else if (strcmp(optarg, "cadvisor") == 0)
+                src = GSM_PROM_CADVISOR;
+            else {
+                gsm_error("advise: --source wants gsmapper or cadvisor, not '%s'", optarg);
+                return GSM_EXIT_USAGE;
+            }
+            break;
+        case OPT_RANGE:
+            if (gsm_parse_duration_ms(optarg, &range_ms) < 0 || range_ms < 600000) {
+                gsm_error("advise: --range wants a duration of at least 10m (e.g. 8d), not '%s'", optarg);
+                return GSM_EXIT_USAGE;
+            }
+            break;
         case OPT_HALF_LIFE:
             if (gsm_parse_duration_ms(optarg, &v) < 0 || v < 60000) {
                 gsm_error("advise: --half-life wants a duration of at least 1m (e.g. 24h), not '%s'", optarg);
@@ -159,24 +212,26 @@ int cmd_advise(int argc, char **argv) {
         gsm_error("advise: unexpected argument '%s' (see 'gsmapper advise --help')", argv[optind]);
         return GSM_EXIT_USAGE;
     }
-    if (!history) {
-        gsm_error("advise: name the history with --history FILE (see 'gsmapper advise --help')");
+    if (!history == !prom) {
+        gsm_error("advise: name one source: --history FILE or --prometheus URL (see 'gsmapper advise --help')");
         return GSM_EXIT_USAGE;
     }
     if (out.json)
         out.list = json_object_new_array();
-    int ret = advise_history(history, target, &o, &out);
+    int ret = history ? advise_history(history, target, &o, &out)
+                      : advise_prometheus(prom, src, range_ms, allow_remote, target, &o, &out);
+    const char *source = history ? history : prom;
     if (ret == GSM_EXIT_OK && out.n == 0) {
         if (target)
-            gsm_error("advise: %s: no samples of a target matching '%s'", history, target);
+            gsm_error("advise: %s: no samples of a target matching '%s'", source, target);
         else
-            gsm_error("advise: %s: no samples recorded yet", history);
+            gsm_error("advise: %s: no samples recorded yet", source);
         ret = GSM_EXIT_NOTFOUND;
     }
     if (out.json && ret == GSM_EXIT_OK) {
         struct json_object *root = json_object_new_object();
         json_object_object_add(root, "schema", json_object_new_string("gsmapper.advise/v1"));
-        json_object_object_add(root, "source", json_object_new_string(history));
+        json_object_object_add(root, "source", json_object_new_string(source));
         json_object_object_add(root, "half_life_hours", json_object_new_double(o.half_life_h));
         json_object_object_add(root, "margin", json_object_new_double(o.margin));
         json_object_object_add(root, "targets", json_object_get(out.list));

@@ -176,3 +176,29 @@ TEST(advise_gomemlimit) {
     CHECK(!a.go_too_tight);
     gsm_hist_target_free(&t);
 }
+
+#include "readers/prom_range.h"
+
+TEST(prom_parse_range) {
+    static const char body[] =
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":["
+        "{\"metric\":{\"namespace\":\"ns\",\"pod\":\"p\",\"container\":\"c\"},"
+        "\"values\":[[1800000060,\"104857600\"],[1800000120,\"209715200\"],[1800000180,\"NaN\"]]}]}}";
+    struct gsm_hist_target *v = NULL;
+    size_t n = 0;
+    char err[128];
+    CHECK(gsm_prom_parse_range(body, sizeof body - 1, GSM_PROM_CADVISOR, 60, &v, &n, err, sizeof err) == 0);
+    CHECK(n == 1);
+    CHECK(strcmp(v[0].key, "container:ns/p/c") == 0);
+    CHECK(v[0].n_rows == 2);   /* NaN dropped */
+    CHECK(v[0].rows[0].t_ms == 1800000000000ULL && v[0].rows[0].s[GSM_HS_WS].max_bytes == 100 * MIB);
+    CHECK(v[0].rows[1].s[GSM_HS_WS].max_bytes == 200 * MIB);
+    gsm_hist_target_free(&v[0]);
+    free(v);
+    static const char bad[] = "{\"status\":\"error\",\"error\":\"parse error\"}";
+    CHECK(gsm_prom_parse_range(bad, sizeof bad - 1, GSM_PROM_GSMAPPER, 60, &v, &n, err, sizeof err) == -EPROTO);
+    CHECK(strstr(err, "parse error") != NULL);
+    char q[128];
+    CHECK(gsm_prom_query_text(GSM_PROM_GSMAPPER, 60, q, sizeof q) == 0);
+    CHECK(strcmp(q, "max_over_time(gsmapper_cgroup_working_set_bytes[60s])") == 0);
+}
