@@ -1,6 +1,6 @@
 /* Self-restriction for watch, serve and explain (docs/sandbox.md; issue 12, item 3) — NOT YET
- * CALLED by the commands: with Landlock on, Go detection through /proc/PID/exe fails (see
- * docs/sandbox.md, "Status"). The unit tests (tests/unit/test_sandbox.c) exercise it. Best
+ * CALLED by the commands: inside a Landlock domain readlink/open of another process's
+ * /proc/PID/exe fails with EACCES even as root, so Go detection breaks (docs/sandbox.md). The unit tests (tests/unit/test_sandbox.c) exercise it. Best
  * effort: each step that the kernel or the build does not support is skipped and logged
  * (GSMAPPER_DEBUG=1), never fatal.
  *
