@@ -207,6 +207,82 @@ static void print_hex(struct json_object *o, const char *key, uint64_t v) {
     json_object_object_add(o, key, json_object_new_string(buf));
 }
 
+/* The one-line error for a failed pclntab open; returns the exit code. */
+static int pclntab_error(int r, bool is_pid, uint64_t pid, const char *target) {
+    char what[64];
+    if (is_pid)
+        snprintf(what, sizeof what, "process %" PRIu64, pid);
+    else
+        snprintf(what, sizeof what, "%.60s", target);
+    if (r == -ENOEXEC)
+        gsm_error("%s: not a Go binary (no pclntab found)", what);
+    else if (r == -EINVAL)
+        gsm_error("%s: not an ELF file, or its Go pclntab is malformed", what);
+    else if (r == -EISDIR)
+        gsm_error("%s: is a directory", what);
+    else
+        gsm_error("%s: reading the executable: %s", what, strerror(-r));
+    return r == -EACCES || r == -EPERM ? GSM_EXIT_PERM : GSM_EXIT_FAILURE;
+}
+
+/* The one-line error for a failed load-bias computation; returns the exit code. */
+static int bias_error(int r, uint64_t pid) {
+    int ret;
+    if (r == -ENOENT || r == -ESRCH) {
+        gsm_error("no process %" PRIu64, pid);
+        ret = GSM_EXIT_NOTFOUND;
+    } else if (r == -ENODATA) {
+        gsm_error("process %" PRIu64 ": the executable's mapping is not in /proc/%" PRIu64
+                  "/maps; cannot compute the PIE load bias", pid, pid);
+        ret = GSM_EXIT_FAILURE;
+    } else {
+        gsm_error("reading /proc/%" PRIu64 "/maps: %s", pid, strerror(-r));
+        ret = gsm_exit_from_errno(r);
+    }
+    return ret;
+}
+
+/* Look up each address and print it (table) or add it to arr (JSON); the count of addresses
+ * that fell in functions with malformed line tables. */
+static size_t emit_symbols(enum format fmt, struct gsm_pclntab *t, uint64_t bias, const uint64_t *addrs, size_t naddr,
+                           struct json_object *arr) {
+    size_t n_malformed = 0;
+    int r;
+    for (size_t i = 0; i < naddr; i++) {
+        struct gsm_symbol s;
+        uint64_t a = addrs[i];
+        r = a >= bias ? gsm_pclntab_lookup(t, a - bias, &s) : -ENOENT;
+        if (r == -EINVAL) {
+            n_malformed++;
+            gsm_debug("symbolize: 0x%" PRIx64 ": malformed line table", a);
+        }
+        if (fmt == FMT_TABLE) {
+            char fn[1024], file[1024];   /* names from the binary: printable text (util/text.h) */
+            if (r == 0)
+                printf("0x%" PRIx64 " %s %s:%d\n", a, gsm_text_printable(s.func, false, fn, sizeof fn),
+                       *s.file ? gsm_text_printable(s.file, false, file, sizeof file) : "??", s.line);
+            else
+                printf("0x%" PRIx64 " ?? ??:0\n", a);
+        } else {
+            struct json_object *o = json_object_new_object();
+            print_hex(o, "address", a);
+            if (r == 0) {
+                json_object_object_add(o, "function", json_object_new_string(s.func));
+                json_object_object_add(o, "file", *s.file ? json_object_new_string(s.file) : NULL);
+                json_object_object_add(o, "line", json_object_new_int(s.line));
+                print_hex(o, "entry", s.entry + bias);
+            } else {
+                json_object_object_add(o, "function", NULL);
+                json_object_object_add(o, "file", NULL);
+                json_object_object_add(o, "line", json_object_new_int(0));
+                json_object_object_add(o, "entry", NULL);
+            }
+            json_object_array_add(arr, o);
+        }
+    }
+    return n_malformed;
+}
+
 int cmd_symbolize(int argc, char **argv) {
     enum { OPT_ROOT = 256 };
     static const struct option longopts[] = {
@@ -266,40 +342,15 @@ int cmd_symbolize(int argc, char **argv) {
 
     struct gsm_pclntab *t = NULL;
     int r = gsm_pclntab_open_fd(exefd, &t);
-    if (r < 0) {
-        char what[64];
-        if (is_pid)
-            snprintf(what, sizeof what, "process %" PRIu64, pid);
-        else
-            snprintf(what, sizeof what, "%.60s", target);
-        if (r == -ENOEXEC)
-            gsm_error("%s: not a Go binary (no pclntab found)", what);
-        else if (r == -EINVAL)
-            gsm_error("%s: not an ELF file, or its Go pclntab is malformed", what);
-        else if (r == -EISDIR)
-            gsm_error("%s: is a directory", what);
-        else
-            gsm_error("%s: reading the executable: %s", what, strerror(-r));
-        return r == -EACCES || r == -EPERM ? GSM_EXIT_PERM : GSM_EXIT_FAILURE;
-    }
+    if (r < 0)
+        return pclntab_error(r, is_pid, pid, target);
 
     uint64_t bias = 0;
     if (is_pid) {
         r = load_bias(&proc, exefd, t, &bias);
         if (r < 0) {
-            if (r == -ENOENT || r == -ESRCH) {
-                gsm_error("no process %" PRIu64, pid);
-                ret = GSM_EXIT_NOTFOUND;
-            } else if (r == -ENODATA) {
-                gsm_error("process %" PRIu64 ": the executable's mapping is not in /proc/%" PRIu64
-                          "/maps; cannot compute the PIE load bias", pid, pid);
-                ret = GSM_EXIT_FAILURE;
-            } else {
-                gsm_error("reading /proc/%" PRIu64 "/maps: %s", pid, strerror(-r));
-                ret = gsm_exit_from_errno(r);
-            }
             gsm_pclntab_free(t);
-            return ret;
+            return bias_error(r, pid);
         }
     }
 
@@ -319,39 +370,7 @@ int cmd_symbolize(int argc, char **argv) {
         arr = json_object_new_array();
         json_object_object_add(root, "symbols", arr);
     }
-    size_t n_malformed = 0;
-    for (size_t i = 0; i < naddr; i++) {
-        struct gsm_symbol s;
-        uint64_t a = addrs[i];
-        r = a >= bias ? gsm_pclntab_lookup(t, a - bias, &s) : -ENOENT;
-        if (r == -EINVAL) {
-            n_malformed++;
-            gsm_debug("symbolize: 0x%" PRIx64 ": malformed line table", a);
-        }
-        if (fmt == FMT_TABLE) {
-            char fn[1024], file[1024];   /* names from the binary: printable text (util/text.h) */
-            if (r == 0)
-                printf("0x%" PRIx64 " %s %s:%d\n", a, gsm_text_printable(s.func, false, fn, sizeof fn),
-                       *s.file ? gsm_text_printable(s.file, false, file, sizeof file) : "??", s.line);
-            else
-                printf("0x%" PRIx64 " ?? ??:0\n", a);
-        } else {
-            struct json_object *o = json_object_new_object();
-            print_hex(o, "address", a);
-            if (r == 0) {
-                json_object_object_add(o, "function", json_object_new_string(s.func));
-                json_object_object_add(o, "file", *s.file ? json_object_new_string(s.file) : NULL);
-                json_object_object_add(o, "line", json_object_new_int(s.line));
-                print_hex(o, "entry", s.entry + bias);
-            } else {
-                json_object_object_add(o, "function", NULL);
-                json_object_object_add(o, "file", NULL);
-                json_object_object_add(o, "line", json_object_new_int(0));
-                json_object_object_add(o, "entry", NULL);
-            }
-            json_object_array_add(arr, o);
-        }
-    }
+    size_t n_malformed = emit_symbols(fmt, t, bias, addrs, naddr, arr);
     r = 0;
     if (root) {
         r = gsm_json_print(root, stdout);
