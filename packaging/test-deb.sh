@@ -85,6 +85,24 @@ if command -v setpriv >/dev/null 2>&1 && [ -n "$gid" ]; then
   cp $B "$tmp/plain" && chmod 0755 "$tmp" "$tmp/plain"
   as_nobody 65534 "$tmp/plain" explain -o json --no-go-stats "$victim" >/dev/null 2>&1
   ok deb_without_caps_denied [ $? -eq 4 ]
+  # As gsmapper.service runs it: a dynamic (non-root) uid with SupplementaryGroups=gsmapper,
+  # NoNewPrivileges=yes and the unit's AmbientCapabilities=. Under no_new_privs the file
+  # capabilities grant only what the process already holds (the ambient ones), so the unit
+  # works with the setcap'd binary; without them (control) the same exec is refused smaps.
+  amb=$(sed -n 's/^AmbientCapabilities=//p' /lib/systemd/system/gsmapper.service |
+    tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ \+/,/g; s/ *$//')
+  unit_run() {
+    setpriv --reuid=61000 --regid=61000 --groups="$gid" --no-new-privs "$@" \
+      sh -c 'exec "$@"' sh $B explain -o json --no-go-stats "$victim"
+  }
+  if [ -n "$amb" ] && out=$(unit_run --inh-caps="$amb" --ambient-caps="$amb" 2>&1) &&
+     python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["target"]["pid"] == int(sys.argv[1])' "$victim" <<<"$out" 2>/dev/null; then
+    pass deb_unit_credentials
+  else
+    f deb_unit_credentials "ambient '$amb', no_new_privs: $(head -c 300 <<<"$out")"
+  fi
+  unit_run >/dev/null 2>&1
+  ok deb_unit_credentials_control [ $? -eq 4 ]
   kill "$victim" 2>/dev/null; wait "$victim" 2>/dev/null
 else
   skip deb_group_member_has_caps "setpriv (util-linux) missing"

@@ -20,7 +20,7 @@ PKGS=(
   smem hyperfine prometheus-process-exporter
   prometheus  # promtool, for the deploy/ rule and config checks
   # packaging tests (tests/cli/test_packaging.sh): man page lint, the completions' own shells
-  mandoc groff-base bash-completion zsh fish
+  mandoc groff-base man-db bash-completion zsh fish
   # report tests: the page is loaded and driven in a real browser (headless, DevTools over a pipe)
   chromium
 )
