@@ -131,6 +131,8 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
   skip deb_systemd_verify "systemd-analyze missing"
 fi
+ok deb_unit_paths grep -qx 'ExecStart=/usr/bin/gsmapper serve .*' "$unit"
+ok deb_unit_group grep -qx 'SupplementaryGroups=gsmapper' "$unit"
 ok deb_unit_enabled [ -L /etc/systemd/system/multi-user.target.wants/gsmapper.service ]
 
 # --- purge -------------------------------------------------------------------------------------
