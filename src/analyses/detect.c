@@ -82,7 +82,7 @@ static void emit(const struct run *r, struct gsm_watch_event *ev) {
 }
 
 /* The most pessimistic consistent trend of the short and the long window: ETA (INFINITY when
- * none) and its slope. */
+ * none) and its slope. The horizon rule. */
 static double trend_eta(const struct run *r, double limit, double *ret_slope) {
     const struct gsm_detect_input *in = r->in;
     double eta = INFINITY;
@@ -107,39 +107,177 @@ static double trend_eta(const struct run *r, double limit, double *ret_slope) {
     return eta;
 }
 
+/* The trend of the last span_ms of a series, thinned evenly to at most SPAN_MAX_POINTS points
+ * (so a span costs the same at any sampling rate). False without 5 points covering 3/4 of it. */
+#define SPAN_MAX_POINTS 40
+static bool span_trend(const struct gsm_point *pts, size_t n, uint64_t span_ms, struct gsm_trend *ret) {
+    if (n < 5)
+        return false;
+    uint64_t end = pts[n - 1].t_ms;
+    size_t first = n - 1;
+    while (first > 0 && end - pts[first - 1].t_ms <= span_ms)
+        first--;
+    size_t m = n - first;
+    if (m < 5 || (end - pts[first].t_ms) * 4 < span_ms * 3)
+        return false;
+    struct gsm_point buf[SPAN_MAX_POINTS];
+    size_t k = m <= SPAN_MAX_POINTS ? m : SPAN_MAX_POINTS;
+    for (size_t i = 0; i < k; i++)
+        buf[i] = pts[first + (k == m ? i : i * (m - 1) / (k - 1))];
+    return gsm_theil_sen(buf, k, span_ms + 1, 5, 0, ret);
+}
+
+/* The sustained-rise rule: over the recent spans, the shortest time to the limit among the
+ * spans whose rise is consistent and whose forecast is within GSM_DETECT_ETA_SPAN_FACTOR times
+ * the span. The rise over the span must exceed the noise floor (1 % of the limit, 1 MiB). */
+static double sustained_eta(const struct gsm_point *pts, size_t n, double current, double limit,
+                            double *ret_slope, double *ret_span_s) {
+    static const uint16_t spans_s[] = {2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256};
+    double best = INFINITY, floor_bytes = isinf(limit) ? 1048576.0 : fmax(limit * 0.01, 1048576.0);
+    *ret_slope = 0;
+    *ret_span_s = 0;
+    if (n < 5 || pts[n - 1].v <= pts[0].v)
+        return INFINITY;
+    for (size_t k = 0; k < sizeof spans_s / sizeof spans_s[0]; k++) {
+        uint64_t span_ms = (uint64_t)spans_s[k] * 1000;
+        if (pts[n - 1].t_ms - pts[0].t_ms + span_ms / 4 < span_ms)
+            break;   /* not that much history yet */
+        struct gsm_trend tr;
+        if (!span_trend(pts, n, span_ms, &tr) || tr.slope_per_s <= 0 || tr.positive_fraction < 0.8 ||
+            tr.step_positive_fraction < 0.8 || tr.slope_per_s * (double)tr.span_ms / 1000.0 < floor_bytes)
+            continue;
+        double eta = gsm_eta_seconds(current, limit, tr.slope_per_s);
+        if (eta <= GSM_DETECT_ETA_SPAN_FACTOR * (double)tr.span_ms / 1000.0 && eta < best) {
+            best = eta;
+            *ret_slope = tr.slope_per_s;
+            *ret_span_s = (double)tr.span_ms / 1000.0;
+        }
+    }
+    return best;
+}
+
+/* The near-limit rule: usage at 85 % of the limit or more, at least half of the limit memory
+ * the kernel cannot reclaim, and that rising over the last second or more. Its slope, 0 when the
+ * rule does not hold. */
+static double near_limit_slope(const struct gsm_detect_input *in, double limit) {
+    const struct gsm_watch_sample *s = in->s;
+    const struct gsm_point *p = in->raw ? in->raw : in->pts;
+    if (isinf(limit) || in->n < 2 || (double)s->usage_bytes < GSM_DETECT_NEAR_LIMIT * limit ||
+        (double)s->unreclaimable_bytes < 0.5 * limit)
+        return 0;
+    size_t j = in->n - 1;
+    while (j > 0 && p[in->n - 1].t_ms - p[j].t_ms < 1000)
+        j--;
+    uint64_t dt = p[in->n - 1].t_ms - p[j].t_ms;
+    double rise = p[in->n - 1].v - p[j].v;
+    return dt > 0 && rise > 0 ? rise * 1000.0 / (double)dt : 0;
+}
+
+static enum gsm_watch_level eta_level(const struct run *r, double eta) {
+    return eta < GSM_DETECT_ETA_CRITICAL_S ? GSM_WL_CRITICAL
+           : eta < r->o->horizon_s         ? GSM_WL_WARN
+           : eta < GSM_DETECT_ETA_INFO_S   ? GSM_WL_INFO
+                                           : GSM_WL_NONE;
+}
+
+static void eta_message(const struct run *r, struct gsm_watch_event *ev, double eta, double slope, const char *rule,
+                        double raw_eta, double raw_slope) {
+    const struct gsm_watch_sample *s = r->in->s;
+    const char *who = r->in->ref.type == GSM_WT_CGROUP ? "the cgroup" : "the process";
+    char what[96], when[96];
+    if (isinf(raw_eta))
+        snprintf(when, sizeof when, "is not rising now");
+    else
+        snprintf(when, sizeof when, "reaches it in %.0f s at %.2f MiB/s", raw_eta, raw_slope / 1048576.0);
+    if (s->limit_is_node)
+        snprintf(what, sizeof what, "the node's memory (%.0f MiB, no cgroup limit)", (double)s->limit_bytes / 1048576.0);
+    else
+        snprintf(what, sizeof what, "its limit (%.0f MiB)", (double)s->limit_bytes / 1048576.0);
+    if (ev->resolved)
+        snprintf(ev->message, sizeof ev->message, "memory growth toward %s stopped", s->limit_is_node ? "the node's memory" : "the limit");
+    else if (s->go_adjusted && s->go_next_gc_bytes && (double)s->value_bytes >= (double)s->limit_bytes - (double)s->others_bytes)
+        snprintf(ev->message, sizeof ev->message,
+                 "the Go heap goal (%.0f MiB) is above %s: the next GC comes too late; %s (%.0f MiB now) %s",
+                 (double)s->go_next_gc_bytes / 1048576.0, what, who, (double)s->unreclaimable_bytes / 1048576.0, when);
+    else
+        snprintf(ev->message, sizeof ev->message, "%s reaches %s in %.0f s at %.2f MiB/s (%s)", who, what, eta,
+                 slope / 1048576.0, rule);
+}
+
 /* (a) time to limit; the headroom is the limit minus what else the cgroup holds. */
 static void detect_eta(const struct run *r) {
     const struct gsm_watch_sample *s = r->in->s;
+    const struct gsm_detect_input *in = r->in;
     struct gsm_detect_state *st = r->st;
     double limit = s->limit_bytes == UINT64_MAX ? INFINITY : (double)s->limit_bytes - (double)s->others_bytes;
-    double slope;
-    double eta = trend_eta(r, limit, &slope);
-    if (r->in->age_s >= 0 && r->in->age_s < r->o->warmup_s)
-        eta = INFINITY;
+    double v = (double)s->value_bytes;
+    double slope = 0, span_s = 0, eta = INFINITY;
+    const char *rule = "";
+    bool now = false;
+    if (!in->empty) {
+        double sl, sp;
+        double x = sustained_eta(in->pts, in->n, v, limit, &sl, &sp);
+        if (x < eta) {
+            eta = x, slope = sl, span_s = sp;
+            rule = "a rise that has lasted long enough";
+        }
+        if (in->age_s < 0 || in->age_s >= r->o->warmup_s) {
+            x = trend_eta(r, limit, &sl);
+            if (x < eta)
+                eta = x, slope = sl, span_s = 0, rule = "trend";
+        }
+        double nl = near_limit_slope(in, limit);
+        if (nl > 0) {
+            x = gsm_eta_seconds((double)s->unreclaimable_bytes, limit, nl);
+            if (x < r->o->horizon_s && eta_level(r, x) >= eta_level(r, eta)) {
+                eta = x, slope = nl, span_s = 0, now = true;
+                rule = "near the limit and rising";
+            }
+        }
+    }
+    /* A Go heap goal above the limit makes the value's ETA 0: what counts is the raw memory's
+     * time to the limit at its current rate (the longest consistent rise), and the news is at
+     * least a warning while the goal stays above. */
+    double raw_eta = eta, raw_slope = slope;
+    bool goal_over = s->go_adjusted && s->go_next_gc_bytes && in->raw && v >= limit && !in->empty;
+    if (goal_over) {
+        raw_eta = INFINITY, raw_slope = 0;
+        static const uint16_t spans_s[] = {128, 64, 32, 16, 8, 4};
+        for (size_t k = 0; k < sizeof spans_s / sizeof spans_s[0] && raw_slope <= 0; k++) {
+            struct gsm_trend tr;
+            if (span_trend(in->raw, in->n, (uint64_t)spans_s[k] * 1000, &tr) && tr.slope_per_s > 0 &&
+                tr.positive_fraction >= 0.8)
+                raw_slope = tr.slope_per_s;
+        }
+        raw_eta = gsm_eta_seconds((double)s->unreclaimable_bytes, limit, raw_slope);
+        eta = raw_eta;
+        slope = raw_slope;
+    }
     st->last_eta_s = eta;
     st->last_slope_per_s = isinf(eta) ? 0 : slope;
-    enum gsm_watch_level c = eta < GSM_DETECT_ETA_CRITICAL_S ? GSM_WL_CRITICAL
-                             : eta < r->o->horizon_s         ? GSM_WL_WARN
-                             : eta < GSM_DETECT_ETA_INFO_S   ? GSM_WL_INFO
-                                                             : GSM_WL_NONE;
+    enum gsm_watch_level c = eta_level(r, eta);
+    if (goal_over && c < GSM_WL_WARN)
+        c = GSM_WL_WARN;
     enum gsm_watch_level before = st->eta.level;
+    if (now && c > st->eta.level)
+        st->eta.pending = c, st->eta.pending_ticks = GSM_DETECT_CONFIRM_TICKS - 1;   /* fires now */
     if (!gsm_detector_step(&st->eta, c))
         return;
     struct gsm_watch_event ev;
     event_init(r, &ev, GSM_WK_ETA, &st->eta, before);
-    ev.value = (double)s->value_bytes;
+    ev.value = v;
     ev.threshold = limit;
     ev.eta_seconds = isinf(eta) ? NAN : eta;
-    if (ev.resolved)
-        snprintf(ev.message, sizeof ev.message, "memory growth toward the limit stopped");
-    else
-        snprintf(ev.message, sizeof ev.message, "%s reaches its limit in %.0f s at %.2f MiB/s",
-                 r->in->ref.type == GSM_WT_CGROUP ? "the cgroup" : "the process", eta, slope / 1048576.0);
+    eta_message(r, &ev, eta, slope, rule, raw_eta, raw_slope);
     gsm_watch_event_evidence(&ev, "slope_bytes_per_second", slope);
     gsm_watch_event_evidence(&ev, "unreclaimable_bytes", (double)s->unreclaimable_bytes);
     gsm_watch_event_evidence(&ev, "limit_bytes", s->limit_bytes == UINT64_MAX ? -1 : (double)s->limit_bytes);
     gsm_watch_event_evidence(&ev, "others_bytes", (double)s->others_bytes);
     gsm_watch_event_evidence(&ev, "go_adjusted", s->go_adjusted);
+    gsm_watch_event_evidence(&ev, "span_seconds", span_s);
+    gsm_watch_event_evidence(&ev, "usage_bytes", (double)s->usage_bytes);
+    if (s->go_adjusted)
+        gsm_watch_event_evidence(&ev, "go_heap_goal_bytes", (double)s->go_next_gc_bytes);
     ev.wants_bundle = !ev.resolved && ev.level == GSM_WL_CRITICAL;
     emit(r, &ev);
 }
@@ -151,7 +289,7 @@ static void detect_growth(const struct run *r) {
     double z = 0, rate = 0;
     enum gsm_watch_level g = GSM_WL_NONE;
     st->last_z = 0;
-    if (gsm_growth_zscore(in->pts, in->n, r->o->baseline_ms, Z_MIN_BASELINE, Z_SD_FLOOR, &z, &rate) &&
+    if (!in->empty && gsm_growth_zscore(in->pts, in->n, r->o->baseline_ms, Z_MIN_BASELINE, Z_SD_FLOOR, &z, &rate) &&
         z > r->o->z_threshold && rate > 0)
         g = GSM_WL_WARN;
     if (in->n >= 3)
@@ -246,6 +384,80 @@ static void detect_counters(const struct run *r) {
     }
 }
 
+/* Each life of a cgroup's workload: from its lowest usage after a kill (or the first sample) to
+ * its peak. */
+static void track_life(struct gsm_detect_state *st, const struct gsm_watch_sample *s) {
+    if (!st->have_prev || s->usage_bytes < st->life_min_bytes) {
+        st->life_min_bytes = s->usage_bytes;
+        st->life_start_ms = s->t_ms;
+        st->life_peak_bytes = s->usage_bytes;
+        st->life_peak_ms = s->t_ms;
+    } else if (s->usage_bytes > st->life_peak_bytes) {
+        st->life_peak_bytes = s->usage_bytes;
+        st->life_peak_ms = s->t_ms;
+    }
+}
+
+/* (e) crash loops: an OOM kill closes a life; GSM_DETECT_LOOP_KILLS of them within the window
+ * is one crash_loop event (until the kills stop for a window). */
+static void detect_crash_loop(const struct run *r) {
+    struct gsm_detect_state *st = r->st;
+    const struct gsm_watch_sample *s = r->in->s;
+    const uint64_t window_ms = GSM_DETECT_LOOP_WINDOW_S * 1000ull;
+    if (st->n_kills && s->t_ms - st->kills[(st->n_kills - 1) % 16].t_ms > window_ms)
+        st->loop_reported = false;
+    if (!st->have_prev || r->in->ref.type != GSM_WT_CGROUP || s->oom_kill <= st->prev.oom_kill) {
+        track_life(st, s);
+        return;
+    }
+    for (uint64_t k = st->prev.oom_kill; k < s->oom_kill; k++)
+        st->kills[st->n_kills++ % 16] = (struct gsm_detect_kill){
+            s->t_ms, st->life_peak_bytes, st->life_peak_ms - st->life_start_ms};
+    st->life_min_bytes = UINT64_MAX;   /* the next sample starts a new life */
+    size_t n = st->n_kills < 16 ? st->n_kills : 16, in_window = 0;
+    for (size_t i = 0; i < n; i++)
+        in_window += s->t_ms - st->kills[i].t_ms <= window_ms;
+    if (in_window < GSM_DETECT_LOOP_KILLS || st->loop_reported)
+        return;
+    st->loop_reported = true;
+    uint64_t first_ms = UINT64_MAX, peak = 0, rise_min = UINT64_MAX, rise_max = 0;
+    char peaks[128] = "";
+    size_t off = 0;
+    for (size_t j = 0; j < n; j++) {
+        const struct gsm_detect_kill *k = &st->kills[(st->n_kills - n + j) % 16];
+        if (s->t_ms - k->t_ms > window_ms)
+            continue;
+        first_ms = k->t_ms < first_ms ? k->t_ms : first_ms;
+        peak = k->peak_bytes > peak ? k->peak_bytes : peak;
+        rise_min = k->rise_ms < rise_min ? k->rise_ms : rise_min;
+        rise_max = k->rise_ms > rise_max ? k->rise_ms : rise_max;
+        if (off < sizeof peaks - 16)
+            off += (size_t)snprintf(peaks + off, sizeof peaks - off, "%s%.0f", off ? ", " : "", (double)k->peak_bytes / 1048576.0);
+    }
+    double limit = s->limit_bytes == UINT64_MAX ? 0 : (double)s->limit_bytes;
+    double want = fmax(limit, (double)peak) * 1.5;
+    struct gsm_detector fired = {.level = GSM_WL_CRITICAL};
+    struct gsm_watch_event ev;
+    event_init(r, &ev, GSM_WK_CRASH_LOOP, &fired, GSM_WL_CRITICAL);
+    ev.value = (double)in_window;
+    ev.threshold = GSM_DETECT_LOOP_KILLS;
+    snprintf(ev.message, sizeof ev.message,
+             "crash loop: %zu OOM kills in %.0f s; each life peaked at %s MiB, %.0f-%.0f s after it began "
+             "(%.1f MiB/s); the limit (%.0f MiB) is below the start-up peak: give it at least %.0f MiB, or cut "
+             "what the process allocates in its first %.0f s",
+             in_window, (double)(s->t_ms - first_ms) / 1000.0, peaks, (double)rise_min / 1000.0,
+             (double)rise_max / 1000.0, rise_max ? (double)peak / 1048576.0 / ((double)rise_max / 1000.0) : 0.0,
+             limit / 1048576.0, want / 1048576.0, (double)rise_max / 1000.0);
+    gsm_watch_event_evidence(&ev, "kills", (double)in_window);
+    gsm_watch_event_evidence(&ev, "window_seconds", (double)(s->t_ms - first_ms) / 1000.0);
+    gsm_watch_event_evidence(&ev, "peak_bytes", (double)peak);
+    gsm_watch_event_evidence(&ev, "rise_seconds_min", (double)rise_min / 1000.0);
+    gsm_watch_event_evidence(&ev, "rise_seconds_max", (double)rise_max / 1000.0);
+    gsm_watch_event_evidence(&ev, "limit_bytes", limit);
+    gsm_watch_event_evidence(&ev, "suggested_limit_bytes", want);
+    emit(r, &ev);
+}
+
 void gsm_detect_run(struct gsm_detect_state *st, const struct gsm_detect_opts *o, const struct gsm_detect_input *in,
                     gsm_detect_emit_fn emit_fn, void *userdata) {
     struct run r = {st, o, in, emit_fn, userdata};
@@ -253,6 +465,7 @@ void gsm_detect_run(struct gsm_detect_state *st, const struct gsm_detect_opts *o
     detect_growth(&r);
     detect_pressure(&r);
     detect_counters(&r);
+    detect_crash_loop(&r);
     st->prev = *in->s;
     st->have_prev = true;
 }

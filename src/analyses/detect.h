@@ -2,11 +2,26 @@
  * hysteresis (one event when a condition starts, one when it resolves). No I/O: the engine
  * (engine/) reads and hands the series in; tests/unit/test_detect.c feeds recorded series.
  *
- *   eta       time to the limit from the Theil–Sen trend of a short and a long window
+ *   eta       time to the limit, three rules (the most urgent wins):
+ *             - sustained rise: over any recent span D (2 s .. 256 s) whose values rise
+ *               consistently (Theil–Sen, most pairs and steps rising, more than noise), the
+ *               time to the limit at that slope is at most GSM_DETECT_ETA_SPAN_FACTOR x D: a
+ *               rise is believed in proportion to how long it has lasted, so a target is judged
+ *               from its first samples (no warm-up) and a leak that starts with the process is
+ *               seen after a quarter of its way to the limit;
+ *             - horizon: the trend of a 20 s and a 120 s window reaches the limit within the
+ *               horizon (targets older than warmup_s: a service's ramp to its working size is
+ *               not read as a leak by this one);
+ *             - near the limit: usage >= 85 % of the limit, more than half of it memory the
+ *               kernel cannot reclaim, and that still rising: fires at once (no confirmation)
  *   growth    Z-score of the growth rate against its baseline (sudden change)
  *   pressure  v2 PSI averages
  *   counters  the kernel's own counters: oom_kill, oom (one event per increment), and limit
- *             hits (max, high, failcnt: a condition while they keep rising) */
+ *             hits (max, high, failcnt: a condition while they keep rising)
+ *   crash loop  GSM_DETECT_LOOP_KILLS OOM kills of one cgroup within GSM_DETECT_LOOP_WINDOW_S:
+ *             one event per loop with the kills, the peak each life reached and how fast */
+#define GSM_DETECT_LOOP_KILLS 3
+#define GSM_DETECT_LOOP_WINDOW_S 600
 #pragma once
 
 #include "analyses/trend.h"
@@ -21,6 +36,8 @@
 #define GSM_DETECT_CONFIRM_TICKS 2
 #define GSM_DETECT_CLEAR_TICKS 3
 /* ETA levels: info under an hour, warn under the horizon, critical under a minute. */
+#define GSM_DETECT_ETA_SPAN_FACTOR 3.0
+#define GSM_DETECT_NEAR_LIMIT 0.85
 #define GSM_DETECT_ETA_INFO_S 3600.0
 #define GSM_DETECT_ETA_CRITICAL_S 60.0
 
@@ -47,14 +64,23 @@ struct gsm_detect_state {
     bool have_prev;
     double last_eta_s, last_z;       /* the latest numbers (INFINITY / 0 when none) */
     double last_slope_per_s;
+    /* crash loops: the current life (since the last OOM kill or the first sample) and the kills */
+    uint64_t life_start_ms, life_min_bytes, life_peak_bytes, life_peak_ms;
+    struct gsm_detect_kill {
+        uint64_t t_ms, peak_bytes, rise_ms;
+    } kills[16];
+    size_t n_kills;                  /* kept: the last 16 */
+    bool loop_reported;              /* one crash_loop event per loop */
 };
 void gsm_detect_state_init(struct gsm_detect_state *st);
 
 struct gsm_detect_input {
     const struct gsm_point *pts;     /* the target's value_bytes series, oldest first, this tick last */
+    const struct gsm_point *raw;     /* the same times, unreclaimable_bytes (not Go-adjusted); may be NULL */
     size_t n;
     const struct gsm_watch_sample *s;   /* this tick's sample (pts[n-1] is its value) */
     double age_s;                    /* since the target started; < 0 unknown */
+    bool empty;                      /* a cgroup without processes: nothing can grow, nothing fires */
     struct gsm_target_ref ref;       /* copied into events */
     const struct gsm_watch_target *target;
 };

@@ -265,3 +265,170 @@ TEST(detect_pressure_levels) {
     CHECK(first(&s, GSM_WK_PRESSURE, GSM_WL_CRITICAL)->wants_bundle);
     CHECK_EQ_U64(count(&s, GSM_WK_PRESSURE, true), 1);
 }
+
+/* Leaks that start with the process (age 0 at the first sample), sampled at 4 Hz as the engine
+ * samples young targets: the first warn comes with at least 70 % of the time from the start to
+ * the limit left at 2 and 8 MiB/s, 50 % at 32 MiB/s, and before the limit at 128 MiB/s, for
+ * several limits. The time to the limit comes from the series: (limit - v0) / rate. */
+TEST(detect_leak_from_start_leads) {
+    const double rates[] = {2, 8, 32, 128}, need[] = {0.70, 0.70, 0.50, 0.01};
+    const double limits[] = {256, 384, 1024, 3000};
+    for (size_t li = 0; li < 4; li++)
+        for (size_t ri = 0; ri < 4; ri++) {
+            struct sim s;
+            sim_init(&s, GSM_WT_CGROUP);
+            s.dt_ms = 250;
+            s.age_s = 0;
+            const double v0 = 12 * MiB, rate = rates[ri] * MiB, limit = limits[li] * MiB;
+            const double t_kill = (limit - v0) / rate;
+            for (size_t i = 0; i < MAX_TICKS && 0.25 * (double)i < t_kill; i++)
+                sim_value(&s, v0 + rate * 0.25 * (double)i, limit);
+            const struct gsm_watch_event *w = first(&s, GSM_WK_ETA, GSM_WL_WARN);
+            const struct gsm_watch_event *c = first(&s, GSM_WK_ETA, GSM_WL_CRITICAL);
+            if (!w || (c && c->time_ms < w->time_ms))
+                w = c;
+            if (t_kill > (double)MAX_TICKS * 0.25)
+                continue;   /* longer than the simulation */
+            CHECK(w != NULL);
+            double lead = (t_kill - t_s(&s, w)) / t_kill;
+            if (lead < need[ri])
+                fprintf(stderr, "  limit %.0f MiB rate %.0f MiB/s: warn at %.1f s of %.1f (lead %.0f %%)\n", limits[li],
+                        rates[ri], t_s(&s, w), t_kill, lead * 100);
+            CHECK(lead >= need[ri]);
+            CHECK(fabs(w->eta_seconds - (t_kill - t_s(&s, w))) <= 0.05 * t_kill + 0.5);
+        }
+}
+
+/* Benign starts, at age 0: a step to 70 % of the limit in one go that holds, a spike to 60 % that
+ * is freed two seconds later, and a GC sawtooth whose Go-adjusted value is flat. No warn. */
+TEST(detect_benign_starts_quiet) {
+    for (int kind = 0; kind < 3; kind++) {
+        struct sim s;
+        sim_init(&s, GSM_WT_CGROUP);
+        s.dt_ms = 250;
+        s.age_s = 0;
+        const double limit = 384 * MiB;
+        for (size_t i = 0; i < 1000; i++) {
+            double t = 0.25 * (double)i, v;
+            if (kind == 0)
+                v = t < 3 ? 12 * MiB : 0.70 * limit;
+            else if (kind == 1)
+                v = t >= 3 && t < 5 ? 0.60 * limit : 20 * MiB;
+            else
+                v = 100 * MiB + (double)(i % 2) * 256 * 1024;
+            sim_value(&s, v, limit);
+        }
+        CHECK(first(&s, GSM_WK_ETA, GSM_WL_WARN) == NULL);
+        CHECK(first(&s, GSM_WK_ETA, GSM_WL_CRITICAL) == NULL);
+        CHECK(first(&s, GSM_WK_GROWTH, GSM_WL_WARN) == NULL);
+    }
+}
+
+/* An empty cgroup (its process was killed): a leak-shaped series says nothing. */
+TEST(detect_empty_cgroup_quiet) {
+    struct sim s;
+    sim_init(&s, GSM_WT_CGROUP);
+    for (size_t i = 0; i < 100; i++) {
+        struct gsm_watch_sample x = {.value_bytes = (uint64_t)(100 * MiB + 4 * MiB * (double)i),
+                                     .usage_bytes = (uint64_t)(100 * MiB + 4 * MiB * (double)i),
+                                     .limit_bytes = (uint64_t)(512 * MiB)};
+        x.t_ms = 1700000000000ull + i * s.dt_ms;
+        s.pts[s.n++] = (struct gsm_point){x.t_ms, (double)x.value_bytes};
+        struct gsm_detect_input in = {.pts = s.pts, .n = s.n, .s = &x, .age_s = -1, .empty = true,
+                                      .ref = {.type = GSM_WT_CGROUP, .name = "t"}};
+        gsm_detect_run(&s.st, &s.o, &in, collect, &s);
+    }
+    CHECK_EQ_U64(s.n_ev, 0);
+}
+
+/* No cgroup limit: the message names the node's memory. */
+TEST(detect_node_memory_words) {
+    struct sim s;
+    sim_init(&s, GSM_WT_PROCESS);
+    for (size_t i = 0; i < 150; i++) {
+        struct gsm_watch_sample x = {.value_bytes = (uint64_t)(100 * MiB + 20 * MiB * (double)i),
+                                     .usage_bytes = (uint64_t)(100 * MiB + 20 * MiB * (double)i),
+                                     .limit_bytes = (uint64_t)(8192 * MiB), .limit_is_node = true};
+        sim_tick(&s, &x);
+    }
+    const struct gsm_watch_event *w = first(&s, GSM_WK_ETA, GSM_WL_INFO);
+    CHECK(w != NULL);
+    CHECK(strstr(w->message, "the node's memory (8192 MiB, no cgroup limit)") != NULL);
+}
+
+/* A Go heap goal above the limit: the value (goal-adjusted) is past the limit, the raw memory
+ * grows at 4 MiB/s toward it: the event says so and gives the raw memory's time to the limit. */
+TEST(detect_go_goal_above_limit_words) {
+    struct sim s;
+    sim_init(&s, GSM_WT_PROCESS);
+    struct gsm_point raw[MAX_TICKS];
+    const double limit = 384 * MiB;
+    for (size_t i = 0; i < 60; i++) {
+        double u = 200 * MiB + 4 * MiB * 2 * (double)i;   /* 4 MiB/s */
+        struct gsm_watch_sample x = {.value_bytes = (uint64_t)(400 * MiB + (double)i * 1024), .unreclaimable_bytes = (uint64_t)u,
+                                     .usage_bytes = (uint64_t)u, .limit_bytes = (uint64_t)limit, .go_adjusted = true,
+                                     .go_next_gc_bytes = 390 << 20};
+        x.t_ms = 1700000000000ull + i * s.dt_ms;
+        s.pts[s.n] = (struct gsm_point){x.t_ms, (double)x.value_bytes};
+        raw[s.n] = (struct gsm_point){x.t_ms, u};
+        s.n++;
+        struct gsm_detect_input in = {.pts = s.pts, .raw = raw, .n = s.n, .s = &x, .age_s = -1,
+                                      .ref = {.type = GSM_WT_PROCESS, .name = "t"}};
+        gsm_detect_run(&s.st, &s.o, &in, collect, &s);
+        if (s.n_ev && !isnan(s.ev[s.n_ev - 1].eta_seconds))
+            break;
+    }
+    dump(&s);
+    /* at once a warning (the goal is above the limit), then, with a rate, the time */
+    CHECK(s.n_ev >= 2 && s.ev[0].kind == GSM_WK_ETA && !s.ev[0].resolved && s.ev[0].level == GSM_WL_WARN);
+    const struct gsm_watch_event *e = &s.ev[s.n_ev - 1];
+    CHECK(strstr(e->message, "the Go heap goal (390 MiB) is above its limit (384 MiB)") != NULL);
+    CHECK(strstr(e->message, "reaches it in") != NULL);
+    double u = 200 * MiB + 4 * MiB * t_s(&s, e);
+    CHECK(fabs(e->eta_seconds - (limit - u) / (4 * MiB)) < 0.05 * (limit - u) / (4 * MiB) + 1);
+}
+
+/* Near the limit and rising: fires on the first sample, without the second tick. */
+TEST(detect_near_limit_fires_at_once) {
+    struct sim s;
+    sim_init(&s, GSM_WT_CGROUP);
+    s.dt_ms = 500;
+    const double limit = 384 * MiB;
+    for (size_t i = 0; i < 20; i++)
+        sim_value(&s, 0.5 * limit, limit);
+    CHECK_EQ_U64(s.n_ev, 0);
+    sim_value(&s, 0.80 * limit, limit);   /* a burst: 30 % in half a second */
+    sim_value(&s, 0.90 * limit, limit);
+    const struct gsm_watch_event *c = first(&s, GSM_WK_ETA, GSM_WL_CRITICAL);
+    CHECK(c != NULL);
+    CHECK_EQ_U64(c->time_ms, s.pts[s.n - 1].t_ms);
+}
+
+/* A crash loop: five lives, each rising to the limit in ~8 s and killed; one crash_loop event
+ * (at the third kill), with the kill count, peaks and rise times; one oom_kill event per kill. */
+TEST(detect_crash_loop_once) {
+    struct sim s;
+    sim_init(&s, GSM_WT_CGROUP);
+    s.dt_ms = 500;
+    const double limit = 256 * MiB;
+    uint64_t kills = 0;
+    for (int life = 0; life < 5; life++) {
+        for (int k = 0; k <= 16; k++) {   /* 8 s from 10 MiB to the limit */
+            double u = 10 * MiB + (limit - 10 * MiB) * k / 16.0;
+            struct gsm_watch_sample x = {.value_bytes = (uint64_t)u, .unreclaimable_bytes = (uint64_t)u,
+                                         .usage_bytes = (uint64_t)u, .limit_bytes = (uint64_t)limit, .oom_kill = kills};
+            sim_tick(&s, &x);
+        }
+        kills++;
+        struct gsm_watch_sample x = {.value_bytes = 2 << 20, .usage_bytes = 2 << 20, .limit_bytes = (uint64_t)limit,
+                                     .oom_kill = kills};
+        sim_tick(&s, &x);
+    }
+    CHECK_EQ_U64(count(&s, GSM_WK_OOM_KILL, false), 5);
+    CHECK_EQ_U64(count(&s, GSM_WK_CRASH_LOOP, false), 1);
+    const struct gsm_watch_event *l = first(&s, GSM_WK_CRASH_LOOP, GSM_WL_CRITICAL);
+    CHECK(l && l->evidence[0].value == 3);
+    CHECK(fabs(l->evidence[2].value - limit) < 1);                  /* peak_bytes */
+    CHECK(fabs(l->evidence[4].value - 8.0) <= 0.5);                  /* rise_seconds_max */
+    CHECK(strstr(l->message, "3 OOM kills") && strstr(l->message, "at least 384 MiB"));
+}
