@@ -132,7 +132,7 @@ static bool span_trend(const struct gsm_point *pts, size_t n, uint64_t span_ms, 
  * the span. The rise over the span must exceed the noise floor (1 % of the limit, 1 MiB). */
 static double sustained_eta(const struct gsm_point *pts, size_t n, double current, double limit,
                             double *ret_slope, double *ret_span_s) {
-    static const uint16_t spans_s[] = {2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256};
+    static const uint16_t spans_s[] = {GSM_DETECT_MIN_SPAN_S, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256};
     double best = INFINITY, floor_bytes = isinf(limit) ? 1048576.0 : fmax(limit * 0.01, 1048576.0);
     *ret_slope = 0;
     *ret_span_s = 0;
@@ -289,10 +289,22 @@ static void detect_growth(const struct run *r) {
     double z = 0, rate = 0;
     enum gsm_watch_level g = GSM_WL_NONE;
     st->last_z = 0;
-    if (!in->empty && gsm_growth_zscore(in->pts, in->n, r->o->baseline_ms, Z_MIN_BASELINE, Z_SD_FLOOR, &z, &rate) &&
+    /* Rates between samples at least the base interval apart: a target sampled faster (young,
+     * near its limit) would otherwise see a GC's step as a burst. */
+    struct gsm_point thin[1024];
+    size_t m = 0;
+    for (size_t i = in->n; i-- > 0 && m < 1024;)
+        if (m == 0 || thin[m - 1].t_ms >= in->pts[i].t_ms + r->o->interval_ms - r->o->interval_ms / 8)
+            thin[m++] = in->pts[i];
+    for (size_t i = 0; i < m / 2; i++) {
+        struct gsm_point x = thin[i];
+        thin[i] = thin[m - 1 - i];
+        thin[m - 1 - i] = x;
+    }
+    if (!in->empty && gsm_growth_zscore(thin, m, r->o->baseline_ms, Z_MIN_BASELINE, Z_SD_FLOOR, &z, &rate) &&
         z > r->o->z_threshold && rate > 0)
         g = GSM_WL_WARN;
-    if (in->n >= 3)
+    if (m >= 3)
         st->last_z = z;
     enum gsm_watch_level before = st->growth.level;
     if (!gsm_detector_step(&st->growth, g))

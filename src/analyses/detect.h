@@ -5,7 +5,9 @@
  *   eta       time to the limit, three rules (the most urgent wins):
  *             - sustained rise: over any recent span D (2 s .. 256 s) whose values rise
  *               consistently (Theil–Sen, most pairs and steps rising, more than noise), the
- *               time to the limit at that slope is at most GSM_DETECT_ETA_SPAN_FACTOR x D: a
+ *               time to the limit at that slope is at most GSM_DETECT_ETA_SPAN_FACTOR x D (and D
+ *               at least GSM_DETECT_MIN_SPAN_S: a shorter rise is a start-up transient, a
+ *               service loading its working set; faster deaths are the next rule's): a
  *               rise is believed in proportion to how long it has lasted, so a target is judged
  *               from its first samples (no warm-up) and a leak that starts with the process is
  *               seen after a quarter of its way to the limit;
@@ -37,6 +39,7 @@
 #define GSM_DETECT_CLEAR_TICKS 3
 /* ETA levels: info under an hour, warn under the horizon, critical under a minute. */
 #define GSM_DETECT_ETA_SPAN_FACTOR 3.0
+#define GSM_DETECT_MIN_SPAN_S 5
 #define GSM_DETECT_NEAR_LIMIT 0.85
 #define GSM_DETECT_ETA_INFO_S 3600.0
 #define GSM_DETECT_ETA_CRITICAL_S 60.0
@@ -54,7 +57,8 @@ bool gsm_detector_step(struct gsm_detector *d, enum gsm_watch_level candidate);
 struct gsm_detect_opts {
     uint64_t window_ms, short_window_ms, baseline_ms;
     double horizon_s, z_threshold;
-    double warmup_s;                 /* no ETA while the target is younger than this */
+    double warmup_s;                 /* the horizon rule waits this long after the target starts */
+    uint64_t interval_ms;            /* the base sampling interval: the growth rates are taken at it */
 };
 
 /* Per target, kept by the caller between ticks. */

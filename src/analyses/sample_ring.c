@@ -4,31 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_FIELDS 9
-#define MAX_ENTRY_BYTES (1 + N_FIELDS * 10)   /* the mask, and a 64-bit varint is at most 10 bytes */
+#define N_FIELDS (GSM_RING_FIELDS + 1)
+#define MAX_ENTRY_BYTES (4 + N_FIELDS * 10)   /* the mask, and a 64-bit varint is at most 10 bytes */
 
 static void to_fields(const struct gsm_ring_entry *e, uint64_t f[N_FIELDS]) {
     f[0] = e->t_ms;
-    f[1] = e->value_kib;
-    f[2] = e->unreclaimable_kib;
-    f[3] = e->usage_kib;
-    f[4] = e->anon_kib;
-    f[5] = e->file_kib;
-    f[6] = e->swap_kib;
-    f[7] = e->limit_kib;
-    f[8] = e->threads;
+    memcpy(f + 1, e->f, sizeof e->f);
 }
 
 static void from_fields(const uint64_t f[N_FIELDS], struct gsm_ring_entry *e) {
     e->t_ms = f[0];
-    e->value_kib = (uint32_t)f[1];
-    e->unreclaimable_kib = (uint32_t)f[2];
-    e->usage_kib = (uint32_t)f[3];
-    e->anon_kib = (uint32_t)f[4];
-    e->file_kib = (uint32_t)f[5];
-    e->swap_kib = (uint32_t)f[6];
-    e->limit_kib = (uint32_t)f[7];
-    e->threads = (uint32_t)f[8];
+    memcpy(e->f, f + 1, sizeof e->f);
 }
 
 /* Differences wrap modulo 2^64; zigzag keeps small negative ones small. */
@@ -65,9 +51,10 @@ static uint64_t unzigzag(uint64_t z, uint64_t prev) {
     return prev + (uint64_t)d;
 }
 
-void gsm_sample_ring_init(struct gsm_sample_ring *r, size_t max_samples) {
+void gsm_sample_ring_init(struct gsm_sample_ring *r, size_t max_samples, uint64_t span_ms) {
     memset(r, 0, sizeof *r);
     r->max = max_samples ? max_samples : 1;
+    r->span_ms = span_ms;
 }
 
 void gsm_sample_ring_free(struct gsm_sample_ring *r) {
@@ -132,20 +119,23 @@ int gsm_sample_ring_push(struct gsm_sample_ring *r, const struct gsm_ring_entry 
         to_fields(&r->last, prev);   /* a block's first sample is relative to zero */
     /* The time's difference, a byte with one bit per other field that changed, then the
      * differences of those: an idle process's sample is 3 bytes. */
+    if (b->n == 0)
+        b->t0_ms = e->t_ms;
     b->len = (uint16_t)(b->len + put_varint(b->bytes + b->len, zigzag(cur[0], prev[0])));
-    uint8_t mask = 0;
+    uint64_t mask = 0;
     for (int f = 1; f < N_FIELDS; f++)
         if (cur[f] != prev[f])
-            mask |= (uint8_t)(1u << (f - 1));
-    b->bytes[b->len++] = mask;
+            mask |= 1ull << (f - 1);
+    b->len = (uint16_t)(b->len + put_varint(b->bytes + b->len, mask));
     for (int f = 1; f < N_FIELDS; f++)
-        if (mask & (1u << (f - 1)))
+        if (mask & (1ull << (f - 1)))
             b->len = (uint16_t)(b->len + put_varint(b->bytes + b->len, zigzag(cur[f], prev[f])));
     b->n++;
     r->n++;
     r->last = *e;
-    /* The oldest block goes as soon as the others hold max samples without it. */
-    if (r->n_blocks > 1 && r->n - block_at(r, 0)->n >= r->max) {
+    /* The oldest block goes as soon as the others hold max samples, or span_ms, without it. */
+    if (r->n_blocks > 1 && (r->n - block_at(r, 0)->n >= r->max ||
+                            (r->span_ms && e->t_ms >= block_at(r, 1)->t0_ms + r->span_ms))) {
         struct gsm_ring_block *old = block_at(r, 0);
         r->n -= old->n;
         free(old->bytes);
@@ -176,10 +166,11 @@ bool gsm_sample_ring_next(struct gsm_sample_ring_iter *it, struct gsm_ring_entry
     uint64_t z;
     it->off += get_varint(b->bytes + it->off, &z);
     cur[0] = unzigzag(z, prev[0]);
-    uint8_t mask = b->bytes[it->off++];
+    uint64_t mask;
+    it->off += get_varint(b->bytes + it->off, &mask);
     for (int f = 1; f < N_FIELDS; f++) {
         cur[f] = prev[f];
-        if (mask & (1u << (f - 1))) {
+        if (mask & (1ull << (f - 1))) {
             it->off += get_varint(b->bytes + it->off, &z);
             cur[f] = unzigzag(z, prev[f]);
         }

@@ -1,23 +1,25 @@
 /* The flight recorder's ring of samples, delta-encoded.
  *
  * watch keeps the last --ring seconds of every target (5 minutes at 2 s: 150 samples). Stored
- * as 40-byte records that is 6 KiB per target, 3.4 MiB for serve --all on 575 processes, the
- * largest part of its memory. Consecutive samples of a process differ little (an idle one not
- * at all), so a sample is the varint of the zigzag-coded difference of its time from the
- * previous sample's, a byte with one bit per other field that changed, and the differences of
- * those: 3 bytes for an idle sample, ~25 for the first of a block. Blocks of GSM_RING_BLOCK
- * samples (64: few blocks, so little malloc overhead per target), each decodable on its own,
- * are dropped whole from the old end, so the ring holds from max to max + GSM_RING_BLOCK - 1
- * samples. */
+ * as 200-byte records that would be 30 KiB per target. Consecutive samples of a process differ
+ * little (an idle one not at all), so a sample is the varint of the zigzag-coded difference of
+ * its time from the previous sample's, a varint with one bit per other field that changed, and
+ * the differences of those: 3 bytes for an idle sample, ~60 for the first of a block. Blocks of
+ * GSM_RING_BLOCK samples (64: few blocks, so little malloc overhead per target), each decodable
+ * on its own, are dropped whole from the old end once the others hold max samples or span_ms
+ * without them. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+/* A sample: its time and GSM_RING_FIELDS numbers (the caller decides what each one is; the
+ * watch engine stores every field of its sample, exactly, so a bundle keeps what was seen). */
+#define GSM_RING_FIELDS 24
 struct gsm_ring_entry {
     uint64_t t_ms;
-    uint32_t value_kib, unreclaimable_kib, usage_kib, anon_kib, file_kib, swap_kib, limit_kib, threads;
+    uint64_t f[GSM_RING_FIELDS];
 };
 
 #define GSM_RING_BLOCK 64
@@ -26,16 +28,18 @@ struct gsm_ring_block {
     uint8_t *bytes;
     uint16_t len, cap;
     uint8_t n;                 /* samples in this block */
+    uint64_t t0_ms;            /* its first sample's time */
 };
 
 struct gsm_sample_ring {
     struct gsm_ring_block *blocks;   /* circular: blocks[(head + k) % cap_blocks], k < n_blocks */
     size_t head, n_blocks, cap_blocks;
-    size_t n, max;                   /* samples held; samples wanted at least */
+    size_t n, max;                   /* samples held; samples kept at most (give or take a block) */
+    uint64_t span_ms;                /* time kept at least (0: no time bound) */
     struct gsm_ring_entry last;      /* the newest sample: the base of the next difference */
 };
 
-void gsm_sample_ring_init(struct gsm_sample_ring *r, size_t max_samples);
+void gsm_sample_ring_init(struct gsm_sample_ring *r, size_t max_samples, uint64_t span_ms);
 void gsm_sample_ring_free(struct gsm_sample_ring *r);
 /* Appends; -ENOMEM leaves the ring as it was. */
 int gsm_sample_ring_push(struct gsm_sample_ring *r, const struct gsm_ring_entry *e);

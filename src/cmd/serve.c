@@ -403,6 +403,8 @@ int cmd_serve(int argc, char **argv) {
         }
         }
     }
+    /* One sampling rate: the exporter renders once per tick (kernel notifications still wake it). */
+    wo.fast_interval_ms = wo.interval_ms;
     char why[256];
     if (!gsm_mhd_load(why, sizeof why)) {
         gsm_error("serve: %s", why);
@@ -481,7 +483,19 @@ int cmd_serve(int argc, char **argv) {
         next.tv_nsec += (long)(wo.interval_ms % 1000) * 1000000;
         next.tv_sec += (time_t)(wo.interval_ms / 1000) + next.tv_nsec / 1000000000;
         next.tv_nsec %= 1000000000;
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR && !stop_requested) {
+        /* Sleep until the next tick; a kernel notification (a burst, an OOM) ends it early and
+         * the woken cgroups are sampled at once. */
+        for (;;) {
+            struct timespec cur;
+            clock_gettime(CLOCK_MONOTONIC, &cur);
+            int64_t left_ms = (int64_t)(next.tv_sec - cur.tv_sec) * 1000 + (next.tv_nsec - cur.tv_nsec) / 1000000;
+            if (stop_requested || left_ms <= 0)
+                break;
+            if (gsm_watch_wait(w, (int)left_ms) > 0) {
+                clock_gettime(CLOCK_REALTIME, &now);
+                gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample,
+                               &events);
+            }
         }
         if (stop_requested)
             break;

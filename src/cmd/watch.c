@@ -47,7 +47,8 @@ static const char usage[] =
     "      --window SECONDS     trend window (default 120; a 20 s window runs beside it)\n"
     "      --baseline SECONDS   growth Z-score baseline (default 180)\n"
     "      --z-threshold Z      sudden-growth threshold (default 3.5)\n"
-    "      --warmup SECONDS     no ETA while a process (a cgroup's oldest) is younger (default 20)\n"
+    "      --warmup SECONDS     the 20/120 s trend waits this long after a process (a cgroup's\n"
+    "                           oldest) starts (default 20); a sustained rise is judged from the start\n"
     "      --rollup-budget-ms MS  kernel time per tick for smaps_rollup (default 5)\n"
     GSM_RECORDER_USAGE
     GSM_HISTORY_USAGE
@@ -344,8 +345,6 @@ int cmd_watch(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     struct watch_ctx ctx = {.w = w, .text = text, .emit_samples = emit_samples, .exec_cmd = exec_cmd, .rec = rec,
                             .root = &root, .hist = &hist};
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
     uint64_t start = now_ms();
     while (!stop_requested) {
         uint64_t t = now_ms();
@@ -357,11 +356,14 @@ int cmd_watch(int argc, char **argv) {
             break;
         if (!all && n_cgroups == 0 && gsm_watch_n_targets(w) == 0)
             break;   /* every named process is gone */
-        next.tv_nsec += (long)(wo.interval_ms % 1000) * 1000000;
-        next.tv_sec += (time_t)(wo.interval_ms / 1000) + next.tv_nsec / 1000000000;
-        next.tv_nsec %= 1000000000;
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR && !stop_requested) {
-        }
+        /* Until the next target is due, or a kernel notification wakes one. */
+        uint64_t due = gsm_watch_next_due_ms(w), t1 = now_ms();
+        uint64_t wait_ms = due > t1 ? due - t1 : 0;
+        if (wait_ms > wo.interval_ms)
+            wait_ms = wo.interval_ms;
+        if (duration > 0 && (double)(t1 - start) + (double)wait_ms > duration * 1000)
+            wait_ms = (uint64_t)fmax(0, duration * 1000 - (double)(t1 - start));
+        gsm_watch_wait(w, (int)wait_ms);
     }
     if (stats)
         print_stats(gsm_watch_get_stats(w), gsm_watch_n_targets(w), now_ms() - start);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void gsm_recorder_cli_init(struct gsm_recorder_cli *rc) {
     *rc = (struct gsm_recorder_cli){.quota_bytes = 256ull << 20, .min_interval_s = 60};
@@ -51,6 +52,9 @@ int gsm_recorder_cli_open(const struct gsm_recorder_cli *rc, const char *cmd, co
         .dump_dir = rc->dump_dir, .quota_bytes = rc->quota_bytes,
         .min_interval_ms = (uint64_t)(rc->min_interval_s * 1000) + 1, .root_dir = root_dir,
     };
+    /* A missing dump dir is created, private (its parent must exist). */
+    if (mkdir(rc->dump_dir, 0700) == 0)
+        gsm_debug("%s: created the dump dir %s (0700)", cmd, rc->dump_dir);
     int r = gsm_recorder_new(&ro, ret);
     if (r < 0) {
         gsm_error("%s: dump dir %s: %s", cmd, rc->dump_dir, strerror(-r));

@@ -16,6 +16,7 @@ void gsm_watch_opts_default(struct gsm_watch_opts *o) {
         .interval_ms = 2000, .window_ms = 120000, .short_window_ms = 20000, .baseline_ms = 180000,
         .ring_ms = 300000, .horizon_s = 300, .z_threshold = 3.5, .rollup_budget_us = 5000, .go_stats = true,
         .warmup_s = WARMUP_S, .smaps_budget_us = 20000, .top_processes = 50,
+        .fast_interval_ms = FAST_INTERVAL_MS, .young_s = YOUNG_S, .notify = true,
     };
 }
 
@@ -48,6 +49,7 @@ void gsm_watch_free(struct gsm_watch *w) {
         gsm_engine_target_free(w->t[i]);
     free(w->t);
     free(w->pts);
+    free(w->raw);
     gsm_engine_tick_cache_free(&w->tc);
     free(w);
 }
@@ -75,10 +77,12 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
     size_t n = gsm_sample_ring_len(&t->ring);
     if (w->pts_cap < n) {
         size_t want = n > t->ring_max + GSM_RING_BLOCK ? n : t->ring_max + GSM_RING_BLOCK;
-        struct gsm_point *p = realloc(w->pts, want * sizeof *p);
-        if (!p)
+        struct gsm_point *p = realloc(w->pts, want * sizeof *p), *q = p ? realloc(w->raw, want * sizeof *q) : NULL;
+        if (p)
+            w->pts = p;
+        if (!q)
             return;
-        w->pts = p;
+        w->raw = q;
         w->pts_cap = want;
     }
     struct gsm_point *pts = w->pts;
@@ -86,16 +90,20 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
     gsm_sample_ring_iter_init(&it, &t->ring);
     struct gsm_ring_entry re;
     for (size_t i = 0; i < n && gsm_sample_ring_next(&it, &re); i++) {
-        pts[i].t_ms = re.t_ms;
-        pts[i].v = (double)((uint64_t)re.value_kib << 10);
+        struct gsm_watch_sample x;
+        gsm_engine_ring_entry_sample(&re, &x);
+        pts[i] = (struct gsm_point){re.t_ms, (double)x.value_bytes};
+        w->raw[i] = (struct gsm_point){re.t_ms, (double)x.unreclaimable_bytes};
     }
     struct gsm_detect_opts o = {
         .window_ms = w->o.window_ms, .short_window_ms = w->o.short_window_ms, .baseline_ms = w->o.baseline_ms,
         .horizon_s = w->o.horizon_s, .z_threshold = w->o.z_threshold, .warmup_s = w->o.warmup_s,
+        .interval_ms = w->o.interval_ms,
     };
     struct gsm_detect_input in = {
-        .pts = pts, .n = n, .s = s, .age_s = t->have_start && w->uptime_s > 0 ? w->uptime_s - t->start_s : -1,
-        .target = t,
+        .pts = pts, .raw = w->raw, .n = n, .s = s,
+        .age_s = t->have_start && w->uptime_s > 0 ? w->uptime_s - t->start_s : -1,
+        .empty = t->type == GSM_WT_CGROUP && t->members_known && s->members == 0, .target = t,
     };
     gsm_watch_target_ref(t, &in.ref);
     gsm_detect_run(&t->det, &o, &in, fire, e);
@@ -103,14 +111,44 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
     w->stats.detect.ns += gsm_engine_mono_ns() - t0;
 }
 
+/* The next sample: soon while the target is young, within reach of its limit, or its forecast
+ * is pending or firing; else at the interval. An eighth of slack, so a loop that wakes a little
+ * early does not skip a round. */
+static void schedule(struct gsm_watch *w, struct gsm_watch_target *t, const struct gsm_watch_sample *s,
+                     uint64_t now_ms) {
+    uint64_t iv = w->o.interval_ms, fast = w->o.fast_interval_ms && w->o.fast_interval_ms < iv ? w->o.fast_interval_ms : iv;
+    bool near = !s->limit_is_node && s->limit_bytes != UINT64_MAX && s->value_bytes * 2 >= s->limit_bytes &&
+                (t->type == GSM_WT_CGROUP || t->explicit_target);
+    bool young = t->have_start && w->uptime_s > 0 && w->uptime_s - t->start_s < w->o.young_s;
+    bool busy = t->det.eta.level != GSM_WL_NONE || t->det.eta.pending != GSM_WL_NONE;
+    uint64_t step = near || young || busy ? fast : iv;
+    t->next_due_ms = now_ms + step - step / 8;
+    t->woken = false;
+}
+
+uint64_t gsm_watch_next_due_ms(const struct gsm_watch *w) {
+    uint64_t due = UINT64_MAX;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->t[i]->woken)
+            return 0;
+        else if (w->t[i]->next_due_ms < due)
+            due = w->t[i]->next_due_ms;
+    if (w->all && w->last_refresh_ms + REFRESH_TICKS * w->o.interval_ms < due)
+        due = w->last_refresh_ms + REFRESH_TICKS * w->o.interval_ms;
+    return due;
+}
+
 int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_event, gsm_watch_sample_fn on_sample,
                    void *userdata) {
     struct emitter e = {on_event, userdata, w};
-    if (w->all && w->ticks % REFRESH_TICKS == 0) {
+    if (w->all && (w->ticks == 0 || now_ms - w->last_refresh_ms >= REFRESH_TICKS * w->o.interval_ms)) {
         for (size_t i = 0; i < w->n; i++)
             w->t[i]->seen = w->t[i]->explicit_target;
         gsm_engine_refresh_all(w);
-    }
+        w->last_refresh_ms = now_ms;
+    } else if (w->all)
+        for (size_t i = 0; i < w->n; i++)
+            w->t[i]->seen = true;   /* only a refresh says a target is gone */
     w->ticks++;
     w->stats.ticks++;
     _cleanup_free_ char *up = NULL;
@@ -121,6 +159,10 @@ int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_e
     for (size_t i = 0; i < w->n;) {
         struct gsm_watch_target *t = w->t[i];
         struct gsm_watch_sample s;
+        if (!t->woken && now_ms < t->next_due_ms && !(w->all && !t->seen)) {
+            i++;
+            continue;
+        }
         int r = (w->all && !t->seen) ? -ESRCH : gsm_engine_sample_target(w, t, now_ms, &s);
         if (r == -ESRCH || r == -ENOENT) {
             /* Gone: a process that exited (or whose PID now names another), a removed cgroup. */
@@ -151,6 +193,9 @@ int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_e
             t->det.prev = s;   /* what detect() keeps: the exporter's and the classes tier's sample */
             t->det.have_prev = true;
         }
+        schedule(w, t, &s, now_ms);
+        if (w->o.notify && !t->notify_tried && !t->class_only && (t->type == GSM_WT_CGROUP || t->explicit_target))
+            gsm_engine_notify_register(w, t, &s);
         i++;
     }
     gsm_engine_rollup_tier(w, now_ms);

@@ -10,14 +10,16 @@
 
 #include <stdint.h>
 
-/* Targets are refreshed (new processes, gone cgroups) every this many ticks; effective limits
- * are re-read every 15. */
+/* Targets are refreshed (new processes, gone cgroups) every this many intervals; effective
+ * limits are re-read every 15 samples, a cgroup's oldest member every 5. */
 #define REFRESH_TICKS 5
 #define LIMIT_REFRESH_TICKS 15
 /* A process (or a cgroup whose oldest process) younger than this is still starting up: its
  * ramp to its working size is not a leak, so the ETA detector waits. The Z-score detector does
  * not (a burst right after start is still sudden growth). */
 #define WARMUP_S 20.0
+#define FAST_INTERVAL_MS 250
+#define YOUNG_S 120.0
 
 struct go_member {
     pid_t pid;
@@ -57,8 +59,15 @@ struct gsm_watch_target {
     bool seen;
     bool explicit_target;            /* named on the command line: report when it goes */
 
-    struct gsm_sample_ring ring;     /* at least ring_max samples once full */
+    struct gsm_sample_ring ring;     /* the last --ring seconds */
     size_t ring_max;
+    uint64_t next_due_ms;            /* sampled when now >= this, or when woken */
+    bool woken;                      /* a kernel notification fired */
+    int notify_fd[2];                /* v1: one eventfd for every registration; v2: PSI trigger, memory.events */
+    bool notify_tried;
+    uint64_t members;                /* cgroup targets: processes at the last sample */
+    bool members_known;
+    pid_t first_member;
 
     struct gsm_detect_state det;     /* the detectors' state; det.prev is this tick's sample */
     ssize_t cg_tick;                 /* index of this tick's cgroup read in *tc, -1 none */
@@ -90,6 +99,9 @@ struct gsm_watch_target {
 
 struct gsm_watch {
     struct tick_cache tc;            /* this tick's cgroup reads (first: targets point at it) */
+    uint64_t last_refresh_ms;
+    bool notify_warned;              /* "notifications refused" said once */
+    struct gsm_point *raw;           /* scratch: the unreclaimable series */
     const struct gsm_root *root;
     struct gsm_watch_opts o;
     struct gsm_watch_target **t;
@@ -121,6 +133,7 @@ void gsm_engine_refresh_all(struct gsm_watch *w);
 int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms,
                              struct gsm_watch_sample *s);
 int gsm_engine_ring_push(struct gsm_watch_target *t, const struct gsm_watch_sample *s);
+void gsm_engine_ring_entry_sample(const struct gsm_ring_entry *e, struct gsm_watch_sample *ret);
 void gsm_engine_tick_cache_clear(struct tick_cache *tc);
 void gsm_engine_tick_cache_free(struct tick_cache *tc);
 void gsm_engine_rollup_tier(struct gsm_watch *w, uint64_t now_ms);
@@ -135,6 +148,10 @@ int gsm_engine_add_process(struct gsm_watch *w, pid_t pid, bool explicit_target,
 /* After the tick's samples: the named cgroups' members (every few ticks), the choice of the
  * processes with classes, and the budgeted smaps reads. */
 void gsm_engine_classes_tick(struct gsm_watch *w, uint64_t now_ms);
+
+/* notify.c */
+void gsm_engine_notify_register(struct gsm_watch *w, struct gsm_watch_target *t, const struct gsm_watch_sample *s);
+void gsm_engine_notify_close(struct gsm_watch_target *t);
 
 /* go_poll.c */
 void gsm_engine_go_discover(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms);

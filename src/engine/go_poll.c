@@ -14,9 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Go statistics are fetched every tick for a target that has them: the Go-adjusted value mixes
- * the cgroup's numbers with the runtime's, and pairs taken seconds apart make their own noise. */
-#define GO_POLL_MS 1
+/* Go statistics are fetched every tick (at most about once a second when a young target is
+ * sampled faster) for a target that has them: the Go-adjusted value mixes the cgroup's numbers
+ * with the runtime's, and pairs taken seconds apart make their own noise. */
+#define GO_POLL_MS 900
 #define GO_RETRY_DISCOVERY_MS 30000
 
 /* Go members of a cgroup target, or the process target itself when it is Go: discovered

@@ -19,19 +19,46 @@
 
 /* The flight recorder's ring keeps a compact copy of each sample (sizes in KiB, delta-encoded:
  * analyses/sample_ring); the full sample lives only for its tick. */
-static uint32_t kib(uint64_t bytes) {
-    uint64_t k = bytes >> 10;
-    return k >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)k;
+/* Every field of a sample, exactly, so a bundle's samples.jsonl is what --emit-samples showed. */
+enum {
+    RF_VALUE, RF_UNRECL, RF_USAGE, RF_ANON, RF_FILE, RF_SWAP, RF_LIMIT, RF_THREADS, RF_WSET, RF_OTHERS,
+    RF_OOM_KILL, RF_OOM, RF_MAX_EV, RF_HIGH_EV, RF_FAILCNT, RF_PSI_SOME, RF_PSI_FULL, RF_PSS, RF_NEXT_GC,
+    RF_MEMBERS, RF_AGE, RF_FLAGS, RF__COUNT
+};
+_Static_assert(RF__COUNT <= GSM_RING_FIELDS, "the ring holds every field");
+enum { FL_GO_ADJUSTED = 1, FL_HAVE_PSI = 2, FL_LIMIT_IS_NODE = 4 };
+
+/* PSI averages have two decimals in the file: kept as hundredths. */
+static uint64_t centi(double v) {
+    return v <= 0 ? 0 : (uint64_t)llround(v * 100.0);
 }
 
 int gsm_engine_ring_push(struct gsm_watch_target *t, const struct gsm_watch_sample *s) {
-    struct gsm_ring_entry e = {
-        .t_ms = s->t_ms, .value_kib = kib(s->value_bytes), .unreclaimable_kib = kib(s->unreclaimable_bytes),
-        .usage_kib = kib(s->usage_bytes), .anon_kib = kib(s->anon_bytes), .file_kib = kib(s->file_bytes),
-        .swap_kib = kib(s->swap_bytes), .limit_kib = s->limit_bytes == UINT64_MAX ? UINT32_MAX : kib(s->limit_bytes),
-        .threads = s->threads > UINT32_MAX ? UINT32_MAX : (uint32_t)s->threads,
-    };
+    struct gsm_ring_entry e = {.t_ms = s->t_ms};
+    uint64_t *f = e.f;
+    f[RF_VALUE] = s->value_bytes, f[RF_UNRECL] = s->unreclaimable_bytes, f[RF_USAGE] = s->usage_bytes;
+    f[RF_ANON] = s->anon_bytes, f[RF_FILE] = s->file_bytes, f[RF_SWAP] = s->swap_bytes, f[RF_LIMIT] = s->limit_bytes;
+    f[RF_THREADS] = s->threads, f[RF_WSET] = s->working_set_bytes, f[RF_OTHERS] = s->others_bytes;
+    f[RF_OOM_KILL] = s->oom_kill, f[RF_OOM] = s->oom, f[RF_MAX_EV] = s->max_events, f[RF_HIGH_EV] = s->high_events;
+    f[RF_FAILCNT] = s->failcnt, f[RF_PSI_SOME] = centi(s->psi_some_avg10), f[RF_PSI_FULL] = centi(s->psi_full_avg10);
+    f[RF_PSS] = s->pss_bytes, f[RF_NEXT_GC] = s->go_next_gc_bytes, f[RF_MEMBERS] = s->members, f[RF_AGE] = s->age_ms;
+    f[RF_FLAGS] = (s->go_adjusted ? FL_GO_ADJUSTED : 0) | (s->have_psi ? FL_HAVE_PSI : 0) |
+                  (s->limit_is_node ? FL_LIMIT_IS_NODE : 0);
     return gsm_sample_ring_push(&t->ring, &e);
+}
+
+void gsm_engine_ring_entry_sample(const struct gsm_ring_entry *e, struct gsm_watch_sample *ret) {
+    const uint64_t *f = e->f;
+    *ret = (struct gsm_watch_sample){
+        .t_ms = e->t_ms, .value_bytes = f[RF_VALUE], .unreclaimable_bytes = f[RF_UNRECL], .usage_bytes = f[RF_USAGE],
+        .anon_bytes = f[RF_ANON], .file_bytes = f[RF_FILE], .swap_bytes = f[RF_SWAP], .limit_bytes = f[RF_LIMIT],
+        .threads = f[RF_THREADS], .working_set_bytes = f[RF_WSET], .others_bytes = f[RF_OTHERS],
+        .oom_kill = f[RF_OOM_KILL], .oom = f[RF_OOM], .max_events = f[RF_MAX_EV], .high_events = f[RF_HIGH_EV],
+        .failcnt = f[RF_FAILCNT], .psi_some_avg10 = (double)f[RF_PSI_SOME] / 100.0,
+        .psi_full_avg10 = (double)f[RF_PSI_FULL] / 100.0, .pss_bytes = f[RF_PSS], .go_next_gc_bytes = f[RF_NEXT_GC],
+        .members = f[RF_MEMBERS], .age_ms = f[RF_AGE], .go_adjusted = f[RF_FLAGS] & FL_GO_ADJUSTED,
+        .have_psi = f[RF_FLAGS] & FL_HAVE_PSI, .limit_is_node = f[RF_FLAGS] & FL_LIMIT_IS_NODE,
+    };
 }
 
 size_t gsm_watch_target_ring_len(const struct gsm_watch_target *t) {
@@ -39,20 +66,10 @@ size_t gsm_watch_target_ring_len(const struct gsm_watch_target *t) {
 }
 
 bool gsm_watch_target_ring_get(const struct gsm_watch_target *t, size_t i, struct gsm_watch_sample *ret) {
-    struct gsm_ring_entry x;
-    if (!gsm_sample_ring_get(&t->ring, i, &x))
+    struct gsm_ring_entry e;
+    if (!gsm_sample_ring_get(&t->ring, i, &e))
         return false;
-    const struct gsm_ring_entry *e = &x;
-    memset(ret, 0, sizeof *ret);
-    ret->t_ms = e->t_ms;
-    ret->value_bytes = (uint64_t)e->value_kib << 10;
-    ret->unreclaimable_bytes = (uint64_t)e->unreclaimable_kib << 10;
-    ret->usage_bytes = (uint64_t)e->usage_kib << 10;
-    ret->anon_bytes = (uint64_t)e->anon_kib << 10;
-    ret->file_bytes = (uint64_t)e->file_kib << 10;
-    ret->swap_bytes = (uint64_t)e->swap_kib << 10;
-    ret->limit_bytes = e->limit_kib == UINT32_MAX ? UINT64_MAX : (uint64_t)e->limit_kib << 10;
-    ret->threads = e->threads;
+    gsm_engine_ring_entry_sample(&e, ret);
     return true;
 }
 
@@ -121,13 +138,27 @@ static void refresh_limit(struct gsm_watch *w, struct gsm_watch_target *t, const
     }
 }
 
-/* A cgroup's age: the start of its oldest process (cgroup.procs), re-read every few ticks. */
-static void scan_members(struct gsm_watch *w, struct gsm_watch_target *t) {
-    if (t->type != GSM_WT_CGROUP || (t->have_start && t->ticks_since_scan++ < REFRESH_TICKS))
+/* A cgroup's members (cgroup.procs, every sample: an empty cgroup forecasts nothing, a new
+ * process starts a new life) and its age: the start of its oldest process, re-read every few
+ * samples and whenever the members change. */
+static void scan_members(struct gsm_watch *w, struct gsm_watch_target *t, struct gsm_watch_sample *s) {
+    if (t->type != GSM_WT_CGROUP)
         return;
-    t->ticks_since_scan = 0;
     struct gsm_pid_list l = {0};
-    if (gsm_engine_members(w, t, 256, &l) == 0) {
+    if (gsm_engine_members(w, t, 256, &l) < 0) {
+        s->members = t->members;
+        return;
+    }
+    bool changed = l.n != t->members || (l.n && l.pids[0] != t->first_member);
+    t->members = s->members = l.n;
+    t->members_known = true;
+    t->first_member = l.n ? l.pids[0] : 0;
+    if (!changed && t->have_start && t->ticks_since_scan++ < REFRESH_TICKS) {
+        gsm_pid_list_free(&l);
+        return;
+    }
+    t->ticks_since_scan = 0;
+    {
         uint64_t start;
         double oldest = INFINITY;
         for (size_t k = 0; k < l.n; k++)
@@ -153,6 +184,7 @@ int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, ui
     const struct cg_tick *c = t->cg_tick >= 0 ? &w->tc.c[t->cg_tick] : NULL;
     refresh_limit(w, t, c);
     s->limit_bytes = effective_limit(w, t);
+    s->limit_is_node = !(t->have_eff && t->eff.max.limited) && w->mem_total_bytes;
     if (c && c->r == 0) {
         const struct gsm_cgroup_memory *m = &c->mem;
         s->oom_kill = m->version == GSM_CGROUP_V2 ? v2_event(m, GSM_CG_EV_OOM_KILL) : m->oom_control.oom_kill;
@@ -208,7 +240,9 @@ int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, ui
             s->others_bytes = c->bd.unreclaimable_bytes - s->unreclaimable_bytes;
     }
     s->value_bytes = s->unreclaimable_bytes;
-    scan_members(w, t);
+    scan_members(w, t, s);
+    if (t->have_start && w->uptime_s > t->start_s)
+        s->age_ms = (uint64_t)((w->uptime_s - t->start_s) * 1000.0);
     gsm_engine_go_discover(w, t, now_ms);
     uint64_t adjusted, next_gc;
     if (gsm_engine_go_adjust(w, t, now_ms, s->value_bytes, &adjusted, &next_gc)) {

@@ -16,6 +16,7 @@
 void gsm_engine_target_free(struct gsm_watch_target *t) {
     if (!t)
         return;
+    gsm_engine_notify_close(t);
     gsm_cgroup_location_free(&t->loc);
     gsm_cg_effective_free(&t->eff);
     gsm_sample_ring_free(&t->ring);
@@ -33,10 +34,12 @@ static struct gsm_watch_target *target_new(struct gsm_watch *w, enum gsm_watch_t
     gsm_detect_state_init(&t->det);
     t->cg_tick = -1;
     t->tc = &w->tc;
-    t->ring_max = w->o.ring_ms / (w->o.interval_ms ? w->o.interval_ms : 1000) + 2;
+    uint64_t fast = w->o.fast_interval_ms ? w->o.fast_interval_ms : w->o.interval_ms;
+    t->ring_max = w->o.ring_ms / (fast ? fast : 1000) + 2;
     if (t->ring_max < 8)
         t->ring_max = 8;
-    gsm_sample_ring_init(&t->ring, t->ring_max);
+    gsm_sample_ring_init(&t->ring, t->ring_max, w->o.ring_ms);
+    t->notify_fd[0] = t->notify_fd[1] = -1;
     return t;
 }
 

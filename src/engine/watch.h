@@ -23,7 +23,13 @@ struct gsm_watch_opts {
     double horizon_s, z_threshold;
     uint64_t rollup_budget_us;       /* kernel time per tick for smaps_rollup */
     bool go_stats;                   /* poll Go runtime statistics when reachable */
-    double warmup_s;                 /* no ETA for a process (a cgroup's oldest) younger than this */
+    double warmup_s;                 /* the horizon rule waits this long after a target starts */
+    /* A target younger than young_s, or within reach of its limit (half of it used), or whose
+     * forecast is pending or firing, is sampled every fast_interval_ms (O(1) sources); the
+     * others every interval_ms. fast_interval_ms = interval_ms: one rate. */
+    uint64_t fast_interval_ms;
+    double young_s;
+    bool notify;                     /* the kernel's notifications (v1 eventfd, v2 PSI/events) */
     /* Memory classes (engine/smaps_tier.c): full smaps of the chosen processes (the top N by RSS,
      * chosen stably, the named ones and the named cgroups' members) within a kernel-time budget
      * per tick. Off unless classes is set (serve sets it). */
@@ -42,11 +48,18 @@ void gsm_watch_free(struct gsm_watch *w);
 int gsm_watch_add_pid(struct gsm_watch *w, pid_t pid);
 int gsm_watch_add_cgroup(struct gsm_watch *w, const char *path);
 void gsm_watch_set_all(struct gsm_watch *w, bool all);
-/* One tick: refresh targets (every 10 ticks), sample, detect; events and samples go to the
- * callbacks. */
+/* One tick: refresh targets (--all: every 5 intervals), sample the targets that are due (or
+ * that a kernel notification woke), detect; events and samples go to the callbacks. */
 int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_event, gsm_watch_sample_fn on_sample,
                    void *userdata);
 const struct gsm_watch_stats *gsm_watch_get_stats(const struct gsm_watch *w);
+/* When the next target is due (the clock of gsm_watch_tick's now_ms). */
+uint64_t gsm_watch_next_due_ms(const struct gsm_watch *w);
+/* Waits up to timeout_ms for a kernel notification on a watched cgroup (usage thresholds at
+ * 85 % and 95 % of its limit, OOM, critical pressure on v1; PSI trigger and memory.events on
+ * v2); the targets woken are sampled by the next gsm_watch_tick. Returns how many fired (0 on
+ * timeout), -EINTR when a signal came. Without notifications, sleeps. */
+int gsm_watch_wait(struct gsm_watch *w, int timeout_ms);
 size_t gsm_watch_n_targets(const struct gsm_watch *w);
 
 /* Target accessors (for renderers and the recorder). */

@@ -76,6 +76,7 @@ struct json_object *gsm_sample_to_json(const struct gsm_target_ref *t, const str
     json_object_object_add(o, "value_bytes", json_object_new_uint64(s->value_bytes));
     json_object_object_add(o, "go_adjusted", json_object_new_boolean(s->go_adjusted));
     json_object_object_add(o, "limit_bytes", s->limit_bytes == UINT64_MAX ? NULL : json_object_new_uint64(s->limit_bytes));
+    json_object_object_add(o, "limit_is_node", json_object_new_boolean(s->limit_is_node));
     json_object_object_add(o, "anon_bytes", json_object_new_uint64(s->anon_bytes));
     json_object_object_add(o, "file_bytes", json_object_new_uint64(s->file_bytes));
     json_object_object_add(o, "working_set_bytes", json_object_new_uint64(s->working_set_bytes));
@@ -83,7 +84,11 @@ struct json_object *gsm_sample_to_json(const struct gsm_target_ref *t, const str
     json_object_object_add(o, "others_bytes", json_object_new_uint64(s->others_bytes));
     json_object_object_add(o, "rss_bytes", t->type == GSM_WT_PROCESS ? json_object_new_uint64(s->usage_bytes) : NULL);
     json_object_object_add(o, "threads", json_object_new_uint64(s->threads));
+    if (t->type == GSM_WT_CGROUP)
+        json_object_object_add(o, "members", json_object_new_uint64(s->members));
+    json_object_object_add(o, "age_seconds", s->age_ms ? json_object_new_double((double)s->age_ms / 1000.0) : NULL);
     json_object_object_add(o, "oom_kill", json_object_new_uint64(s->oom_kill));
+    json_object_object_add(o, "oom", json_object_new_uint64(s->oom));
     json_object_object_add(o, "failcnt", json_object_new_uint64(s->failcnt));
     json_object_object_add(o, "max_events", json_object_new_uint64(s->max_events));
     json_object_object_add(o, "high_events", json_object_new_uint64(s->high_events));

@@ -10,17 +10,15 @@ static struct gsm_ring_entry sample(size_t i) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    struct gsm_ring_entry e = {
-        .t_ms = 1763780000000ull + i * 2000 + (x % 7),
-        .value_kib = (uint32_t)(100000 + (i / 10) * 64),
-        .unreclaimable_kib = (uint32_t)(i % 50 == 0 ? x % UINT32_MAX : 4096),
-        .usage_kib = (uint32_t)(i % 3 ? 200000 - i : 200000 + i),
-        .anon_kib = (uint32_t)(x & 0xffffffffu),
-        .file_kib = (uint32_t)(i % 97 == 0 ? 0 : 12345),
-        .swap_kib = 0,
-        .limit_kib = i % 40 < 20 ? UINT32_MAX : 262144,
-        .threads = (uint32_t)(1 + i % 5),
-    };
+    struct gsm_ring_entry e = {.t_ms = 1763780000000ull + i * 2000 + (x % 7)};
+    e.f[0] = 100000 + (i / 10) * 64 * 1024;
+    e.f[1] = i % 50 == 0 ? x : 4096;
+    e.f[2] = i % 3 ? 200000 - i : 200000 + i;
+    e.f[3] = x & 0xffffffffu;
+    e.f[4] = i % 97 == 0 ? 0 : 12345;
+    e.f[6] = i % 40 < 20 ? UINT64_MAX : 262144;
+    e.f[7] = 1 + i % 5;
+    e.f[GSM_RING_FIELDS - 1] = i % 11 == 0 ? UINT64_MAX - i : i;   /* the last field, extremes */
     return e;
 }
 
@@ -34,7 +32,7 @@ TEST(sample_ring_round_trip) {
     enum { MAX = 152, N = 1000 };
     struct gsm_ring_entry *all = calloc(N, sizeof *all);
     struct gsm_sample_ring r;
-    gsm_sample_ring_init(&r, MAX);
+    gsm_sample_ring_init(&r, MAX, 0);
     for (size_t i = 0; i < N; i++) {
         all[i] = sample(i);
         CHECK_EQ_U64(gsm_sample_ring_push(&r, &all[i]), 0);
@@ -65,17 +63,35 @@ TEST(sample_ring_round_trip) {
     free(all);
 }
 
-/* An idle process (nothing changes but the clock) costs a fraction of the 40-byte record. */
+/* An idle process (nothing changes but the clock) costs a fraction of the 200-byte record. */
 TEST(sample_ring_idle_is_small) {
     struct gsm_sample_ring r;
-    gsm_sample_ring_init(&r, 152);
-    struct gsm_ring_entry e = {.t_ms = 1763780000000ull, .value_kib = 5000, .usage_kib = 5000, .anon_kib = 300,
-                               .file_kib = 2000, .limit_kib = UINT32_MAX, .threads = 1};
+    gsm_sample_ring_init(&r, 152, 0);
+    struct gsm_ring_entry e = {.t_ms = 1763780000000ull, .f = {5000 << 10, 5000 << 10, 5000 << 10, 300 << 10,
+                                                                2000 << 10, 0, UINT64_MAX, 1}};
     for (size_t i = 0; i < 152; i++) {
         e.t_ms += 2000;
         CHECK_EQ_U64(gsm_sample_ring_push(&r, &e), 0);
     }
     size_t bytes = gsm_sample_ring_bytes(&r);
-    CHECK(bytes < 152 * 8);           /* 40 bytes each as records: 6,080; 3 each here, plus blocks */
+    CHECK(bytes < 152 * 8);           /* 200 bytes each as records: 30,400; 3 each here, plus blocks */
+    gsm_sample_ring_free(&r);
+}
+
+/* With a time span, blocks older than the span go even before max samples are held (a target
+ * sampled 4 times a second keeps the same minutes as one sampled every 2 s). */
+TEST(sample_ring_time_span) {
+    struct gsm_sample_ring r;
+    gsm_sample_ring_init(&r, 10000, 60000);
+    struct gsm_ring_entry e = {.t_ms = 1763780000000ull};
+    for (size_t i = 0; i < 2000; i++) {
+        e.t_ms += 250;
+        e.f[0] = i;
+        CHECK_EQ_U64(gsm_sample_ring_push(&r, &e), 0);
+    }
+    struct gsm_ring_entry first;
+    CHECK(gsm_sample_ring_get(&r, 0, &first));
+    uint64_t kept_ms = e.t_ms - first.t_ms;
+    CHECK(kept_ms >= 60000 && kept_ms < 60000 + GSM_RING_BLOCK * 250);
     gsm_sample_ring_free(&r);
 }
