@@ -53,7 +53,7 @@ mkdir "$cg" && echo $((192 << 20)) > "$cg/memory.limit_in_bytes"
 mkdir "$tmp/dump"
 start_target "$CTARGETS_DIR/grow" -s 8 -i 500 -m 0 -w || { fail watch_start "grow did not start"; exit 0; }
 echo "$TARGET_PID" > "$cg/cgroup.procs"
-"$GSM" watch --cgroup "$rel" --interval 0.5 --warmup 1 --emit-samples --stats --dump-dir "$tmp/dump" \
+"$GSM" watch --cgroup "$rel" --interval 0.5 --warmup 1 --emit-samples --stats --dump-dir "$tmp/dump/new" \
   --exec "cat >> $tmp/exec.jsonl" > "$tmp/w.jsonl" 2> "$tmp/w.err" &
 WPID=$!
 sleep 4                     # a flat baseline first
@@ -62,7 +62,8 @@ for _ in $(seq 1 120); do kill -0 "$TARGET_PID" 2>/dev/null || break; sleep 0.25
 sleep 2
 kill -TERM "$WPID"; wait "$WPID"; rc=$?; WPID=
 check watch_exit_0_on_sigterm [ $rc -eq 0 ]
-python3 - "$tmp/w.jsonl" "$tmp/dump" "$tmp/exec.jsonl" <<'PY'
+check watch_dump_dir_created_0700 [ "$(stat -c %a "$tmp/dump/new" 2>/dev/null)" = 700 ]
+python3 - "$tmp/w.jsonl" "$tmp/dump/new" "$tmp/exec.jsonl" <<'PY'
 import json, os, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 events = [l for l in lines if l.get("schema") == "gsmapper.event/v1"]
@@ -109,6 +110,20 @@ if bundles:
         ex = json.load(open(os.path.join(b, "explain.json")))
         check("watch_bundle_explain_json", ex.get("schema") == "gsmapper.explain/v1", str(ex)[:200])
         check("watch_bundle_summary", "grew most" in open(os.path.join(b, "summary.txt")).read())
+# every bundle keeps every field of every sample, as --emit-samples showed it live (the one
+# written at the kill has the kill in its last sample)
+key = lambda x: (json.dumps(x["target"], sort_keys=True), x["time_ms"])
+live = {key(x): x for x in samples}
+kept, diff = [], []
+for bd in bundles:
+    for l in open(os.path.join(sys.argv[2], bd, "samples.jsonl")):
+        x = json.loads(l)
+        kept.append(x)
+        y = live.get(key(x), {})
+        diff += [(k, x.get(k), y.get(k)) for k in set(x) | set(y) if x.get(k) != y.get(k)]
+check("watch_bundle_samples_equal_live", len(kept) >= 10 and not diff and
+      any(x["working_set_bytes"] > 0 for x in kept) and any(x["oom_kill"] >= 1 for x in kept),
+      f"{len(kept)} kept, {len(diff)} differences: {diff[:4]}")
 ex = [json.loads(l) for l in open(sys.argv[3])] if os.path.exists(sys.argv[3]) else []
 check("watch_exec_gets_events", len(ex) >= 2 and all(e.get("schema") == "gsmapper.event/v1" for e in ex), f"{len(ex)} via --exec")
 PY

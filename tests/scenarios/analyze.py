@@ -168,6 +168,9 @@ def main():
         rows.append({
             "name": name, "class": cls, "killed": killed, "gsm": gsm,
             "leak_to_kill": (kill - leak) / 1000.0 if (kill and leak) else None,
+            "goal": meta.get("goal", "-"), "limit_mib": limit // MIB,
+            "loops": len([e for e in events if e.get("kind") == "crash_loop" and e.get("state") == "firing"]),
+            "kills": len(meta.get("kills_ms") or []),
             "warn": lead(warn["time_ms"]) if warn else None,
             "warn_kind": warn["kind"] if warn else None,
             "crit": lead(crit["time_ms"]) if crit else None,
@@ -227,17 +230,25 @@ def main():
             check(f"{n}_not_killed", not r["killed"], "the benign workload was OOM-killed")
         if not r["gsm"]:
             continue
-        if r["class"] == "steady" and r["killed"] and r["leak_to_kill"]:
-            need = min(0.7 * r["leak_to_kill"], HORIZON)
+        if r["class"] in ("steady", "start") and r["killed"] and r["leak_to_kill"] and r["goal"] not in ("-", "0", None):
+            g = float(r["goal"])
+            need = min(g * r["leak_to_kill"], HORIZON)
             check(f"{n}_warn_lead", r["warn"] is not None and r["warn"] >= need,
                   f"first warn {fmt(r['warn'])} s before the kill, want >= {need:.0f} s "
-                  f"(70% of {r['leak_to_kill']:.0f} s, capped at {HORIZON:.0f})")
+                  f"({g * 100:.0f}% of {r['leak_to_kill']:.0f} s, capped at {HORIZON:.0f})")
+        if r["class"] != "benign" and r["killed"]:
+            # issue 10: a warn before every kill, never later than the 85% threshold's first alert
+            check(f"{n}_warn_before_kill", r["warn"] is not None and r["warn"] > 0, "no warn before the kill")
+            if r["thr"] is not None:
+                check(f"{n}_not_later_than_threshold", r["warn"] is not None and r["warn"] >= r["thr"],
+                      f"warn lead {fmt(r['warn'], 1)} s, the 85% threshold's {fmt(r['thr'], 1)} s")
+        if r["class"] == "loop":
+            check(f"{n}_one_crash_loop_event", r["kills"] >= 3 and r["loops"] == 1,
+                  f"{r['kills']} kills, {r['loops']} crash_loop events")
             if n == "heap-2":
                 t = r["thr"]
                 check(f"{n}_warn_4x_threshold", (r["warn"] is not None and t is not None and r["warn"] >= 4 * t) if t is not None else None,
                       f"warn lead {fmt(r['warn'])} s vs 4 × threshold lead {fmt(t)} s" if t is not None else "the threshold never fired")
-            if n == "heap-32":
-                check(f"{n}_warn_before_kill", r["warn"] is not None and r["warn"] > 0, "no warn before the kill")
         if r["class"] == "benign":
             check(f"{n}_no_false_alarm", r["fa_g"] == 0, f"{r['fa_g']} warn/critical firings ({', '.join(r['kinds'])})")
         if r["killed"]:

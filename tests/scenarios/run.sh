@@ -2,7 +2,7 @@
 # gsmapper watch scenario suite (issue 5, item 6 "Quality, measured").
 #
 # Each scenario runs a Go workload (tests/scenarios/workload) in its own v1 memory cgroup,
-# a child of ours (<own>/gsm-scn-<name>-<pid>) with memory.limit_in_bytes = 512 MiB, under
+# a child of ours (<own>/gsm-scn-<name>-<pid>) with memory.limit_in_bytes = --limit MiB, under
 #   gsmapper watch --cgroup <rel> --interval 2 --emit-samples --dump-dir <dir>
 # until the workload is OOM-killed (leaks; bounded by a timeout) or its duration ends (benign).
 # Then tests/scenarios/analyze.py computes, from gsmapper's events and its own sample series:
@@ -13,6 +13,9 @@
 #
 # usage: tests/scenarios/run.sh [--quick] [--only NAME,...] [--benign-secs N] [--out DIR]
 #                               [--sampler auto|gsmapper|builtin] [--overlap] [--list]
+#                               [--limit MIB] [--seed N]
+#   --limit        the cgroups' memory limit (default: 384, 448, 512 or 640 MiB, chosen by the seed)
+#   --seed         the workloads' random seed (default: from the clock); printed, so a run repeats
 #   --quick        the `make test` subset: the 32 MiB/s heap leak and a 60 s sawtooth, in parallel
 #   --only         run just these scenarios (names from --list)
 #   --benign-secs  how long each benign workload runs (default 600; --quick: 60)
@@ -30,7 +33,8 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 GSM=${GSMAPPER:-$ROOT/build/gsmapper}
 V1=/sys/fs/cgroup/memory
-LIMIT=$((512 << 20))
+LIMIT_MIB=''
+SEED=''
 INTERVAL=2
 POST_KILL_S=12   # watch keeps running this long after a kill (oom_kill event, bundle)
 
@@ -44,6 +48,8 @@ while [ $# -gt 0 ]; do
     --sampler) sampler=$2; shift ;;
     --overlap) overlap=1 ;;
     --list) list=1 ;;
+    --limit) LIMIT_MIB=$2; shift ;;
+    --seed) SEED=$2; shift ;;
     -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -51,27 +57,45 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$benign_secs" ] || { [ $quick = 1 ] && benign_secs=60 || benign_secs=600; }
 
-# name|class|timeout or duration (s)|workload arguments
-#   class: steady (a steady heap leak: the issue's lead-time targets), leak (other leaks),
-#   burst, benign (must not alarm; runs for its duration)
+[ -n "$SEED" ] || SEED=$(( $(date +%s) % 100000 ))
+if [ -z "$LIMIT_MIB" ]; then LIMITS=(384 448 512 640); LIMIT_MIB=${LIMITS[$((SEED % 4))]}; fi
+LIMIT=$((LIMIT_MIB << 20))
+P70=$((LIMIT_MIB * 70 / 100)) P60=$((LIMIT_MIB * 60 / 100))
+# name|class|timeout or duration (s)|goal|workload arguments
+#   class: steady (a leak after a 30 s flat phase), start (a leak that starts with the process),
+#   leak (other leaks after a flat phase), burst, loop (a crash loop: the harness restarts the
+#   workload, in the cgroup, after each kill), benign (must not alarm; runs for its duration)
+#   goal: the lead the first warn must have, as a fraction of the time from the work's start (or
+#   the leak's, for steady) to the kill; 0: a warn before the kill; -: none
 SCENARIOS="
-heap-2|steady|600|-mode heapleak -rate 2 -leak-after 30
-heap-8|steady|300|-mode heapleak -rate 8 -leak-after 30
-heap-32|steady|180|-mode heapleak -rate 32 -leak-after 30
-mmap-4|leak|400|-mode mmapleak -rate 4 -leak-after 30
-goroutine-30|leak|500|-mode goroutineleak -rate 30 -stack 64 -leak-after 30
-thread-50|leak|500|-mode threadleak -rate 50 -leak-after 30
-burst|burst|240|-mode burst -base 100 -at 60 -burst 600 -burst-secs 2
-sawtooth|benign|$benign_secs|-mode sawtooth -base 110
-pagecache|benign|$benign_secs|-mode pagecache -file-mib 1536
-stepup|benign|$benign_secs|-mode stepup -base 40 -at 30 -step 250
+heap-2|steady|600|0.7|-mode heapleak -rate 2 -leak-after 30
+heap-8|steady|300|0.7|-mode heapleak -rate 8 -leak-after 30
+heap-32|steady|180|0|-mode heapleak -rate 32 -leak-after 30
+heap-2s|start|600|0.7|-mode heapleak -rate 2 -leak-after 0
+heap-8s|start|300|0.7|-mode heapleak -rate 8 -leak-after 0
+heap-32s|start|120|0.5|-mode heapleak -rate 32 -leak-after 0
+heap-128s|start|60|0|-mode heapleak -rate 128 -leak-after 0
+mmap-4|leak|400|0|-mode mmapleak -rate 4 -leak-after 30
+mmap-8s|start|300|0|-mode mmapleak -rate 8 -leak-after 0
+goroutine-30|leak|500|0|-mode goroutineleak -rate 30 -stack 64 -leak-after 30
+goroutine-60s|start|500|0|-mode goroutineleak -rate 60 -stack 64 -leak-after 0
+thread-50|leak|500|0|-mode threadleak -rate 50 -leak-after 30
+thread-100s|start|500|0|-mode threadleak -rate 100 -leak-after 0
+burst|burst|240|0|-mode burst -base 100 -at 60 -burst 600 -burst-secs 2
+burst-short|burst|120|0|-mode burst -base 100 -at 12 -burst $((LIMIT_MIB * 2)) -burst-secs 2
+crashloop|loop|150|0|-mode heapleak -rate 64 -leak-after 0 -garbage 8
+sawtooth|benign|$benign_secs|-|-mode sawtooth -base 110 -seed $SEED
+pagecache|benign|$benign_secs|-|-mode pagecache -file-mib 1536
+stepup|benign|$benign_secs|-|-mode stepup -base 40 -at 30 -step $P70
+stepup-start|benign|$benign_secs|-|-mode stepup -base 20 -at 0 -step $P70
+spike|benign|$benign_secs|-|-mode spike -base 30 -step $P60 -hold 3
 "
 if [ $quick = 1 ] && [ -z "$only" ]; then
   only=heap-32,sawtooth
-  SCENARIOS=${SCENARIOS/heap-32|steady|180|-mode heapleak -rate 32 -leak-after 30/heap-32|steady|120|-mode heapleak -rate 32 -leak-after 20}
+  SCENARIOS=${SCENARIOS/heap-32|steady|180|0|-mode heapleak -rate 32 -leak-after 30/heap-32|steady|120|0|-mode heapleak -rate 32 -leak-after 20}
   overlap=1
 fi
-if [ $list = 1 ]; then grep -v '^$' <<<"$SCENARIOS" | cut -d'|' -f1-3 | tr '|' ' '; exit 0; fi
+if [ $list = 1 ]; then grep -v '^$' <<<"$SCENARIOS" | cut -d'|' -f1-4 | tr '|' ' '; exit 0; fi
 
 cannot() { echo "SKIPPED: $1"; exit 2; }
 [ "$(id -u)" -eq 0 ] || cannot "needs root (creates memory cgroups)"
@@ -110,7 +134,7 @@ esac
 [ -n "$out" ] || out=$ROOT/build/scenarios/run-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"; out=$(cd "$out" && pwd)
 [ "$out" = "$ROOT/build/scenarios/latest" ] || ln -sfn "$out" "$ROOT/build/scenarios/latest"
-echo "# scenarios: sampler=$sampler out=$out limit=$((LIMIT >> 20)) MiB interval=${INTERVAL}s benign=${benign_secs}s own=$OWN"
+echo "# scenarios: sampler=$sampler out=$out limit=$((LIMIT >> 20)) MiB seed=$SEED interval=${INTERVAL}s benign=${benign_secs}s own=$OWN"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 alive() { # PID running (not gone, not a zombie)
@@ -122,7 +146,7 @@ oom_kills() { awk '$1 == "oom_kill" { print $2 }' "$1/memory.oom_control" 2>/dev
 # run_scenario NAME CLASS SECONDS ARGS... : one scenario, results in $out/NAME/ (meta.json,
 # workload.out, watch.jsonl, watch.err, dump/). Runs in a subshell with its own cleanup.
 run_scenario() (
-  name=$1 class=$2 secs=$3; shift 3
+  name=$1 class=$2 secs=$3 goal=$4; shift 4
   d=$out/$name
   rm -rf "$d"; mkdir -p "$d/dump"
   rel=${OWN%/}/gsm-scn-$name-$$
@@ -186,9 +210,33 @@ run_scenario() (
   { # (stderr: bash's "Killed" notice)
     while alive "$WPID" && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
   } 2>/dev/null
+  kills_ms=''
+  if [ "$class" = loop ]; then
+    # a supervisor: each time the workload is killed, start it again in the cgroup
+    while [ "$(date +%s)" -lt "$end" ]; do
+      if ! alive "$WPID"; then
+        { wait "$WPID"; } 2>/dev/null
+        kills_ms="$kills_ms${kills_ms:+,}$(now_ms)"
+        [ "$(( $(oom_kills "$cg") - ${k0:-0} ))" -ge 4 ] && break
+        "$WL" "$@" > "$d/workload.$(now_ms).out" 2>&1 &
+        WPID=$!
+        echo "$WPID" > "$cg/cgroup.procs" 2>/dev/null
+      fi
+      sleep 0.1
+    done 2>/dev/null
+    kill -KILL "$WPID" 2>/dev/null; { wait "$WPID"; } 2>/dev/null; WPID=''
+    log "crash loop: kills at ${kills_ms:-none}"
+    # from here on, as a leak: killed at the first kill
+    first_kill=${kills_ms%%,*}
+  fi
   end_ms=$(now_ms)
   killed=false
-  if ! alive "$WPID"; then
+  if [ "$class" = loop ]; then
+    kill_ms=${first_kill:-}
+    k1=$(oom_kills "$cg")
+    [ -n "$kill_ms" ] && [ "${k1:-0}" -gt "${k0:-0}" ] && { killed=true; status=137; }
+    alive "$SPID" && sleep "$POST_KILL_S"
+  elif ! alive "$WPID"; then
     kill_ms=$end_ms
     { wait "$WPID"; } 2>/dev/null; status=$?
     WPID=''
@@ -208,24 +256,24 @@ run_scenario() (
   alive "$SPID" && { log "watch did not stop on SIGTERM in 10 s; killing it"; kill -KILL "$SPID" 2>/dev/null; }
   { wait "$SPID"; } 2>/dev/null; watch_rc=$?
   SPID=''
-  printf '{"name":"%s","class":"%s","args":"%s","limit_bytes":%d,"interval_s":%s,"sampler":"%s","cgroup":"%s","pid":%s,"go_ms":%s,"end_ms":%s,"kill_ms":%s,"exit_status":%s,"oom_kill_before":%s,"oom_kill_after":%s,"oom_killed":%s,"max_usage_bytes":%s,"watch_alive_at_end":%s,"watch_rc":%s,"secs":%s}\n' \
+  printf '{"name":"%s","class":"%s","args":"%s","limit_bytes":%d,"interval_s":%s,"sampler":"%s","cgroup":"%s","pid":%s,"go_ms":%s,"end_ms":%s,"kill_ms":%s,"exit_status":%s,"oom_kill_before":%s,"oom_kill_after":%s,"oom_killed":%s,"max_usage_bytes":%s,"watch_alive_at_end":%s,"watch_rc":%s,"secs":%s,"goal":"%s","kills_ms":[%s]}\n' \
     "$name" "$class" "$*" "$LIMIT" "$INTERVAL" "$sampler" "$rel" "$(sed -n 's/^READY pid=\([0-9]*\).*/\1/p' "$d/workload.out")" \
     "$go_ms" "$end_ms" "${kill_ms:-null}" "${status:-null}" "${k0:-null}" "${k1:-null}" "$killed" "$maxu" \
-    "$watch_alive" "$watch_rc" "$secs" > "$d/meta.json"
+    "$watch_alive" "$watch_rc" "$secs" "$goal" "$kills_ms" > "$d/meta.json"
 )
 
 names=()
-declare -A CLASS SECS ARGS
-while IFS='|' read -r n c s a; do
+declare -A CLASS SECS ARGS GOAL
+while IFS='|' read -r n c s g a; do
   [ -n "$n" ] || continue
   if [ -n "$only" ] && [[ ",$only," != *",$n,"* ]]; then continue; fi
-  names+=("$n"); CLASS[$n]=$c SECS[$n]=$s ARGS[$n]=$a
+  names+=("$n"); CLASS[$n]=$c SECS[$n]=$s ARGS[$n]=$a GOAL[$n]=$g
 done <<<"$SCENARIOS"
 [ ${#names[@]} -gt 0 ] || { echo "run.sh: no scenario matches --only $only" >&2; exit 2; }
 
 t0=$(date +%s)
 bg=()
-run_bg() { local n=$1; run_scenario "$n" "${CLASS[$n]}" "${SECS[$n]}" ${ARGS[$n]} & bg+=($!); }
+run_bg() { local n=$1; run_scenario "$n" "${CLASS[$n]}" "${SECS[$n]}" "${GOAL[$n]}" ${ARGS[$n]} & bg+=($!); }
 on_signal() { local p; for p in "${bg[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait; exit 1; }
 trap on_signal INT TERM HUP
 # benign scenarios run side by side (they only have to stay quiet); leaks one at a time
@@ -234,7 +282,7 @@ for n in "${names[@]}"; do
 done
 for n in "${names[@]}"; do
   [ "${CLASS[$n]}" = benign ] && continue
-  run_scenario "$n" "${CLASS[$n]}" "${SECS[$n]}" ${ARGS[$n]}
+  run_scenario "$n" "${CLASS[$n]}" "${SECS[$n]}" "${GOAL[$n]}" ${ARGS[$n]}
 done
 if [ $overlap = 0 ]; then
   for n in "${names[@]}"; do [ "${CLASS[$n]}" = benign ] && run_bg "$n"; done

@@ -50,14 +50,15 @@ import (
 const mib = 1 << 20
 
 var (
-	mode       = flag.String("mode", "", "heapleak|mmapleak|goroutineleak|threadleak|burst|sawtooth|pagecache|stepup")
+	mode       = flag.String("mode", "", "heapleak|mmapleak|goroutineleak|threadleak|burst|sawtooth|pagecache|stepup|spike")
 	rate       = flag.Float64("rate", 0, "leak rate: MiB/s (heapleak, mmapleak), goroutines/s, threads/s")
 	garbage    = flag.Float64("garbage", 0, "short-lived garbage MiB/s (heapleak; default 2×rate, at least 4)")
 	base       = flag.Int("base", 0, "live MiB held from the start (burst, sawtooth, stepup)")
 	at         = flag.Float64("at", 30, "seconds after start when the burst / step happens")
 	burstMiB   = flag.Int("burst", 600, "burst MiB (burst)")
 	burstSecs  = flag.Float64("burst-secs", 2, "burst duration in seconds (burst)")
-	stepMiB    = flag.Int("step", 250, "usage to step up to, MiB (stepup)")
+	stepMiB    = flag.Int("step", 250, "usage to step up to, MiB (stepup); the spike's size (spike)")
+	holdSecs   = flag.Float64("hold", 3, "seconds the spike is held before it is freed (spike)")
 	stackKiB   = flag.Int("stack", 64, "stack KiB each leaked goroutine grows (goroutineleak)")
 	maxThreads = flag.Int("max-threads", 100000, "debug.SetMaxThreads (threadleak)")
 	leakDelay  = flag.Float64("leak-after", 0, "seconds of steady state before a leak starts")
@@ -371,6 +372,23 @@ func stepUp() {
 	})
 }
 
+// spike: a start-up spike (a config or index loaded, then dropped): -step MiB allocated at
+// once, held -hold seconds, freed and returned to the OS; then a small steady service.
+func spike() {
+	var keep [][]byte
+	retain(&keep, *base*mib)
+	phase("steady")
+	var tmp [][]byte
+	retain(&tmp, *stepMiB*mib)
+	phase("spike")
+	time.Sleep(time.Duration(*holdSecs * float64(time.Second)))
+	tmp = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	phase("freed")
+	every100ms(func(dt float64) { makeGarbage(mib / 2) })
+}
+
 func stats() {
 	for range time.Tick(5 * time.Second) {
 		var ms runtime.MemStats
@@ -411,7 +429,7 @@ func main() {
 	modes := map[string]func(){
 		"heapleak": heapLeak, "mmapleak": mmapLeak, "goroutineleak": goroutineLeak,
 		"threadleak": threadLeak, "burst": burst, "sawtooth": sawtooth,
-		"pagecache": pageCache, "stepup": stepUp,
+		"pagecache": pageCache, "stepup": stepUp, "spike": spike,
 	}
 	run, ok := modes[*mode]
 	if !ok {
