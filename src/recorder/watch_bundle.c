@@ -64,8 +64,11 @@ void gsm_watch_write_bundle(struct gsm_recorder *rec, const struct gsm_root *roo
     fclose(f);
     char key[600], label[96], summary[1024];
     bool proc = gsm_watch_target_type(t) == GSM_WT_PROCESS;
-    /* An OOM kill always gets its bundle: its rate-limit key is apart from the warnings'. */
-    const char *suffix = ev->kind == GSM_WK_OOM_KILL ? "-oom-kill" : "";
+    /* Every OOM kill gets its bundle (a crash loop's too): its rate-limit key is apart from the
+     * warnings' and names the kill's count; the quota and the rotation bound the disk. */
+    char suffix[40] = "";
+    if (ev->kind == GSM_WK_OOM_KILL)
+        snprintf(suffix, sizeof suffix, "-oom-kill-%.0f", ev->value);
     if (proc) {
         snprintf(key, sizeof key, "pid-%d-%llu%s", (int)gsm_watch_target_pid(t),
                  (unsigned long long)gsm_watch_target_starttime(t), suffix);
