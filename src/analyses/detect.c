@@ -127,9 +127,19 @@ static bool span_trend(const struct gsm_point *pts, size_t n, uint64_t span_ms, 
     return gsm_theil_sen(buf, k, span_ms + 1, 5, 0, ret);
 }
 
+/* How many times its own length a rise is believed: a rise of a few seconds about once (a
+ * service's start-up ramp lasts that long), one of 10 s or more three times. */
+static double span_factor(double span_s) {
+    if (span_s <= 6)
+        return 1.2;
+    if (span_s >= 10)
+        return GSM_DETECT_ETA_SPAN_FACTOR;
+    return 1.2 + (GSM_DETECT_ETA_SPAN_FACTOR - 1.2) * (span_s - 6) / 4;
+}
+
 /* The sustained-rise rule: over the recent spans, the shortest time to the limit among the
- * spans whose rise is consistent and whose forecast is within GSM_DETECT_ETA_SPAN_FACTOR times
- * the span. The rise over the span must exceed the noise floor (1 % of the limit, 1 MiB). */
+ * spans whose rise is consistent and whose forecast is within span_factor() times the span.
+ * The rise over the span must exceed the noise floor (1 % of the limit, 1 MiB). */
 static double sustained_eta(const struct gsm_point *pts, size_t n, double current, double limit,
                             double *ret_slope, double *ret_span_s) {
     static const uint16_t spans_s[] = {GSM_DETECT_MIN_SPAN_S, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256};
@@ -147,7 +157,8 @@ static double sustained_eta(const struct gsm_point *pts, size_t n, double curren
             tr.step_positive_fraction < 0.8 || tr.slope_per_s * (double)tr.span_ms / 1000.0 < floor_bytes)
             continue;
         double eta = gsm_eta_seconds(current, limit, tr.slope_per_s);
-        if (eta <= GSM_DETECT_ETA_SPAN_FACTOR * (double)tr.span_ms / 1000.0 && eta < best) {
+        double d_s = (double)tr.span_ms / 1000.0;
+        if (eta <= span_factor(d_s) * d_s && eta < best) {
             best = eta;
             *ret_slope = tr.slope_per_s;
             *ret_span_s = (double)tr.span_ms / 1000.0;
@@ -214,14 +225,19 @@ static void detect_eta(const struct run *r) {
     double slope = 0, span_s = 0, eta = INFINITY;
     const char *rule = "";
     bool now = false;
+    /* A Go heap goal above the limit: the next GC comes too late, the GC sawtooth no longer
+     * protects, and what will meet the limit is the raw memory: the rules read that series. */
+    bool goal_over = s->go_adjusted && s->go_next_gc_bytes && in->raw && v >= limit;
+    const struct gsm_point *series = goal_over ? in->raw : in->pts;
+    double cur = goal_over ? (double)s->unreclaimable_bytes : v;
     if (!in->empty) {
         double sl, sp;
-        double x = sustained_eta(in->pts, in->n, v, limit, &sl, &sp);
+        double x = sustained_eta(series, in->n, cur, limit, &sl, &sp);
         if (x < eta) {
             eta = x, slope = sl, span_s = sp;
             rule = "a rise that has lasted long enough";
         }
-        if (in->age_s < 0 || in->age_s >= r->o->warmup_s) {
+        if (!goal_over && (in->age_s < 0 || in->age_s >= r->o->warmup_s)) {
             x = trend_eta(r, limit, &sl);
             if (x < eta)
                 eta = x, slope = sl, span_s = 0, rule = "trend";
@@ -235,29 +251,10 @@ static void detect_eta(const struct run *r) {
             }
         }
     }
-    /* A Go heap goal above the limit makes the value's ETA 0: what counts is the raw memory's
-     * time to the limit at its current rate (the longest consistent rise), and the news is at
-     * least a warning while the goal stays above. */
     double raw_eta = eta, raw_slope = slope;
-    bool goal_over = s->go_adjusted && s->go_next_gc_bytes && in->raw && v >= limit && !in->empty;
-    if (goal_over) {
-        raw_eta = INFINITY, raw_slope = 0;
-        static const uint16_t spans_s[] = {128, 64, 32, 16, 8, 4};
-        for (size_t k = 0; k < sizeof spans_s / sizeof spans_s[0] && raw_slope <= 0; k++) {
-            struct gsm_trend tr;
-            if (span_trend(in->raw, in->n, (uint64_t)spans_s[k] * 1000, &tr) && tr.slope_per_s > 0 &&
-                tr.positive_fraction >= 0.8)
-                raw_slope = tr.slope_per_s;
-        }
-        raw_eta = gsm_eta_seconds((double)s->unreclaimable_bytes, limit, raw_slope);
-        eta = raw_eta;
-        slope = raw_slope;
-    }
     st->last_eta_s = eta;
     st->last_slope_per_s = isinf(eta) ? 0 : slope;
     enum gsm_watch_level c = eta_level(r, eta);
-    if (goal_over && c < GSM_WL_WARN)
-        c = GSM_WL_WARN;
     enum gsm_watch_level before = st->eta.level;
     if (now && c > st->eta.level)
         st->eta.pending = c, st->eta.pending_ticks = GSM_DETECT_CONFIRM_TICKS - 1;   /* fires now */
@@ -288,6 +285,12 @@ static void detect_growth(const struct run *r) {
     const struct gsm_detect_input *in = r->in;
     double z = 0, rate = 0;
     enum gsm_watch_level g = GSM_WL_NONE;
+    /* At the base interval only: a target sampled faster would otherwise confirm one step's
+     * rate on the next fast sample, and count one burst many times. */
+    uint64_t iv = r->o->interval_ms;
+    if (st->growth_t_ms && in->s->t_ms < st->growth_t_ms + iv - iv / 8)
+        return;
+    st->growth_t_ms = in->s->t_ms;
     st->last_z = 0;
     /* Rates between samples at least the base interval apart: a target sampled faster (young,
      * near its limit) would otherwise see a GC's step as a burst. */

@@ -5,9 +5,10 @@
  *   eta       time to the limit, three rules (the most urgent wins):
  *             - sustained rise: over any recent span D (2 s .. 256 s) whose values rise
  *               consistently (Theil–Sen, most pairs and steps rising, more than noise), the
- *               time to the limit at that slope is at most GSM_DETECT_ETA_SPAN_FACTOR x D (and D
- *               at least GSM_DETECT_MIN_SPAN_S: a shorter rise is a start-up transient, a
- *               service loading its working set; faster deaths are the next rule's): a
+ *               time to the limit at that slope is at most k(D) x D, k = 1.2 for rises of up to
+ *               6 s, growing to GSM_DETECT_ETA_SPAN_FACTOR at 10 s and beyond (and D at least
+ *               GSM_DETECT_MIN_SPAN_S: a shorter rise is a start-up transient, a service loading
+ *               its working set; faster deaths are the near-limit rule's): a
  *               rise is believed in proportion to how long it has lasted, so a target is judged
  *               from its first samples (no warm-up) and a leak that starts with the process is
  *               seen after a quarter of its way to the limit;
@@ -68,6 +69,7 @@ struct gsm_detect_state {
     bool have_prev;
     double last_eta_s, last_z;       /* the latest numbers (INFINITY / 0 when none) */
     double last_slope_per_s;
+    uint64_t growth_t_ms;            /* when the growth detector last ran (at the base interval) */
     /* crash loops: the current life (since the last OOM kill or the first sample) and the kills */
     uint64_t life_start_ms, life_min_bytes, life_peak_bytes, life_peak_ms;
     struct gsm_detect_kill {

@@ -84,7 +84,7 @@ thread-100s|start|500|0|-mode threadleak -rate 100 -leak-after 0
 burst|burst|240|0|-mode burst -base 100 -at 60 -burst 600 -burst-secs 2
 burst-short|burst|120|0|-mode burst -base 100 -at 12 -burst $((LIMIT_MIB * 2)) -burst-secs 2
 crashloop|loop|150|0|-mode heapleak -rate 64 -leak-after 0 -garbage 8
-sawtooth|benign|$benign_secs|-|-mode sawtooth -base 110 -seed $SEED
+sawtooth|benign|$benign_secs|-|-mode sawtooth -base $((LIMIT_MIB * 110 / 512)) -seed $SEED
 pagecache|benign|$benign_secs|-|-mode pagecache -file-mib 1536
 stepup|benign|$benign_secs|-|-mode stepup -base 40 -at 30 -step $P70
 stepup-start|benign|$benign_secs|-|-mode stepup -base 20 -at 0 -step $P70
