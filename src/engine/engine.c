@@ -111,15 +111,22 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
     w->stats.detect.ns += gsm_engine_mono_ns() - t0;
 }
 
-/* The next sample: soon while the target is young, within reach of its limit, or its forecast
- * is pending or firing; else at the interval. An eighth of slack, so a loop that wakes a little
- * early does not skip a round. */
+/* The next sample: soon while the target is young and growing (at 1 MiB/s or more since the
+ * last sample: an idle young process costs no more than an old one), within reach of
+ * its limit, or its forecast is pending or firing; else at the interval. An eighth of slack, so a
+ * loop that wakes a little early does not skip a round. */
 static void schedule(struct gsm_watch *w, struct gsm_watch_target *t, const struct gsm_watch_sample *s,
                      uint64_t now_ms) {
     uint64_t iv = w->o.interval_ms, fast = w->o.fast_interval_ms && w->o.fast_interval_ms < iv ? w->o.fast_interval_ms : iv;
     bool near = !s->limit_is_node && s->limit_bytes != UINT64_MAX && s->value_bytes * 2 >= s->limit_bytes &&
                 (t->type == GSM_WT_CGROUP || t->explicit_target);
-    bool young = t->have_start && w->uptime_s > 0 && w->uptime_s - t->start_s < w->o.young_s;
+    bool growing = t->last_t_ms && now_ms > t->last_t_ms &&
+                   ((double)s->value_bytes - (double)t->last_value_bytes) * 1000.0 / (double)(now_ms - t->last_t_ms) >=
+                       1048576.0;
+    growing |= !t->last_t_ms;   /* the first samples of a young target come fast */
+    t->last_value_bytes = s->value_bytes;
+    t->last_t_ms = now_ms;
+    bool young = growing && t->have_start && w->uptime_s > 0 && w->uptime_s - t->start_s < w->o.young_s;
     bool busy = t->det.eta.level != GSM_WL_NONE || t->det.eta.pending != GSM_WL_NONE;
     uint64_t step = near || young || busy ? fast : iv;
     t->next_due_ms = now_ms + step - step / 8;

@@ -63,6 +63,7 @@ struct gsm_watch_target {
     size_t ring_max;
     uint64_t next_due_ms;            /* sampled when now >= this, or when woken */
     bool woken;                      /* a kernel notification fired */
+    uint64_t last_value_bytes, last_t_ms;   /* the previous sample (is a young target growing?) */
     int notify_fd[2];                /* v1: one eventfd for every registration; v2: PSI trigger, memory.events */
     bool notify_tried;
     uint64_t members;                /* cgroup targets: processes at the last sample */
