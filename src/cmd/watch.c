@@ -206,12 +206,85 @@ static void print_stats(const struct gsm_watch_stats *s, size_t targets, uint64_
     json_object_put(o);
 }
 
+enum {
+    OPT_CGROUP = 256, OPT_ALL, OPT_INTERVAL, OPT_HORIZON, OPT_WINDOW, OPT_BASELINE, OPT_Z, OPT_ROLLUP_BUDGET,
+    OPT_EXEC, OPT_DURATION, OPT_EMIT, OPT_NO_GO, OPT_STATS,
+    OPT_ROOT, OPT_WARMUP,
+};
+
+/* The numeric options (seconds, Z, budgets) into *wo and *duration: 1 handled, 0 not one of
+ * them, -1 a bad value (said on stderr). */
+static int numeric_option(int c, const char *arg, struct gsm_watch_opts *wo, double *duration) {
+    double v;
+    switch (c) {
+    case OPT_INTERVAL:
+        if (parse_seconds(arg, "--interval", 0.1, &v) < 0)
+            return -1;
+        wo->interval_ms = (uint64_t)(v * 1000);
+        break;
+    case OPT_HORIZON:
+        if (parse_seconds(arg, "--horizon", 1, &v) < 0)
+            return -1;
+        wo->horizon_s = v;
+        break;
+    case OPT_WINDOW:
+        if (parse_seconds(arg, "--window", 10, &v) < 0)
+            return -1;
+        wo->window_ms = (uint64_t)(v * 1000);
+        break;
+    case OPT_BASELINE:
+        if (parse_seconds(arg, "--baseline", 10, &v) < 0)
+            return -1;
+        wo->baseline_ms = (uint64_t)(v * 1000);
+        break;
+    case OPT_Z:
+        if (parse_seconds(arg, "--z-threshold", 0.5, &v) < 0)
+            return -1;
+        wo->z_threshold = v;
+        break;
+    case OPT_ROLLUP_BUDGET:
+        if (parse_seconds(arg, "--rollup-budget-ms", 0, &v) < 0)
+            return -1;
+        wo->rollup_budget_us = (uint64_t)(v * 1000);
+        break;
+    case OPT_DURATION:
+        if (parse_seconds(arg, "--duration", 0.1, duration) < 0)
+            return -1;
+        break;
+    case OPT_WARMUP:
+        if (parse_seconds(arg, "--warmup", 0, &v) < 0)
+            return -1;
+        wo->warmup_s = v;
+        break;
+    default: return 0;
+    }
+    return 1;
+}
+
+/* Ticks until a signal, --duration, or (without --all or --cgroup) every named process gone. */
+static void watch_loop(struct gsm_watch *w, struct watch_ctx *ctx, const struct gsm_watch_opts *wo, double duration,
+                       bool until_empty, uint64_t start) {
+    while (!stop_requested) {
+        gsm_watch_tick(w, now_ms(), on_event, on_sample, ctx);
+        fflush(stdout);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        }   /* reap --exec handlers */
+        if (duration > 0 && (double)(now_ms() - start) >= duration * 1000)
+            break;
+        if (until_empty && gsm_watch_n_targets(w) == 0)
+            break;   /* every named process is gone */
+        /* Until the next target is due, or a kernel notification wakes one. */
+        uint64_t due = gsm_watch_next_due_ms(w), t1 = now_ms();
+        uint64_t wait_ms = due > t1 ? due - t1 : 0;
+        if (wait_ms > wo->interval_ms)
+            wait_ms = wo->interval_ms;
+        if (duration > 0 && (double)(t1 - start) + (double)wait_ms > duration * 1000)
+            wait_ms = (uint64_t)fmax(0, duration * 1000 - (double)(t1 - start));
+        gsm_watch_wait(w, (int)wait_ms);
+    }
+}
+
 int cmd_watch(int argc, char **argv) {
-    enum {
-        OPT_CGROUP = 256, OPT_ALL, OPT_INTERVAL, OPT_HORIZON, OPT_WINDOW, OPT_BASELINE, OPT_Z, OPT_ROLLUP_BUDGET,
-        OPT_EXEC, OPT_DURATION, OPT_EMIT, OPT_NO_GO, OPT_STATS,
-        OPT_ROOT, OPT_WARMUP,
-    };
     static const struct option longopts[] = {
         {"cgroup", required_argument, NULL, OPT_CGROUP}, {"all", no_argument, NULL, OPT_ALL},
         {"interval", required_argument, NULL, OPT_INTERVAL}, {"horizon", required_argument, NULL, OPT_HORIZON},
@@ -229,7 +302,7 @@ int cmd_watch(int argc, char **argv) {
     const char *cgroups[64], *root_dir = NULL, *exec_cmd = NULL;
     size_t n_cgroups = 0;
     bool all = false, text = false, emit_samples = false, stats = false;
-    double v, duration = 0;
+    double duration = 0;
     struct gsm_recorder_cli rc;
     gsm_recorder_cli_init(&rc);
     struct gsm_history_cli hist;
@@ -245,50 +318,11 @@ int cmd_watch(int argc, char **argv) {
             cgroups[n_cgroups++] = optarg;
             break;
         case OPT_ALL: all = true; break;
-        case OPT_INTERVAL:
-            if (parse_seconds(optarg, "--interval", 0.1, &v) < 0)
-                return GSM_EXIT_USAGE;
-            wo.interval_ms = (uint64_t)(v * 1000);
-            break;
-        case OPT_HORIZON:
-            if (parse_seconds(optarg, "--horizon", 1, &v) < 0)
-                return GSM_EXIT_USAGE;
-            wo.horizon_s = v;
-            break;
-        case OPT_WINDOW:
-            if (parse_seconds(optarg, "--window", 10, &v) < 0)
-                return GSM_EXIT_USAGE;
-            wo.window_ms = (uint64_t)(v * 1000);
-            break;
-        case OPT_BASELINE:
-            if (parse_seconds(optarg, "--baseline", 10, &v) < 0)
-                return GSM_EXIT_USAGE;
-            wo.baseline_ms = (uint64_t)(v * 1000);
-            break;
-        case OPT_Z:
-            if (parse_seconds(optarg, "--z-threshold", 0.5, &v) < 0)
-                return GSM_EXIT_USAGE;
-            wo.z_threshold = v;
-            break;
-        case OPT_ROLLUP_BUDGET:
-            if (parse_seconds(optarg, "--rollup-budget-ms", 0, &v) < 0)
-                return GSM_EXIT_USAGE;
-            wo.rollup_budget_us = (uint64_t)(v * 1000);
-            break;
         case OPT_EXEC: exec_cmd = optarg; break;
-        case OPT_DURATION:
-            if (parse_seconds(optarg, "--duration", 0.1, &duration) < 0)
-                return GSM_EXIT_USAGE;
-            break;
         case OPT_EMIT: emit_samples = true; break;
         case OPT_NO_GO: wo.go_stats = false; break;
         case OPT_STATS: stats = true; break;
         case OPT_ROOT: root_dir = optarg; break;
-        case OPT_WARMUP:
-            if (parse_seconds(optarg, "--warmup", 0, &v) < 0)
-                return GSM_EXIT_USAGE;
-            wo.warmup_s = v;
-            break;
         case 'o':
             if (strcmp(optarg, "text") == 0)
                 text = true;
@@ -301,7 +335,11 @@ int cmd_watch(int argc, char **argv) {
             break;
         case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
         default: {
-            int k = gsm_history_cli_parse(&hist, "watch", c, optarg);
+            int k = numeric_option(c, optarg, &wo, &duration);
+            if (k < 0)
+                return GSM_EXIT_USAGE;
+            if (k == 0)
+                k = gsm_history_cli_parse(&hist, "watch", c, optarg);
             if (k == 0)
                 k = gsm_recorder_cli_parse(&rc, "watch", c, optarg, &wo.ring_ms);
             if (k > 0)
@@ -346,25 +384,7 @@ int cmd_watch(int argc, char **argv) {
     struct watch_ctx ctx = {.w = w, .text = text, .emit_samples = emit_samples, .exec_cmd = exec_cmd, .rec = rec,
                             .root = &root, .hist = &hist};
     uint64_t start = now_ms();
-    while (!stop_requested) {
-        uint64_t t = now_ms();
-        gsm_watch_tick(w, t, on_event, on_sample, &ctx);
-        fflush(stdout);
-        while (waitpid(-1, NULL, WNOHANG) > 0) {
-        }   /* reap --exec handlers */
-        if (duration > 0 && (double)(now_ms() - start) >= duration * 1000)
-            break;
-        if (!all && n_cgroups == 0 && gsm_watch_n_targets(w) == 0)
-            break;   /* every named process is gone */
-        /* Until the next target is due, or a kernel notification wakes one. */
-        uint64_t due = gsm_watch_next_due_ms(w), t1 = now_ms();
-        uint64_t wait_ms = due > t1 ? due - t1 : 0;
-        if (wait_ms > wo.interval_ms)
-            wait_ms = wo.interval_ms;
-        if (duration > 0 && (double)(t1 - start) + (double)wait_ms > duration * 1000)
-            wait_ms = (uint64_t)fmax(0, duration * 1000 - (double)(t1 - start));
-        gsm_watch_wait(w, (int)wait_ms);
-    }
+    watch_loop(w, &ctx, &wo, duration, !all && n_cgroups == 0, start);
     if (stats)
         print_stats(gsm_watch_get_stats(w), gsm_watch_n_targets(w), now_ms() - start);
     fflush(stdout);

@@ -129,7 +129,9 @@ static void schedule(struct gsm_watch *w, struct gsm_watch_target *t, const stru
     bool young = growing && t->have_start && w->uptime_s > 0 && w->uptime_s - t->start_s < w->o.young_s;
     bool busy = t->det.eta.level != GSM_WL_NONE || t->det.eta.pending != GSM_WL_NONE;
     uint64_t step = near || young || busy ? fast : iv;
-    t->next_due_ms = now_ms + step - step / 8;
+    /* With one rate (serve), the caller ticks at the interval: any tick half an interval on
+     * samples every target, even one a notification sampled in between. */
+    t->next_due_ms = now_ms + step - (fast == iv ? step / 2 : step / 8);
     t->woken = false;
 }
 
@@ -166,7 +168,9 @@ int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_e
     for (size_t i = 0; i < w->n;) {
         struct gsm_watch_target *t = w->t[i];
         struct gsm_watch_sample s;
-        if (!t->woken && now_ms < t->next_due_ms && !(w->all && !t->seen)) {
+        /* Not due and not woken; or sampled in this very millisecond already (a notification
+         * right after a tick): one sample per target per moment. */
+        if ((!t->woken && now_ms < t->next_due_ms && !(w->all && !t->seen)) || (t->last_t_ms && now_ms <= t->last_t_ms)) {
             i++;
             continue;
         }

@@ -129,7 +129,7 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
         const char *name;
         const struct gsm_watch_tier_stats *t;
     } tiers[] = {{"status", &st->status}, {"cgroup", &st->cgroup}, {"smaps_rollup", &st->rollup},
-                 {"go_http", &st->go_http}, {"detectors", &st->detect}, {"smaps", &st->smaps}};
+                 {"go_http", &st->go_http}, {"detectors", &st->detect}, {"smaps", &st->smaps}, {"notify", &st->notify}};
     const size_t n_tiers = sizeof tiers / sizeof tiers[0];
     family(out, o, "gsmapper_tier_seconds_total", "counter", "Time spent reading and analysing, per sampling tier");
     for (size_t i = 0; i < n_tiers; i++) {

@@ -430,7 +430,7 @@ wait "$PYPID"; PYPID=
 # the OOM kill gets its bundle, whose summary names the kill.
 bundle=
 for _ in $(seq 1 40); do
-  bundle=$(grep -l -- '^target: cgroup-.*-oom-kill$' "$tmp"/bundles/*/summary.txt 2>/dev/null | head -1)
+  bundle=$(grep -lE -- '^target: cgroup-.*-oom-kill(-[0-9]+)?$' "$tmp"/bundles/*/summary.txt 2>/dev/null | head -1)
   [ -n "$bundle" ] && break
   sleep 0.5
 done
