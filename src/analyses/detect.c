@@ -120,6 +120,14 @@ static bool span_trend(const struct gsm_point *pts, size_t n, uint64_t span_ms, 
     size_t m = n - first;
     if (m < 5 || (end - pts[first].t_ms) * 4 < span_ms * 3)
         return false;
+    /* A rise made of one step (a service that steps up to its working size and holds, a
+     * spike) is not a trend: no single step may carry more than half of the span's rise. */
+    double rise = pts[n - 1].v - pts[first].v, max_step = 0;
+    for (size_t i = first + 1; i < n; i++)
+        if (pts[i].v - pts[i - 1].v > max_step)
+            max_step = pts[i].v - pts[i - 1].v;
+    if (rise <= 0 || max_step > 0.5 * rise)
+        return false;
     struct gsm_point buf[SPAN_MAX_POINTS];
     size_t k = m <= SPAN_MAX_POINTS ? m : SPAN_MAX_POINTS;
     for (size_t i = 0; i < k; i++)
@@ -279,6 +287,21 @@ static void detect_eta(const struct run *r) {
     emit(r, &ev);
 }
 
+/* Sampled faster than the base interval: is the growth still going on over the last second
+ * (a quarter of the interval's rate or more)? A step that is over is not sudden growth any
+ * more. True when there is no finer sample to tell. */
+static bool still_rising(const struct gsm_point *pts, size_t n, double rate) {
+    if (n < 2)
+        return true;
+    size_t j = n - 1;
+    while (j > 0 && pts[n - 1].t_ms - pts[j - 1].t_ms <= 1000)
+        j--;
+    if (j == n - 1)
+        return true;
+    double dt_s = (double)(pts[n - 1].t_ms - pts[j].t_ms) / 1000.0;
+    return dt_s <= 0 || (pts[n - 1].v - pts[j].v) / dt_s >= 0.25 * rate;
+}
+
 /* (b) sudden growth: Z-score of the growth rate against the baseline. */
 static void detect_growth(const struct run *r) {
     struct gsm_detect_state *st = r->st;
@@ -305,7 +328,7 @@ static void detect_growth(const struct run *r) {
         thin[m - 1 - i] = x;
     }
     if (!in->empty && gsm_growth_zscore(thin, m, r->o->baseline_ms, Z_MIN_BASELINE, Z_SD_FLOOR, &z, &rate) &&
-        z > r->o->z_threshold && rate > 0)
+        z > r->o->z_threshold && rate > 0 && still_rising(in->pts, in->n, rate))
         g = GSM_WL_WARN;
     if (m >= 3)
         st->last_z = z;

@@ -457,3 +457,24 @@ TEST(detect_crash_loop_once) {
     CHECK(fabs(l->evidence[4].value - 8.0) <= 0.5);                  /* rise_seconds_max */
     CHECK(strstr(l->message, "3 OOM kills") && strstr(l->message, "at least 384 MiB"));
 }
+
+/* A step over a creeping baseline (the step-up scenario as gsmapper sampled it: a few KiB more
+ * every sample, then 85 % of the rise in one sample, then creeping on): every pair across the
+ * step rises, yet it is one step, not a trend. No warn. */
+TEST(detect_step_over_creeping_baseline_quiet) {
+    struct sim s;
+    sim_init(&s, GSM_WT_CGROUP);
+    s.dt_ms = 250;
+    s.age_s = 0;
+    const double limit = 384 * MiB;
+    for (size_t i = 0; i < 400; i++) {
+        double t = 0.25 * (double)i, v = 3 * MiB + (double)i * 16 * 1024;
+        if (t >= 3)
+            v += 233 * MiB;
+        if (t >= 3.25)
+            v += 28 * MiB;
+        sim_value(&s, v, limit);
+    }
+    CHECK(first(&s, GSM_WK_ETA, GSM_WL_WARN) == NULL);
+    CHECK(first(&s, GSM_WK_ETA, GSM_WL_CRITICAL) == NULL);
+}
