@@ -216,8 +216,11 @@ static void eta_message(const struct run *r, struct gsm_watch_event *ev, double 
         snprintf(ev->message, sizeof ev->message, "memory growth toward %s stopped", s->limit_is_node ? "the node's memory" : "the limit");
     else if (s->go_adjusted && s->go_next_gc_bytes && (double)s->value_bytes >= (double)s->limit_bytes - (double)s->others_bytes)
         snprintf(ev->message, sizeof ev->message,
-                 "the Go heap goal (%.0f MiB) is above %s: the next GC comes too late; %s (%.0f MiB now) %s",
-                 (double)s->go_next_gc_bytes / 1048576.0, what, who, (double)s->unreclaimable_bytes / 1048576.0, when);
+                 "the Go heap goal (%.0f MiB) with the other memory (%.0f MiB) is above %s: the next GC comes "
+                 "too late; %s (%.0f MiB now) %s",
+                 (double)s->go_next_gc_bytes / 1048576.0,
+                 fmax(0, (double)s->value_bytes - (double)s->go_next_gc_bytes) / 1048576.0, what, who,
+                 (double)s->unreclaimable_bytes / 1048576.0, when);
     else
         snprintf(ev->message, sizeof ev->message, "%s reaches %s in %.0f s at %.2f MiB/s (%s)", who, what, eta,
                  slope / 1048576.0, rule);

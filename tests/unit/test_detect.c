@@ -407,7 +407,7 @@ TEST(detect_go_goal_above_limit_words) {
     /* the goal (flat) says nothing by itself; the raw memory's rise toward the limit does */
     CHECK(s.n_ev >= 1 && s.ev[0].kind == GSM_WK_ETA && !s.ev[0].resolved);
     const struct gsm_watch_event *e = &s.ev[0];
-    CHECK(strstr(e->message, "the Go heap goal (390 MiB) is above its limit (384 MiB)") != NULL);
+    CHECK(strstr(e->message, "the Go heap goal (390 MiB) with the other memory (10 MiB) is above its limit (384 MiB)") != NULL);
     CHECK(strstr(e->message, "reaches it in") != NULL);
     double u = 200 * MiB + 4 * MiB * t_s(&s, e);
     CHECK(fabs(e->eta_seconds - (limit - u) / (4 * MiB)) < 0.05 * (limit - u) / (4 * MiB) + 1);
