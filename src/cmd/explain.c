@@ -297,6 +297,69 @@ static void on_smaps_progress(struct gsm_process *p, void *arg) {
     streaming_totals_advance(arg, false);
 }
 
+/* explain PID's output, in the chosen format, from what was read and evaluated; the exit code. */
+static int render_pid(const struct explain_opts *eo, struct gsm_process *proc, const struct gsm_totals *totals,
+                      uint64_t taken, struct gsm_cgroup_report *cg, int cr, struct explain_go *go,
+                      const struct gsm_findings *findings) {
+    struct json_object *cg_json = NULL, *findings_json = NULL, *go_json = NULL, *env_json = NULL;
+    int ret, r;
+    struct gsm_explain_view view = {
+        .proc = proc, .totals = totals, .with_mappings = eo->with_mappings, .top_mappings = eo->top,
+        .taken_ms = taken, .cgroup_unavailable = cg ? NULL : cgroup_unavailable_reason(cr),
+    };
+    if (eo->fmt == FMT_JSON) {
+        if (cg)
+            view.cgroup_json = cg_json = gsm_cgroup_to_json(cg);
+        view.findings_json = findings_json = gsm_findings_to_json(findings);
+        if (proc->go) {
+            view.go_json = go_json = explain_go_json(go);
+            view.go_unavailable = go->have_stats ? NULL : go->why;
+        }
+        if (go->have_env)
+            view.env_json = env_json = gsm_go_env_to_json(&go->env);
+    }
+
+    if (eo->fmt == FMT_FOLDED || eo->fmt == FMT_PPROF) {
+        ret = emit_tree(eo, cg ? cg->loc.path : NULL, proc, go->have_heap ? &go->heap : NULL);
+        goto out;
+    }
+    char *obuf = NULL;
+    size_t olen = 0;
+    FILE *out = open_memstream(&obuf, &olen);
+    if (!out) {
+        ret = finish_output(-ENOMEM);
+        goto out;
+    }
+    if (eo->fmt == FMT_TABLE) {
+        r = gsm_explain_print_table(&view, out);
+        if (r == 0 && proc->go)
+            explain_go_print_table(go, &eo->go, out);
+        else if (r == 0 && go->have_env)
+            gsm_go_env_print_table(&go->env, out);
+        if (r == 0 && cg)
+            gsm_cgroup_print_table(cg, out);
+        else if (r == 0)
+            fprintf(out, "\nCGROUP: %s\n", view.cgroup_unavailable);
+        if (r == 0)
+            gsm_findings_print_table(findings, out);
+    } else
+        r = gsm_explain_print_json(&view, out);
+    if (fclose(out) != 0 && r == 0)
+        r = -ENOMEM;
+    ret = r < 0 ? finish_output(r) : emit(eo, obuf, olen);
+    free(obuf);
+out:
+    if (go_json)
+        json_object_put(go_json);
+    if (env_json)
+        json_object_put(env_json);
+    if (findings_json)
+        json_object_put(findings_json);
+    if (cg_json)
+        json_object_put(cg_json);
+    return ret;
+}
+
 static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opts *eo) {
     struct gsm_root root;
     int ret = open_root(root_dir, &root);
@@ -310,7 +373,6 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     gsm_process_init(&proc, pid);
     struct gsm_cgroup_report cg;
     bool have_cg = false;
-    struct json_object *cg_json = NULL, *findings_json = NULL, *go_json = NULL, *env_json = NULL;
     struct gsm_findings findings = {0};
     struct explain_go go = {0};
     /* First what identifies the process (status, exe: is it Go?), then for Go the runtime's
@@ -384,52 +446,7 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     };
     int fail_on = evaluate_findings(&root, &fin, eo, &findings);
 
-    struct gsm_explain_view view = {
-        .proc = &proc, .totals = &totals, .with_mappings = eo->with_mappings, .top_mappings = eo->top,
-        .taken_ms = taken, .cgroup_unavailable = have_cg ? NULL : cgroup_unavailable_reason(cr),
-    };
-    if (eo->fmt == FMT_JSON) {
-        if (have_cg)
-            view.cgroup_json = cg_json = gsm_cgroup_to_json(&cg);
-        view.findings_json = findings_json = gsm_findings_to_json(&findings);
-        if (proc.go) {
-            view.go_json = go_json = explain_go_json(&go);
-            view.go_unavailable = go.have_stats ? NULL : go.why;
-        }
-        if (go.have_env)
-            view.env_json = env_json = gsm_go_env_to_json(&go.env);
-    }
-
-    if (eo->fmt == FMT_FOLDED || eo->fmt == FMT_PPROF) {
-        ret = emit_tree(eo, have_cg ? cg.loc.path : NULL, &proc, go.have_heap ? &go.heap : NULL);
-        goto done;
-    }
-    char *obuf = NULL;
-    size_t olen = 0;
-    FILE *out = open_memstream(&obuf, &olen);
-    if (!out) {
-        ret = finish_output(-ENOMEM);
-        goto out;
-    }
-    if (eo->fmt == FMT_TABLE) {
-        r = gsm_explain_print_table(&view, out);
-        if (r == 0 && proc.go)
-            explain_go_print_table(&go, &eo->go, out);
-        else if (r == 0 && go.have_env)
-            gsm_go_env_print_table(&go.env, out);
-        if (r == 0 && have_cg)
-            gsm_cgroup_print_table(&cg, out);
-        else if (r == 0)
-            fprintf(out, "\nCGROUP: %s\n", view.cgroup_unavailable);
-        if (r == 0)
-            gsm_findings_print_table(&findings, out);
-    } else
-        r = gsm_explain_print_json(&view, out);
-    if (fclose(out) != 0 && r == 0)
-        r = -ENOMEM;
-    ret = r < 0 ? finish_output(r) : emit(eo, obuf, olen);
-    free(obuf);
-done:
+    ret = render_pid(eo, &proc, &totals, taken, have_cg ? &cg : NULL, cr, &go, &findings);
     if (proc.n_missing && ret == GSM_EXIT_OK)
         gsm_warn("incomplete: %zu source(s) not readable (listed in the output)", proc.n_missing);
     if (ret == GSM_EXIT_OK)
@@ -437,14 +454,6 @@ done:
 out:
     explain_go_free(&go);
     gsm_findings_free(&findings);
-    if (go_json)
-        json_object_put(go_json);
-    if (env_json)
-        json_object_put(env_json);
-    if (findings_json)
-        json_object_put(findings_json);
-    if (cg_json)
-        json_object_put(cg_json);
     if (have_cg)
         gsm_cgroup_report_free(&cg);
     gsm_process_free(&proc);
