@@ -16,7 +16,7 @@
 #include "readers/elf_go.h"
 #include "readers/proc_files.h"
 #include "readers/proc_handle.h"
-#include "readers/proc_smaps.h"
+#include "readers/proc_smaps_lean.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -190,7 +190,7 @@ static int read_classes(struct gsm_watch *w, struct gsm_watch_target *t, uint64_
     st->c.reclassed_arg = st;
     struct gsm_smaps_progress prog = {on_progress, st};
     struct gsm_parse_error err;
-    r = gsm_smaps_read_at(h.dirfd, "smaps", p, &prog, &err);
+    r = gsm_smaps_read_lean_at(h.dirfd, "smaps", p, &prog, &err);
     if (r == 0 && gsm_proc_handle_check(&h) < 0)
         r = -ESRCH;   /* a recycled PID's mappings are not this target's */
     if (r == 0) {

@@ -1,0 +1,19 @@
+/* /proc/PID/smaps read on the calling thread through one small buffer: for a daemon that reads
+ * many processes' smaps in the background (serve's classes tier), where memory matters more
+ * than overlapping the kernel's formatting with parsing. gsm_smaps_read_at() (proc_smaps.h)
+ * starts a reader thread and populates a 512 KiB ring per read: faster for one large process,
+ * but each read costs the thread (its stack, a malloc arena of its own) and the ring's pages. */
+#pragma once
+
+#include "readers/proc_smaps.h"
+
+/* Bytes of the buffer; a line may have 28 KiB (the kernel's are < 16 KiB: header + an escaped
+ * PATH_MAX name). */
+#define GSM_SMAPS_LEAN_BUF_BYTES ((size_t)32 * 1024)
+
+/* Streams `name` ("smaps" or "maps") from an open /proc/PID directory into p, calling progress
+ * after each buffer's lines (as gsm_smaps_read_at does). Returns 0, -ENOENT/-ESRCH when the
+ * process is gone, -EACCES when not permitted, -EBADMSG when malformed or a line is longer
+ * than 28 KiB (err filled), -ENOMEM. */
+int gsm_smaps_read_lean_at(int procfd, const char *name, struct gsm_process *p,
+                           const struct gsm_smaps_progress *progress, struct gsm_parse_error *err);
