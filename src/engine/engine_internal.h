@@ -91,6 +91,7 @@ struct gsm_watch_target {
     uint64_t selected_since_ms;
     struct gsm_proc_classes *cls;    /* the last full smaps read's sums; NULL before (or not selected) */
     uint64_t smaps_attempt_ms;       /* last read tried */
+    uint64_t smaps_retry_ms;         /* after a refusal (permission): not before this */
     uint64_t smaps_cost_us;          /* what the last read took (0: never read) */
     uint64_t smaps_tick;             /* the tick it was last tried in */
     bool exe_checked, is_go;         /* is the executable Go (read once: the ELF's .go.buildinfo) */

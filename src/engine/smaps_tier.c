@@ -5,7 +5,9 @@
  * by 10%, a member stays for at least a minute), plus the named processes and the members of
  * the named cgroups. Which first: every tick, the chosen process whose figures are the most
  * stale weighted by its RSS ((age + interval) x (RSS + 1 MiB); never read: first, largest
- * first), while the tick's budget lasts; none more often than every SMAPS_MIN_INTERVAL_MS.
+ * first), while the tick's budget lasts; none more often than every SMAPS_MIN_INTERVAL_MS, and
+ * one that refused (permission) only every SMAPS_DENIED_RETRY_MS. The reads go through one
+ * 32 KiB buffer on this thread (readers/proc_smaps_lean).
  * What is kept: the per-class sums (struct gsm_proc_classes, ~0.5 KiB per chosen process),
  * totalled while smaps streams in; the mappings are freed after each read. */
 #include "analyses/classify.h"
@@ -28,6 +30,9 @@
 #define TOPN_MARGIN 0.10
 #define TOPN_HOLD_MS 60000
 #define ERR_LOG_EVERY_MS 60000
+/* A process whose smaps we may not read (another user namespace, a dumpable-0 process) is
+ * asked again only after this long. */
+#define SMAPS_DENIED_RETRY_MS 300000
 /* A first read's cost guess: full smaps costs about twice smaps_rollup's page walk (~10 ms per
  * GiB of RSS here) plus the text of the mappings. */
 #define SMAPS_US_PER_GIB 20000
@@ -237,6 +242,8 @@ static struct gsm_watch_target *next_target(struct gsm_watch *w, uint64_t now_ms
             continue;
         if (t->smaps_attempt_ms && now_ms - t->smaps_attempt_ms < SMAPS_MIN_INTERVAL_MS)
             continue;
+        if (now_ms < t->smaps_retry_ms)
+            continue;
         if (!first && (int64_t)cost_guess_us(t) > left_us)
             continue;
         double mib = (double)t->det.prev.usage_bytes / 1048576.0 + 1.0;
@@ -266,6 +273,8 @@ void gsm_engine_classes_tick(struct gsm_watch *w, uint64_t now_ms) {
         w->stats.smaps.ns += spent_ns;
         t->smaps_tick = w->ticks;
         t->smaps_attempt_ms = now_ms;
+        if (r == -EACCES || r == -EPERM)
+            t->smaps_retry_ms = now_ms + SMAPS_DENIED_RETRY_MS;
         if (r < 0)
             gsm_engine_count_error(w, &w->stats.smaps, "smaps", t, NULL, r, now_ms);
         else

@@ -72,9 +72,13 @@ for _ in $(seq 1 40); do
   sleep 0.5
   scrape "$tmp/m1" && ! grep -q "pid=\"$SLEEPER_PID\"" "$tmp/m1" && break
 done
-# The Go figures from explain, then a fresh scrape, then the cgroup's own counters.
+# The Go figures: explain right after serve's figures were read (their age 0 at that tick), so
+# both describe nearly one moment; the heap moves with every statistics poll and GC.
+for _ in $(seq 1 60); do
+  scrape "$tmp/mgo" && grep -q "^gsmapper_process_memory_age_seconds{pid=\"$GO\".*} 0\(\.[0-4][0-9]*\)\?$" "$tmp/mgo" && break
+  sleep 0.2
+done
 "$GSM" explain "$GO" -o json > "$tmp/go.json" 2> "$tmp/go.err"
-sleep 11   # every class figure re-read after explain (SMAPS_MIN_INTERVAL_MS 10 s)
 scrape "$tmp/m2"
 cp "$cg/memory.stat" "$tmp/memory.stat"
 grep -E '^(RssShmem|VmRSS)' "/proc/$SHAPE/status" > "$tmp/shape.status"
@@ -102,7 +106,7 @@ def parse(path):
             if m:
                 out.append((m.group(1), {}, float(m.group(2))))
     return out
-m1, m2 = parse(f"{tmp}/m1"), parse(f"{tmp}/m2")
+m1, m2, mgo = parse(f"{tmp}/m1"), parse(f"{tmp}/m2"), parse(f"{tmp}/mgo")
 def get(ms, name, **want):
     return [v for n, l, v in ms if n == name and all(l.get(k) == x for k, x in want.items())]
 def one(ms, name, **want):
@@ -123,14 +127,16 @@ check("classes_shape_anon", anon is not None and anon >= 64 * MIB, f"shape anon-
 
 ex = json.load(open(f"{tmp}/go.json"))
 ex_heap = next((c["rss_bytes"] for c in ex["classes"] if c["class"] == "go-heap"), None)
-go_heap = one(m2, "gsmapper_process_memory_bytes", pid=go, **{"class": "go-heap", "kind": "rss"})
+go_heap = one(mgo, "gsmapper_process_memory_bytes", pid=go, **{"class": "go-heap", "kind": "rss"})
 check("classes_go_heap_vs_explain", within(go_heap, ex_heap, 0.05) and (go_heap or 0) >= 32 * MIB,
       f"serve {go_heap}, explain {ex_heap}")
 parts = {l["part"]: v for n, l, v in m2 if n == "gsmapper_process_go_memory_bytes" and l.get("pid") == go}
 check("classes_go_split", set(parts) == {"heap_inuse", "stacks", "idle_retained", "released_resident",
       "runtime_metadata"} and parts["heap_inuse"] >= 32 * MIB, f"parts {parts}")
 age = one(m2, "gsmapper_process_memory_age_seconds", pid=go)
-check("classes_age", age is not None and 0 <= age <= 15, f"age {age}")
+age_go = one(mgo, "gsmapper_process_memory_age_seconds", pid=go)
+check("classes_age", age is not None and 0 <= age <= 15 and age_go is not None and age_go < 0.5,
+      f"age {age}, at the explain {age_go}")
 
 # per-cgroup sums = the sum over the members, per class and kind, in the same scrape
 members = {l["pid"] for n, l, v in m2 if n == "gsmapper_process_memory_bytes" and l.get("cgroup") == rel}
