@@ -313,11 +313,121 @@ static void release_startup_pages(const char *when) {
         gsm_debug("serve: %s: released the start-up pages of %zu library mappings", when, n);
 }
 
+/* serve's long options without a short form. */
+enum {
+    OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_READ_ENV, OPT_QUIET, OPT_ROOT, OPT_EMIT,
+    OPT_MAX_SERIES, OPT_SMAPS_BUDGET,
+};
+
+/* --top, --max-series, --smaps-budget-ms and --interval: 0, or -EINVAL after the one-line error. */
+static int parse_number_opt(int c, const char *optarg_, uint64_t *top, uint64_t *max_series, struct gsm_watch_opts *wo) {
+    switch (c) {
+        case OPT_TOP: {
+            const char *p = optarg_;
+            if (gsm_parse_u64(&p, top) < 0 || *p || *top > 100000) {
+                gsm_error("serve: --top wants a number up to 100000, not '%s'", optarg_);
+                return -EINVAL;
+            }
+            return 0;
+        }
+        case OPT_MAX_SERIES: {
+            const char *p = optarg_;
+            if (gsm_parse_u64(&p, max_series) < 0 || *p || *max_series > 10000000) {
+                gsm_error("serve: --max-series wants a number up to 10000000, not '%s'", optarg_);
+                return -EINVAL;
+            }
+            return 0;
+        }
+        case OPT_SMAPS_BUDGET: {
+            double v;
+            if (gsm_parse_seconds_arg(optarg_, 0, 10000, &v) < 0) {
+                gsm_error("serve: --smaps-budget-ms wants milliseconds from 0 to 10000, not '%s'", optarg_);
+                return -EINVAL;
+            }
+            wo->smaps_budget_us = (uint64_t)(v * 1000);
+            return 0;
+        }
+        case OPT_INTERVAL: {
+            double v;
+            if (gsm_parse_seconds_arg(optarg_, 0.1, 3600, &v) < 0) {
+                gsm_error("serve: --interval wants seconds from 0.1 to 3600, not '%s'", optarg_);
+                return -EINVAL;
+            }
+            wo->interval_ms = (uint64_t)(v * 1000);
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* libmicrohttpd loaded and --listen parsed; an exit code after the one-line error. */
+static int prepare_listen(const char *listen_addr, struct sockaddr_storage *ss, int *ret_family) {
+    char why[256];
+    if (!gsm_mhd_load(why, sizeof why)) {
+        gsm_error("serve: %s", why);
+        return GSM_EXIT_FAILURE;
+    }
+    socklen_t sl;
+    int family = parse_listen(listen_addr, ss, &sl);
+    if (family < 0) {
+        gsm_error("serve: --listen wants HOST:PORT (127.0.0.1:9731, [::1]:9731), not '%s'", listen_addr);
+        return GSM_EXIT_USAGE;
+    }
+    *ret_family = family;
+    return GSM_EXIT_OK;
+}
+
+/* The HTTP server on the parsed address, with the limits against slow and greedy clients. */
+static struct MHD_Daemon *start_http(int family, struct sockaddr_storage *ss, struct exposition *ex) {
+    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (family == AF_INET6 ? MHD_USE_IPv6 : 0),
+                         0, NULL, NULL, handle, ex, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                         (unsigned)MAX_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_END);
+}
+
+/* Tick, render and evaluate findings until SIGINT/SIGTERM; kernel notifications wake it early. */
+static void serve_loop(struct gsm_watch *w, const struct gsm_watch_opts *wo, struct serve_events *events, struct gsm_root *root,
+                       bool read_env, struct exposition *ex, uint64_t top, uint64_t max_series, double *last_render_s,
+                       struct serve_findings *fr) {
+    struct timespec now;
+    uint64_t ticks = 1;
+    bool released_after_curl = false;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (!stop_requested) {
+        next.tv_nsec += (long)(wo->interval_ms % 1000) * 1000000;
+        next.tv_sec += (time_t)(wo->interval_ms / 1000) + next.tv_nsec / 1000000000;
+        next.tv_nsec %= 1000000000;
+        /* Sleep until the next tick; a kernel notification (a burst, an OOM) ends it early and
+         * the woken cgroups are sampled at once. */
+        for (;;) {
+            struct timespec cur;
+            clock_gettime(CLOCK_MONOTONIC, &cur);
+            int64_t left_ms = (int64_t)(next.tv_sec - cur.tv_sec) * 1000 + (next.tv_nsec - cur.tv_nsec) / 1000000;
+            if (stop_requested || left_ms <= 0)
+                break;
+            if (gsm_watch_wait(w, (int)left_ms) > 0) {
+                clock_gettime(CLOCK_REALTIME, &now);
+                gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample,
+                               events);
+            }
+        }
+        if (stop_requested)
+            break;
+        clock_gettime(CLOCK_REALTIME, &now);
+        gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample, events);
+        if (!released_after_curl && gsm_curl_is_loaded()) {
+            release_startup_pages("libcurl loaded");
+            released_after_curl = true;
+        }
+        if (++ticks % FINDINGS_EVERY == 0)
+            serve_findings_evaluate(root, w, read_env, fr);
+        render_into(w, ex, top, max_series, last_render_s, fr);
+    }
+}
+
 int cmd_serve(int argc, char **argv) {
-    enum {
-        OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_READ_ENV, OPT_QUIET, OPT_ROOT, OPT_EMIT,
-        OPT_MAX_SERIES, OPT_SMAPS_BUDGET,
-    };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN}, {"top", required_argument, NULL, OPT_TOP},
         {"cgroup", required_argument, NULL, OPT_CGROUP}, {"all", no_argument, NULL, OPT_ALL},
@@ -338,35 +448,17 @@ int cmd_serve(int argc, char **argv) {
     gsm_recorder_cli_init(&rc);
     struct gsm_history_cli hist;
     gsm_history_cli_init(&hist);
-    int c;
+    int c, r;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_LISTEN: listen_addr = optarg; break;
-        case OPT_TOP: {
-            const char *p = optarg;
-            if (gsm_parse_u64(&p, &top) < 0 || *p || top > 100000) {
-                gsm_error("serve: --top wants a number up to 100000, not '%s'", optarg);
+        case OPT_TOP:
+        case OPT_MAX_SERIES:
+        case OPT_SMAPS_BUDGET:
+        case OPT_INTERVAL:
+            if (parse_number_opt(c, optarg, &top, &max_series, &wo) < 0)
                 return GSM_EXIT_USAGE;
-            }
             break;
-        }
-        case OPT_MAX_SERIES: {
-            const char *p = optarg;
-            if (gsm_parse_u64(&p, &max_series) < 0 || *p || max_series > 10000000) {
-                gsm_error("serve: --max-series wants a number up to 10000000, not '%s'", optarg);
-                return GSM_EXIT_USAGE;
-            }
-            break;
-        }
-        case OPT_SMAPS_BUDGET: {
-            double v;
-            if (gsm_parse_seconds_arg(optarg, 0, 10000, &v) < 0) {
-                gsm_error("serve: --smaps-budget-ms wants milliseconds from 0 to 10000, not '%s'", optarg);
-                return GSM_EXIT_USAGE;
-            }
-            wo.smaps_budget_us = (uint64_t)(v * 1000);
-            break;
-        }
         case OPT_CGROUP:
             if (n_cgroups == 64) {
                 gsm_error("serve: at most 64 --cgroup");
@@ -375,16 +467,6 @@ int cmd_serve(int argc, char **argv) {
             cgroups[n_cgroups++] = optarg;
             break;
         case OPT_ALL: all = true; break;
-        case OPT_INTERVAL: {
-            double v;
-            if (gsm_parse_seconds_arg(optarg, 0.1, 3600, &v) < 0) {
-                gsm_error("serve: --interval wants seconds from 0.1 to 3600, not '%s'", optarg);
-                return GSM_EXIT_USAGE;
-            }
-            wo.interval_ms = (uint64_t)(v * 1000);
-            break;
-        }
-
         case OPT_NO_GO: wo.go_stats = false; break;
         case OPT_READ_ENV: read_env = true; break;
         case OPT_QUIET: print_events = false; break;
@@ -405,18 +487,10 @@ int cmd_serve(int argc, char **argv) {
     }
     /* One sampling rate: the exporter renders once per tick (kernel notifications still wake it). */
     wo.fast_interval_ms = wo.interval_ms;
-    char why[256];
-    if (!gsm_mhd_load(why, sizeof why)) {
-        gsm_error("serve: %s", why);
-        return GSM_EXIT_FAILURE;
-    }
     struct sockaddr_storage ss;
-    socklen_t sl;
-    int family = parse_listen(listen_addr, &ss, &sl);
-    if (family < 0) {
-        gsm_error("serve: --listen wants HOST:PORT (127.0.0.1:9731, [::1]:9731), not '%s'", listen_addr);
-        return GSM_EXIT_USAGE;
-    }
+    int family;
+    if ((r = prepare_listen(listen_addr, &ss, &family)) != GSM_EXIT_OK)
+        return r;
     if (optind == argc && n_cgroups == 0)
         all = true;
 
@@ -424,7 +498,7 @@ int cmd_serve(int argc, char **argv) {
     wo.top_processes = (size_t)top;
     gsm_malloc_tune_for_daemon();
     struct gsm_root root;
-    int r = gsm_root_open(root_dir, &root);
+    r = gsm_root_open(root_dir, &root);
     if (r < 0) {
         gsm_error("cannot open root %s: %s", root_dir ? root_dir : "/", strerror(-r));
         return GSM_EXIT_USAGE;
@@ -461,13 +535,8 @@ int cmd_serve(int argc, char **argv) {
     struct serve_findings fr = {0};
     serve_findings_evaluate(&root, w, read_env, &fr);
     render_into(w, &ex, top, max_series, &last_render_s, &fr);
-    uint64_t ticks = 1;
 
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (family == AF_INET6 ? MHD_USE_IPv6 : 0),
-                         0, NULL, NULL, handle, &ex, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                         (unsigned)MAX_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_END);
+    d = start_http(family, &ss, &ex);
     if (!d) {
         gsm_error("serve: cannot listen on %s (in use, or not permitted)", listen_addr);
         ret = GSM_EXIT_FAILURE;
@@ -475,40 +544,8 @@ int cmd_serve(int argc, char **argv) {
     }
     gsm_debug("listening on %s", listen_addr);
     release_startup_pages("libmicrohttpd loaded");
-    bool released_after_curl = false;
 
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    while (!stop_requested) {
-        next.tv_nsec += (long)(wo.interval_ms % 1000) * 1000000;
-        next.tv_sec += (time_t)(wo.interval_ms / 1000) + next.tv_nsec / 1000000000;
-        next.tv_nsec %= 1000000000;
-        /* Sleep until the next tick; a kernel notification (a burst, an OOM) ends it early and
-         * the woken cgroups are sampled at once. */
-        for (;;) {
-            struct timespec cur;
-            clock_gettime(CLOCK_MONOTONIC, &cur);
-            int64_t left_ms = (int64_t)(next.tv_sec - cur.tv_sec) * 1000 + (next.tv_nsec - cur.tv_nsec) / 1000000;
-            if (stop_requested || left_ms <= 0)
-                break;
-            if (gsm_watch_wait(w, (int)left_ms) > 0) {
-                clock_gettime(CLOCK_REALTIME, &now);
-                gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample,
-                               &events);
-            }
-        }
-        if (stop_requested)
-            break;
-        clock_gettime(CLOCK_REALTIME, &now);
-        gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample, &events);
-        if (!released_after_curl && gsm_curl_is_loaded()) {
-            release_startup_pages("libcurl loaded");
-            released_after_curl = true;
-        }
-        if (++ticks % FINDINGS_EVERY == 0)
-            serve_findings_evaluate(&root, w, read_env, &fr);
-        render_into(w, &ex, top, max_series, &last_render_s, &fr);
-    }
+    serve_loop(w, &wo, &events, &root, read_env, &ex, top, max_series, &last_render_s, &fr);
     serve_findings_free(&fr);
 out:
     if (d)
