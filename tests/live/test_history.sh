@@ -6,10 +6,13 @@
 # plausible against /proc/PID/status: the minute maxima never decrease (the target only grows),
 # the largest recorded usage is at least the VmRSS read before that run started and at most the
 # VmRSS read after the kill; p50 <= p95 <= max in every row. Also: the file is mode 0600 and a
-# symlink as --history is refused with exit 1. About 40 s.
+# symlink as --history is refused with exit 1; a file filled past --history-max-mb 1 (with
+# rows older than --history-retention among them) shrinks under the cap and loses the old rows
+# at the next flush. About 45 s.
 set -u
 . "$(dirname "$0")/../lib.sh"
-CHECKS="history_integrity history_monotonic history_vs_status history_percentiles history_mode history_symlink"
+CHECKS="history_integrity history_monotonic history_vs_status history_percentiles history_mode history_symlink
+  history_size_cap history_retention"
 skip_all() { local n; for n in $CHECKS; do skip "$n" "$1"; done; exit 0; }
 command -v sqlite3 >/dev/null 2>&1 || skip_all "sqlite3 CLI not installed (scripts/install-deps.sh)"
 [ -x "$CTARGETS_DIR/grow" ] || skip_all "no $CTARGETS_DIR/grow (build first)"
@@ -63,3 +66,32 @@ if [ $rc -eq 1 ] && [ "$(wc -l < "$dir/symlink.err")" -eq 1 ] && grep -q symlink
 else
   fail history_symlink "exit $rc, stderr: $(cat "$dir/symlink.err")"
 fi
+
+# Size cap and retention: 40000 synthetic minute rows (about 6 MiB), 100 of them 30 days old.
+cap=$dir/cap.db
+"$GSM" watch "$pid" --duration 0.3 --interval 0.1 --history "$cap" >/dev/null 2>&1
+now_ms=$(($(date +%s) * 1000))
+python3 - "$dir/fill.sql" "$now_ms" <<'PY'
+import sys
+now = int(sys.argv[2])
+out = open(sys.argv[1], "w")
+out.write("BEGIN;INSERT INTO targets(id,key,type,name,pid,first_ms,last_ms) VALUES(99,'cgroup:/fill','cgroup','/fill',0,0,0);\n")
+rows = []
+for i in range(40000):
+    t = now - 30 * 86400000 - i * 60000 if i < 100 else now - 3600000 - i * 1000
+    v = ",".join(["123456789"] * 15)
+    rows.append(f"(99,60,{t},30,{v},NULL,1,1)")
+for i in range(0, len(rows), 1000):
+    out.write("INSERT OR IGNORE INTO samples VALUES" + ",".join(rows[i:i+1000]) + ";\n")
+out.write("COMMIT;\n")
+PY
+sqlite3 "$cap" < "$dir/fill.sql"
+before=$(stat -c %s "$cap")
+"$GSM" watch "$pid" --duration 1.5 --interval 0.2 --history "$cap" --history-max-mb 1 --history-retention 8d \
+  --history-flush 0.5 >/dev/null 2>"$dir/cap.err"
+after=$(stat -c %s "$cap")
+old=$(sqlite3 "$cap" "SELECT count(*) FROM samples WHERE t_ms < $now_ms - 8 * 86400000")
+ic=$(sqlite3 "$cap" 'PRAGMA integrity_check')
+if [ "$before" -gt $((3 << 20)) ] && [ "$after" -le $((1 << 20)) ] && [ "$ic" = ok ]; then pass history_size_cap
+else fail history_size_cap "file $before -> $after bytes (cap 1 MiB), integrity $ic: $(head -c 200 "$dir/cap.err")"; fi
+[ "$old" = 0 ] && pass history_retention || fail history_retention "$old rows older than 8 days left"
