@@ -86,36 +86,9 @@ static void findings_family(FILE *out, const struct gsm_metrics_opts *o, const s
     }
 }
 
-int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metrics_opts *o, FILE *out) {
-    size_t n = in->n_targets;
-    struct row *cg = calloc(n ? n : 1, sizeof *cg), *pr = calloc(n ? n : 1, sizeof *pr);
-    if (!cg || !pr) {
-        free(cg);
-        free(pr);
-        return -ENOMEM;
-    }
-    size_t ncg = 0, npr = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct gsm_watch_state *ts = &in->targets[i];
-        struct row r = {.t = &ts->ref, .s = ts->s, .eta = ts->eta_s, .z = ts->z, .selected = ts->selected,
-                        .cls = ts->classes};
-        if (ts->ref.type == GSM_WT_CGROUP) {
-            if (ts->ref.cgroup)
-                gsm_container_identity_parse(ts->ref.cgroup, &r.id);
-            cg[ncg++] = r;
-        } else
-            pr[npr++] = r;
-    }
-    /* Processes: the top N by RSS (chosen stably by the engine), plus the explicit targets, and
-     * at most max_series series of them (bounded cardinality). */
-    qsort(pr, npr, sizeof *pr, by_rss_desc);
-    size_t keep = 0;
-    for (size_t i = 0; i < npr; i++)
-        if ((o->engine_selects ? pr[i].selected : i < o->top_processes) || pr[i].t->explicit_target)
-            pr[keep++] = pr[i];
-    struct gsm_metrics_series series = {0};
-    npr = gsm_metrics_cap_series(pr, keep, o->max_series, &series);
-
+/* gsmapper's own families: version, targets, ticks, tier costs, errors, series, render time. */
+static void self_families(FILE *out, const struct gsm_metrics_opts *o, const struct gsm_metrics_input *in, size_t ncg,
+                          const struct gsm_metrics_series *series) {
     const struct gsm_watch_stats *st = in->stats;
     family(out, o, "gsmapper_build_info", "gauge", "gsmapper version (always 1)");
     fprintf(out, "gsmapper_build_info{version=\"%s\"} 1\n", GSM_VERSION);
@@ -150,7 +123,7 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
            "Reads that found their target gone (the process exited or its PID was reused, the cgroup removed)");
     for (size_t i = 0; i < n_tiers; i++)
         fprintf(out, "gsmapper_targets_gone_total{tier=\"%s\"} %llu\n", tiers[i].name, (unsigned long long)tiers[i].t->gone);
-    gsm_metrics_series_families(out, o, &series, st);
+    gsm_metrics_series_families(out, o, series, st);
     family(out, o, "gsmapper_cgroup_memory_reads_total", "counter",
            "Reads of a cgroup's memory files by gsmapper (each watched cgroup once per tick)");
     fprintf(out, "gsmapper_cgroup_memory_reads_total %llu\n", (unsigned long long)in->cgroup_memory_reads);
@@ -158,7 +131,10 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
     fputs("gsmapper_scrape_duration_seconds ", out);
     value(out, o->last_render_seconds);
     fputc('\n', out);
+}
 
+/* Per watched cgroup: usage, limit, working set, breakdown, kernel counters, PSI, forecast. */
+static void cgroup_families(FILE *out, const struct gsm_metrics_opts *o, const struct row *cg, size_t ncg) {
 #define CG_GAUGE(name, help, expr)                                                                      \
     do {                                                                                                \
         family(out, o, name, "gauge", help);                                                            \
@@ -229,9 +205,14 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
     CG_GAUGE("gsmapper_cgroup_oom_eta_seconds", "Forecast time until the cgroup reaches its limit (+Inf: not rising)",
              r->eta);
     CG_GAUGE("gsmapper_cgroup_growth_zscore", "Z-score of the growth rate against the baseline", r->z);
+#undef CG_GAUGE
+#undef CG_COUNTER
+}
 
+/* One series per watch condition that fires (ETA, growth, pressure), cgroups and processes. */
+static void condition_family(FILE *out, const struct gsm_metrics_opts *o, const struct gsm_metrics_input *in) {
     family(out, o, "gsmapper_condition_active", "gauge", "1 while a watch condition fires");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < in->n_targets; i++) {
         const struct gsm_watch_state *ts = &in->targets[i];
         const enum gsm_watch_kind kinds[] = {GSM_WK_ETA, GSM_WK_GROWTH, GSM_WK_PRESSURE};
         const enum gsm_watch_level levels[] = {ts->eta_level, ts->growth_level, ts->pressure_level};
@@ -245,7 +226,10 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
                     gsm_watch_kind_name(kinds[k]), gsm_watch_level_name(levels[k]));
         }
     }
+}
 
+/* Per exported process: resident memory by kind, threads, forecast, Go heap goal. */
+static void process_families(FILE *out, const struct gsm_metrics_opts *o, const struct row *pr, size_t npr) {
     family(out, o, "gsmapper_process_resident_bytes", "gauge",
            "Resident memory of the process by kind (status: RssAnon, RssFile, RssShmem, VmSwap)");
     for (size_t i = 0; i < npr; i++) {
@@ -282,6 +266,45 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
         proc_label_set(out, pr[i].t);
         fprintf(out, "} %llu\n", (unsigned long long)pr[i].s.go_next_gc_bytes);
     }
+}
+
+int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metrics_opts *o, FILE *out) {
+    size_t n = in->n_targets;
+    struct row *cg = calloc(n ? n : 1, sizeof *cg), *pr = calloc(n ? n : 1, sizeof *pr);
+    if (!cg || !pr) {
+        free(cg);
+        free(pr);
+        return -ENOMEM;
+    }
+    size_t ncg = 0, npr = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct gsm_watch_state *ts = &in->targets[i];
+        struct row r = {.t = &ts->ref, .s = ts->s, .eta = ts->eta_s, .z = ts->z, .selected = ts->selected,
+                        .cls = ts->classes};
+        if (ts->ref.type == GSM_WT_CGROUP) {
+            if (ts->ref.cgroup)
+                gsm_container_identity_parse(ts->ref.cgroup, &r.id);
+            cg[ncg++] = r;
+        } else
+            pr[npr++] = r;
+    }
+    /* Processes: the top N by RSS (chosen stably by the engine), plus the explicit targets, and
+     * at most max_series series of them (bounded cardinality). */
+    qsort(pr, npr, sizeof *pr, by_rss_desc);
+    size_t keep = 0;
+    for (size_t i = 0; i < npr; i++)
+        if ((o->engine_selects ? pr[i].selected : i < o->top_processes) || pr[i].t->explicit_target)
+            pr[keep++] = pr[i];
+    struct gsm_metrics_series series = {0};
+    npr = gsm_metrics_cap_series(pr, keep, o->max_series, &series);
+
+    self_families(out, o, in, ncg, &series);
+
+    cgroup_families(out, o, cg, ncg);
+
+    condition_family(out, o, in);
+
+    process_families(out, o, pr, npr);
     gsm_metrics_class_families(out, o, pr, npr, cg, ncg, in->targets, n);
     findings_family(out, o, in);
     if (o->openmetrics)
