@@ -186,7 +186,7 @@ check("report_go_frames_add_up", exact, "frames do not sum to their mapping")
 mm = sum(n["v"][0] for m in framed for n, p in walk(m, []) if n["k"] == "f" and n["n"].startswith("main.main ")
          and not any(q["n"].startswith("main.main ") for q in p[1:]))
 # the 48 MiB the program allocated in main.main. Two errors add up: the profile is a sampled
-# estimate (1 MiB chunks at the 512 KiB rate: ~6% s.d.), and the page scales each mapping's frames
-# to that mapping's RSS, which also holds stacks and idle spans (seen: -18% on a loaded machine).
-# 25% still fails a tree that drops or doubles main.main's frames.
+# estimate (1 MiB chunks at the 512 KiB rate: ~6% s.d.), and the page scales the frames of each mapping
+# to the RSS of that mapping, which also holds stacks and idle spans (seen: -18% on a loaded machine).
+# 25% still fails a tree that drops or doubles the frames of main.main.
 check("report_go_main_main_48MiB", abs(mm - (48 << 20)) <= (48 << 20) * 25 // 100, "main.main holds %d" % mm)'
