@@ -18,6 +18,7 @@ static const struct command {
     {"serve", cmd_serve, "Prometheus exporter (/metrics) with the watch engine inside"},
     {"report", cmd_report, "one offline HTML page: flame graph, heat map over time, address space, diff"},
     {"advise", cmd_advise, "memory request/limit and GOMEMLIMIT recommendations from a --history"},
+    {"drill", cmd_drill, "prove the OOM warning path end to end: a controlled leak in a child cgroup"},
     {"symbolize", cmd_symbolize, "map program counters of a Go binary or process to function and file:line"},
 };
 
@@ -26,7 +27,8 @@ static void usage(FILE *out) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun 'gsmapper COMMAND --help' for a command's options.\n"
-                 "Exit codes: 0 ok, 1 failure, 2 usage, 3 target not found, 4 permission denied.\n");
+                 "Exit codes: 0 ok, 1 failure, 2 usage, 3 target not found, 4 permission denied\n"
+                 "(drill: 5 no memory controller to use).\n");
 }
 
 int main(int argc, char **argv) {

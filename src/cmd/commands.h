@@ -8,3 +8,4 @@ int cmd_watch(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_advise(int argc, char **argv);
+int cmd_drill(int argc, char **argv);
