@@ -6,6 +6,7 @@
  * contract; the parts are in drill_cgroup.c, drill_procs.c and drill_check.c. */
 #include "cmd/commands.h"
 #include "cmd/drill.h"
+#include "readers/http_client.h"
 #include "renderers/json_text.h"
 #include "util/exitcode.h"
 #include "util/log.h"
@@ -85,7 +86,7 @@ struct drill {
     struct drill_serve serve;
     struct drill_obs obs;
     char workdir[PATH_MAX], dump_dir[PATH_MAX], watch_err[PATH_MAX + 16];
-    uint64_t start_ms, leak_ms, kill_ms;
+    uint64_t start_ms, leak_ms, kill_ms, exit_ms;   /* kill_ms: the earlier of exit_ms and watch's oom_kill */
     uint64_t oom_before, oom_after, leak_touched;
     char cut[400];                /* why the drill stopped early, or "" */
     struct step steps[S__N];
@@ -212,6 +213,10 @@ static int parse_args(int argc, char **argv, struct drill_opts *o) {
     }
     if (optind < argc) {
         gsm_error("drill: unexpected argument '%s' (see 'gsmapper drill --help')", argv[optind]);
+        return -1;
+    }
+    if (o->serve_url && gsm_http_url_is_loopback(o->serve_url) != 1) {
+        gsm_error("drill: --serve wants an http:// URL on loopback (127.0.0.1, [::1]), not '%s'", o->serve_url);
         return -1;
     }
     if (o->timeout_s == 0)
@@ -432,8 +437,8 @@ static void judge_kill(struct drill *d) {
 static void judge_watch_side(struct drill *d) {
     const struct drill_obs *o = &d->obs;
     if (o->oom_event_ms) {
-        set_step(d, S_OOM_EVENT, RES_OK, "watch reported the oom_kill of %s %.2f s after the kill", o->drill_cg,
-                 secs(o->oom_event_ms, d->kill_ms));
+        set_step(d, S_OOM_EVENT, RES_OK, "watch reported the oom_kill of %s %.2f s into the leak (its exit seen at "
+                 "%.2f s)", o->drill_cg, secs(o->oom_event_ms, d->leak_ms), secs(d->exit_ms, d->leak_ms));
         d->steps[S_OOM_EVENT].t_ms = o->oom_event_ms;
     } else if (!d->kill_ms) {
         set_step(d, S_OOM_EVENT, RES_SKIP, "not reached: no kill%s%s", d->cut[0] ? ": " : "", d->cut);
@@ -545,6 +550,7 @@ static void print_json(const struct drill *d, bool ok) {
     add_ms(x, "leak_start_ms", d->leak_ms);
     add_ms(x, "warning_ms", d->obs.warn_ms);
     add_ms(x, "kill_ms", d->kill_ms);
+    add_ms(x, "leak_exit_ms", d->exit_ms);
     add_ms(x, "oom_event_ms", d->obs.oom_event_ms);
     add_ms(x, "bundle_ms", d->obs.bundle_seen_ms);
     add_ms(x, "serve_forecast_ms", d->steps[S_SERVE_FORECAST].r == RES_NONE ? 0 : d->steps[S_SERVE_FORECAST].t_ms);
@@ -592,6 +598,10 @@ static void print_table(const struct drill *d, bool ok, int failed) {
 static void run(struct drill *d) {
     bool serve = d->o.serve_url != NULL;
     if (!start_leak(d) || !start_watch(d) || (serve && !start_serve(d))) {
+        if (!d->cut[0])
+            for (int s = S_LEAK; s <= S_SERVE; s++)
+                if (d->steps[s].r == RES_FAIL)
+                    snprintf(d->cut, sizeof d->cut, "the %s step failed", step_names[s]);
         for (int s = S_LEAK; s < S_CLEANUP; s++)
             if (d->steps[s].r == RES_NONE && (serve || (s != S_SERVE && s != S_SERVE_FORECAST))) {
                 set_step(d, s, RES_SKIP, "not reached%s%s", d->cut[0] ? ": " : "", d->cut);
@@ -600,6 +610,12 @@ static void run(struct drill *d) {
         return;
     }
     run_leak(d);
+    /* The kernel counts the kill before the victim has exited (freeing its memory takes a
+     * while): watch's oom_kill event can come before the drill sees the exit. The kill was no
+     * later than either. */
+    d->exit_ms = d->kill_ms;
+    if (d->kill_ms && d->obs.oom_event_ms && d->obs.oom_event_ms < d->kill_ms)
+        d->kill_ms = d->obs.oom_event_ms;
     d->leak_touched = drill_leak_touched(&d->leak);
     judge_warning(d);
     judge_kill(d);
@@ -652,8 +668,9 @@ int cmd_drill(int argc, char **argv) {
         return r == -ENOMEDIUM ? DRILL_EXIT_UNSUPPORTED : r == -EACCES ? GSM_EXIT_PERM : GSM_EXIT_FAILURE;
     }
     char b[16];
-    set_step(d, S_CGROUP, RES_OK, "%s (cgroup v%d), limit %s, swap %s", d->cg.path, d->cg.version,
-             gsm_fmt_bytes(d->o.limit, b, sizeof b), d->cg.swap ? d->cg.swap : "not limited (no swap accounting)");
+    set_step(d, S_CGROUP, RES_OK, "%s (cgroup v%d), limit %s, swap %s%s%s", d->cg.path, d->cg.version,
+             gsm_fmt_bytes(d->o.limit, b, sizeof b), d->cg.swap ? "kept out (" : "not limited (no swap accounting)",
+             d->cg.swap ? d->cg.swap : "", d->cg.swap ? ")" : "");
     if (make_workdir(d) == 0)
         run(d);
     else
