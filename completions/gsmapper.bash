@@ -3,7 +3,7 @@
 # without the bash-completion package loaded. tests/cli/test_packaging.sh checks the option
 # lists below against `gsmapper SUB --help`.
 
-_gsmapper_commands="explain watch serve report advise symbolize"
+_gsmapper_commands="explain watch serve report advise drill symbolize"
 
 # _gsmapper_options SUB: every option of SUB. _gsmapper_argopts SUB: those taking a value.
 _gsmapper_options() {
@@ -20,6 +20,8 @@ _gsmapper_options() {
         -h --help" ;;
     advise) echo "--history --prometheus --source --range --allow-remote --target --half-life --margin
         --max-limit -o --output -h --help" ;;
+    drill) echo "--limit --rate --serve --serve-wait --timeout --wait --dump-dir --cgroup-version
+        --watch-cgroup -o --output -h --help" ;;
     symbolize) echo "-o --output --root -h --help" ;;
     esac
 }
@@ -33,6 +35,8 @@ _gsmapper_argopts() {
         --dump-min-interval --history --history-retention --history-max-mb --history-flush --root" ;;
     report) echo "-o --output --cgroup --top --title --root --go-endpoint" ;;
     advise) echo "--history --prometheus --source --range --target --half-life --margin --max-limit -o --output" ;;
+    drill) echo "--limit --rate --serve --serve-wait --timeout --wait --dump-dir --cgroup-version
+        --watch-cgroup -o --output" ;;
     symbolize) echo "-o --output --root" ;;
     esac
 }
@@ -41,7 +45,7 @@ _gsmapper_formats() {
     case $1 in
     explain) echo "table json folded pprof" ;;
     watch) echo "json text" ;;
-    symbolize | advise) echo "table json" ;;
+    symbolize | advise | drill) echo "table json" ;;
     esac
 }
 
@@ -126,7 +130,9 @@ _gsmapper() {
             fi ;;
         --fail-on)
             mapfile -t COMPREPLY < <(compgen -W "warn critical" -- "$cur") ;;
-        --cgroup) _gsmapper_cgroups "$cur" ;;
+        --cgroup | --watch-cgroup) _gsmapper_cgroups "$cur" ;;
+        --cgroup-version)
+            mapfile -t COMPREPLY < <(compgen -W "1 2" -- "$cur") ;;
         --root | --dump-dir)
             mapfile -t COMPREPLY < <(compgen -d -- "$cur")
             compopt -o filenames 2>/dev/null ;;

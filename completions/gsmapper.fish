@@ -33,13 +33,14 @@ function __gsmapper_cgroups --description 'memory-cgroup directories relative to
     end
 end
 
-set -l cmds explain watch serve report advise symbolize
+set -l cmds explain watch serve report advise drill symbolize
 complete -c gsmapper -f
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a explain -d "attribute a process's or cgroup's memory"
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a watch -d 'OOM sentinel: forecasts, growth, OOM signals'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a serve -d 'Prometheus exporter with the watch engine'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a report -d 'offline HTML page: flame graph, heat map, diff'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a advise -d 'request/limit and GOMEMLIMIT from a history'
+complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a drill -d 'prove the OOM warning path with a controlled leak'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -a symbolize -d 'Go program counters to function and file:line'
 complete -c gsmapper -n "not __fish_seen_subcommand_from $cmds" -l version -d 'print the version'
 complete -c gsmapper -s h -l help -d 'print the help'
@@ -126,6 +127,19 @@ complete -c gsmapper -n $c -l allow-remote -d 'allow a Prometheus server outside
 complete -c gsmapper -n $c -l half-life -x -d 'peak weight half-life (24h)'
 complete -c gsmapper -n $c -l margin -x -d 'percent added (15)'
 complete -c gsmapper -n $c -l max-limit -x -d 'never recommend more than MIB'
+complete -c gsmapper -n $c -s o -l output -x -a 'table json' -d 'output format'
+
+# drill
+set -l c '__fish_seen_subcommand_from drill'
+complete -c gsmapper -n $c -l limit -x -d 'memory limit of the drill cgroup (64MiB)'
+complete -c gsmapper -n $c -l rate -x -d 'leak rate per second (8MiB)'
+complete -c gsmapper -n $c -l serve -x -d "also check this serve's /metrics"
+complete -c gsmapper -n $c -l serve-wait -x -d 'how long serve may take to list the cgroup'
+complete -c gsmapper -n $c -l timeout -x -d 'how long the leak may take to be killed'
+complete -c gsmapper -n $c -l wait -x -d 'after the kill, how long watch may take'
+complete -c gsmapper -n $c -l dump-dir -x -a '(__fish_complete_directories)' -d 'keep the bundles here'
+complete -c gsmapper -n $c -l cgroup-version -x -a '1 2' -d 'the hierarchy to use'
+complete -c gsmapper -n $c -l watch-cgroup -x -a '(__gsmapper_cgroups)' -d 'test aid: watch another cgroup'
 complete -c gsmapper -n $c -s o -l output -x -a 'table json' -d 'output format'
 
 # symbolize
