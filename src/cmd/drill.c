@@ -254,7 +254,7 @@ static void watch_died(struct drill *d, enum step_id s) {
 /* Wait on watch's output (and the leak's pidfd) for up to ms; read what came. false: watch is gone. */
 static bool pump(struct drill *d, int ms) {
     struct pollfd p[2] = {{.fd = d->watch.out_fd, .events = POLLIN}, {.fd = d->leak.pidfd, .events = POLLIN}};
-    poll(p, d->leak.pidfd >= 0 ? 2 : 1, ms);
+    poll(p, d->leak.pidfd >= 0 && !d->leak.reaped ? 2 : 1, ms);   /* a pidfd stays readable after the exit */
     return drill_watch_read(&d->watch, drill_obs_line, &d->obs) == 0;
 }
 
@@ -576,7 +576,7 @@ static void print_json(const struct drill *d, bool ok) {
     json_object_put(o);
 }
 
-static void print_table(const struct drill *d, bool ok, int failed) {
+static void print_table(const struct drill *d, bool ok, int failed, int skipped) {
     printf("%-15s %-8s %8s  %s\n", "STEP", "RESULT", "TIME", "DETAIL");
     for (int i = 0; i < S__N; i++) {
         const struct step *s = &d->steps[i];
@@ -591,7 +591,8 @@ static void print_table(const struct drill *d, bool ok, int failed) {
         printf("\ndrill passed: warned %.2f s before the OOM kill, bundle %.2f s after it\n",
                secs(d->kill_ms, d->obs.warn_ms), secs(d->obs.bundle_seen_ms, d->kill_ms));
     else
-        printf("\ndrill FAILED: %d step%s did not hold\n", failed, failed == 1 ? "" : "s");
+        printf("\ndrill FAILED: %d step%s did not hold (%d failed, %d not reached)\n", failed, failed == 1 ? "" : "s",
+               failed - skipped, skipped);
 }
 
 /* Everything between the cgroup and the cleanup. */
@@ -676,14 +677,16 @@ int cmd_drill(int argc, char **argv) {
     else
         snprintf(d->cut, sizeof d->cut, "no temp dir");
     cleanup(d);
-    int failed = 0;
-    for (int i = 0; i < S__N; i++)
+    int failed = 0, skipped = 0;
+    for (int i = 0; i < S__N; i++) {
         failed += d->steps[i].r == RES_FAIL || d->steps[i].r == RES_SKIP;
+        skipped += d->steps[i].r == RES_SKIP;
+    }
     bool ok = failed == 0 && !d->cut[0] && d->workdir[0];
     if (d->o.json)
         print_json(d, ok);
     else
-        print_table(d, ok, failed);
+        print_table(d, ok, failed, skipped);
     fflush(stdout);
     for (int i = 0; i < S__N; i++)
         if (d->steps[i].r == RES_FAIL)
