@@ -19,15 +19,50 @@ int gsm_prom_query_text(enum gsm_prom_source src, uint64_t step_s, char *buf, si
     return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* A label's value; "" when absent or not a string (a hostile server may send null or 5). */
 static const char *label(struct json_object *metric, const char *k) {
     struct json_object *v;
-    return json_object_object_get_ex(metric, k, &v) ? json_object_get_string(v) : "";
+    return json_object_object_get_ex(metric, k, &v) && json_object_is_type(v, json_type_string)
+               ? json_object_get_string(v)
+               : "";
+}
+
+/* Latest timestamp accepted (seconds; year 2286): ts * 1000 stays far below 2^64. */
+#define MAX_TS_S 1e10
+/* Values at or above 2^64 bytes do not fit a size (and are not memory). */
+#define TWO64 18446744073709551616.0
+
+/* One [ts, "value"] point. Returns 1 and fills the row, 0 for a point without a usable value
+ * (NaN, +-Inf, negative, 2^64 or more: what a PromQL expression gives for an absent or broken
+ * series, dropped as the series' gaps are), or -EINVAL when the point is not of that shape. */
+static int point_row(struct json_object *p, uint64_t step_s, struct gsm_hist_row *row) {
+    if (!json_object_is_type(p, json_type_array) || json_object_array_length(p) != 2)
+        return -EINVAL;
+    struct json_object *jt = json_object_array_get_idx(p, 0), *jv = json_object_array_get_idx(p, 1);
+    if (!(json_object_is_type(jt, json_type_double) || json_object_is_type(jt, json_type_int)) ||
+        !json_object_is_type(jv, json_type_string))
+        return -EINVAL;
+    double ts = json_object_get_double(jt);
+    const char *vs = json_object_get_string(jv);
+    char *e;
+    double v = strtod(vs, &e);
+    if (e == vs || *e)
+        return -EINVAL;   /* Prometheus prints every sample value with strconv.FormatFloat */
+    if (!isfinite(v) || v < 0 || v >= TWO64 || !(ts >= (double)step_s && ts <= MAX_TS_S))
+        return 0;
+    /* the row covers the step ending at ts (max_over_time looks back) */
+    *row = (struct gsm_hist_row){.t_ms = (uint64_t)(ts * 1000) - step_s * 1000,
+                                 .res_s = (uint32_t)(step_s >= 3600 ? 3600 : 60),
+                                 .n = 1,
+                                 .limit_bytes = UINT64_MAX};
+    row->s[GSM_HS_WS] = (struct gsm_hist_stat){(uint64_t)v, (uint64_t)v, (uint64_t)v};
+    return 1;
 }
 
 static int series_target(struct json_object *s, enum gsm_prom_source src, uint64_t step_s, struct gsm_hist_target *t) {
     struct json_object *metric, *values;
-    if (!json_object_object_get_ex(s, "metric", &metric) || !json_object_object_get_ex(s, "values", &values) ||
-        !json_object_is_type(values, json_type_array))
+    if (!json_object_object_get_ex(s, "metric", &metric) || !json_object_is_type(metric, json_type_object) ||
+        !json_object_object_get_ex(s, "values", &values) || !json_object_is_type(values, json_type_array))
         return -EINVAL;
     char *key = NULL;
     int r = src == GSM_PROM_CADVISOR ? asprintf(&key, "container:%s/%s/%s", label(metric, "namespace"),
@@ -42,39 +77,50 @@ static int series_target(struct json_object *s, enum gsm_prom_source src, uint64
     if (!t->type || !t->name || !t->rows)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        struct json_object *p = json_object_array_get_idx(values, i);
-        if (!json_object_is_type(p, json_type_array) || json_object_array_length(p) != 2)
-            return -EINVAL;
-        double ts = json_object_get_double(json_object_array_get_idx(p, 0));
-        double v = strtod(json_object_get_string(json_object_array_get_idx(p, 1)), NULL);
-        if (!isfinite(v) || v < 0 || !(ts > 0))
-            continue;
-        struct gsm_hist_row *row = &t->rows[t->n_rows++];
-        /* the row covers the step ending at ts (max_over_time looks back) */
-        row->t_ms = (uint64_t)(ts * 1000) - step_s * 1000;
-        row->res_s = (uint32_t)(step_s >= 3600 ? 3600 : 60);
-        row->n = 1;
-        row->s[GSM_HS_WS] = (struct gsm_hist_stat){(uint64_t)v, (uint64_t)v, (uint64_t)v};
-        row->limit_bytes = UINT64_MAX;
+        r = point_row(json_object_array_get_idx(values, i), step_s, &t->rows[t->n_rows]);
+        if (r < 0)
+            return r;
+        t->n_rows += (size_t)r;
     }
     return 0;
 }
 
+/* The server's "error" text, on one line (control bytes as '?'): it is the server's to choose. */
+static void server_error(struct json_object *root, char *out, size_t len) {
+    struct json_object *e;
+    out[0] = 0;
+    if (!root || !json_object_object_get_ex(root, "error", &e) || !json_object_is_type(e, json_type_string))
+        return;
+    snprintf(out, len, ": %s", json_object_get_string(e));
+    for (char *c = out; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
 int gsm_prom_parse_range(const char *body, size_t len, enum gsm_prom_source src, uint64_t step_s,
                          struct gsm_hist_target **ret, size_t *ret_n, char *err, size_t err_len) {
+    if (len > INT32_MAX) {
+        snprintf(err, err_len, "query_range response of %zu bytes: too large", len);
+        return -EFBIG;
+    }
     struct json_tokener *tok = json_tokener_new();
-    if (!tok)
+    if (!tok) {
+        snprintf(err, err_len, "query_range response: %s", strerror(ENOMEM));
         return -ENOMEM;
+    }
     struct json_object *root = json_tokener_parse_ex(tok, body, (int)len);
+    size_t end = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
+    while (root && end < len && (body[end] == ' ' || body[end] == '\t' || body[end] == '\r' || body[end] == '\n'))
+        end++;
     struct json_object *status, *data, *result;
-    if (!root || !json_object_object_get_ex(root, "status", &status) ||
-        strcmp(json_object_get_string(status), "success") != 0 || !json_object_object_get_ex(root, "data", &data) ||
-        !json_object_object_get_ex(data, "result", &result) || !json_object_is_type(result, json_type_array)) {
-        struct json_object *e;
-        snprintf(err, err_len, "not a successful query_range response%s%s",
-                 root && json_object_object_get_ex(root, "error", &e) ? ": " : "",
-                 root && json_object_object_get_ex(root, "error", &e) ? json_object_get_string(e) : "");
+    if (!root || end < len || !json_object_object_get_ex(root, "status", &status) ||
+        !json_object_is_type(status, json_type_string) || strcmp(json_object_get_string(status), "success") != 0 ||
+        !json_object_object_get_ex(root, "data", &data) || !json_object_object_get_ex(data, "result", &result) ||
+        !json_object_is_type(result, json_type_array)) {
+        char e[200];
+        server_error(root, e, sizeof e);
+        snprintf(err, err_len, "not a successful query_range response%s", e);
         json_object_put(root);
         return -EPROTO;
     }
@@ -91,7 +137,10 @@ int gsm_prom_parse_range(const char *body, size_t len, enum gsm_prom_source src,
         for (size_t i = 0; i < k; i++)
             gsm_hist_target_free(&v[i]);
         free(v);
-        snprintf(err, err_len, "malformed series in the query_range response");
+        if (r == -ENOMEM)
+            snprintf(err, err_len, "query_range response: %s", strerror(ENOMEM));
+        else
+            snprintf(err, err_len, "malformed series in the query_range response");
         return r;
     }
     *ret = v;

@@ -202,3 +202,55 @@ TEST(prom_parse_range) {
     CHECK(gsm_prom_query_text(GSM_PROM_GSMAPPER, 60, q, sizeof q) == 0);
     CHECK(strcmp(q, "max_over_time(gsmapper_cgroup_working_set_bytes[60s])") == 0);
 }
+
+/* Hostile or broken query_range bodies (tests/fuzz/fuzz_prom_range.c found the first: a null
+ * "status" reached strcmp(NULL)). Each is refused with a message, or its bad points dropped;
+ * none is read past its length (the buffers are not NUL-terminated). */
+static int prom_parse(const char *s, struct gsm_hist_target **v, size_t *n, char *err, size_t err_len) {
+    size_t len = strlen(s);
+    char *b = malloc(len ? len : 1);
+    memcpy(b, s, len);
+    int r = gsm_prom_parse_range(b, len, GSM_PROM_GSMAPPER, 60, v, n, err, err_len);
+    free(b);
+    return r;
+}
+
+static void prom_free(struct gsm_hist_target *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        gsm_hist_target_free(&v[i]);
+    free(v);
+}
+
+TEST(prom_parse_range_hostile) {
+    struct gsm_hist_target *v = NULL;
+    size_t n = 0;
+    char err[128];
+    CHECK(prom_parse("{\"status\":null,\"error\":null}", &v, &n, err, sizeof err) == -EPROTO);
+    CHECK(strcmp(err, "not a successful query_range response") == 0);
+    CHECK(prom_parse("{\"status\":\"error\",\"error\":\"a\\nb\"}", &v, &n, err, sizeof err) == -EPROTO);
+    CHECK(strcmp(err, "not a successful query_range response: a?b") == 0);   /* one line */
+    CHECK(prom_parse("{\"status\":\"success\",\"data\":{\"result\":[]}} trailing", &v, &n, err, sizeof err) == -EPROTO);
+    CHECK(prom_parse("{\"status\":\"success\",\"data\":{\"result\":[]}}\n", &v, &n, err, sizeof err) == 0 && n == 0);
+    prom_free(v, n);
+    /* a value that is not a Prometheus sample string, or a null timestamp: malformed */
+    static const char *const bad[] = {
+        "{\"status\":\"success\",\"data\":{\"result\":[{\"metric\":{},\"values\":[[1800000060,null]]}]}}",
+        "{\"status\":\"success\",\"data\":{\"result\":[{\"metric\":{},\"values\":[[null,\"1\"]]}]}}",
+        "{\"status\":\"success\",\"data\":{\"result\":[{\"metric\":{},\"values\":[[1800000060,\"12abc\"]]}]}}",
+        "{\"status\":\"success\",\"data\":{\"result\":[{\"metric\":null,\"values\":[]}]}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK(prom_parse(bad[i], &v, &n, err, sizeof err) == -EINVAL);
+        CHECK(strcmp(err, "malformed series in the query_range response") == 0);
+    }
+    /* out-of-range points dropped (no float-to-integer overflow, no timestamp before the
+     * epoch): 1e300 s, -1 s, 30 s (< one step), 1e400 (inf), 2^64 bytes; null labels read "" */
+    CHECK(prom_parse("{\"status\":\"success\",\"data\":{\"result\":[{\"metric\":{\"cgroup\":null},\"values\":["
+                     "[1e300,\"1\"],[-1,\"2\"],[30,\"3\"],[1800000060,\"1e400\"],[1800000060,\"18446744073709551616\"],"
+                     "[1800000060,\"18446744073709549568\"]]}]}}",
+                     &v, &n, err, sizeof err) == 0);
+    CHECK(n == 1 && strcmp(v[0].key, "cgroup:") == 0);
+    CHECK(v[0].n_rows == 1 && v[0].rows[0].t_ms == 1800000000000ULL);
+    CHECK(v[0].rows[0].s[GSM_HS_WS].max_bytes == 18446744073709549568ULL);   /* 2^64 - 2048: fits */
+    prom_free(v, n);
+}

@@ -38,17 +38,23 @@ static void temp_smaps_remove(const char *dir, int dfd) {
         close(dfd);
 }
 
-TEST(smaps_lean_same_as_parse) {
+/* The fixture's smaps text (malloc'd), or NULL. */
+static char *fixture_smaps(size_t *ret_len) {
     char fixture[4096];
     snprintf(fixture, sizeof fixture, "%s/fixtures/proc-c-shape/proc/1001", gsm_test_dir());
     int ffd = open(fixture, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    char *one = NULL;
-    size_t one_len = 0;
-    CHECK(ffd >= 0 && gsm_read_file_at(ffd, "smaps", 64 << 20, &one, &one_len) == 0);
+    char *text = NULL;
+    if (ffd >= 0 && gsm_read_file_at(ffd, "smaps", 64 << 20, &text, ret_len) < 0)
+        text = NULL;
     if (ffd >= 0)
         close(ffd);
-    if (!one)
-        return;
+    return text;
+}
+
+TEST(smaps_lean_same_as_parse) {
+    size_t one_len = 0;
+    char *one = fixture_smaps(&one_len);
+    CHECK(one != NULL);
     /* four copies: larger than the buffer several times over, so lines straddle reads */
     size_t len = 4 * one_len;
     char *buf = malloc(len);
@@ -97,4 +103,53 @@ TEST(smaps_lean_refuses_overlong_line) {
     gsm_process_free(&p);
     temp_smaps_remove(dir, dfd);
     free(text);
+}
+
+/* gsm_smaps_read_lean_stream over chunks of 1 to 7 bytes and a 256-byte buffer (tests/fuzz/
+ * fuzz_smaps_lean.c does this with random sizes): the same mappings as the whole-buffer parser,
+ * and issue 12's unterminated "a-b" (a header cut inside its hex) refused, not read past. */
+struct chunks {
+    const char *s;
+    size_t len, off, k;
+};
+
+static ssize_t chunk_read(void *arg, char *buf, size_t len) {
+    struct chunks *c = arg;
+    size_t n = 1 + c->k++ % 7;
+    if (n > len)
+        n = len;
+    if (n > c->len - c->off)
+        n = c->len - c->off;
+    memcpy(buf, c->s + c->off, n);
+    c->off += n;
+    return (ssize_t)n;
+}
+
+TEST(smaps_lean_stream_small_chunks) {
+    size_t len = 0;
+    char *text = fixture_smaps(&len);
+    CHECK(text != NULL);
+    struct gsm_process a, b;
+    gsm_process_init(&a, 1001);
+    gsm_process_init(&b, 1001);
+    struct gsm_parse_error err;
+    CHECK(gsm_smaps_parse(&a, text, len, false, &err) == 0);
+    struct chunks c = {text, len, 0, 0};
+    CHECK(gsm_smaps_read_lean_stream(chunk_read, &c, 256, &b, NULL, &err) == 0);
+    CHECK(a.n_maps > 0 && a.n_maps == b.n_maps);
+    for (size_t i = 0; i < a.n_maps && i < b.n_maps; i++)
+        CHECK(a.maps[i].start == b.maps[i].start && memcmp(a.maps[i].f, b.maps[i].f, sizeof a.maps[i].f) == 0);
+    gsm_process_free(&a);
+    gsm_process_free(&b);
+    free(text);
+
+    char *cut = malloc(3);
+    memcpy(cut, "a-b", 3);
+    struct gsm_process p;
+    gsm_process_init(&p, 1);
+    c = (struct chunks){cut, 3, 0, 0};
+    CHECK(gsm_smaps_read_lean_stream(chunk_read, &c, 64, &p, NULL, &err) == -EBADMSG);
+    gsm_process_free(&p);
+    free(cut);
+    CHECK(gsm_smaps_read_lean_stream(chunk_read, &c, 63, &p, NULL, &err) == -EINVAL);   /* buffer too small */
 }
