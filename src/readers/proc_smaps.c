@@ -3,12 +3,13 @@
 #include "util/fileio.h"
 #include "util/parse.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/mman.h>
 
 
 void gsm_smaps_parser_init(struct gsm_smaps_parser *ps, struct gsm_process *p, bool rollup,
@@ -145,6 +146,8 @@ static int start_mapping(struct gsm_smaps_parser *ps, const char *line, size_t l
     }
     ps->cur = m;
     ps->prev_field = -1;
+    ps->run_open = true;
+    ps->run_n = 0;
     return 0;
 }
 
@@ -236,7 +239,10 @@ static int parse_field(struct gsm_smaps_parser *ps, const char *line, size_t len
     return 0;
 }
 
+static void close_run(struct gsm_smaps_parser *ps);
+
 int gsm_smaps_parser_line(struct gsm_smaps_parser *ps, const char *line, size_t len) {
+    close_run(ps);
     ps->line++;
     if (len == 0)
         return fail(ps, "empty line");
@@ -305,8 +311,10 @@ static size_t fast_field(struct gsm_smaps_parser *ps, const char *s, const char 
         return 0;
     const char *p = s + KEY_COLUMNS;
     uint64_t v = 0;
+    bool in_run = false;
     if (end - p >= 8 + 4 && eight_columns(p, &v)) {
         p += 8;
+        in_run = true;
         goto unit;
     }
     while (p < end && *p == ' ')
@@ -332,7 +340,83 @@ unit:
     ps->cur->present |= UINT64_C(1) << f;
     saw_field(ps, f);
     ps->line++;
+    if (in_run && ps->run_open && ps->run_n < GSM_F__COUNT)
+        ps->run_f[ps->run_n++] = (uint8_t)f;
+    else
+        close_run(ps);
     return (size_t)(p - s);
+}
+
+/* The kernel prints the same fields in the same order for every mapping of a process, so once
+ * one mapping's fields all came in the exact layout, the next mapping's block of fields is
+ * those bytes again except for the 8 value columns of each line: one masked compare of the
+ * whole block (~700 bytes) checks every key, blank and unit, then each value is read at its
+ * known offset. Anything else (a value wider than 8 columns, a field added or missing) fails
+ * the compare and goes line by line as before. */
+static void learn_block(struct gsm_smaps_parser *ps) {
+    unsigned char text[sizeof ps->block.text], mask[sizeof ps->block.mask];
+    memset(text, 0, sizeof text);
+    memset(mask, 0, sizeof mask);
+    size_t at = 0;
+    for (unsigned i = 0; i < ps->run_n; i++) {
+        int f = ps->run_f[i];
+        const char *unit = key_in_kb[f] ? " kB\n" : "\n";
+        size_t unit_len = strlen(unit);
+        ps->block.f[i] = (uint8_t)f;
+        ps->block.at[i] = (uint16_t)at;
+        memcpy(text + at, key_columns[f], KEY_COLUMNS);
+        memset(mask + at, 0xff, KEY_COLUMNS);
+        at += KEY_COLUMNS + 8;                       /* the value columns: any digits */
+        memcpy(text + at, unit, unit_len);
+        memset(mask + at, 0xff, unit_len);
+        at += unit_len;
+    }
+    memcpy(ps->block.text, text, sizeof text);
+    memcpy(ps->block.mask, mask, sizeof mask);
+    ps->block.n = ps->run_n;
+    ps->block.len = (uint16_t)at;
+    ps->block.words = (uint16_t)((at + 7) / 8);
+    ps->block.present = 0;
+    for (unsigned i = 0; i < ps->run_n; i++)
+        ps->block.present |= UINT64_C(1) << ps->run_f[i];
+}
+
+static void close_run(struct gsm_smaps_parser *ps) {
+    if (!ps->run_open)
+        return;
+    ps->run_open = false;
+    if (ps->run_n > ps->block.n)
+        learn_block(ps);
+}
+
+/* Right after a header: the whole learned block, or 0 bytes (then line by line). */
+static size_t fast_block(struct gsm_smaps_parser *ps, const char *s, const char *end) {
+    const unsigned n = ps->block.n;
+    if (n == 0 || (size_t)(end - s) < (size_t)ps->block.words * 8)
+        return 0;
+    uint64_t diff = 0;
+    for (unsigned w = 0; w < ps->block.words; w++) {
+        uint64_t x;
+        memcpy(&x, s + 8 * w, 8);
+        diff |= (x ^ ps->block.text[w]) & ps->block.mask[w];
+    }
+    if (diff)
+        return 0;
+    uint64_t v[GSM_F__COUNT];
+    for (unsigned i = 0; i < n; i++)
+        if (!eight_columns(s + ps->block.at[i] + KEY_COLUMNS, &v[i]))
+            return 0;
+    struct gsm_mapping *m = ps->cur;
+    for (unsigned i = 0; i < n; i++) {
+        int f = ps->block.f[i];
+        m->f[f] = key_in_kb[f] ? v[i] * 1024 : v[i];
+    }
+    m->present |= ps->block.present;
+    ps->prev_field = ps->block.f[n - 1];
+    memcpy(ps->run_f, ps->block.f, n);
+    ps->run_n = (uint8_t)n;
+    ps->line += n;
+    return ps->block.len;
 }
 
 static int parse_lines(struct gsm_smaps_parser *ps, const char *buf, size_t len) {
@@ -349,6 +433,8 @@ static int parse_lines(struct gsm_smaps_parser *ps, const char *buf, size_t len)
         if (r < 0)
             return r;
         cursor = nl ? nl + 1 : end;
+        if (ps->run_open && ps->run_n == 0)   /* a header: its fields as one block */
+            cursor += fast_block(ps, cursor, end);
     }
     return 0;
 }
@@ -365,101 +451,59 @@ int gsm_smaps_parse(struct gsm_process *p, const char *buf, size_t len, bool rol
     return 0;
 }
 
-/* Reading smaps costs the kernel ~1.8 us per mapping to format (fs/proc/task_mmu.c) and hands
- * out at most one page per read(); parsing costs us about as much again. So a second thread
- * does the read()s into a small ring of chunks while this thread parses: on 2 cores the two
- * overlap and the total stays near the kernel's own cost (bench/explain.sh). Chunks always end
- * at a line boundary; the reader carries a partial last line over into the next chunk. */
+/* Reading smaps costs the kernel ~1.8 us per mapping to format (fs/proc/task_mmu.c), and each
+ * read() returns at most the seq_file buffer (one page) whatever size is asked for: 20,000
+ * mappings are ~3,600 reads, as for `cat`. The text is parsed in the same thread, a buffer at a
+ * time, while it is still in this CPU's cache. A reader thread handing 128 KiB chunks to a
+ * parsing thread (sessions 1-3) overlapped the two on an idle machine, but cost ~400 context
+ * switches and futex calls per 20,000 mappings and the parse of text last touched by the other
+ * CPU: on a loaded machine, the usual case here, 1.33x cat's CPU time against 1.19x for this
+ * loop (bench/RESULTS.md, 2026-12-06). */
 #define ROLLUP_MAX_BYTES ((size_t)64 * 1024)
-#define RING_CHUNKS 4
-#define CHUNK_BYTES ((size_t)128 * 1024)
-#define RING_BYTES (RING_CHUNKS * CHUNK_BYTES)
+#define READ_BUF_BYTES ((size_t)64 * 1024)   /* stays in L2 with the kernel's copy of it */
 #define MAX_LINE_BYTES ((size_t)16 * 1024)   /* header + PATH_MAX name, escaped: < 16 KiB */
 
-struct chunk {
-    char *buf;
-    size_t len;
-};
-
-struct pipeline {
-    int fd;
-    pthread_mutex_t lock;
-    pthread_cond_t filled, emptied;
-    struct chunk ring[RING_CHUNKS];
-    unsigned head, tail;     /* chunks [tail, head) are filled and not yet parsed */
-    bool eof, stop;
-    int error;               /* -errno from read(), or -EBADMSG for an over-long line */
-};
-
-static void *reader_main(void *arg) {
-    struct pipeline *pl = arg;
-    char *carry = malloc(MAX_LINE_BYTES);
-    size_t carry_len = 0;
-    int error = carry ? 0 : -ENOMEM;
-    bool eof = false;
-    while (!error && !eof) {
-        pthread_mutex_lock(&pl->lock);
-        while (pl->head - pl->tail == RING_CHUNKS && !pl->stop)
-            pthread_cond_wait(&pl->emptied, &pl->lock);
-        bool stop = pl->stop;
-        struct chunk *c = &pl->ring[pl->head % RING_CHUNKS];
-        pthread_mutex_unlock(&pl->lock);
-        if (stop)
-            break;
-
-        memcpy(c->buf, carry, carry_len);
-        size_t len = carry_len;
-        /* Fill until less than one page of room is left: the kernel gives <= a page per read. */
-        while (CHUNK_BYTES - len >= 4096) {
-            ssize_t n = read(pl->fd, c->buf + len, CHUNK_BYTES - len);
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                error = -errno;
-                break;
-            }
-            if (n == 0) {
-                eof = true;
-                break;
-            }
-            len += (size_t)n;
+/* Streams fd through buf, parsing complete lines a buffer at a time. */
+static int read_parse(int fd, char *buf, struct gsm_smaps_parser *ps, const struct gsm_smaps_progress *progress) {
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, READ_BUF_BYTES - len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
         }
-        if (error)
-            break;
-        /* Hand over complete lines only (all of it at EOF). */
+        len += (size_t)n;
+        /* Parse once less than a page of room is left (the kernel gives <= a page per read). */
+        if (n > 0 && READ_BUF_BYTES - len >= 4096)
+            continue;
         size_t cut = len;
-        if (!eof) {
-            const char *nl = memrchr(c->buf, '\n', len);
-            if (!nl || len - (size_t)(nl + 1 - c->buf) > MAX_LINE_BYTES) {
-                error = -EBADMSG;
-                break;
+        if (n > 0) {
+            const char *nl = memrchr(buf, '\n', len);
+            if (!nl || len - (size_t)(nl + 1 - buf) > MAX_LINE_BYTES) {
+                ps->line++;
+                return fail(ps, "line longer than %zu bytes", MAX_LINE_BYTES);
             }
-            cut = (size_t)(nl + 1 - c->buf);
+            cut = (size_t)(nl + 1 - buf);
         }
-        carry_len = len - cut;
-        memcpy(carry, c->buf + cut, carry_len);
-        c->len = cut;
-
-        pthread_mutex_lock(&pl->lock);
-        pl->head++;
-        pthread_cond_signal(&pl->filled);
-        pthread_mutex_unlock(&pl->lock);
+        int r = parse_lines(ps, buf, cut);
+        if (r < 0)
+            return r;
+        memmove(buf, buf + cut, len - cut);
+        len -= cut;
+        if (progress && progress->fn)
+            progress->fn(ps->proc, progress->arg);
+        if (n == 0)
+            return 0;
     }
-    free(carry);
-    pthread_mutex_lock(&pl->lock);
-    pl->eof = true;
-    pl->error = error;
-    pthread_cond_signal(&pl->filled);
-    pthread_mutex_unlock(&pl->lock);
-    return NULL;
 }
 
 int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
                       const struct gsm_smaps_progress *progress, struct gsm_parse_error *err) {
     bool rollup = strcmp(name, "smaps_rollup") == 0;
     if (rollup) {
-        /* One header and ~25 fields: one read, no reader thread and no 512 KiB ring (watch
-         * reads it for hundreds of processes per tick). */
+        /* One header and ~25 fields: one read (watch reads it for hundreds of processes per
+         * tick). */
         _cleanup_free_ char *buf = NULL;
         size_t len;
         int r = gsm_read_file_at(procfd, name, ROLLUP_MAX_BYTES, &buf, &len);
@@ -478,57 +522,11 @@ int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
     _cleanup_close_ int fd = openat(procfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return -errno;
-
-    struct pipeline pl = {.fd = fd};
-    /* One mapping for the ring, its pages populated by the mmap itself: one call instead of 128
-     * page faults per chunk, which the reader thread would otherwise take on its first pass. */
-    char *ring = mmap(NULL, RING_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (ring == MAP_FAILED)
+    _cleanup_free_ char *buf = malloc(READ_BUF_BYTES);
+    if (!buf)
         return -ENOMEM;
-    for (int i = 0; i < RING_CHUNKS; i++)
-        pl.ring[i].buf = ring + (size_t)i * CHUNK_BYTES;
-    pthread_mutex_init(&pl.lock, NULL);
-    pthread_cond_init(&pl.filled, NULL);
-    pthread_cond_init(&pl.emptied, NULL);
-    pthread_t th;
-    int r = -pthread_create(&th, NULL, reader_main, &pl);
-    if (r == 0) {
-        struct gsm_smaps_parser ps;
-        gsm_smaps_parser_init(&ps, p, rollup, err);
-        for (;;) {
-            pthread_mutex_lock(&pl.lock);
-            while (pl.head == pl.tail && !pl.eof)
-                pthread_cond_wait(&pl.filled, &pl.lock);
-            bool have = pl.head != pl.tail;
-            struct chunk *c = &pl.ring[pl.tail % RING_CHUNKS];
-            int rerr = pl.error;
-            pthread_mutex_unlock(&pl.lock);
-            if (!have) {
-                if (rerr == -EBADMSG) {
-                    ps.line++;
-                    r = fail(&ps, "line longer than %zu bytes", MAX_LINE_BYTES);
-                } else
-                    r = rerr;
-                break;
-            }
-            r = parse_lines(&ps, c->buf, c->len);
-            pthread_mutex_lock(&pl.lock);
-            pl.tail++;
-            if (r < 0)
-                pl.stop = true;
-            pthread_cond_signal(&pl.emptied);
-            pthread_mutex_unlock(&pl.lock);
-            if (r < 0)
-                break;
-            if (progress && progress->fn)
-                progress->fn(p, progress->arg);
-        }
-        pthread_join(th, NULL);
-    }
-    pthread_cond_destroy(&pl.emptied);
-    pthread_cond_destroy(&pl.filled);
-    pthread_mutex_destroy(&pl.lock);
-    munmap(ring, RING_BYTES);
-    /* An empty smaps_rollup means no address space (a kernel thread or a zombie). */
-    return r;
+    struct gsm_smaps_parser ps;
+    gsm_smaps_parser_init(&ps, p, false, err);
+    /* An empty smaps means no address space (a kernel thread or a zombie): no mappings. */
+    return read_parse(fd, buf, &ps, progress);
 }

@@ -33,6 +33,20 @@ struct gsm_smaps_parser {
     unsigned vmflags_cache_next;
     const char *last_path;      /* the interned path of the last named mapping, and its length */
     size_t last_path_len;
+    /* The fields right after the current header taken so far in the kernel's exact layout, in
+     * order (run_open until a line breaks the run), and the longest such run seen: the block
+     * that fast_block() matches as a whole after each later header. */
+    bool run_open;
+    uint8_t run_n;
+    uint8_t run_f[GSM_F__COUNT];
+    struct {
+        uint8_t n;                          /* fields; 0 until learned */
+        uint8_t f[GSM_F__COUNT];
+        uint16_t at[GSM_F__COUNT];          /* offset of each field's line in the block */
+        uint16_t len, words;                /* bytes, and 8-byte words compared */
+        uint64_t present;
+        uint64_t text[GSM_F__COUNT * 28 / 8 + 1], mask[GSM_F__COUNT * 28 / 8 + 1];
+    } block;
 };
 
 void gsm_smaps_parser_init(struct gsm_smaps_parser *ps, struct gsm_process *p, bool rollup,
@@ -46,7 +60,7 @@ int gsm_smaps_parse(struct gsm_process *p, const char *buf, size_t len, bool rol
                     struct gsm_parse_error *err);
 
 /* Progress hook for the streaming reader: called on the calling thread after each parsed part
- * (about 128 KiB of text). Then p->maps[0, n_maps - 1) are complete; the last mapping may still
+ * (about 64 KiB of text). Then p->maps[0, n_maps - 1) are complete; the last mapping may still
  * receive fields. Lets a caller classify mappings while the kernel is still formatting the rest. */
 struct gsm_smaps_progress {
     void (*fn)(struct gsm_process *p, void *arg);
@@ -54,9 +68,8 @@ struct gsm_smaps_progress {
 };
 
 /* Stream `name` ("smaps", "smaps_rollup" or "maps") from an open /proc/PID directory into p,
- * through a ring of 4 x 128 KiB chunks filled by a reader thread while this one parses: memory
- * stays flat however many mappings there are (the text
- * for 20,000 mappings is ~25 MB). Returns 0, -ENOENT/-ESRCH when the process is gone, -EACCES
+ * parsing a 64 KiB buffer at a time on the calling thread: memory stays flat however many
+ * mappings there are (the text for 20,000 mappings is ~15 MB). Returns 0, -ENOENT/-ESRCH when the process is gone, -EACCES
  * when not permitted, -EBADMSG when malformed (err filled). */
 int gsm_smaps_read_at(int procfd, const char *name, struct gsm_process *p,
                       const struct gsm_smaps_progress *progress, struct gsm_parse_error *err);

@@ -1,8 +1,7 @@
 /* /proc/PID/smaps read on the calling thread through one small buffer: for a daemon that reads
  * many processes' smaps in the background (serve's classes tier), where memory matters more
- * than overlapping the kernel's formatting with parsing. gsm_smaps_read_at() (proc_smaps.h)
- * starts a reader thread and populates a 512 KiB ring per read: faster for one large process,
- * but each read costs the thread (its stack, a malloc arena of its own) and the ring's pages. */
+ * than speed. gsm_smaps_read_at() (proc_smaps.h) reads through a 64 KiB buffer and parses
+ * the kernel's fixed field layout on a fast path: faster for one large process. */
 #pragma once
 
 #include "readers/proc_smaps.h"

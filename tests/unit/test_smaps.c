@@ -309,6 +309,77 @@ TEST(smaps_fast_path_matches_general_path) {
     gsm_process_free(&p);
 }
 
+/* After one mapping in the kernel's exact layout, the next mappings' fields are matched as one
+ * block (fast_block()). Mappings that differ from the learned block (a value wider than 8
+ * columns, a field missing, one more field, reordered fields) must still come out exactly as
+ * the general path, line by line, reads them. */
+static void put_field(char **w, const char *key, unsigned long long v, bool kb) {
+    char k[32];
+    snprintf(k, sizeof k, "%s:", key);
+    *w += sprintf(*w, "%-16s%8llu%s\n", k, v, kb ? " kB" : "");
+}
+
+TEST(smaps_block_path_matches_general_path) {
+    static const char *const keys[] = {"Size", "KernelPageSize", "MMUPageSize", "Rss", "Pss", "Pss_Dirty",
+                                       "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty",
+                                       "Referenced", "Anonymous", "KSM", "LazyFree", "AnonHugePages",
+                                       "ShmemPmdMapped", "FilePmdMapped", "Shared_Hugetlb", "Private_Hugetlb",
+                                       "Swap", "SwapPss", "Locked"};
+    const size_t nk = sizeof keys / sizeof keys[0];
+    char *text = malloc(64 * 1024), *w = text;
+    for (unsigned m = 0; m < 9; m++) {
+        w += sprintf(w, "%08x-%08x rw-p 00000000 00:00 0\n", 0x10000u * (m + 1), 0x10000u * (m + 1) + 0x1000u);
+        for (size_t k = 0; k < nk; k++) {
+            if (m == 4 && k == 5)          /* a field missing */
+                continue;
+            unsigned long long v = (m * 31 + k * 7) % 13 * 4;
+            if (m == 3 && k == 0)          /* 9 digits: wider than the 8 value columns */
+                v = 123456789;
+            if (m == 5 && k == 3)          /* the largest 8-column value */
+                v = 99999999;
+            if (m == 6 && k == 1) {        /* two fields swapped */
+                put_field(&w, keys[2], 4, true);
+                put_field(&w, keys[1], 4, true);
+                k++;
+                continue;
+            }
+            put_field(&w, keys[k], v, true);
+        }
+        if (m == 7)
+            put_field(&w, "FutureField", 5, true);   /* one more field */
+        put_field(&w, "THPeligible", m & 1, false);
+        w += sprintf(w, "VmFlags: rd wr mr mw me ac sd \n");
+    }
+    struct gsm_process a, b;
+    gsm_process_init(&a, 1);
+    gsm_process_init(&b, 1);
+    struct gsm_parse_error err = {0};
+    CHECK_EQ_U64(gsm_smaps_parse(&a, text, (size_t)(w - text), false, &err), 0);
+    struct gsm_smaps_parser ps;
+    gsm_smaps_parser_init(&ps, &b, false, &err);
+    for (char *r = text, *nl; (nl = strchr(r, '\n')); r = nl + 1)
+        CHECK_EQ_U64(gsm_smaps_parser_line(&ps, r, (size_t)(nl - r)), 0);
+    CHECK_EQ_U64(a.n_maps, 9);
+    CHECK_EQ_U64(b.n_maps, 9);
+    for (size_t i = 0; i < a.n_maps && i < b.n_maps; i++) {
+        CHECK_EQ_U64(a.maps[i].start, b.maps[i].start);
+        CHECK_EQ_U64(a.maps[i].present, b.maps[i].present);
+        CHECK_EQ_U64(a.maps[i].n_extra, b.maps[i].n_extra);
+        CHECK(a.maps[i].vmflags && b.maps[i].vmflags && strcmp(a.maps[i].vmflags, b.maps[i].vmflags) == 0);
+        for (int f = 0; f < GSM_F__COUNT; f++)
+            CHECK_EQ_U64(a.maps[i].f[f], b.maps[i].f[f]);
+    }
+    CHECK_EQ_U64(a.maps[3].f[GSM_F_SIZE], UINT64_C(123456789) * 1024);
+    CHECK_EQ_U64(a.maps[5].f[GSM_F_RSS], UINT64_C(99999999) * 1024);
+    CHECK_EQ_U64(a.maps[4].present & (UINT64_C(1) << GSM_F_PSS_DIRTY), 0);
+    CHECK_EQ_U64(a.maps[7].n_extra, 1);
+    CHECK_EQ_U64(a.maps[8].f[GSM_F_THP_ELIGIBLE], 0);
+    CHECK_EQ_U64(a.maps[7].f[GSM_F_THP_ELIGIBLE], 1);
+    gsm_process_free(&a);
+    gsm_process_free(&b);
+    free(text);
+}
+
 /* Totals rank the largest mappings as they are added; adding in parts (explain does, while
  * smaps streams in) gives the same totals and ranking as adding everything at once. */
 TEST(totals_rank_largest_mappings_incrementally) {
