@@ -371,6 +371,7 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
     _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
     struct gsm_process proc;
     gsm_process_init(&proc, pid);
+    proc.maps_reserve_early = true;   /* one process at a time */
     struct gsm_cgroup_report cg;
     bool have_cg = false;
     struct gsm_findings findings = {0};

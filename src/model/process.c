@@ -15,6 +15,7 @@
  * 2 MiB-aligned and is not moved by every doubling (~200,000 mappings before it grows). */
 #define MAPS_RESERVE_BYTES ((size_t)64 << 20)
 #define MAPS_BIG_BYTES ((size_t)512 << 10)
+#define MAPS_BIG_BYTES_EARLY ((size_t)64 << 10)
 #define HUGE_PAGE_BYTES ((size_t)2 << 20)
 
 static size_t round_big(size_t n) {
@@ -23,7 +24,7 @@ static size_t round_big(size_t n) {
 
 static int grow_maps(struct gsm_process *p, size_t n) {
     size_t bytes = n * sizeof *p->maps;
-    if (bytes < MAPS_BIG_BYTES && !p->maps_mapped_bytes) {
+    if (bytes < (p->maps_reserve_early ? MAPS_BIG_BYTES_EARLY : MAPS_BIG_BYTES) && !p->maps_mapped_bytes) {
         struct gsm_mapping *m = realloc(p->maps, bytes);
         if (!m)
             return -1;
@@ -60,7 +61,7 @@ void gsm_process_init(struct gsm_process *p, pid_t pid) {
 }
 
 void gsm_process_free(struct gsm_process *p) {
-    for (size_t i = 0; i < p->n_maps; i++)
+    for (size_t i = 0; p->maps_have_extra && i < p->n_maps; i++)
         free(p->maps[i].extra);
     free(p->rollup.extra);
     if (p->maps_mapped_bytes)

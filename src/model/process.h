@@ -58,6 +58,11 @@ struct gsm_process {
     struct gsm_mapping *maps;      /* in address order */
     size_t n_maps, cap_maps;
     size_t maps_mapped_bytes;      /* maps is an mmap of this length (large arrays); 0: malloc */
+    bool maps_have_extra;          /* some maps[i].extra is allocated (freed one by one) */
+    /* Set by a caller that holds one process at a time (explain): the array moves to its huge-page
+     * reserve from 64 KiB (~210 mappings) instead of 512 KiB, saving ~100 4 KiB faults and the
+     * realloc copies at 20,000 mappings. A caller holding many processes leaves it false. */
+    bool maps_reserve_early;
     bool have_smaps;
 
     struct gsm_mapping rollup;     /* smaps_rollup, when read */

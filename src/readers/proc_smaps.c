@@ -46,7 +46,13 @@ static bool is_hex(char c) {
 
 /* "7f3c2a400000-7f3c2a600000 rw-p 00000000 fd:01 1234    /usr/lib/x.so (deleted)"
  * Returns 1 and fills m when the line has header syntax, 0 when it does not. */
-static int parse_header(const char *s, const char *end, struct gsm_mapping *m,
+struct header {
+    uint64_t start, end, offset, inode;
+    uint32_t dev_major, dev_minor;
+    char perms[5];
+};
+
+static int parse_header(const char *s, const char *end, struct header *m,
                         const char **ret_name, size_t *ret_name_len) {
     const char *p = s;
     uint64_t v;
@@ -105,7 +111,7 @@ static int start_mapping(struct gsm_smaps_parser *ps, const char *line, size_t l
         *ret_is_header = 0;
         return 0;
     }
-    struct gsm_mapping tmp = {0};
+    struct header tmp;
     const char *name;
     size_t name_len;
     *ret_is_header = parse_header(line, line + len, &tmp, &name, &name_len);
@@ -125,7 +131,13 @@ static int start_mapping(struct gsm_smaps_parser *ps, const char *line, size_t l
         if (!m)
             return -ENOMEM;
     }
-    *m = tmp;
+    m->start = tmp.start;
+    m->end = tmp.end;
+    m->offset = tmp.offset;
+    m->inode = tmp.inode;
+    m->dev_major = tmp.dev_major;
+    m->dev_minor = tmp.dev_minor;
+    memcpy(m->perms, tmp.perms, sizeof m->perms);
     static const char deleted[] = " (deleted)";
     if (name_len > STRLEN(deleted) && memcmp(name + name_len - STRLEN(deleted), deleted, STRLEN(deleted)) == 0) {
         m->deleted = true;
@@ -231,6 +243,7 @@ static int parse_field(struct gsm_smaps_parser *ps, const char *line, size_t len
     if (!x)
         return -ENOMEM;
     m->extra = x;
+    ps->proc->maps_have_extra = true;
     x[m->n_extra].key = gsm_strpool_intern(&ps->proc->pool, line, key_len);
     if (!x[m->n_extra].key)
         return -ENOMEM;
@@ -282,7 +295,7 @@ static bool same16(const char *a, const char *b) {
 
 /* The 8-column value "      12" as one word: blanks only before the digits, at least one digit.
  * Little-endian: the first character is the lowest byte. */
-static bool eight_columns(const char *p, uint64_t *ret) {
+static inline __attribute__((always_inline)) bool eight_columns(const char *p, uint64_t *ret) {
     const uint64_t ones = UINT64_C(0x0101010101010101), high = ones * 0x80;
     uint64_t x;
     memcpy(&x, p, 8);
