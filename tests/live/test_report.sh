@@ -3,7 +3,8 @@
 # memfd: tests/targets/shape.c) must appear in the page's tree under its classes with the sizes
 # the target itself set up, and the page's total must match smaps_rollup read here; a Go target
 # serving net/http/pprof must get Go frames under its go-heap mappings that add up exactly to each
-# mapping, with main.main holding the 48 MiB the program allocated (report --gc); --cgroup of our own memory
+# mapping, with main.main's share of the frames its share of the heap profile (fetched and decoded
+# here; report --gc); --cgroup of our own memory
 # cgroup lists the target; a PID that is gone exits 3 with no page. Then (root, cgroup v1) a real
 # flight-recorder bundle: watch a cgroup whose process leaks 8 MiB per 500 ms into a 160 MiB
 # limit until the OOM kill, and the page of that bundle draws its samples (row values equal to
@@ -168,8 +169,14 @@ sleep 0.3
 # changes nothing in the target and the profile is as of the runtime's last GC)
 if "$GSM" report --gc "$TARGET_PID" -o "$tmp/go.html" 2> "$tmp/err"; then pass report_live_go
 else fail report_live_go "$(cat "$tmp/err")"; exit 0; fi
+# The heap profile the report drew from, fetched again here (without a GC: the profile is then
+# still as of the report's GC, and the settled target allocates nothing more).
+pprof_addr=$(awk '/^PPROF /{print $2; exit}' "$TARGET_OUT")
+if ! curl -sf -o "$tmp/heap.pb.gz" "http://$pprof_addr/debug/pprof/heap"; then
+  fail report_go_profile_fetch "no heap profile from $pprof_addr"; exit 0
+fi
 data_of "$tmp/go.html" | python3 -c '
-import json, sys
+import gzip, json, sys
 d = json.load(sys.stdin)
 def check(name, ok, why=""): print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why))
 def walk(n, path):
@@ -185,8 +192,70 @@ exact = all(sum(c["v"][i] for c in m["c"]) == m["v"][i] for m in framed for i in
 check("report_go_frames_add_up", exact, "frames do not sum to their mapping")
 mm = sum(n["v"][0] for m in framed for n, p in walk(m, []) if n["k"] == "f" and n["n"].startswith("main.main ")
          and not any(q["n"].startswith("main.main ") for q in p[1:]))
-# the 48 MiB the program allocated in main.main. Two errors add up: the profile is a sampled
-# estimate (1 MiB chunks at the 512 KiB rate: ~6% s.d.), and the page scales the frames of each mapping
-# to the RSS of that mapping, which also holds stacks and idle spans (seen: -18% on a loaded machine).
-# 25% still fails a tree that drops or doubles the frames of main.main.
-check("report_go_main_main_48MiB", abs(mm - (48 << 20)) <= (48 << 20) * 25 // 100, "main.main holds %d" % mm)'
+# every frame under the mappings, leaving out what the profile does not cover
+frames = sum(c["v"][0] for m in framed for c in m["c"] if c["k"] == "f" and c["n"] != "(heap not in profile)")
+
+# The profile itself (profile.proto, decoded here): main.main s share of the in-use bytes.
+def fields(b):
+    i = 0
+    while i < len(b):
+        key, i = varint(b, i)
+        f, t = key >> 3, key & 7
+        if t == 0:
+            v, i = varint(b, i)
+        elif t == 2:
+            n, i = varint(b, i)
+            v, i = b[i:i + n], i + n
+        elif t == 1:
+            v, i = b[i:i + 8], i + 8
+        elif t == 5:
+            v, i = b[i:i + 4], i + 4
+        else:
+            raise ValueError("wire type %d" % t)
+        yield f, t, v
+def varint(b, i):
+    v = s = 0
+    while True:
+        c = b[i]; i += 1
+        v |= (c & 0x7f) << s; s += 7
+        if c < 0x80:
+            return v, i
+def ints(t, v):
+    if t == 0:
+        return [v]
+    out, i = [], 0
+    while i < len(v):
+        x, i = varint(v, i); out.append(x)
+    return out
+prof = gzip.decompress(open(sys.argv[1], "rb").read())
+strings, types, samples, locs, funcs = [], [], [], {}, {}
+for f, t, v in fields(prof):
+    if f == 6: strings.append(v.decode())
+    elif f == 1: types.append(dict((g, x) for g, _, x in fields(v)))
+    elif f == 2:
+        ids, vals = [], []
+        for g, tt, x in fields(v):
+            if g == 1: ids += ints(tt, x)
+            elif g == 2: vals += ints(tt, x)
+        samples.append((ids, vals))
+    elif f == 4:
+        lid, fids = 0, []
+        for g, _, x in fields(v):
+            if g == 1: lid = x
+            elif g == 4: fids += [y for h, _, y in fields(x) if h == 1]
+        locs[lid] = fids
+    elif f == 5:
+        fd = dict((g, x) for g, _, x in fields(v))
+        funcs[fd.get(1, 0)] = fd.get(2, 0)
+col = [strings[ty.get(1, 0)] for ty in types].index("inuse_space")
+total = sum(v[col] for _, v in samples)
+in_main = sum(v[col] for ids, v in samples if any(strings[funcs[fid]] == "main.main" for l in ids for fid in locs.get(l, [])))
+share_profile = in_main / total if total else 0
+share_page = mm / frames if frames else 0
+# Each mapping gets every stack in proportion, rounded down per mapping and stack: main.main s
+# share of the frames is its share of the profile to within rounding (0.5 points allowed). A
+# page that misplaced frames (another stack s bytes under main.main, a stack counted in one
+# mapping and not in another) moves it by whole stacks.
+check("report_go_main_main_share_is_the_profiles", total > 0 and frames > 0 and abs(share_page - share_profile) <= 0.005,
+      "main.main: %.4f of the page s frames (%d of %d bytes), %.4f of the profile s in-use bytes (%d of %d)"
+      % (share_page, mm, frames, share_profile, in_main, total))' "$tmp/heap.pb.gz"
