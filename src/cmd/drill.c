@@ -666,7 +666,8 @@ int cmd_drill(int argc, char **argv) {
         gsm_error("drill: %s", err);
         drill_cg_free(&d->cg);
         free(d);
-        return r == -ENOMEDIUM ? DRILL_EXIT_UNSUPPORTED : r == -EACCES ? GSM_EXIT_PERM : GSM_EXIT_FAILURE;
+        return r == -ENOMEDIUM ? DRILL_EXIT_UNSUPPORTED : r == -EACCES ? GSM_EXIT_PERM : r == -E2BIG ? GSM_EXIT_USAGE
+                                                                                                 : GSM_EXIT_FAILURE;
     }
     char b[16];
     set_step(d, S_CGROUP, RES_OK, "%s (cgroup v%d), limit %s, swap %s%s%s", d->cg.path, d->cg.version,

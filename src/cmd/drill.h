@@ -31,8 +31,10 @@ struct drill_cg {
 /* Make DIR/gsm-drill-<pid> under our own memory cgroup with the limit (version 0: the
  * hierarchy the kernel accounts memory in; 1 or 2: that one). First removes empty
  * gsm-drill-<pid> siblings whose process is gone (a drill killed with SIGKILL).
+ * Refuses a limit that does not fit (with 32 MiB for the drill and watch) under the limits of
+ * our cgroup and its ancestors, or in the node's MemAvailable: the leak must die alone.
  * Returns 0; else a one-line reason in err and -ENOMEDIUM (no usable memory controller),
- * -EACCES (no permission), or another -errno. */
+ * -EACCES (no permission), -E2BIG (the limit does not fit), or another -errno. */
 int drill_cg_create(int version, uint64_t limit, struct drill_cg *ret, char *err, size_t errlen);
 int drill_cg_move(const struct drill_cg *cg, pid_t pid);
 /* The oom_kill counter (v1 memory.oom_control, v2 memory.events). 0 or -errno. */

@@ -9,6 +9,7 @@
 #include "util/log.h"
 #include "util/parse.h"
 #include "util/root.h"
+#include "util/units.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -188,6 +189,57 @@ static int make_child(struct drill_cg *cg, char *err, size_t errlen) {
     return 0;
 }
 
+static uint64_t read_u64(const char *dir, const char *name, uint64_t dflt) {
+    _cleanup_free_ char *buf = NULL;
+    uint64_t v;
+    const char *p;
+    if (cg_read(dir, name, &buf) < 0 || strncmp(buf, "max", 3) == 0)
+        return dflt;
+    p = buf;
+    return gsm_parse_u64(&p, &v) == 0 ? v : dflt;
+}
+
+static uint64_t mem_available(void) {
+    _cleanup_free_ char *buf = NULL;
+    size_t len;
+    uint64_t kb;
+    if (gsm_read_file_at(AT_FDCWD, "/proc/meminfo", GSM_SMALL_FILE_MAX, &buf, &len) < 0)
+        return UINT64_MAX;
+    const char *p = strstr(buf, "MemAvailable:");
+    if (!p)
+        return UINT64_MAX;
+    p += strlen("MemAvailable:");
+    return gsm_parse_u64(&p, &kb) == 0 ? kb * 1024 : UINT64_MAX;
+}
+
+/* The leak must die in its own cgroup, never in an ancestor's or the node's OOM: the least
+ * room left under the limits from our cgroup up to the hierarchy's root, and on the node.
+ * The drill and watch themselves stay in our cgroup (a few MiB, more while a bundle's explain
+ * runs): 32 MiB are kept for them. */
+static int check_room(const struct drill_cg *cg, const char *mount_point, char *err, size_t errlen) {
+    char dir[4096], b1[16], b2[16];
+    uint64_t need = cg->limit_bytes + (32u << 20), room = mem_available();
+    char who[4200] = "the node (MemAvailable)";
+    snprintf(dir, sizeof dir, "%s", cg->parent_dir);
+    for (;;) {
+        uint64_t lim = read_u64(dir, cg->version == 1 ? "memory.limit_in_bytes" : "memory.max", UINT64_MAX);
+        uint64_t use = read_u64(dir, cg->version == 1 ? "memory.usage_in_bytes" : "memory.current", 0);
+        if (lim != UINT64_MAX && (lim > use ? lim - use : 0) < room) {
+            room = lim > use ? lim - use : 0;
+            snprintf(who, sizeof who, "the limit of %s", dir);
+        }
+        char *slash = strrchr(dir, '/');
+        if (strcmp(dir, mount_point) == 0 || strlen(dir) <= strlen(mount_point) || !slash || slash == dir)
+            break;
+        *slash = '\0';
+    }
+    if (room >= need)
+        return 0;
+    snprintf(err, errlen, "--limit %s does not fit: %s is left under %s, and the drill needs the limit + 32 MiB; "
+             "choose a smaller --limit", gsm_fmt_bytes(cg->limit_bytes, b1, sizeof b1), gsm_fmt_bytes(room, b2, sizeof b2), who);
+    return -E2BIG;
+}
+
 int drill_cg_create(int version, uint64_t limit, struct drill_cg *ret, char *err, size_t errlen) {
     *ret = (struct drill_cg){.limit_bytes = limit};
     struct gsm_cgroup_location loc = {0};
@@ -223,6 +275,8 @@ int drill_cg_create(int version, uint64_t limit, struct drill_cg *ret, char *err
     snprintf(mount_point, sizeof mount_point, "%s", loc.mount_point);
     gsm_cgroup_location_free(&loc);
     if (ret->version == 2 && (r = v2_delegate(ret->parent_dir, mount_point, err, errlen)) < 0)
+        return r;
+    if ((r = check_room(ret, mount_point, err, errlen)) < 0)
         return r;
     remove_stale(ret->parent_dir);
     return make_child(ret, err, errlen);

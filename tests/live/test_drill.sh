@@ -9,7 +9,8 @@
 #  - cleanup: after each run no gsm-drill-* cgroup, no drill process (leak, watch) and no temp
 #    dir is left; SIGTERM in the middle of a drill still cleans up;
 #  - refusals: as nobody (setpriv) exit 4; --cgroup-version 2 where v2 has no memory controller
-#    exit 5; bad options exit 2 and make no cgroup.
+#    exit 5; bad options, and a --limit that does not fit in the node's memory, exit 2 and make
+#    no cgroup.
 # Timing is never asserted beyond order (the warning before the kill): the machine is shared.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -196,7 +197,10 @@ else
   skip drill_refuse_v2 "cgroup v2 has the memory controller here"
 fi
 bad=
-for args in "--limit 1M" "--rate fast" "--serve http://10.1.2.3:9731" "--cgroup-version 3" "-o yaml" "extra"; do
+big=
+# a limit that does not fit in the node's available memory (the leak must never cause a node OOM)
+[ "$(awk '$1 == "MemAvailable:" { print int($2 / 1048576) }' /proc/meminfo)" -lt 60 ] && big="--limit 64GiB"
+for args in "--limit 1M" "--rate fast" "--serve http://10.1.2.3:9731" "--cgroup-version 3" "-o yaml" "extra" ${big:+"$big"}; do
   # shellcheck disable=SC2086
   "$GSM" drill $args > /dev/null 2> "$tmp/u.err"; rc=$?
   [ $rc -eq 2 ] && [ "$(wc -l < "$tmp/u.err")" -eq 1 ] || bad+="'$args': exit $rc: $(errtxt "$tmp/u.err"); "
