@@ -101,7 +101,8 @@ struct drill_obs {
 void drill_obs_line(const char *line, void *obs);
 
 /* A written bundle, checked: MANIFEST, every file it lists at its size, the parts a bundle of
- * an OOM kill must have, nothing failed. Returns true when complete; detail says what was found
+ * an OOM kill must have, nothing failed, samples that reach a quarter of the limit (under 90 %
+ * is said in detail). Returns true when complete; detail says what was found
  * or, when not complete, why (one line). */
 bool drill_bundle_check(const char *path, const char *cgroup, uint64_t limit, char *detail, size_t len);
 

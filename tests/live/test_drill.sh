@@ -78,6 +78,9 @@ t = d.get("timings", {})
 with open(path + ".pids", "w") as f:
     f.write(f'{d.get("leak", {}).get("pid", 0)} {d.get("watch", {}).get("pid", 0)}\n')
 print(f"# steps: {steps}")
+for s in d.get("steps", []):
+    if s["step"] in ("warning", "bundle", "serve_forecast"):
+        print(f"# {s['step']}: {s['detail'][:300]}")
 print(f"# timings: warning lead {t.get('warning_lead_seconds')} s, leak to warning {t.get('leak_to_warning_seconds')} s, "
       f"leak to kill {t.get('leak_to_kill_seconds')} s, kill to oom_event {t.get('kill_to_oom_event_seconds')} s, "
       f"kill to bundle {t.get('kill_to_bundle_seconds')} s, serve lead {t.get('serve_lead_seconds')} s")
@@ -145,7 +148,7 @@ for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$port/healthz" > /dev/null 2>&1 && break
   sleep 0.1
 done
-timeout 150 "$GSM" drill --limit 48MiB --rate 8MiB --serve "http://127.0.0.1:$port" -o json > "$tmp/serve.json" 2> "$tmp/serve-drill.err"
+timeout 150 "$GSM" drill --limit 48MiB --rate 4MiB --serve "http://127.0.0.1:$port" -o json > "$tmp/serve.json" 2> "$tmp/serve-drill.err"
 rc=$?
 kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=
 if [ $rc -eq 0 ]; then pass drill_serve_pass; else fail drill_serve_pass "exit $rc: $(errtxt "$tmp/serve-drill.err") serve: $(errtxt "$tmp/serve.err")"; fi
