@@ -22,7 +22,7 @@
 #define PSI_SOME_WARN 10.0
 #define PSI_FULL_CRITICAL 5.0
 
-bool gsm_detector_step(struct gsm_detector *d, enum gsm_watch_level candidate) {
+bool gsm_detector_step_at(struct gsm_detector *d, enum gsm_watch_level candidate, uint64_t t_ms, uint64_t hold_ms) {
     if (candidate > d->level) {
         if (candidate != d->pending) {
             d->pending = candidate;
@@ -42,12 +42,18 @@ bool gsm_detector_step(struct gsm_detector *d, enum gsm_watch_level candidate) {
         d->clear_ticks = 0;
         return false;
     }
-    if (++d->clear_ticks >= GSM_DETECT_CLEAR_TICKS) {   /* candidate < level for long enough */
+    if (d->clear_ticks++ == 0)
+        d->below_since_ms = t_ms;
+    if (d->clear_ticks >= GSM_DETECT_CLEAR_TICKS && t_ms - d->below_since_ms >= hold_ms) {   /* below for long enough */
         d->level = candidate;
         d->clear_ticks = 0;
         return true;
     }
     return false;
+}
+
+bool gsm_detector_step(struct gsm_detector *d, enum gsm_watch_level candidate) {
+    return gsm_detector_step_at(d, candidate, 0, 0);
 }
 
 void gsm_detect_state_init(struct gsm_detect_state *st) {
@@ -62,6 +68,13 @@ struct run {
     gsm_detect_emit_fn emit;
     void *userdata;
 };
+
+/* Hysteresis at this sample's time: a lower level waits GSM_DETECT_CLEAR_TICKS samples and
+ * GSM_DETECT_CLEAR_MIN_MS or 3 base intervals, whichever is longer. */
+static bool step(const struct run *r, struct gsm_detector *d, enum gsm_watch_level candidate) {
+    uint64_t hold = (uint64_t)GSM_DETECT_CLEAR_TICKS * r->o->interval_ms;
+    return gsm_detector_step_at(d, candidate, r->in->s->t_ms, hold > GSM_DETECT_CLEAR_MIN_MS ? hold : GSM_DETECT_CLEAR_MIN_MS);
+}
 
 /* An event for a detector whose level just changed from `before`. */
 static void event_init(const struct run *r, struct gsm_watch_event *ev, enum gsm_watch_kind kind,
@@ -269,7 +282,7 @@ static void detect_eta(const struct run *r) {
     enum gsm_watch_level before = st->eta.level;
     if (now && c > st->eta.level)
         st->eta.pending = c, st->eta.pending_ticks = GSM_DETECT_CONFIRM_TICKS - 1;   /* fires now */
-    if (!gsm_detector_step(&st->eta, c))
+    if (!step(r, &st->eta, c))
         return;
     struct gsm_watch_event ev;
     event_init(r, &ev, GSM_WK_ETA, &st->eta, before);
@@ -336,7 +349,7 @@ static void detect_growth(const struct run *r) {
     if (m >= 3)
         st->last_z = z;
     enum gsm_watch_level before = st->growth.level;
-    if (!gsm_detector_step(&st->growth, g))
+    if (!step(r, &st->growth, g))
         return;
     struct gsm_watch_event ev;
     event_init(r, &ev, GSM_WK_GROWTH, &st->growth, before);
@@ -362,7 +375,7 @@ static void detect_pressure(const struct run *r) {
              : s->psi_some_avg10 >= PSI_SOME_WARN   ? GSM_WL_WARN
                                                     : GSM_WL_NONE;
     enum gsm_watch_level before = st->pressure.level;
-    if (!gsm_detector_step(&st->pressure, pl))
+    if (!step(r, &st->pressure, pl))
         return;
     struct gsm_watch_event ev;
     event_init(r, &ev, GSM_WK_PRESSURE, &st->pressure, before);
@@ -389,7 +402,7 @@ static void detect_counters(const struct run *r) {
         return;
     struct gsm_watch_event ev;
     bool hits_rising = s->max_events > p->max_events || s->high_events > p->high_events || s->failcnt > p->failcnt;
-    if (gsm_detector_step(&st->limit_hits, hits_rising ? GSM_WL_INFO : GSM_WL_NONE)) {
+    if (step(r, &st->limit_hits, hits_rising ? GSM_WL_INFO : GSM_WL_NONE)) {
         event_init(r, &ev, GSM_WK_FAILCNT, &st->limit_hits, GSM_WL_INFO);
         ev.kind = s->max_events > p->max_events ? GSM_WK_MAX : s->high_events > p->high_events ? GSM_WK_HIGH : GSM_WK_FAILCNT;
         ev.level = GSM_WL_INFO;

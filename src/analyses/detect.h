@@ -38,6 +38,10 @@
  * resolved: one condition gives one event (and one "resolved"), not one per tick. */
 #define GSM_DETECT_CONFIRM_TICKS 2
 #define GSM_DETECT_CLEAR_TICKS 3
+/* ... and gone for this long too (and 3 base intervals): a target sampled at 4 Hz would
+ * otherwise resolve after 0.75 s, and a forecast that changes hands between its rules (a rise
+ * that has lasted, the trend, near the limit) would resolve and fire again a second later. */
+#define GSM_DETECT_CLEAR_MIN_MS 5000
 /* ETA levels: info under an hour, warn under the horizon, critical under a minute. */
 #define GSM_DETECT_ETA_SPAN_FACTOR 3.0
 #define GSM_DETECT_MIN_SPAN_S 5
@@ -49,11 +53,15 @@ struct gsm_detector {
     enum gsm_watch_level level;      /* firing level, NONE when quiet */
     enum gsm_watch_level pending;    /* candidate level being confirmed */
     unsigned pending_ticks, clear_ticks;
+    uint64_t below_since_ms;         /* when the candidate first fell below the level */
 };
 
 /* Hysteresis: feeds this tick's candidate level; true when the firing level changed (an event
  * is due: d->level is the new level, NONE for a resolve). */
 bool gsm_detector_step(struct gsm_detector *d, enum gsm_watch_level candidate);
+/* The same at time t_ms: a lower level (or the resolve) also waits until the candidate has been
+ * below the level for hold_ms. */
+bool gsm_detector_step_at(struct gsm_detector *d, enum gsm_watch_level candidate, uint64_t t_ms, uint64_t hold_ms);
 
 struct gsm_detect_opts {
     uint64_t window_ms, short_window_ms, baseline_ms;

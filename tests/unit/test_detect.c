@@ -104,6 +104,15 @@ TEST(detect_hysteresis_step) {
     CHECK(!gsm_detector_step(&one, GSM_WL_CRITICAL)); /* a single tick never fires */
     CHECK(!gsm_detector_step(&one, GSM_WL_NONE));
     CHECK(one.level == GSM_WL_NONE);
+    /* At 4 Hz, three quiet samples are 0.5 s: the resolve waits for the hold time too. */
+    struct gsm_detector f = {0};
+    CHECK(!gsm_detector_step_at(&f, GSM_WL_WARN, 0, 5000));
+    CHECK(gsm_detector_step_at(&f, GSM_WL_WARN, 250, 5000));
+    uint64_t t = 500;
+    for (; t < 500 + 5000; t += 250)
+        CHECK(!gsm_detector_step_at(&f, GSM_WL_NONE, t, 5000));
+    CHECK(gsm_detector_step_at(&f, GSM_WL_NONE, t, 5000));
+    CHECK(f.level == GSM_WL_NONE);
 }
 
 /* 1 MiB/s from 100 MiB into 512 MiB: the ETA is (512 - v) / 1 s. */
@@ -477,4 +486,43 @@ TEST(detect_step_over_creeping_baseline_quiet) {
     }
     CHECK(first(&s, GSM_WK_ETA, GSM_WL_WARN) == NULL);
     CHECK(first(&s, GSM_WK_ETA, GSM_WL_CRITICAL) == NULL);
+}
+
+/* A Go leak as the heap goal shows it: 8 MiB/s into 256 MiB after 25 s flat, but the
+ * Go-adjusted value moves in steps (the goal jumps at each GC and is flat between), sampled at
+ * 4 Hz, as `make demo` saw it. The winning forecast rule changes along the way (sustained rise,
+ * trend, near the limit): the ETA condition fires and stays one condition until the kill, never
+ * resolved and fired again. */
+static size_t staircase_resolves(double gc_s, double jitter, bool verbose) {
+    struct sim s;
+    sim_init(&s, GSM_WT_CGROUP);
+    s.dt_ms = 250;
+    s.age_s = 0;
+    s.o.interval_ms = 1000;
+    const double limit = 256 * MiB, rate = 8 * MiB, v0 = 30 * MiB, flat_s = 25;
+    for (size_t i = 0; i < MAX_TICKS; i++) {
+        double t = 0.25 * (double)i, live = v0 + (t > flat_s ? rate * (t - flat_s) : 0);
+        if (live >= limit)
+            break;
+        double tg = t > flat_s ? flat_s + gc_s * floor((t - flat_s) / gc_s) : t;
+        double goal = v0 + (tg > flat_s ? rate * (tg - flat_s) : 0);
+        struct gsm_watch_sample x = {.value_bytes = (uint64_t)(goal + jitter * (double)((i * 7) % 5)),
+                                     .unreclaimable_bytes = (uint64_t)live, .usage_bytes = (uint64_t)live,
+                                     .limit_bytes = (uint64_t)limit};
+        sim_tick(&s, &x);
+    }
+    if (verbose && getenv("GSM_DETECT_DUMP")) {
+        fprintf(stderr, "gc %.2f jitter %.0f\n", gc_s, jitter);
+        dump(&s);
+    }
+    return count(&s, GSM_WK_ETA, true);
+}
+
+TEST(detect_eta_one_condition_across_rules) {
+    /* a GC every 1.5 s and 16 KiB of jitter: the sustained-rise rule holds, lapses for a
+     * second, and holds again (it resolved and fired again 1 s later before the fix) */
+    CHECK_EQ_U64(staircase_resolves(1.5, 16384, true), 0);
+    for (double gc = 0.5; gc <= 4; gc += 0.25)
+        for (double j = 0; j <= 65536; j += 16384)
+            CHECK_EQ_U64(staircase_resolves(gc, j, false), 0);
 }
