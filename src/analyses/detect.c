@@ -94,6 +94,10 @@ static void emit(const struct run *r, struct gsm_watch_event *ev) {
         r->emit(ev, r->userdata);
 }
 
+#define SPAN_MAX_POINTS 40
+static size_t span_grid(const struct gsm_point *pts, size_t n, uint64_t span_ms, struct gsm_point *buf, size_t *first);
+static bool rise_spread(const struct gsm_point *buf, size_t k, bool going_on);
+
 /* The most pessimistic consistent trend of the short and the long window: ETA (INFINITY when
  * none) and its slope. The horizon rule. */
 static double trend_eta(const struct run *r, double limit, double *ret_slope) {
@@ -106,7 +110,10 @@ static double trend_eta(const struct run *r, double limit, double *ret_slope) {
         /* Most series (idle processes) fail the O(n) step test: skip the O(n^2) pairs. */
         if (gsm_step_positive_fraction(in->pts, in->n, windows[k]) < ETA_MIN_STEP_FRACTION)
             continue;
-        if (!gsm_theil_sen(in->pts, in->n, windows[k], ETA_MIN_POINTS, ETA_MIN_SPAN_MS, &tr))
+        struct gsm_point buf[SPAN_MAX_POINTS];
+        size_t first, m = span_grid(in->pts, in->n, windows[k], buf, &first);
+        if (m < ETA_MIN_POINTS || buf[m - 1].t_ms - buf[0].t_ms < ETA_MIN_SPAN_MS || !rise_spread(buf, m, true) ||
+            !gsm_theil_sen(buf, m, windows[k] + 1, ETA_MIN_POINTS, ETA_MIN_SPAN_MS, &tr))
             continue;
         if (tr.positive_fraction < (k == 0 ? ETA_SHORT_MIN_POSITIVE_FRACTION : ETA_MIN_POSITIVE_FRACTION) ||
             tr.step_positive_fraction < ETA_MIN_STEP_FRACTION || tr.slope_per_s <= 0)
@@ -120,31 +127,55 @@ static double trend_eta(const struct run *r, double limit, double *ret_slope) {
     return eta;
 }
 
-/* The trend of the last span_ms of a series, thinned evenly to at most SPAN_MAX_POINTS points
- * (so a span costs the same at any sampling rate). False without 5 points covering 3/4 of it. */
-#define SPAN_MAX_POINTS 40
-static bool span_trend(const struct gsm_point *pts, size_t n, uint64_t span_ms, struct gsm_trend *ret) {
+/* The last span_ms of a series on an even grid of times (at most SPAN_MAX_POINTS points: a span
+ * costs the same at any sampling rate): at each grid time, the latest sample at or before it. A
+ * target is sampled fast while it grows and slowly while it is flat, and late under CPU load;
+ * counting samples would weigh a second of rise above seconds of flat, the grid weighs time.
+ * Its size, 0 without 5 samples covering 3/4 of the span; *first is the span's first sample. */
+static size_t span_grid(const struct gsm_point *pts, size_t n, uint64_t span_ms, struct gsm_point *buf, size_t *first) {
     if (n < 5)
-        return false;
+        return 0;
     uint64_t end = pts[n - 1].t_ms;
-    size_t first = n - 1;
-    while (first > 0 && end - pts[first - 1].t_ms <= span_ms)
-        first--;
-    size_t m = n - first;
-    if (m < 5 || (end - pts[first].t_ms) * 4 < span_ms * 3)
+    size_t f = n - 1;
+    while (f > 0 && end - pts[f - 1].t_ms <= span_ms)
+        f--;
+    size_t m = n - f;
+    uint64_t t0 = pts[f].t_ms, len = end - t0;
+    if (m < 5 || len * 4 < span_ms * 3)
+        return 0;
+    size_t k = m <= SPAN_MAX_POINTS ? m : SPAN_MAX_POINTS, j = f;
+    for (size_t i = 0; i < k; i++) {
+        uint64_t t = t0 + len * i / (k - 1);
+        while (j + 1 < n && pts[j + 1].t_ms <= t)
+            j++;
+        buf[i] = (struct gsm_point){t, pts[j].v};
+    }
+    *first = f;
+    return k;
+}
+
+/* A rise spread over its span: each half of it carries a fifth of the rise or more. A ramp that
+ * began a few seconds ago, seen through a longer span, is a rise of those few seconds; one that
+ * ended (a start-up that loaded its working set) is not going on. */
+static bool rise_spread(const struct gsm_point *buf, size_t k, bool going_on) {
+    double rise = buf[k - 1].v - buf[0].v, mid = buf[(k - 1) / 2].v;
+    return rise > 0 && mid - buf[0].v >= 0.2 * rise && (!going_on || buf[k - 1].v - mid >= 0.2 * rise);
+}
+
+/* The trend of the last span_ms of a series, on its grid, when the rise is spread over the span
+ * and no single step carries more than half of it (a service that steps up to its working size
+ * and holds, a spike). */
+static bool span_trend(const struct gsm_point *pts, size_t n, uint64_t span_ms, struct gsm_trend *ret) {
+    struct gsm_point buf[SPAN_MAX_POINTS];
+    size_t first, k = span_grid(pts, n, span_ms, buf, &first);
+    if (!k || !rise_spread(buf, k, false))
         return false;
-    /* A rise made of one step (a service that steps up to its working size and holds, a
-     * spike) is not a trend: no single step may carry more than half of the span's rise. */
     double rise = pts[n - 1].v - pts[first].v, max_step = 0;
     for (size_t i = first + 1; i < n; i++)
         if (pts[i].v - pts[i - 1].v > max_step)
             max_step = pts[i].v - pts[i - 1].v;
     if (rise <= 0 || max_step > 0.5 * rise)
         return false;
-    struct gsm_point buf[SPAN_MAX_POINTS];
-    size_t k = m <= SPAN_MAX_POINTS ? m : SPAN_MAX_POINTS;
-    for (size_t i = 0; i < k; i++)
-        buf[i] = pts[first + (k == m ? i : i * (m - 1) / (k - 1))];
     return gsm_theil_sen(buf, k, span_ms + 1, 5, 0, ret);
 }
 

@@ -4,7 +4,10 @@
  *
  *   eta       time to the limit, three rules (the most urgent wins):
  *             - sustained rise: over any recent span D (2 s .. 256 s) whose values rise
- *               consistently (Theil–Sen, most pairs and steps rising, more than noise), the
+ *               consistently (Theil–Sen on an even grid of times, not of samples: a target is
+ *               sampled fast while it grows, slowly while flat, late under load; most pairs and
+ *               steps rising, more than noise, the first half of D carrying a fifth of the
+ *               rise or more: the rise has lasted D), the
  *               time to the limit at that slope is at most k(D) x D, k = 1.2 for rises of up to
  *               6 s, growing to GSM_DETECT_ETA_SPAN_FACTOR at 10 s and beyond (and D at least
  *               GSM_DETECT_MIN_SPAN_S: a shorter rise is a start-up transient, a service loading
@@ -12,8 +15,9 @@
  *               rise is believed in proportion to how long it has lasted, so a target is judged
  *               from its first samples (no warm-up) and a leak that starts with the process is
  *               seen after a quarter of its way to the limit;
- *             - horizon: the trend of a 20 s and a 120 s window reaches the limit within the
- *               horizon (targets older than warmup_s: a service's ramp to its working size is
+ *             - horizon: the trend of a 20 s and a 120 s window (on the same grid; each half
+ *               of the window carrying a fifth of its rise: going on, not a ramp that ended)
+ *               reaches the limit within the horizon (targets older than warmup_s: a service's ramp to its working size is
  *               not read as a leak by this one);
  *             - near the limit: usage >= 85 % of the limit, more than half of it memory the
  *               kernel cannot reclaim, and that still rising: fires at once (no confirmation)

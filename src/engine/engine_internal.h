@@ -26,7 +26,7 @@ struct go_member {
     char endpoint[256];
     struct gsm_go_stats stats;
     bool have;
-    uint64_t last_poll_ms;
+    uint64_t last_poll_ms, last_good_ms;
 };
 
 /* The cgroup's numbers for one tick (several process targets may share a cgroup: a small
@@ -79,6 +79,10 @@ struct gsm_watch_target {
     struct go_member *go;
     size_t n_go;
     uint64_t go_discovery_ms;
+    /* The Go adjustment between two polls of the runtime's statistics: the memory and the
+     * adjusted value at the last poll, and how far the heaps may still grow to their goals. */
+    bool go_have_base;
+    uint64_t go_base_raw, go_base_value, go_headroom;
     uint64_t last_rollup_ms;
     double start_s;                  /* since boot: the process's, or a cgroup's oldest member's */
     bool have_start;

@@ -72,47 +72,74 @@ void gsm_engine_go_discover(struct gsm_watch *w, struct gsm_watch_target *t, uin
         snprintf(g->endpoint, sizeof g->endpoint, "%s", st.endpoint);
         g->stats = st;
         g->have = true;
-        g->last_poll_ms = now_ms;
+        g->last_poll_ms = g->last_good_ms = now_ms;
     }
+    t->go_have_base = false;   /* fresh statistics: the next adjustment starts from them */
 }
 
 /* The Go adjustment: replace what the runtime maps for the heap (HeapInuse + HeapIdle -
  * HeapReleased) by the heap goal of the last GC (NextGC). Both in the anon memory the sample
- * counts; the goal moves only with the live heap, so the sawtooth between GCs disappears. */
+ * counts; the goal moves only with the live heap, so the sawtooth between GCs disappears.
+ *
+ * The statistics are polled about once a second (later under CPU load), the memory at every
+ * sample (4 Hz while a target grows). Fresh memory minus an older heap size would count the heap's
+ * growth since the poll twice (its goal already holds it): the GC sawtooth's rising edges came
+ * back into the value, and its fall at the next poll, so a Go leak's series rose and fell every
+ * second (a GC sawtooth read as a leak; a leak read as stopping). Between polls the value
+ * therefore moves only by growth beyond what the heaps may still grow to their goals (memory
+ * the goal does not hold), and a poll that fails keeps the last statistics for a few seconds. */
+#define GO_STALE_OK_MS 5000
+static bool go_poll_member(struct gsm_watch *w, struct gsm_watch_target *t, struct go_member *g, uint64_t now_ms) {
+    if (now_ms - g->last_poll_ms < GO_POLL_MS)
+        return false;
+    struct gsm_go_stats st;
+    char why[128];
+    struct gsm_http_opts ho = {.connect_timeout_ms = 300, .total_timeout_ms = 800};
+    uint64_t t0 = gsm_engine_mono_ns();
+    int r = gsm_go_stats_fetch(g->endpoint, &ho, &st, why, sizeof why);
+    w->stats.go_http.reads++;
+    w->stats.go_http.ns += gsm_engine_mono_ns() - t0;
+    g->last_poll_ms = now_ms;
+    if (r == 0) {
+        g->stats = st;
+        g->have = true;
+        g->last_good_ms = now_ms;
+        return true;
+    }
+    gsm_engine_count_error(w, &w->stats.go_http, "go_http", t, g->endpoint, r, now_ms);
+    g->have = g->have && now_ms - g->last_good_ms < GO_STALE_OK_MS;
+    return false;
+}
+
 bool gsm_engine_go_adjust(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms, uint64_t value, uint64_t *ret,
                       uint64_t *ret_next_gc) {
     if (t->n_go == 0)
         return false;
     int64_t adj = 0;
-    uint64_t next_gc = 0;
+    uint64_t next_gc = 0, headroom = 0;
+    bool polled = false;
     for (size_t i = 0; i < t->n_go; i++) {
         struct go_member *g = &t->go[i];
-        if (now_ms - g->last_poll_ms >= GO_POLL_MS) {
-            struct gsm_go_stats st;
-            char why[128];
-            struct gsm_http_opts ho = {.connect_timeout_ms = 300, .total_timeout_ms = 800};
-            uint64_t t0 = gsm_engine_mono_ns();
-            int r = gsm_go_stats_fetch(g->endpoint, &ho, &st, why, sizeof why);
-            w->stats.go_http.reads++;
-            w->stats.go_http.ns += gsm_engine_mono_ns() - t0;
-            g->last_poll_ms = now_ms;
-            if (r == 0) {
-                g->stats = st;
-                g->have = true;
-            } else {
-                gsm_engine_count_error(w, &w->stats.go_http, "go_http", t, g->endpoint, r, now_ms);
-                g->have = false;
-            }
-        }
-        if (!g->have)
+        polled |= go_poll_member(w, t, g, now_ms);
+        if (!g->have) {
+            t->go_have_base = false;
             return false;   /* a member without statistics: use the raw numbers */
+        }
         const struct gsm_go_stats *s = &g->stats;
         uint64_t mapped = s->heap_inuse_bytes + s->heap_idle_bytes - s->heap_released_bytes;
         adj += (int64_t)s->next_gc_bytes - (int64_t)mapped;
         next_gc += s->next_gc_bytes;
+        headroom += s->next_gc_bytes > mapped ? s->next_gc_bytes - mapped : 0;
     }
-    int64_t v = (int64_t)value + adj;
-    *ret = v > 0 ? (uint64_t)v : 0;
+    if (polled || !t->go_have_base) {
+        int64_t v = (int64_t)value + adj;
+        t->go_base_raw = value;
+        t->go_base_value = v > 0 ? (uint64_t)v : 0;
+        t->go_headroom = headroom;
+        t->go_have_base = true;
+    }
+    uint64_t grown = value > t->go_base_raw ? value - t->go_base_raw : 0;
+    *ret = t->go_base_value + (grown > t->go_headroom ? grown - t->go_headroom : 0);
     *ret_next_gc = next_gc;
     return true;
 }
