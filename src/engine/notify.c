@@ -7,12 +7,15 @@
  *       memory.pressure_level "critical" (Documentation/admin-guide/cgroup-v1/memory.rst 9, 11, 12;
  *       the kernel keeps the registrations until the eventfd is closed or the cgroup removed)
  *   v2  a PSI trigger on memory.pressure ("some 150000 1000000": 150 ms stalled within 1 s,
- *       POLLPRI; Documentation/accounting/psi.rst) and memory.events, which the kernel marks
- *       modified (POLLPRI) when a counter moves
+ *       POLLPRI; Documentation/accounting/psi.rst) and an inotify watch on memory.events, which
+ *       the kernel marks modified when a counter moves (readers/kernel_notify). Under --root (a
+ *       tree that is not this host's) only the memory.events watch: a fixture's files are plain
+ *       files, and their changes are seen the same way
  *
  * Where registration is refused (permissions, an old kernel, no limit) the target is polled at
  * its interval, and the engine says so once. */
 #include "engine/engine_internal.h"
+#include "readers/kernel_notify.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -26,6 +29,9 @@
 #include <unistd.h>
 
 #define PSI_TRIGGER "some 150000 1000000"
+/* Without CAP_SYS_RESOURCE the kernel takes only windows that are multiples of 2 s (EINVAL for
+ * the 1 s one; seen here, Linux 6.18 in a container without it): the same share of stall, 2 s. */
+#define PSI_TRIGGER_UNPRIV "some 300000 2000000"
 
 /* "<event_fd> <fd of file> [args]" written to cgroup.event_control in one write. */
 static int v1_register(int dirfd, int efd, const char *file, const char *args) {
@@ -63,18 +69,17 @@ static int register_v1(int dirfd, uint64_t limit, int *ret_fd) {
     return 0;
 }
 
-static int register_v2(int dirfd, int ret_fds[2]) {
-    _cleanup_close_ int psi = openat(dirfd, "memory.pressure", O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-    if (psi < 0)
-        return -errno;
-    if (write(psi, PSI_TRIGGER, sizeof PSI_TRIGGER) < 0)   /* the trailing NUL included, as psi.rst shows */
-        return -errno;
-    _cleanup_close_ int ev = openat(dirfd, "memory.events", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (ev < 0)
-        return -errno;
-    char buf[512];
-    if (read(ev, buf, sizeof buf) < 0)   /* read once: later changes raise POLLPRI */
-        return -errno;
+/* fds[0]: the PSI trigger (this host only; PSI_TRIGGER_UNPRIV where the 1 s window is refused), fds[1]: the memory.events watch. */
+static int register_v2(int dirfd, bool host, int ret_fds[2]) {
+    _cleanup_close_ int psi = -1, ev = -1;
+    int r = host ? gsm_psi_trigger_open(dirfd, "memory.pressure", PSI_TRIGGER, &psi) : 0;
+    if (r == -EINVAL || r == -EPERM)
+        r = gsm_psi_trigger_open(dirfd, "memory.pressure", PSI_TRIGGER_UNPRIV, &psi);
+    if (r < 0)
+        return r;
+    r = gsm_file_change_open(dirfd, "memory.events", &ev);
+    if (r < 0)
+        return r;
     ret_fds[0] = psi, ret_fds[1] = ev;
     psi = ev = -1;
     return 0;
@@ -82,12 +87,12 @@ static int register_v2(int dirfd, int ret_fds[2]) {
 
 void gsm_engine_notify_register(struct gsm_watch *w, struct gsm_watch_target *t, const struct gsm_watch_sample *s) {
     t->notify_tried = true;
-    if (!t->has_cg || !w->root->is_host)
+    if (!t->has_cg || (!w->root->is_host && t->loc.version != GSM_CGROUP_V2))
         return;
     _cleanup_close_ int dfd = openat(w->root->fd, t->loc.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int r = dfd < 0 ? -errno : 0;
     if (r == 0 && t->loc.version == GSM_CGROUP_V2)
-        r = register_v2(dfd, t->notify_fd);
+        r = register_v2(dfd, w->root->is_host, t->notify_fd);
     else if (r == 0 && (s->limit_is_node || s->limit_bytes == UINT64_MAX))
         r = -EDOM;   /* no limit to set thresholds at */
     else if (r == 0)
@@ -128,8 +133,8 @@ int gsm_watch_wait(struct gsm_watch *w, int timeout_ms) {
     for (size_t i = 0; i < w->n && k < n; i++)
         for (int j = 0; j < 2; j++)
             if (w->t[i]->notify_fd[j] >= 0) {
-                bool v1 = w->t[i]->loc.version != GSM_CGROUP_V2;
-                p[k] = (struct pollfd){.fd = w->t[i]->notify_fd[j], .events = v1 ? POLLIN : POLLPRI};
+                bool psi = w->t[i]->loc.version == GSM_CGROUP_V2 && j == 0;   /* the rest: eventfd, inotify */
+                p[k] = (struct pollfd){.fd = w->t[i]->notify_fd[j], .events = psi ? POLLPRI : POLLIN};
                 who[k++] = w->t[i];
             }
     int r = poll(p, k, timeout_ms);
@@ -147,11 +152,10 @@ int gsm_watch_wait(struct gsm_watch *w, int timeout_ms) {
             continue;
         }
         uint64_t v;
-        char buf[512];
         if (who[i]->loc.version != GSM_CGROUP_V2)
             (void)!read(p[i].fd, &v, sizeof v);   /* reset the eventfd counter */
         else if (who[i]->notify_fd[1] == p[i].fd)
-            (void)!pread(p[i].fd, buf, sizeof buf, 0);   /* re-arm memory.events */
+            (void)gsm_file_change_drain(p[i].fd);   /* the memory.events changes */
         who[i]->woken = true;
         w->stats.notify.reads++;
         fired++;

@@ -65,6 +65,10 @@ P70=$((LIMIT_MIB * 70 / 100)) P60=$((LIMIT_MIB * 60 / 100))
 #   class: steady (a leak after a 30 s flat phase), start (a leak that starts with the process),
 #   leak (other leaks after a flat phase), burst, loop (a crash loop: the harness restarts the
 #   workload, in the cgroup, after each kill), benign (must not alarm; runs for its duration)
+#   class@steady: the watcher attaches once the workload says "PHASE steady" (its start-up done),
+#   as to a service already running; the sawtooth's subject is the GC sawtooth, and its start-up
+#   (loading a live set whose heap goal is ~45 % of the limit: several seconds of rise on a loaded
+#   machine, a leak from start's shape) is the start-up scenarios' subject (stepup-start, spike)
 #   goal: the lead the first warn must have, as a fraction of the time from the work's start (or
 #   the leak's, for steady) to the kill; 0: a warn before the kill; -: none
 SCENARIOS="
@@ -84,7 +88,7 @@ thread-100s|start|500|0|-mode threadleak -rate 100 -leak-after 0
 burst|burst|240|0|-mode burst -base 100 -at 60 -burst 600 -burst-secs 2
 burst-short|burst|120|0|-mode burst -base 100 -at 12 -burst $((LIMIT_MIB * 2)) -burst-secs 2
 crashloop|loop|150|0|-mode heapleak -rate 64 -leak-after 0 -garbage 8
-sawtooth|benign|$benign_secs|-|-mode sawtooth -base $((LIMIT_MIB * 110 / 512)) -seed $SEED
+sawtooth|benign@steady|$benign_secs|-|-mode sawtooth -base $((LIMIT_MIB * 110 / 512)) -seed $SEED
 pagecache|benign|$benign_secs|-|-mode pagecache -file-mib 1536
 stepup|benign|$benign_secs|-|-mode stepup -base 40 -at 30 -step $P70
 stepup-start|benign|$benign_secs|-|-mode stepup -base 20 -at 0 -step $P70
@@ -146,7 +150,9 @@ oom_kills() { awk '$1 == "oom_kill" { print $2 }' "$1/memory.oom_control" 2>/dev
 # run_scenario NAME CLASS SECONDS ARGS... : one scenario, results in $out/NAME/ (meta.json,
 # workload.out, watch.jsonl, watch.err, dump/). Runs in a subshell with its own cleanup.
 run_scenario() (
-  name=$1 class=$2 secs=$3 goal=$4; shift 4
+  name=$1 class=${2%@*} secs=$3 goal=$4 attach=start
+  [ "$2" = "${2%@*}" ] || attach=${2#*@}
+  shift 4
   d=$out/$name
   rm -rf "$d"; mkdir -p "$d/dump"
   rel=${OWN%/}/gsm-scn-$name-$$
@@ -194,6 +200,13 @@ run_scenario() (
   echo "$WPID" > "$cg/cgroup.procs" 2>"$d/err" || fail_meta "move $WPID into $cg: $(tr -d '\n"' < "$d/err")"
   k0=$(oom_kills "$cg")
 
+  if [ "$attach" = steady ]; then # start the work, attach once its start-up is done
+    go_ms=$(now_ms)
+    echo go >&"$FD"
+    for _ in $(seq 1 1200); do grep -q '^PHASE steady' "$d/workload.out" && break; alive "$WPID" || break; sleep 0.05; done
+    grep -q '^PHASE steady' "$d/workload.out" || fail_meta "workload did not reach PHASE steady in 60 s"
+    log "steady after $(( $(now_ms) - go_ms )) ms: watcher attaches now"
+  fi
   if [ "$sampler" = gsmapper ]; then
     "$GSM" watch --cgroup "$rel" --interval "$INTERVAL" --emit-samples --dump-dir "$d/dump" \
       > "$d/watch.jsonl" 2> "$d/watch.err" &
@@ -203,8 +216,7 @@ run_scenario() (
   SPID=$!
   sleep 3 # the watcher's first samples come from before the work starts
   alive "$SPID" || fail_meta "watcher exited at once: $(head -c 300 "$d/watch.err" | tr -d '\n"')"
-  go_ms=$(now_ms)
-  echo go >&"$FD"
+  if [ "$attach" = start ]; then go_ms=$(now_ms); echo go >&"$FD"; fi
   log "started pid $WPID in $rel ($class, ${secs}s): $*"
   end=$(( $(date +%s) + secs ))
   { # (stderr: bash's "Killed" notice)
@@ -278,14 +290,14 @@ on_signal() { local p; for p in "${bg[@]}"; do kill -TERM "$p" 2>/dev/null; done
 trap on_signal INT TERM HUP
 # benign scenarios run side by side (they only have to stay quiet); leaks one at a time
 for n in "${names[@]}"; do
-  if [ "${CLASS[$n]}" = benign ] && [ $overlap = 1 ]; then run_bg "$n"; fi
+  if [ "${CLASS[$n]%@*}" = benign ] && [ $overlap = 1 ]; then run_bg "$n"; fi
 done
 for n in "${names[@]}"; do
-  [ "${CLASS[$n]}" = benign ] && continue
+  [ "${CLASS[$n]%@*}" = benign ] && continue
   run_scenario "$n" "${CLASS[$n]}" "${SECS[$n]}" "${GOAL[$n]}" ${ARGS[$n]}
 done
 if [ $overlap = 0 ]; then
-  for n in "${names[@]}"; do [ "${CLASS[$n]}" = benign ] && run_bg "$n"; done
+  for n in "${names[@]}"; do [ "${CLASS[$n]%@*}" = benign ] && run_bg "$n"; done
 fi
 for p in "${bg[@]}"; do wait "$p"; done
 echo "# all scenarios done in $(( $(date +%s) - t0 )) s"
