@@ -176,6 +176,25 @@ static uint64_t v2_event(const struct gsm_cgroup_memory *m, enum gsm_cg_event e)
     return m->events.have && m->events.have_key[e] ? m->events.count[e] : 0;
 }
 
+/* A process's comm changes while it lives (exec, prctl(PR_SET_NAME)) and its identity (PID +
+ * start time) does not: the name shown with a sample is the one from the same read of status as
+ * its figures, never the one seen when the target was made. status escapes '\n' and '\\'
+ * (stat's comm, the first name, does not): undone, so an unchanged comm compares equal. */
+static void refresh_name(struct gsm_watch_target *t, const char *status_name) {
+    char n[sizeof t->name];
+    size_t k = 0;
+    for (const char *p = status_name; *p && k + 1 < sizeof n; p++) {
+        if (p[0] == '\\' && (p[1] == 'n' || p[1] == '\\')) {
+            n[k++] = p[1] == 'n' ? '\n' : '\\';
+            p++;
+        } else
+            n[k++] = *p;
+    }
+    n[k] = '\0';
+    if (k && strcmp(n, t->name) != 0)
+        memcpy(t->name, n, k + 1);
+}
+
 int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms,
                              struct gsm_watch_sample *s) {
     memset(s, 0, sizeof *s);
@@ -228,6 +247,7 @@ int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, ui
             gsm_engine_count_error(w, &w->stats.status, "status", t, NULL, r, now_ms);
             return r == -ENOENT ? -ESRCH : r;
         }
+        refresh_name(t, ss.name);
         s->usage_bytes = ss.vm_rss_bytes;
         s->anon_bytes = ss.rss_anon_bytes;
         s->file_bytes = ss.rss_file_bytes;
