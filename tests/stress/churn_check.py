@@ -24,6 +24,8 @@ SAMPLE = re.compile(rf"^({NAME})(?:\{{((?:{LABEL})(?:,{LABEL})*)?,?\}})? ({VALUE
 COMMENT = re.compile(rf"^# (?:HELP {NAME} .*|TYPE {NAME} (?:counter|gauge|histogram|summary|untyped))$")
 LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 KNAME = re.compile(r"k([0-9a-f]+)")
+# cgroup_churn.sh's cgroups: .../gsm-stress-cg-<pid>/c<i> with a limit of (i % 16 + 1) MiB
+CGNAME = re.compile(r"/gsm-stress-cg-[0-9]+/c([0-9]+)$")
 MAX_BAD = 20
 
 
@@ -99,6 +101,11 @@ def scrape(url, stopfile, outdir):
                 errors[f'{lab.get("tier")}/{lab.get("reason")}'] = v
             elif name == "gsmapper_targets_gone_total":
                 st["gone_last"] = (st["gone_last"] or {}) | {lab.get("tier"): v}
+            if name == "gsmapper_cgroup_limit_bytes" and CGNAME.search(lab.get("cgroup", "")):
+                st["cg_series"] = st.get("cg_series", 0) + 1
+                want = (int(CGNAME.search(lab["cgroup"]).group(1)) % 16 + 1) << 20
+                if v != want and len(st["wrong"]) < MAX_BAD:
+                    st["wrong"].append(f"cgroup {lab['cgroup']}: limit {v:.0f}, it was made with {want}")
             if "pid" not in lab or "name" not in lab:
                 continue
             pid = int(lab["pid"])

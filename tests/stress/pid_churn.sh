@@ -30,7 +30,7 @@ window=()
 
 out=${STRESS_OUT:-}
 if [ -z "$out" ]; then out=$(mktemp -d); trap 'rm -rf "$out"' EXIT; fi
-mkdir -p "$out"
+mkdir -p "$out"; rm -f "$out/stop" "$out"/scrape-*.prom "$out"/*.json
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port
 SPID= WPID= CPID= KPID=
