@@ -238,6 +238,19 @@ static int cmp_bundle(const void *a, const void *b) {
     return strcmp(x->name, y->name);
 }
 
+/* A bundle leaves under a temp name: renamed first, then emptied, so a kill in the middle leaves
+ * a temp dir (swept once stale, above) and never a partial bundle under its final name
+ * (tests/stress/bundle_kill.sh). */
+static int rotate_out(struct gsm_recorder *r, const char *name) {
+    char tmp[NAME_MAX + 1];
+    int w = snprintf(tmp, sizeof tmp, TMP_PREFIX "rm-%s", name);
+    if (w < 0 || (size_t)w >= sizeof tmp)
+        return -ENAMETOOLONG;
+    if (renameat(r->dir_fd, name, r->dir_fd, tmp) < 0)
+        return -errno;
+    return rec_rm_tree_at(r->dir_fd, tmp, 0);
+}
+
 void rec_enforce_limits(struct gsm_recorder *r, const char *keep) {
     char **names = NULL;
     size_t n = 0;
@@ -280,7 +293,7 @@ void rec_enforce_limits(struct gsm_recorder *r, const char *keep) {
     for (size_t i = 0; i < nb && (count > r->max_bundles || total > r->quota_bytes); i++) {
         if (keep && strcmp(b[i].name, keep) == 0)
             continue;
-        int k = rec_rm_tree_at(r->dir_fd, b[i].name, 0);
+        int k = rotate_out(r, b[i].name);
         gsm_debug("recorder: rotated out %s (%" PRIu64 " bytes): %d", b[i].name, b[i].bytes, k);
         if (k == 0 || k == -ENOENT) {
             count--;

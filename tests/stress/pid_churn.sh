@@ -84,11 +84,11 @@ if command -v promtool >/dev/null; then
 fi
 
 python3 - "$out" "$alive" "$src" "$wrc" "$promtool_rc" "$promtool_out" "$t0" "$t1" \
-  "$s_rss $s_hwm $s_cpu" "$w_rss $w_hwm $w_cpu" "$RATE" <<'PY'
+  "$s_rss $s_hwm $s_cpu" "$w_rss $w_hwm $w_cpu" "$RATE" "$S" <<'PY'
 import json, os, re, sys
 out, alive, src, wrc, prc, pout = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 t0, t1 = float(sys.argv[7]), float(sys.argv[8])
-srv, wat, target = sys.argv[9].split(), sys.argv[10].split(), float(sys.argv[11])
+srv, wat, target, want_s = sys.argv[9].split(), sys.argv[10].split(), float(sys.argv[11]), float(sys.argv[12])
 def check(name, ok, why=""):
     print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why))
 def load(n):
@@ -99,7 +99,8 @@ churn = open(os.path.join(out, "churn.out")).read()
 m = re.search(r"forks=(\d+) exits=(\d+) seconds=([\d.]+) rate=(\d+)/s .*reused_pids=(\d+)", churn)
 forks, exits, secs, rate, reused = (int(m[1]), int(m[2]), float(m[3]), int(m[4]), int(m[5])) if m else (0, 0, 0, 0, 0)
 print(f"# churn: {churn.strip()}")
-check("pid_churn_ran", m is not None and exits == forks and rate >= target * 0.1, churn.strip()[-300:])
+check("pid_churn_ran", m is not None and exits == forks and rate >= target * 0.1 and secs >= want_s * 0.95
+      and "stopped_by_signal=0" in churn, churn.strip()[-300:])
 check("pid_churn_no_crash", alive and src == 0 and wrc == 0,
       f"alive at the end: {alive}; serve exit {src}, watch exit {wrc}")
 def errors(path):

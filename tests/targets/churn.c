@@ -39,9 +39,9 @@
 #define MAX_PIDS (1 << 22)
 #define MAX_ALIVE 8192
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, stop_signal;
 static void on_signal(int s) {
-    (void)s;
+    stop_signal = s;
     stop = 1;
 }
 
@@ -85,6 +85,10 @@ static int sleeper(void *arg) {
 
 static int child(void *arg) {
     struct slot *s = arg;
+    /* The handlers were copied from the parent and would set ITS stop flag (shared memory). */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(SIGTERM, &dfl, NULL);
+    sigaction(SIGINT, &dfl, NULL);
     syscall(SYS_prctl, PR_SET_NAME, "b", 0, 0, 0);
     for (unsigned k = 0; k < s->extra; k++)
         if (clone(sleeper, s->stacks + (k + 2) * STACK_SIZE, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FS | CLONE_FILES,
@@ -238,8 +242,8 @@ int main(int argc, char **argv) {
     double el = (double)((run_end ? run_end : mono_ns()) - t0) / 1e9;
     if (log)
         fclose(log);
-    printf("CHURN forks=%llu exits=%llu seconds=%.1f rate=%.0f/s target=%.0f/s reused_pids=%llu spawn_failures=%llu\n",
+    printf("CHURN forks=%llu exits=%llu seconds=%.1f rate=%.0f/s target=%.0f/s reused_pids=%llu spawn_failures=%llu stopped_by_signal=%d\n",
            (unsigned long long)forks, (unsigned long long)exits, el, (double)forks / el, rate,
-           (unsigned long long)reused, (unsigned long long)fork_fail);
+           (unsigned long long)reused, (unsigned long long)fork_fail, (int)stop_signal);
     return 0;
 }
