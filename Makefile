@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build asan demo test unit scenarios bench install package package-test image clean
+.PHONY: all deps build asan demo test unit scenarios stress bench install package package-test image clean
 
 all: build
 
@@ -42,6 +42,11 @@ test: deps build asan fuzz-build
 
 scenarios: deps build
 	@bash tests/scenarios/run.sh
+
+# The long stress runs (tests/stress/run.sh): PID churn and cgroup churn for STRESS_SECONDS
+# (default 600) each, KILL_ROUNDS (200) SIGKILLs during bundle writes; then shorter with ASan.
+stress: deps build asan
+	@bash tests/stress/run.sh
 
 bench: deps build
 	@bash bench/run.sh

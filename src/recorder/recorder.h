@@ -15,7 +15,10 @@
  *                     explain.json is at most 1 MiB (larger: `gsmapper report BUNDLE` later)
  *
  * Written as DUMP_DIR/.tmp-gsmapper-<label>-<time_ms>-<our pid>/ and renamed, so a reader never
- * sees half a bundle. explain runs as a child process of self_exe (fork + execve, no shell,
+ * sees half a bundle; a bundle rotated out is renamed to .tmp-gsmapper-rm-<name> before it is
+ * emptied. A SIGKILL at any point leaves at most .tmp-gsmapper-* directories (readers skip them,
+ * a later write removes them once 10 minutes old), never a partial bundle under a final name
+ * (tests/stress/bundle_kill.sh kills watch mid-write and mid-rotation 200 times). explain runs as a child process of self_exe (fork + execve, no shell,
  * clean environment, killed after child_timeout_ms) so a slow or crashing explain cannot take
  * the watch loop with it. The caller must not reap children with waitpid(-1, ...) or ignore
  * SIGCHLD while gsm_recorder_write() runs.
