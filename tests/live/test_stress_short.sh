@@ -21,5 +21,5 @@ else fail stress_name_follows_exec "first and last sample names: $names, want 's
 
 STRESS_SECONDS=${STRESS_SHORT_SECONDS:-8} bash "$TESTS_DIR/stress/pid_churn.sh"
 STRESS_SECONDS=${STRESS_SHORT_SECONDS:-6} bash "$TESTS_DIR/stress/cgroup_churn.sh"
-KILL_ROUNDS=${STRESS_SHORT_ROUNDS:-12} bash "$TESTS_DIR/stress/bundle_kill.sh" 2>&1 | grep -v ' Killed '
+KILL_ROUNDS=${STRESS_SHORT_ROUNDS:-8} bash "$TESTS_DIR/stress/bundle_kill.sh" 2>&1 | grep -v ' Killed '
 exit 0

@@ -4,10 +4,10 @@
 # `gsmapper watch --cgroup` sees an OOM kill every fraction of a second and writes a flight-recorder
 # bundle for each (--dump-min-interval 0, --dump-quota 1 MiB; before each round the dump dir gets
 # old bundles of 400 files, 400 KiB each, so every write rotates one or two out).
-# KILL_ROUNDS times (default 200): start watch and SIGKILL it at a random moment: in 60% of the
-# rounds within 1.5 bundle-write times after a temp directory appears (a write under way), in 25%
-# as soon as the oldest bundle starts losing files (rotation), else anywhere in the first 3 write
-# times. Then look at the dump dir. What is under a final name (anything not starting with
+# KILL_ROUNDS times (default 200): start watch and SIGKILL it at a random moment: in half of the
+# rounds within 1.5 bundle-write times after a temp directory appears (a write under way), in a
+# quarter as soon as the oldest bundle starts losing files (rotation), else anywhere in the first
+# 3 write times. Then look at the dump dir. What is under a final name (anything not starting with
 # ".tmp-gsmapper-") must be a whole bundle: a directory with a MANIFEST, every file it lists there
 # with the listed size, no file it does not list. Temp directories a kill leaves behind are
 # allowed (readers skip dot-names; a later write removes them once 10 minutes old) and counted.
@@ -136,7 +136,7 @@ for i in range(rounds):
     seeds_before = n_seeds()
     w = start()
     t0 = time.time()
-    mode = random.random()
+    mode = (0.0, 0.0, 0.7, 0.9)[i % 4]   # the kinds below in turn: 2 of 4, 1 of 4, 1 of 4
     if mode < 0.6:   # wait for a temp dir (a write under way), up to 20 s; kill within 1.5 writes
         while time.time() - t0 < 20 and not any(n.startswith(TMP) and n not in leftovers for n in os.listdir(dump)):
             time.sleep(0.0005)
