@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Live: malloc'd memory is native-heap whatever the allocator (issue 17). tests/targets/allocs.c
 # mallocs 64 MiB and writes every page; it runs linked against glibc, jemalloc, tcmalloc
-# (gperftools), mimalloc and musl, and once with jemalloc preloaded (LD_PRELOAD). For each,
+# (gperftools), mimalloc and musl, and with jemalloc, tcmalloc and mimalloc preloaded (LD_PRELOAD)
+# into it and into Debian's /usr/bin/python3 (a program nobody here wrote). For each,
 # explain must class at least 90% of the 64 MiB (the target's own count, not gsmapper's) as
 # native-heap and name the allocator in JSON (target.allocator, the class, the mappings' reason).
 # A control: an anonymous mmap of the program's own (tests/targets/shape.c) stays anon-other
@@ -52,9 +53,23 @@ done
 # gperftools grows with sbrk first ([heap]); TCMALLOC_SKIP_SBRK makes it use mmap.
 [ -x "$A-tcmalloc" ] && run_case tcmalloc_mmap tcmalloc tcmalloc env TCMALLOC_SKIP_SBRK=1 "$A-tcmalloc" -m $MIB
 [ -x "$A-mimalloc" ] && run_case mimalloc_threads mimalloc mimalloc "$A-mimalloc" -m $MIB -t 4 -b 16
-je=$(ldconfig -p 2>/dev/null | awk '/libjemalloc\.so\.2 / {print $NF; exit}')
-if [ -n "$je" ]; then run_case jemalloc_preloaded jemalloc jemalloc env LD_PRELOAD="$je" "$A" -m $MIB
-else skip alloc_jemalloc_preloaded "libjemalloc.so.2 not installed (libjemalloc2)"; fi
+# Preloaded (LD_PRELOAD, as a service's unit or container sets it): into allocs, which links none
+# of them, and into a program from Debian, /usr/bin/python3, whose bytearrays of 256 KiB each come
+# from malloc (64 MiB of them; glibc would mmap each one separately, above its 128 KiB threshold).
+cat > "$tmp/pyalloc.py" <<'PY'
+import os, sys
+blocks = [bytearray(os.urandom(16)) * 16384 for _ in range(256)]
+print("READY", os.getpid(), sum(len(b) for b in blocks), flush=True)
+sys.stdin.read()
+PY
+for lib in libjemalloc.so.2:jemalloc libtcmalloc.so.4:tcmalloc libtcmalloc_minimal.so.4:tcmalloc libmimalloc.so.2:mimalloc; do
+  so=${lib%%:*} a=${lib##*:} tag=${so%%.so*}; tag=${tag#lib}
+  path=$(ldconfig -p 2>/dev/null | awk -v so="$so" '$1 == so {print $NF; exit}')
+  if [ -z "$path" ]; then skip "alloc_${tag}_preloaded" "$so not installed"; continue; fi
+  run_case "${tag}_preloaded" "$a" "$a" env LD_PRELOAD="$path" "$A" -m $MIB
+  if [ -x /usr/bin/python3 ]; then run_case "python3_${tag}_preloaded" "$a" "$a" env LD_PRELOAD="$path" /usr/bin/python3 "$tmp/pyalloc.py"
+  else skip "alloc_python3_${tag}_preloaded" "/usr/bin/python3 not installed"; fi
+done
 if command -v musl-gcc >/dev/null && musl-gcc -O2 -o "$tmp/allocs-musl" "$TESTS_DIR/targets/allocs.c" -lpthread 2>"$tmp/musl.err"; then
   run_case musl musl musl "$tmp/allocs-musl" -m $MIB -b 64
 else skip alloc_musl "musl-gcc (musl-tools) not installed or failed: $(head -c 200 "$tmp/musl.err" 2>/dev/null)"; fi
