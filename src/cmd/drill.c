@@ -40,7 +40,7 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "      --limit BYTES        memory limit of the drill's cgroup (default 64MiB; K, M, G suffixes)\n"
-    "      --rate BYTES         leak rate per second (default 8MiB)\n"
+    "      --rate BYTES         leak rate per second (default 8MiB; checking a serve: limit/32)\n"
     "      --serve URL          also check this serve's /metrics (loopback, e.g.\n"
     "                           http://127.0.0.1:9731; serve must watch --all to find the cgroup)\n"
     "      --serve-wait SECONDS how long serve may take to list the cgroup (default 30)\n"
@@ -198,7 +198,7 @@ static int parse_args(int argc, char **argv, struct drill_opts *o) {
         {"watch-cgroup", required_argument, NULL, OPT_WATCH_CG}, {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'}, {0},
     };
-    *o = (struct drill_opts){.limit = 64u << 20, .rate = 8u << 20, .wait_s = 30, .serve_wait_s = 30};
+    *o = (struct drill_opts){.limit = 64u << 20, .wait_s = 30, .serve_wait_s = 30};
     int c;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         if (c == 'h') {
@@ -219,6 +219,13 @@ static int parse_args(int argc, char **argv, struct drill_opts *o) {
         gsm_error("drill: --serve wants an http:// URL on loopback (127.0.0.1, [::1]), not '%s'", o->serve_url);
         return -1;
     }
+    /* serve samples every target at its tick (2 s by default), not faster for young ones as
+     * watch does: against a serve the default leak takes 32 s to the limit, so that serve has
+     * a dozen samples of the rise (at 8 s, seen here: no forecast before the kill). */
+    if (o->serve_url && !o->rate)
+        o->rate = o->limit / 32 < (64u << 10) ? (64u << 10) : o->limit / 32;
+    if (!o->rate)
+        o->rate = 8u << 20;
     if (o->timeout_s == 0)
         o->timeout_s = 3.0 * (double)o->limit / (double)o->rate + 30;
     return 0;
@@ -324,7 +331,7 @@ static bool start_serve(struct drill *d) {
         if ((double)(drill_now_ms() - t0) > d->o.serve_wait_s * 1000) {
             set_step(d, S_SERVE, RES_FAIL, "%s did not list %s within %.0f s (%u scrapes, %u failed%s%s; serve finds a "
                      "cgroup it was not named with --all, the default)", d->serve.metrics_url, d->cg.path,
-                     d->o.serve_wait_s, v.scrapes, v.errors, v.errors ? ": " : "", v.last_error);
+                     d->o.serve_wait_s, v.scrapes, v.errors, v.errors ? ", the last: " : "", v.last_error);
             return false;
         }
     }
@@ -483,7 +490,7 @@ static void judge_serve(struct drill *d) {
     } else if (!unreached(d, S_SERVE_FORECAST) || d->kill_ms) {
         set_step(d, S_SERVE_FORECAST, RES_FAIL, "/metrics never showed a finite gsmapper_cgroup_oom_eta_seconds or an eta "
                  "condition for %s before the %s (%u scrapes, %u failed%s%s)", d->cg.path,
-                 d->kill_ms ? "kill" : "drill ended", v.scrapes, v.errors, v.errors ? ": " : "", v.last_error);
+                 d->kill_ms ? "kill" : "drill ended", v.scrapes, v.errors, v.errors ? ", the last: " : "", v.last_error);
         d->steps[S_SERVE_FORECAST].t_ms = 0;
     }
 }
