@@ -488,9 +488,14 @@ static void judge_serve(struct drill *d) {
                  d->cg.path, secs(v.forecast_ms, d->kill_ms));
         d->steps[S_SERVE_FORECAST].t_ms = v.forecast_ms;
     } else if (!unreached(d, S_SERVE_FORECAST) || d->kill_ms) {
+        char ticks[120] = "";
+        if (v.ticks_last_ms > v.ticks_first_ms && v.ticks_last > v.ticks_first)
+            snprintf(ticks, sizeof ticks, "; serve ticked every %.1f s meanwhile",
+                     secs(v.ticks_last_ms, v.ticks_first_ms) / (double)(v.ticks_last - v.ticks_first));
         set_step(d, S_SERVE_FORECAST, RES_FAIL, "/metrics never showed a finite gsmapper_cgroup_oom_eta_seconds or an eta "
-                 "condition for %s before the %s (%u scrapes, %u failed%s%s)", d->cg.path,
-                 d->kill_ms ? "kill" : "drill ended", v.scrapes, v.errors, v.errors ? ", the last: " : "", v.last_error);
+                 "condition for %s before the %s (%u scrapes, %u failed%s%s%s)", d->cg.path,
+                 d->kill_ms ? "kill" : "drill ended", v.scrapes, v.errors, v.errors ? ", the last: " : "", v.last_error,
+                 ticks);
         d->steps[S_SERVE_FORECAST].t_ms = 0;
     }
 }

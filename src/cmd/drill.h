@@ -123,6 +123,8 @@ struct drill_serve {
     char forecast_level[16];    /* the eta condition's level, "" when only the gauge */
     unsigned scrapes, errors;
     char last_error[200];
+    /* serve's gsmapper_ticks_total at the first and the latest scrape: how often it sampled */
+    uint64_t ticks_first, ticks_first_ms, ticks_last, ticks_last_ms;
 };
 /* Check the URL (loopback http) and start the thread. 0; -EINVAL (err says why). */
 int drill_serve_start(struct drill_serve *s, const char *url, const char *cgroup, char *err, size_t errlen);
@@ -131,6 +133,6 @@ void drill_serve_stop(struct drill_serve *s);
 void drill_serve_get(struct drill_serve *s, struct drill_serve *ret);
 /* Pure, for tests: what one /metrics text says (listed; forecast with its ETA and level). */
 void drill_serve_scan(const struct drill_serve *s, const char *text, bool *ret_listed, bool *ret_forecast,
-                      double *ret_eta, char level[16]);
+                      double *ret_eta, char level[16], uint64_t *ret_ticks);
 
 uint64_t drill_now_ms(void);

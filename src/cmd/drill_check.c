@@ -238,12 +238,17 @@ static char *needle(const char *prefix, const char *cgroup) {
 }
 
 void drill_serve_scan(const struct drill_serve *s, const char *text, bool *ret_listed, bool *ret_forecast,
-                      double *ret_eta, char level[16]) {
+                      double *ret_eta, char level[16], uint64_t *ret_ticks) {
     *ret_listed = *ret_forecast = false;
+    *ret_ticks = 0;
     *ret_eta = INFINITY;
     level[0] = '\0';
     for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        if (strncmp(p, s->usage_needle, strlen(s->usage_needle)) == 0)
+        if (strncmp(p, "gsmapper_ticks_total ", 21) == 0) {
+            const char *q = p + 21;
+            if (gsm_parse_u64(&q, ret_ticks) < 0)
+                *ret_ticks = 0;
+        } else if (strncmp(p, s->usage_needle, strlen(s->usage_needle)) == 0)
             *ret_listed = true;
         else if (strncmp(p, s->eta_needle, strlen(s->eta_needle)) == 0) {
             const char *v = strchr(p, '}');
@@ -273,14 +278,23 @@ static void scrape(struct drill_serve *s) {
     bool listed = false, forecast = false;
     double eta = INFINITY;
     char level[16] = "";
+    uint64_t ticks = 0;
     if (r == 0)
-        drill_serve_scan(s, body, &listed, &forecast, &eta, level);
+        drill_serve_scan(s, body, &listed, &forecast, &eta, level, &ticks);
     free(body);
     pthread_mutex_lock(&s->mu);
     s->scrapes++;
     if (r < 0) {
         s->errors++;
         snprintf(s->last_error, sizeof s->last_error, "%s", err[0] ? err : strerror(-r));
+    }
+    if (ticks && !s->ticks_first_ms) {
+        s->ticks_first = ticks;
+        s->ticks_first_ms = now;
+    }
+    if (ticks) {
+        s->ticks_last = ticks;
+        s->ticks_last_ms = now;
     }
     if (listed && !s->listed_ms)
         s->listed_ms = now;

@@ -150,6 +150,15 @@ for _ in $(seq 1 100); do
 done
 timeout 150 "$GSM" drill --limit 48MiB --rate 4MiB --serve "http://127.0.0.1:$port" -o json > "$tmp/serve.json" 2> "$tmp/serve-drill.err"
 rc=$?
+# serve samples once per tick; on a loaded machine (or one with many cgroups for --all) its
+# tick stretches and a 12 s leak may get too few samples: a second run at the drill's default
+# rate against a serve (limit/32 per second, 32 s) is the judge then, and it is said.
+if [ $rc -eq 1 ] && [ "$(grep -c '^gsmapper: drill: ' "$tmp/serve-drill.err")" -eq 1 ] &&
+   grep -q '^gsmapper: drill: serve_forecast: ' "$tmp/serve-drill.err"; then
+  echo "# serve_forecast did not hold at 4 MiB/s ($(errtxt "$tmp/serve-drill.err")); a second run at the default rate"
+  timeout 200 "$GSM" drill --limit 48MiB --serve "http://127.0.0.1:$port" -o json > "$tmp/serve.json" 2> "$tmp/serve-drill.err"
+  rc=$?
+fi
 kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=
 if [ $rc -eq 0 ]; then pass drill_serve_pass; else fail drill_serve_pass "exit $rc: $(errtxt "$tmp/serve-drill.err") serve: $(errtxt "$tmp/serve.err")"; fi
 judge serve "$tmp/serve.json"
