@@ -44,6 +44,10 @@ SPID=$!
 for _ in $(seq 1 300); do curl -sf "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -sf --max-time 15 "$url/metrics" > "$out/before.prom" || { fail cgroup_churn_serve_up "no /metrics: $(tail -n 3 "$out/serve.err")"; exit 0; }
 
+python3 "$here/churn_check.py" scrape "$url/metrics" "$out/stop" "$out" &
+KPID=$!
+# the scraper's first scrape before the churn starts (a loaded machine can take seconds to start it)
+for _ in $(seq 1 600); do [ -e "$out/scrape-0.prom" ] && break; sleep 0.1; done
 t0=$(date +%s.%N)
 python3 - "$base" "$S" "$RATE" "$LIFE" > "$out/churn.out" 2>&1 <<'PY' &
 import collections, os, sys, time
@@ -80,8 +84,6 @@ for _, d in alive:
 print(f"CGCHURN created={made} removed={removed} failed={failed} seconds={el:.1f} rate={made / el:.0f}/s target={rate:.0f}/s")
 PY
 CPID=$!
-python3 "$here/churn_check.py" scrape "$url/metrics" "$out/stop" "$out" &
-KPID=$!
 wait "$CPID"; CPID=
 sleep 2
 curl -sf --max-time 15 "$url/metrics" > "$out/after.prom"

@@ -8,7 +8,7 @@
 # PID churn gave seq and not after seq was reaped); gsmapper_errors_total (and watch's error
 # counts) not grown by the churn (an exited process is "gone", not an error).
 # As root with unshare(1) it runs in a private PID namespace and churn hands PIDs out of a window
-# of CHURN_WINDOW (default 1024) numbers, so a PID is reused about every half second (without it,
+# of CHURN_WINDOW (default 1024) numbers (children live 200 ms, every 50th 3 s: ~700 alive), so a PID is reused about every half second (without it,
 # every pid_max / rate seconds). Prints PASS/FAIL lines and one "RESULT pid_churn ..." line.
 # Env: GSMAPPER, GSM_CTARGETS_DIR, STRESS_SECONDS, CHURN_RATE, CHURN_WINDOW, STRESS_INTERVAL
 # (gsmapper's tick, default 1), STRESS_OUT (keep the records there; default a temp dir).
@@ -46,11 +46,13 @@ WPID=$!
 for _ in $(seq 1 300); do curl -sf "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -sf --max-time 15 "$url/metrics" > "$out/before.prom" || { fail pid_churn_serve_up "no /metrics: $(tail -n 3 "$out/serve.err")"; exit 0; }
 
-t0=$(date +%s.%N)
-"$CHURN" -r "$RATE" -s "$S" "${window[@]}" -o "$out/churn.log" > "$out/churn.out" 2>&1 &
-CPID=$!
 python3 "$here/churn_check.py" scrape "$url/metrics" "$out/stop" "$out" &
 KPID=$!
+# the scraper's first scrape before the churn starts (a loaded machine can take seconds to start it)
+for _ in $(seq 1 600); do [ -e "$out/scrape-0.prom" ] && break; sleep 0.1; done
+t0=$(date +%s.%N)
+"$CHURN" -r "$RATE" -s "$S" -L 3000 "${window[@]}" -o "$out/churn.log" > "$out/churn.out" 2>&1 &
+CPID=$!
 wait "$CPID"; CPID=
 sleep $((2 * INTERVAL + 2))       # gsmapper sees the last exits
 curl -sf --max-time 15 "$url/metrics" > "$out/after.prom"

@@ -1,6 +1,9 @@
 /* churn: forks short-lived children at a target rate, for the stress runs (tests/stress/).
  *
- *   churn -r RATE -s SECONDS [-l LIFETIME_MS] [-w PID_WINDOW] [-o LOG]
+ *   churn -r RATE -s SECONDS [-l LIFETIME_MS] [-L LONG_LIFETIME_MS] [-w PID_WINDOW] [-o LOG]
+ *
+ * -L: every 50th child lives LONG_LIFETIME_MS instead, so a sampler slower than LIFETIME_MS (a
+ * loaded machine) still finds children to check.
  *
  * Every child is a fingerprint that a reader can check from /proc/PID/status alone:
  *   1. right after fork its comm is the parent's ("churn") and it has 1 thread;
@@ -38,6 +41,7 @@
 #define Z_PHASE_MS 50
 #define MAX_PIDS (1 << 22)
 #define MAX_ALIVE 8192
+#define LONG_EVERY 50
 
 static volatile sig_atomic_t stop, stop_signal;
 static void on_signal(int s) {
@@ -104,18 +108,19 @@ static int child(void *arg) {
 
 int main(int argc, char **argv) {
     double rate = 2000, seconds = 10;
-    unsigned lifetime_ms = 200, window = 0;
+    unsigned lifetime_ms = 200, long_ms = 0, window = 0;
     const char *log_path = NULL;
     int c;
-    while ((c = getopt(argc, argv, "r:s:l:w:o:")) != -1) {
+    while ((c = getopt(argc, argv, "r:s:l:L:w:o:")) != -1) {
         switch (c) {
         case 'r': rate = atof(optarg); break;
         case 's': seconds = atof(optarg); break;
         case 'l': lifetime_ms = (unsigned)atoi(optarg); break;
+        case 'L': long_ms = (unsigned)atoi(optarg); break;
         case 'w': window = (unsigned)atoi(optarg); break;
         case 'o': log_path = optarg; break;
         default:
-            fprintf(stderr, "usage: churn -r RATE -s SECONDS [-l LIFETIME_MS] [-w PID_WINDOW] [-o LOG]\n");
+            fprintf(stderr, "usage: churn -r RATE -s SECONDS [-l LIFETIME_MS] [-L LONG_LIFETIME_MS] [-w PID_WINDOW] [-o LOG]\n");
             return 2;
         }
     }
@@ -188,7 +193,7 @@ int main(int argc, char **argv) {
             struct slot *sl = &slots[si];
             sl->seq = forks;
             sl->fork_ms = real_ms();
-            sl->lifetime_ms = lifetime_ms;
+            sl->lifetime_ms = long_ms && forks % LONG_EVERY == 0 ? long_ms : lifetime_ms;
             sl->extra = 1 + (unsigned)(forks % 3);
             snprintf(sl->name, sizeof sl->name, "k%llx", (unsigned long long)forks);
             sl->used = 1;
