@@ -36,13 +36,18 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir "$cg" && echo $((32 << 20)) > "$cg/memory.limit_in_bytes" || { fail bundle_kill_setup "cannot make $cg"; exit 0; }
-bash -c 'echo $$ > '"$cg"'/cgroup.procs; while :; do head -c 96M /dev/zero | tail -c 96M > /dev/null; sleep 0.05; done' \
+# The loop itself is never the OOM victim (oom_score_adj -1000); its tail is (0 again).
+bash -c 'echo -1000 > /proc/self/oom_score_adj; echo $$ > '"$cg"'/cgroup.procs
+  while :; do head -c 96M /dev/zero | sh -c "echo 0 > /proc/self/oom_score_adj; exec tail -c 96M" > /dev/null; sleep 0.05; done' \
   > /dev/null 2>&1 &
 LPID=$!
 
-python3 - "$(realpath "$GSM")" "$rel" "$out/dump" "$ROUNDS" <<'PY'
+python3 - "$(realpath "$GSM")" "$rel" "$out/dump" "$ROUNDS" "$cg" <<'PY'
 import os, random, re, signal, subprocess, sys, time
-gsm, rel, dump, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+gsm, rel, dump, rounds, cg = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+def oom_kills():
+    return int(re.search(r"oom_kill (\d+)", open(os.path.join(cg, "memory.oom_control")).read())[1])
+kills0 = oom_kills()
 TMP = ".tmp-gsmapper-"
 def check(name, ok, why=""):
     print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why), flush=True)
@@ -175,7 +180,9 @@ check("bundle_kill_no_partial_bundle", not bad, "; ".join(bad[:5]))
 check("bundle_kill_killed_during_writes", killed_during > 0, f"no kill landed while a temp dir was there ({kills} kills)")
 check("bundle_kill_bundles_written", len(finals) > 0, "no bundle ever finished")
 check("bundle_kill_rotation_exercised", rotated > 0, "no old bundle was rotated out")
+loop_alive = bool(open(os.path.join(cg, "cgroup.procs")).read().split())
+check("bundle_kill_oom_loop_ran", loop_alive, "the OOM loop died: the later rounds had nothing to write")
 print(f"RESULT bundle_kill rounds={kills} killed_while_temp_dir_present={killed_during} write_ms={write_s * 1000:.0f} "
       f"kills_when_rotation_began={during_rotation} seed_bundles_rotated={rotated} final_bundles_now={len(finals)} temp_dirs_left={len([n for n in os.listdir(dump) if n.startswith(TMP)])} "
-      f"partial_final={len(bad)}", flush=True)
+      f"partial_final={len(bad)} oom_kills={oom_kills() - kills0}", flush=True)
 PY
