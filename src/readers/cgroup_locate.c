@@ -318,14 +318,9 @@ struct ns_search {
 static int ns_search_at(int dirfd, size_t level, size_t plen, struct ns_search *s) {
     if (level == s->levels)
         return gsm_cgroup_procs_has(dirfd, s->sub, s->self) ? 1 : 0;
-    int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
+    DIR *d;
+    if (gsm_opendir_at(dirfd, ".", &d) < 0)
         return 0;
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return 0;
-    }
     int r = 0;
     struct dirent *de;
     while (r == 0 && (de = readdir(d))) {

@@ -72,25 +72,20 @@ static size_t rtrim(const char *buf, size_t len) {
 }
 
 int gsm_parse_cg_u64(const char *buf, size_t len, uint64_t *ret) {
-    len = rtrim(buf, len);
-    char tmp[32];
-    if (len == 0)
-        return -EINVAL;
-    if (len >= sizeof tmp) {
-        /* Longer than any u64: out of range if it is all digits, else junk. */
-        for (size_t i = 0; i < len; i++)
-            if (buf[i] < '0' || buf[i] > '9')
+    const char *p = buf, *end = buf + rtrim(buf, len);
+    uint64_t v;
+    int r = gsm_parse_u64_end(&p, end, &v);
+    if (r == -ERANGE) {   /* out of range if it is all digits, else junk */
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        for (; p < end; p++)
+            if (*p < '0' || *p > '9')
                 return -EINVAL;
         return -ERANGE;
     }
-    memcpy(tmp, buf, len);
-    tmp[len] = '\0';
-    const char *p = tmp;
-    uint64_t v;
-    int r = gsm_parse_u64(&p, &v);
     if (r < 0)
         return r;
-    if (*p)
+    if (p != end)
         return -EINVAL;
     *ret = v;
     return 0;

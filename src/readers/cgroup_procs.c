@@ -100,14 +100,10 @@ static int read_tree(int dirfd, unsigned depth, struct gsm_pid_list *l) {
     int r = read_into(dirfd, "cgroup.procs", 0, l);
     if (r < 0 || depth >= TREE_MAX_DEPTH)
         return r;
-    int dfd = dup(dirfd);
-    if (dfd < 0)
-        return -errno;
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return -errno;
-    }
+    DIR *d;
+    int rd = gsm_opendir_at(dirfd, ".", &d);
+    if (rd < 0)
+        return rd;
     struct dirent *de;
     while ((de = readdir(d)) && r >= 0) {
         if (de->d_type != DT_DIR || de->d_name[0] == '.')

@@ -155,19 +155,13 @@ static int cmp_u64(const void *a, const void *b) {
 
 /* The socket inodes among procfd's fd/ links, sorted. */
 static int read_socket_inodes(int procfd, uint64_t **ret, size_t *ret_n) {
-    int dfd = openat(procfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        int r = -errno;
-        close(dfd);
+    DIR *d;
+    int r = gsm_opendir_at(procfd, "fd", &d);
+    if (r < 0)
         return r;
-    }
     _cleanup_free_ uint64_t *v = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
-    int r = 0;
     errno = 0;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')

@@ -40,27 +40,16 @@ int gsm_parse_host_u64(const char *buf, size_t len, uint64_t *ret) {
 /* The value of a meminfo line after the colon: "<blanks>N kB" (or "N" for the page counts
  * such as HugePages_Total). Returns 0 and bytes, -EINVAL, -ERANGE. */
 static int meminfo_value_bytes(const char *s, size_t len, uint64_t *ret) {
-    /* Longest real value: 20 digits + " kB" plus padding; 64 leaves room for the blanks
-     * (the kernel pads to a fixed width of 8 digits) and still rejects junk lines. */
-    char tmp[64];
-    while (len > 0 && (*s == ' ' || *s == '\t')) {
-        s++;
-        len--;
-    }
-    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
-        len--;
-    if (len == 0 || len >= sizeof tmp)
-        return -EINVAL;
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    const char *p = tmp;
+    const char *p = s, *end = s + len;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
     uint64_t v;
-    int r = gsm_parse_u64(&p, &v);
+    int r = gsm_parse_u64_end(&p, end, &v);   /* skips the leading blanks */
     if (r < 0)
         return r;
-    while (*p == ' ')
+    while (p < end && *p == ' ')
         p++;
-    if (strcmp(p, "kB") != 0)
+    if (end - p != 2 || memcmp(p, "kB", 2) != 0)
         return -EINVAL;
     if (v > UINT64_MAX / 1024)
         return -ERANGE;

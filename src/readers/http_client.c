@@ -1,5 +1,6 @@
 /* GET through libcurl with the limits of http_client.h. */
 #include "readers/http_client.h"
+#include "readers/http_body.h"
 #include "readers/http_loopback.h"
 #include "util/cleanup.h"
 #include "util/errbuf.h"
@@ -96,8 +97,7 @@ int gsm_http_url_is_loopback(const char *url) {
 }
 
 struct xfer {
-    char *buf;
-    size_t len, cap, max;
+    struct gsm_http_body body;
     bool too_big;
     bool refused_addr;
     bool allow_non_loopback;
@@ -106,26 +106,9 @@ struct xfer {
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata) {
     struct xfer *x = userdata;
     size_t n = size * nmemb;          /* curl guarantees size == 1 */
-    if (n > x->max - x->len) {
-        x->too_big = true;
-        return 0;                     /* != n: curl aborts with CURLE_WRITE_ERROR */
-    }
-    if (x->len + n + 1 > x->cap) {
-        size_t cap = x->cap ? x->cap : 64 * 1024;
-        while (cap < x->len + n + 1)
-            cap *= 2;
-        if (cap > x->max + 1)
-            cap = x->max + 1;
-        char *nb = realloc(x->buf, cap);
-        if (!nb)
-            return 0;
-        x->buf = nb;
-        x->cap = cap;
-    }
-    memcpy(x->buf + x->len, data, n);
-    x->len += n;
-    x->buf[x->len] = '\0';
-    return n;
+    int r = gsm_http_body_put(&x->body, data, n);
+    x->too_big = r == -EFBIG;
+    return r == 0 ? n : 0;            /* != n: curl aborts with CURLE_WRITE_ERROR */
 }
 
 /* Defence in depth behind the URL check: the address curl is about to connect to. */
@@ -171,7 +154,7 @@ static int http_get(const char *url, const struct gsm_http_opts *o, const char *
     _cleanup_(curl_easy_freep) CURL *c = curl_easy_init();
     if (!c)
         return -ENOMEM;
-    struct xfer x = {.max = o->max_body_bytes, .allow_non_loopback = o->allow_non_loopback};
+    struct xfer x = {.body = {.max = o->max_body_bytes}, .allow_non_loopback = o->allow_non_loopback};
     char cerr[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdrs = NULL;
     if (accept)
@@ -207,14 +190,13 @@ static int http_get(const char *url, const struct gsm_http_opts *o, const char *
 
     CURLcode cc = curl_easy_perform(c);
     curl_slist_free_all(hdrs);
-    _cleanup_free_ char *body = x.buf;
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (cc != CURLE_OK) {
+        free(x.body.buf);
         int r;
         if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-            gsm_seterr(errbuf, errlen, "%s: body larger than %zu bytes", url, o->max_body_bytes);
-            r = -EFBIG;
+            r = gsm_http_body_too_big(url, o->max_body_bytes, errbuf, errlen);
         } else if (x.refused_addr) {
             gsm_seterr(errbuf, errlen, "%s: refusing a non-loopback address", url);
             r = -EPERM;
@@ -236,19 +218,7 @@ static int http_get(const char *url, const struct gsm_http_opts *o, const char *
         gsm_debug("GET %s: curl %d: %s", url, (int)cc, cerr);
         return r;
     }
-    if (status != 200) {
-        gsm_seterr(errbuf, errlen, "%s: HTTP %ld%s", url, status,
-               status >= 300 && status < 400 ? " (redirects are not followed)" : "");
-        return -EPROTO;
-    }
-    if (!body) {                      /* empty body: hand out an empty string */
-        body = strdup("");
-        if (!body)
-            return -ENOMEM;
-    }
-    *ret_len = x.len;
-    *ret_body = TAKE_PTR(body);
-    return 0;
+    return gsm_http_body_finish(&x.body, url, status, ret_body, ret_len, errbuf, errlen);
 }
 
 struct gsm_http_opts gsm_http_opts_or_defaults(const struct gsm_http_opts *opts) {

@@ -2,6 +2,7 @@
  * a response read into a 64 KiB header buffer and a body sink that never holds more than the
  * cap; chunked framing decoded as it arrives (a chunk-size line is at most 256 bytes). */
 #include "readers/http_loopback.h"
+#include "readers/http_body.h"
 #include "util/cleanup.h"
 #include "util/errbuf.h"
 #include "util/log.h"
@@ -93,32 +94,6 @@ bool gsm_http_url_is_loopback_addr(const struct gsm_http_url *u) {
 }
 
 /* ---- the response ---- */
-
-struct sink {
-    char *buf;
-    size_t len, cap, max;
-};
-
-static int sink_put(struct sink *s, const char *p, size_t n) {
-    if (n > s->max - s->len)
-        return -EFBIG;
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 16 * 1024;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        if (cap > s->max + 1)
-            cap = s->max + 1;
-        char *nb = realloc(s->buf, cap);
-        if (!nb)
-            return -ENOMEM;
-        s->buf = nb;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
-    s->buf[s->len] = '\0';
-    return 0;
-}
 
 struct head {
     long status;
@@ -254,11 +229,11 @@ static int chunk_line(struct chunker *c, const char **why) {
 }
 
 /* Feed raw bytes; data goes to the sink. */
-static int chunk_feed(struct chunker *c, const char *p, size_t n, struct sink *out, const char **why) {
+static int chunk_feed(struct chunker *c, const char *p, size_t n, struct gsm_http_body *out, const char **why) {
     while (n > 0 && c->phase != C_DONE) {
         if (c->phase == C_DATA) {
             size_t k = c->left < n ? (size_t)c->left : n;
-            int r = sink_put(out, p, k);
+            int r = gsm_http_body_put(out, p, k);
             if (r < 0)
                 return r;
             p += k, n -= k;
@@ -288,7 +263,7 @@ static int chunk_feed(struct chunker *c, const char *p, size_t n, struct sink *o
 struct body {
     struct head h;
     struct chunker ck;
-    struct sink out;
+    struct gsm_http_body out;
 };
 
 static int body_feed(struct body *b, const char *p, size_t n, const char **why) {
@@ -298,10 +273,10 @@ static int body_feed(struct body *b, const char *p, size_t n, const char **why) 
     }
     if (b->h.have_length) {
         uint64_t left = b->h.length - b->out.len;
-        int r = sink_put(&b->out, p, n < left ? n : (size_t)left);
+        int r = gsm_http_body_put(&b->out, p, n < left ? n : (size_t)left);
         return r < 0 ? r : b->out.len == b->h.length;
     }
-    return sink_put(&b->out, p, n);   /* close-delimited: complete at EOF */
+    return gsm_http_body_put(&b->out, p, n);   /* close-delimited: complete at EOF */
 }
 
 static int body_start(struct body *b, const struct head *h, size_t max) {
@@ -346,12 +321,8 @@ int gsm_http_parse_response(const char *buf, size_t len, size_t max_body, long *
         free(b.out.buf);
         return r;
     }
-    if (!b.out.buf && !(b.out.buf = strdup("")))
-        return -ENOMEM;
     *ret_status = h.status;
-    *ret_body = b.out.buf;
-    *ret_len = b.out.len;
-    return 0;
+    return gsm_http_body_take(&b.out, ret_body, ret_len);
 }
 
 /* ---- the socket ---- */
@@ -534,7 +505,7 @@ int gsm_http_loopback_get(const char *url, const struct gsm_http_url *u, const s
     if (r < 0) {
         free(b.out.buf);
         if (r == -EFBIG)
-            gsm_seterr(errbuf, errlen, "%s: body larger than %zu bytes", url, o->max_body_bytes);
+            gsm_http_body_too_big(url, o->max_body_bytes, errbuf, errlen);
         else if (r == -ETIMEDOUT)
             gsm_seterr(errbuf, errlen, "%s: timed out after %u ms", url, o->total_timeout_ms);
         else if (r == -EPROTO)
@@ -544,15 +515,5 @@ int gsm_http_loopback_get(const char *url, const struct gsm_http_url *u, const s
         gsm_debug("GET %s: %s", url, strerror(-r));
         return r == -EFBIG || r == -ETIMEDOUT || r == -ENOMEM ? r : -EPROTO;
     }
-    if (status != 200) {
-        free(b.out.buf);
-        gsm_seterr(errbuf, errlen, "%s: HTTP %ld%s", url, status,
-                   status >= 300 && status < 400 ? " (redirects are not followed)" : "");
-        return -EPROTO;
-    }
-    if (!b.out.buf && !(b.out.buf = strdup("")))
-        return -ENOMEM;
-    *ret_body = b.out.buf;
-    *ret_len = b.out.len;
-    return 0;
+    return gsm_http_body_finish(&b.out, url, status, ret_body, ret_len, errbuf, errlen);
 }

@@ -276,15 +276,10 @@ int gsm_read_int_file_at(int procfd, const char *name, int64_t *ret, struct gsm_
 }
 
 int gsm_read_tasks_at(int procfd, struct gsm_task **ret_tasks, size_t *ret_n) {
-    int fd = openat(procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return -errno;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        int r = -errno;
-        close(fd);
+    DIR *d;
+    int r = gsm_opendir_at(procfd, "task", &d);
+    if (r < 0)
         return r;
-    }
     struct gsm_task *tasks = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;

@@ -36,18 +36,12 @@ void rec_free_names(char **names, size_t n) {
 /* The entries of a directory fd (not "." and ".."), sorted. The fd is not consumed: a fresh
  * description is opened, so readdir offsets never leak between calls. */
 int rec_list_dir(int dirfd, char ***ret_names, size_t *ret_n) {
-    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        int r = -errno;
-        close(fd);
+    DIR *d;
+    int r = gsm_opendir_at(dirfd, ".", &d);
+    if (r < 0)
         return r;
-    }
     char **names = NULL;
     size_t n = 0, cap = 0;
-    int r = 0;
     struct dirent *de;
     while ((errno = 0, de = readdir(d))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

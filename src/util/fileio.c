@@ -94,3 +94,17 @@ fail:
     unlink(tmp);
     return r;
 }
+
+int gsm_opendir_at(int dirfd, const char *path, DIR **ret) {
+    int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -errno;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int r = -errno;
+        close(fd);
+        return r;
+    }
+    *ret = d;
+    return 0;
+}

@@ -2,6 +2,7 @@
  * against one root, so fixture trees stand in for / in tests). */
 #pragma once
 
+#include <dirent.h>
 #include <stddef.h>
 
 /* Read all of `path` (relative to dirfd) into a NUL-terminated malloc'd buffer, growing it as
@@ -19,3 +20,7 @@ int gsm_read_fd(int fd, size_t max_bytes, char **ret_buf, size_t *ret_len);
  * O_EXCL|O_NOFOLLOW, fsync'd, then renamed over the final name. Nothing is left under the
  * final name on failure. Returns 0 or -errno. */
 int gsm_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* Open `path` (relative to dirfd; "." for dirfd itself, with an offset of its own) as a
+ * directory stream, never through a symlink. Returns 0 and *ret (closedir() it) or -errno. */
+int gsm_opendir_at(int dirfd, const char *path, DIR **ret);
