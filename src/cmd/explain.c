@@ -6,6 +6,7 @@
 #include "analyses/findings.h"
 #include "analyses/go_split.h"
 #include "cmd/explain_go.h"
+#include "readers/proc_access.h"
 #include "readers/proc_environ.h"
 #include "renderers/go_render.h"
 #include "renderers/pprof_writer.h"
@@ -93,8 +94,15 @@ static uint64_t now_ms(void) {
 static int report_read_error(const struct gsm_root *root, pid_t pid, const struct gsm_read_error *err, int r) {
     const char *rp = root->is_host ? "" : root->path;
     if (r == -ESRCH || r == -ENOENT) {
-        gsm_error("no process %d", (int)pid);
+        char hint[160];
+        gsm_proc_notfound_hint(root->fd, hint, sizeof hint);
+        gsm_error("no process %d%s", (int)pid, hint);
         return GSM_EXIT_NOTFOUND;
+    }
+    if ((r == -EACCES || r == -EPERM) && gsm_proc_not_dumpable(root->fd, pid, err->file)) {
+        gsm_error("cannot read %s/proc/%d/%s: permission denied (the process is not dumpable: only "
+                  "CAP_SYS_PTRACE opens its files, even for its own user)", rp, (int)pid, err->file);
+        return GSM_EXIT_PERM;
     }
     if (r == -EACCES || r == -EPERM) {
         gsm_error("cannot read %s/proc/%d/%s: permission denied (run as the process's user, or grant "

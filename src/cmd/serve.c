@@ -514,7 +514,7 @@ int cmd_serve(int argc, char **argv) {
         ret = GSM_EXIT_FAILURE;
         goto out;
     }
-    if ((ret = gsm_watch_add_cli_targets(w, "serve", argv + optind, (size_t)(argc - optind), cgroups, n_cgroups)) !=
+    if ((ret = gsm_watch_add_cli_targets(w, &root, "serve", argv + optind, (size_t)(argc - optind), cgroups, n_cgroups)) !=
         GSM_EXIT_OK)
         goto out;
     gsm_watch_set_all(w, all);

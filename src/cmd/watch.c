@@ -370,7 +370,7 @@ int cmd_watch(int argc, char **argv) {
         ret = GSM_EXIT_FAILURE;
         goto out;
     }
-    if ((ret = gsm_watch_add_cli_targets(w, "watch", argv + optind, (size_t)(argc - optind), cgroups, n_cgroups)) !=
+    if ((ret = gsm_watch_add_cli_targets(w, &root, "watch", argv + optind, (size_t)(argc - optind), cgroups, n_cgroups)) !=
         GSM_EXIT_OK)
         goto out;
     gsm_watch_set_all(w, all);

@@ -1,4 +1,5 @@
 #include "cmd/watch_targets.h"
+#include "readers/proc_access.h"
 #include "util/exitcode.h"
 #include "util/log.h"
 #include "util/parse.h"
@@ -6,8 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
-int gsm_watch_add_cli_targets(struct gsm_watch *w, const char *cmd, char *const *pids, size_t n_pids,
-                              const char *const *cgroups, size_t n_cgroups) {
+int gsm_watch_add_cli_targets(struct gsm_watch *w, const struct gsm_root *root, const char *cmd, char *const *pids,
+                              size_t n_pids, const char *const *cgroups, size_t n_cgroups) {
     int r;
     for (size_t i = 0; i < n_pids; i++) {
         const char *p = pids[i];
@@ -17,9 +18,11 @@ int gsm_watch_add_cli_targets(struct gsm_watch *w, const char *cmd, char *const 
             return GSM_EXIT_USAGE;
         }
         if ((r = gsm_watch_add_pid(w, (pid_t)pid)) < 0) {
-            if (r == -ENOENT || r == -ESRCH)
-                gsm_error("no process %s", pids[i]);
-            else
+            if (r == -ENOENT || r == -ESRCH) {
+                char hint[160];
+                gsm_proc_notfound_hint(root->fd, hint, sizeof hint);
+                gsm_error("no process %s%s", pids[i], hint);
+            } else
                 gsm_error("%s: process %s: %s", cmd, pids[i], strerror(-r));
             return gsm_exit_from_errno(r == -ESRCH ? -ENOENT : r);
         }

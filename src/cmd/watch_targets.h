@@ -8,5 +8,5 @@
 
 /* Returns GSM_EXIT_OK, or the exit code after printing the one-line error (cmd names the
  * subcommand in messages): 2 not a PID or a bad path, 3 no such process or cgroup, 1 otherwise. */
-int gsm_watch_add_cli_targets(struct gsm_watch *w, const char *cmd, char *const *pids, size_t n_pids,
-                              const char *const *cgroups, size_t n_cgroups);
+int gsm_watch_add_cli_targets(struct gsm_watch *w, const struct gsm_root *root, const char *cmd, char *const *pids,
+                              size_t n_pids, const char *const *cgroups, size_t n_cgroups);

@@ -48,15 +48,19 @@ void gsm_engine_count_error(struct gsm_watch *w, struct gsm_watch_tier_stats *st
     st->errors++;
     st->by_reason[why]++;
     if (t) {
+        /* the capability that would have let it read (PRODUCT.md: permission errors name it) */
+        const char *hint = why != GSM_WE_PERMISSION       ? ""
+                           : t->type == GSM_WT_PROCESS ? "; needs CAP_SYS_PTRACE"
+                                                       : "; needs CAP_DAC_READ_SEARCH";
         if (t->last_err_log_ms && now_ms - t->last_err_log_ms < ERR_LOG_EVERY_MS)
             return;
         t->last_err_log_ms = now_ms;
         if (t->type == GSM_WT_PROCESS)
-            gsm_warn("%s: pid %d (%s)%s%s: %s (%s)", tier, (int)t->pid, t->name, what ? " " : "", what ? what : "",
-                     gsm_watch_err_reason_name(why), strerror(-r));
+            gsm_warn("%s: pid %d (%s)%s%s: %s (%s%s)", tier, (int)t->pid, t->name, what ? " " : "", what ? what : "",
+                     gsm_watch_err_reason_name(why), strerror(-r), hint);
         else
-            gsm_warn("%s: cgroup %s%s%s: %s (%s)", tier, t->name, what ? " " : "", what ? what : "",
-                     gsm_watch_err_reason_name(why), strerror(-r));
+            gsm_warn("%s: cgroup %s%s%s: %s (%s%s)", tier, t->name, what ? " " : "", what ? what : "",
+                     gsm_watch_err_reason_name(why), strerror(-r), hint);
         return;
     }
     if (!what || (w->err_log_ms && now_ms - w->err_log_ms < ERR_LOG_EVERY_MS))
