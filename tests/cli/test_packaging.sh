@@ -253,7 +253,7 @@ else
       /opt/gsm/share/bash-completion/completions/gsmapper /opt/gsm/share/zsh/site-functions/_gsmapper
       /opt/gsm/share/fish/vendor_completions.d/gsmapper.fish"
     for c in $cmds; do want+=" /opt/gsm/share/man/man1/gsmapper-$c.1"; done
-    for d in README.md docs/serve.md docs/watch.md docs/advise.md docs/drill.md docs/findings.md docs/cgroups.md; do
+    for d in README.md docs/serve.md docs/watch.md docs/advise.md docs/drill.md docs/findings.md docs/cgroups.md docs/permissions.md; do
       want+=" /opt/gsm/share/doc/gsmapper/${d#docs/}"
     done
     same meson_install_files "expected" "$want" "DESTDIR/--prefix install" "$got"

@@ -250,3 +250,49 @@ TEST(proc_handle_live_child_exit) {
     gsm_proc_handle_close(&h);
     gsm_root_close(&root);
 }
+
+#include "readers/proc_access.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+/* readers/proc_access.c over a root tree of our own: the hidepid= of the /proc mount on top
+ * (proc(5): 0/off shows every process), and no hint for a caller that is root. */
+static bool hidepid_of(const char *mountinfo, char *v, size_t vlen) {
+    char dir[] = "/tmp/gsm-hidepid-XXXXXX", path[128];
+    if (!mkdtemp(dir))
+        return false;
+    snprintf(path, sizeof path, "%s/proc", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/proc/self", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/proc/self/mountinfo", dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(mountinfo, f);
+        fclose(f);
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool r = fd >= 0 && gsm_proc_hidepid(fd, v, vlen);
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/proc/self", dir);
+    rmdir(path);
+    snprintf(path, sizeof path, "%s/proc", dir);
+    rmdir(path);
+    rmdir(dir);
+    return r;
+}
+
+TEST(proc_access_hidepid) {
+    char v[32] = "";
+    CHECK(!hidepid_of("22 1 0:20 / /proc rw,nosuid - proc proc rw\n", v, sizeof v));
+    CHECK(hidepid_of("22 1 0:20 / /proc rw - proc proc rw\n"
+                     "65 22 0:39 / /proc rw,nosuid - proc proc rw,hidepid=invisible,gid=4\n", v, sizeof v));
+    CHECK(strcmp(v, "invisible") == 0);
+    CHECK(hidepid_of("22 1 0:20 / /proc rw - proc proc rw,hidepid=2\n", v, sizeof v) && strcmp(v, "2") == 0);
+    CHECK(!hidepid_of("22 1 0:20 / /proc rw - proc proc rw,hidepid=2\n65 22 0:39 / /proc rw - proc proc rw,hidepid=0\n",
+                      v, sizeof v));   /* the mount on top shows all */
+    CHECK(!hidepid_of("22 1 0:20 / /mnt/proc rw - proc proc rw,hidepid=2\n", v, sizeof v));   /* not /proc */
+}
