@@ -215,31 +215,35 @@ R= N= D=
 start_bg R root "$ND" && start_bg N user "$ND" || { skip_list "$CHECKS_A $CHECKS_B" "nodump did not start"; R=; }
 start_bg D user "$ND" nodump || skip_list "$CHECKS_C" "nodump did not start non-dumpable"
 
+# matrix_denied KIND PID MESSAGE-ERE NAME...: explain, watch and serve of PID as the user
+# (explain: exit 4 and MESSAGE-ERE; watch, serve: exit 0 and the warning), then the same with the
+# two capabilities (0, nothing on stderr); the six NAMEs in that order.
+matrix_denied() {
+  local kind=$1 pid=$2 msg=$3
+  expect "$4" user "$kind" 4 "$msg" "$G" explain "$pid" -o json
+  watch_expect "$5" user "$kind" "$pid" "$(engine_warn "$pid")"
+  serve_expect "$6" user "$kind" "$pid" "$(engine_warn "$pid")"
+  expect "$7" caps "$kind" 0 "" "$G" explain "$pid" -o json
+  watch_expect "$8" caps "$kind" "$pid" ""
+  serve_expect "$9" caps "$kind" "$pid" ""
+}
+
 if [ -n "$R" ]; then
-  # (a) another non-root user
-  expect perm_a_explain_root_target user root 4 \
+  # (a) another non-root user, against root's process and its own; (b) with the two capabilities
+  matrix_denied root "$R" \
     "^gsmapper: cannot read /proc/$R/[a-z_]+: $NOCAP \\(run as the process's user, or grant CAP_SYS_PTRACE; --best-effort reports what is readable\\)\$" \
-    "$G" explain "$R" -o json
+    perm_a_explain_root_target perm_a_watch_root_target perm_a_serve_root_target \
+    perm_b_explain_root_target perm_b_watch_root_target perm_b_serve_root_target
   expect perm_a_explain_own_target user own 0 "" "$G" explain "$N" -o json
-  watch_expect perm_a_watch_root_target user root "$R" "$(engine_warn "$R")"
   watch_expect perm_a_watch_own_target user own "$N" ""
-  serve_expect perm_a_serve_root_target user root "$R" "$(engine_warn "$R")"
   serve_expect perm_a_serve_own_target user own "$N" ""
-  # (b) the same user with only the unit's two capabilities
-  expect perm_b_explain_root_target caps root 0 "" "$G" explain "$R" -o json
-  watch_expect perm_b_watch_root_target caps root "$R" ""
-  serve_expect perm_b_serve_root_target caps root "$R" ""
 fi
 if [ -n "$D" ]; then
   # (c) a non-dumpable target of the same user
-  expect perm_c_explain_nodump user nodump 4 \
+  matrix_denied nodump "$D" \
     "^gsmapper: cannot read /proc/$D/[a-z_]+: $NOCAP \\(the process is not dumpable: only CAP_SYS_PTRACE opens its files, even for its own user\\)\$" \
-    "$G" explain "$D" -o json
-  expect perm_c_explain_nodump_caps caps nodump 0 "" "$G" explain "$D" -o json
-  watch_expect perm_c_watch_nodump user nodump "$D" "$(engine_warn "$D")"
-  watch_expect perm_c_watch_nodump_caps caps nodump "$D" ""
-  serve_expect perm_c_serve_nodump user nodump "$D" "$(engine_warn "$D")"
-  serve_expect perm_c_serve_nodump_caps caps nodump "$D" ""
+    perm_c_explain_nodump perm_c_watch_nodump perm_c_serve_nodump \
+    perm_c_explain_nodump_caps perm_c_watch_nodump_caps perm_c_serve_nodump_caps
 fi
 
 # (d) hidepid=2, in namespaces of its own (this script again, inside)
