@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,11 @@ int gsm_watch_new(const struct gsm_root *root, const struct gsm_watch_opts *o, s
         return -ENOMEM;
     w->root = root;
     w->o = *o;
+    /* Keep process handles open below the soft fd limit, 256 spare for everything else. */
+    struct rlimit rl;
+    w->keep_fd_below = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                           ? (rl.rlim_cur > 512 ? (int)(rl.rlim_cur > 1048576 ? 1048576 : rl.rlim_cur) - 256 : 0)
+                           : 65536;
     long tck = sysconf(_SC_CLK_TCK);
     w->clk_tck = tck > 0 ? (double)tck : 100.0;
     /* The node's memory: the limit of last resort for targets without a cgroup limit. */

@@ -7,6 +7,7 @@
 #include "analyses/trend.h"
 #include "engine/watch.h"
 #include "readers/cgroup.h"
+#include "readers/proc_handle.h"
 
 #include <stdint.h>
 
@@ -76,6 +77,10 @@ struct gsm_watch_target {
 
     /* Go: for a process target itself, for a cgroup target its Go members */
     bool go_checked;
+    /* A process target's /proc/PID, kept open between samples on the live system (the directory
+     * names this process only: once it is reaped, reads through it fail), so a sample costs one
+     * open of status instead of the directory, pidfd, stat and status; dirfd -1 when not kept. */
+    struct gsm_proc h;
     struct go_member *go;
     size_t n_go;
     uint64_t go_discovery_ms;
@@ -107,6 +112,7 @@ struct gsm_watch {
     struct tick_cache tc;            /* this tick's cgroup reads (first: targets point at it) */
     uint64_t last_refresh_ms;
     bool notify_warned;              /* "notifications refused" said once */
+    int keep_fd_below;               /* process handles are kept open only under this fd number */
     struct gsm_point *raw;           /* scratch: the unreclaimable series */
     const struct gsm_root *root;
     struct gsm_watch_opts o;

@@ -233,15 +233,27 @@ int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, ui
     } else {
         _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
         uint64_t t0 = gsm_engine_mono_ns();
-        int r = gsm_proc_handle_open(w->root, t->pid, &h);   /* reads stat: the start time */
+        int r = 0, dirfd = t->h.dirfd;
         struct gsm_status ss;
-        if (r == 0 && !h.have_start)
-            r = -ESRCH;
-        if (r == 0 && h.start_ticks != t->starttime)
-            r = -ESRCH;   /* the PID was recycled */
+        if (dirfd < 0) {
+            r = gsm_proc_handle_open(w->root, t->pid, &h);   /* reads stat: the start time */
+            if (r == 0 && !h.have_start)
+                r = -ESRCH;
+            if (r == 0 && h.start_ticks != t->starttime)
+                r = -ESRCH;   /* the PID was recycled */
+            w->stats.status.reads++;
+            dirfd = h.dirfd;
+            if (r == 0 && w->root->is_host && h.dirfd < w->keep_fd_below) {
+                t->h = h;   /* kept: the live directory names this process until it is reaped */
+                if (t->h.pidfd >= 0)
+                    close(t->h.pidfd);
+                t->h.pidfd = -1;
+                h = (struct gsm_proc)GSM_PROC_INIT;
+            }
+        }
         if (r == 0)
-            r = gsm_read_status_at(h.dirfd, &ss, NULL);
-        w->stats.status.reads += 2;
+            r = gsm_read_status_at(dirfd, &ss, NULL);
+        w->stats.status.reads++;
         w->stats.status.ns += gsm_engine_mono_ns() - t0;
         if (r < 0) {
             gsm_engine_count_error(w, &w->stats.status, "status", t, NULL, r, now_ms);

@@ -17,6 +17,7 @@ void gsm_engine_target_free(struct gsm_watch_target *t) {
     if (!t)
         return;
     gsm_engine_notify_close(t);
+    gsm_proc_handle_close(&t->h);
     gsm_cgroup_location_free(&t->loc);
     gsm_cg_effective_free(&t->eff);
     gsm_sample_ring_free(&t->ring);
@@ -31,6 +32,7 @@ static struct gsm_watch_target *target_new(struct gsm_watch *w, enum gsm_watch_t
     if (!t)
         return NULL;
     t->type = type;
+    t->h = (struct gsm_proc)GSM_PROC_INIT;
     gsm_detect_state_init(&t->det);
     t->cg_tick = -1;
     t->tc = &w->tc;
