@@ -204,6 +204,14 @@ struct serve_events {
     struct gsm_recorder *rec;      /* --dump-dir, else NULL */
     const struct gsm_root *root;
     struct gsm_history_cli *hist;  /* --history */
+    /* What the loop needs after each tick (after_tick) */
+    bool read_env;
+    struct exposition *ex;
+    uint64_t top, max_series;
+    double last_render_s;
+    struct serve_findings fr;
+    uint64_t ticks;
+    bool released_after_curl;
 };
 
 static void on_event(const struct gsm_watch_event *ev, void *userdata) {
@@ -241,8 +249,9 @@ static void on_sample(const struct gsm_watch_target *t, const struct gsm_watch_s
     json_object_put(o);
 }
 
-/* Findings are re-evaluated every FINDINGS_EVERY ticks (cmd/serve_findings): the Go rules read
- * each Go process's smaps, too costly for every tick. */
+/* Findings are re-evaluated every FINDINGS_EVERY ticks (cmd/serve_findings): they read the
+ * host's settings and, with --read-env, each Go process's environment; the classes they use
+ * (the classes tier's) change every 10 s at most. */
 #define FINDINGS_EVERY 15
 
 static double mono_s(void) {
@@ -252,8 +261,9 @@ static double mono_s(void) {
 }
 
 /* Renders the engine's state of this tick (and the findings) in both formats and swaps them in. */
-static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, size_t max_series, double *last_render_s,
-                        const struct serve_findings *fr) {
+static void render_into(struct gsm_watch *w, struct serve_events *se) {
+    struct exposition *ex = se->ex;
+    const struct serve_findings *fr = &se->fr;
     char *text = NULL, *om = NULL;
     size_t tl = 0, ol = 0;
     double t0 = mono_s();
@@ -269,8 +279,8 @@ static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, 
         .cgroup_memory_reads = gsm_cgroup_memory_reads(), .findings = fr->r, .n_findings = fr->n,
         .findings_evaluated = fr->evaluated,
     };
-    struct gsm_metrics_opts mo = {.openmetrics = false, .top_processes = top, .engine_selects = true,
-                                  .max_series = max_series, .last_render_seconds = *last_render_s};
+    struct gsm_metrics_opts mo = {.openmetrics = false, .top_processes = se->top, .engine_selects = true,
+                                  .max_series = se->max_series, .last_render_seconds = se->last_render_s};
     int r = -ENOMEM;
     FILE *f = open_memstream(&text, &tl);
     if (f) {
@@ -284,7 +294,7 @@ static void render_into(struct gsm_watch *w, struct exposition *ex, size_t top, 
         fclose(f);
     }
     free(states);
-    *last_render_s = mono_s() - t0;
+    se->last_render_s = mono_s() - t0;
     if (r < 0 || !om || !text) {
         free(text);
         free(om);
@@ -377,54 +387,49 @@ static int prepare_listen(const char *listen_addr, struct sockaddr_storage *ss, 
     return GSM_EXIT_OK;
 }
 
-/* The HTTP server on the parsed address, with the limits against slow and greedy clients. */
-static struct MHD_Daemon *start_http(int family, struct sockaddr_storage *ss, struct exposition *ex) {
-    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (family == AF_INET6 ? MHD_USE_IPv6 : 0),
-                         0, NULL, NULL, handle, ex, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+/* The HTTP server on the parsed address, with the limits against slow and greedy clients; NULL
+ * after the one-line error. */
+static struct MHD_Daemon *start_http(int family, struct sockaddr_storage *ss, const char *listen_addr,
+                                     struct exposition *ex) {
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (family == AF_INET6 ? MHD_USE_IPv6 : 0), 0,
+                         NULL, NULL, handle, ex, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                          (unsigned)MAX_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_END);
+    if (!d) {
+        gsm_error("serve: cannot listen on %s (in use, or not permitted)", listen_addr);
+        return NULL;
+    }
+    gsm_debug("listening on %s", listen_addr);
+    release_startup_pages("libmicrohttpd loaded");
+    return d;
 }
 
-/* Tick, render and evaluate findings until SIGINT/SIGTERM; kernel notifications wake it early. */
-static void serve_loop(struct gsm_watch *w, const struct gsm_watch_opts *wo, struct serve_events *events, struct gsm_root *root,
-                       bool read_env, struct exposition *ex, uint64_t top, uint64_t max_series, double *last_render_s,
-                       struct serve_findings *fr) {
+/* The first sample, findings and rendering, before listening, so the first scrape has data. */
+static void first_tick(struct gsm_watch *w, struct serve_events *se) {
     struct timespec now;
-    uint64_t ticks = 1;
-    bool released_after_curl = false;
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    while (!stop_requested) {
-        next.tv_nsec += (long)(wo->interval_ms % 1000) * 1000000;
-        next.tv_sec += (time_t)(wo->interval_ms / 1000) + next.tv_nsec / 1000000000;
-        next.tv_nsec %= 1000000000;
-        /* Sleep until the next tick; a kernel notification (a burst, an OOM) ends it early and
-         * the woken cgroups are sampled at once. */
-        for (;;) {
-            struct timespec cur;
-            clock_gettime(CLOCK_MONOTONIC, &cur);
-            int64_t left_ms = (int64_t)(next.tv_sec - cur.tv_sec) * 1000 + (next.tv_nsec - cur.tv_nsec) / 1000000;
-            if (stop_requested || left_ms <= 0)
-                break;
-            if (gsm_watch_wait(w, (int)left_ms) > 0) {
-                clock_gettime(CLOCK_REALTIME, &now);
-                gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample,
-                               events);
-            }
-        }
-        if (stop_requested)
-            break;
-        clock_gettime(CLOCK_REALTIME, &now);
-        gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample, events);
-        if (!released_after_curl && gsm_curl_is_loaded()) {
-            release_startup_pages("libcurl loaded");
-            released_after_curl = true;
-        }
-        if (++ticks % FINDINGS_EVERY == 0)
-            serve_findings_evaluate(root, w, read_env, fr);
-        render_into(w, ex, top, max_series, last_render_s, fr);
+    clock_gettime(CLOCK_REALTIME, &now);
+    gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample, se);
+    serve_findings_evaluate(se->root, w, se->read_env, &se->fr);
+    render_into(w, se);
+}
+
+/* After each of the loop's scheduled ticks (engine/run.c): findings every FINDINGS_EVERY ticks,
+ * the rendering; the library pages given back once libcurl is loaded. Notification ticks in
+ * between only sample. */
+static bool after_tick(struct gsm_watch *w, bool scheduled, void *userdata) {
+    struct serve_events *se = userdata;
+    if (!scheduled)
+        return true;
+    if (!se->released_after_curl && gsm_curl_is_loaded()) {
+        release_startup_pages("libcurl loaded");
+        se->released_after_curl = true;
     }
+    if (++se->ticks % FINDINGS_EVERY == 0)
+        serve_findings_evaluate(se->root, w, se->read_env, &se->fr);
+    render_into(w, se);
+    return true;
 }
 
 int cmd_serve(int argc, char **argv) {
@@ -507,8 +512,8 @@ int cmd_serve(int argc, char **argv) {
     struct gsm_watch *w = NULL;
     struct MHD_Daemon *d = NULL;
     struct exposition ex = {.lock = PTHREAD_MUTEX_INITIALIZER};
-    struct serve_events events = {.print = print_events, .emit_samples = emit_samples, .root = &root,
-                                 .hist = &hist};
+    struct serve_events se = {.print = print_events, .emit_samples = emit_samples, .root = &root, .hist = &hist,
+                              .read_env = read_env, .ex = &ex, .top = top, .max_series = max_series, .ticks = 1};
     if ((r = gsm_watch_new(&root, &wo, &w)) < 0) {
         gsm_error("serve: %s", strerror(-r));
         ret = GSM_EXIT_FAILURE;
@@ -518,7 +523,7 @@ int cmd_serve(int argc, char **argv) {
         GSM_EXIT_OK)
         goto out;
     gsm_watch_set_all(w, all);
-    if ((ret = gsm_recorder_cli_open(&rc, "serve", root_dir, &events.rec)) != GSM_EXIT_OK ||
+    if ((ret = gsm_recorder_cli_open(&rc, "serve", root_dir, &se.rec)) != GSM_EXIT_OK ||
         (ret = gsm_history_cli_open(&hist, "serve")) != GSM_EXIT_OK)
         goto out;
 
@@ -526,32 +531,20 @@ int cmd_serve(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-
-    /* First sample before listening, so the first scrape has data. */
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    double last_render_s = 0;
-    gsm_watch_tick(w, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, on_event, on_sample, &events);
-    struct serve_findings fr = {0};
-    serve_findings_evaluate(&root, w, read_env, &fr);
-    render_into(w, &ex, top, max_series, &last_render_s, &fr);
-
-    d = start_http(family, &ss, &ex);
-    if (!d) {
-        gsm_error("serve: cannot listen on %s (in use, or not permitted)", listen_addr);
+    first_tick(w, &se);
+    if (!(d = start_http(family, &ss, listen_addr, &ex))) {
         ret = GSM_EXIT_FAILURE;
         goto out;
     }
-    gsm_debug("listening on %s", listen_addr);
-    release_startup_pages("libmicrohttpd loaded");
-
-    serve_loop(w, &wo, &events, &root, read_env, &ex, top, max_series, &last_render_s, &fr);
-    serve_findings_free(&fr);
+    struct gsm_watch_run_opts run = {.on_event = on_event, .on_sample = on_sample, .userdata = &se,
+                                     .after_tick = after_tick, .stop = &stop_requested, .fixed_rate = true};
+    gsm_watch_run(w, &run);
 out:
     if (d)
         MHD_stop_daemon(d);
+    serve_findings_free(&se.fr);
     gsm_history_cli_close(&hist);
-    gsm_recorder_free(events.rec);
+    gsm_recorder_free(se.rec);
     free(ex.text);
     free(ex.openmetrics);
     gsm_watch_free(w);

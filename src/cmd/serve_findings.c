@@ -1,14 +1,12 @@
 #include "cmd/serve_findings.h"
 #include "readers/proc_handle.h"
 #include "analyses/cgroup_analysis.h"
-#include "analyses/classify.h"
 #include "analyses/findings.h"
 #include "analyses/go_split.h"
-#include "analyses/totals.h"
 #include "readers/elf_go.h"
+#include "model/process.h"
 #include "readers/host.h"
 #include "readers/proc_environ.h"
-#include "readers/proc_snapshot.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -66,27 +64,34 @@ static void cgroup_findings(const struct gsm_watch_target *t, const struct gsm_h
     gsm_findings_free(&f);
 }
 
-/* The Go rules for one Go process, as `explain PID` evaluates them: its smaps classes and totals,
- * the cgroup of the target it was found through as the engine read it this tick, the runtime
- * statistics the engine polled this tick when it has them (no HTTP request of its own; NULL
- * otherwise) and, with read_env, the four Go keys of its environment. */
-static void go_findings(const struct gsm_root *root, const struct gsm_watch_target *t, pid_t pid,
+/* The process target of pid (the classes tier keeps a Go process's totals there). */
+static const struct gsm_watch_target *process_target(struct gsm_watch *w, pid_t pid) {
+    for (size_t i = 0; i < gsm_watch_n_targets(w); i++) {
+        const struct gsm_watch_target *t = gsm_watch_target_at(w, i);
+        if (gsm_watch_target_type(t) == GSM_WT_PROCESS && gsm_watch_target_pid(t) == pid)
+            return t;
+    }
+    return NULL;
+}
+
+/* The Go rules for one Go process, as `explain PID` evaluates them, on what the engine holds:
+ * the per-class totals of the classes tier's last full smaps read (with the time it was taken,
+ * so the Go split knows how far apart the two readings are; nothing is read again here), the
+ * cgroup of the target it was found through as read this tick, the runtime statistics polled
+ * this tick (NULL otherwise) and, with read_env, the four Go keys of its environment. Before the
+ * tier's first read the rules that need the classes stay silent. */
+static void go_findings(const struct gsm_root *root, struct gsm_watch *w, const struct gsm_watch_target *t, pid_t pid,
                         const struct gsm_go_stats *stats, bool read_env, const struct gsm_host_info *host,
                         struct serve_findings *out) {
+    const struct gsm_watch_target *pt = process_target(w, pid);
+    uint64_t taken_ms = 0;
+    const struct gsm_totals *totals = pt ? gsm_watch_target_go_totals(pt, &taken_ms) : NULL;
+    struct gsm_go_info go = {0};   /* the rules need only to know the process is Go */
     struct gsm_process proc;
     gsm_process_init(&proc, pid);
-    struct gsm_read_opts opts = {.smaps = true};
-    struct gsm_read_error err;
-    int r = gsm_process_read_pid(root, pid, &opts, &proc, &err);
-    if (r < 0 || !proc.go || !proc.have_smaps) {
-        gsm_debug("serve: Go findings for %d: %s", (int)pid, r < 0 ? strerror(-r) : "not a readable Go process");
-        goto out;
-    }
-    gsm_classify(&proc);
-    struct gsm_totals totals;
-    gsm_totals_compute(&proc, &totals);
+    proc.go = &go;
     struct gsm_go_split split;
-    bool have_split = stats && gsm_go_split_compute(&totals, stats, stats->taken_ms, &split) == 0;
+    bool have_split = stats && totals && gsm_go_split_compute(totals, stats, taken_ms, &split) == 0;
     struct gsm_go_env env;
     bool have_env = false;
     if (read_env) {
@@ -96,7 +101,7 @@ static void go_findings(const struct gsm_root *root, const struct gsm_watch_targ
     const struct gsm_cgroup_memory *cg = gsm_watch_target_cgroup_memory(t);
     struct gsm_findings_input in = {
         .go_env = have_env ? &env : NULL,
-        .proc = &proc, .totals = &totals, .host = host, .go_stats = stats, .go_split = have_split ? &split : NULL,
+        .proc = &proc, .totals = totals, .host = host, .go_stats = stats, .go_split = have_split ? &split : NULL,
         .cg = cg, .eff = cg ? gsm_watch_target_limits(t) : NULL, .bd = cg ? gsm_watch_target_cgroup_breakdown(t) : NULL,
     };
     struct gsm_findings f = {0};
@@ -107,15 +112,18 @@ static void go_findings(const struct gsm_root *root, const struct gsm_watch_targ
         add_findings(out, &f, true, cg ? gsm_watch_target_cgroup(t) : NULL, cg ? id.pod_uid : NULL, pid);
     }
     gsm_findings_free(&f);
-out:
+    proc.go = NULL;   /* on this stack, not the process's to free */
     gsm_process_free(&proc);
 }
 
 /* Is this process target Go? Remembered by PID and start time; a new process (or a recycled
  * PID) is inspected once, through the executable's .go.buildinfo (as watch's Go discovery). */
-static bool target_is_go(const struct gsm_root *root, struct serve_findings *f, struct serve_go_known *next,
-                         size_t *n_next, pid_t pid, uint64_t starttime) {
-    bool go = false, found = false;
+static bool target_is_go(const struct gsm_root *root, const struct gsm_watch_target *t, struct serve_findings *f,
+                         struct serve_go_known *next, size_t *n_next) {
+    pid_t pid = gsm_watch_target_pid(t);
+    uint64_t starttime = gsm_watch_target_starttime(t);
+    int engine_knows = gsm_watch_target_is_go(t);   /* the engine looked at the executable already */
+    bool go = engine_knows > 0, found = engine_knows >= 0;
     for (size_t k = 0; k < f->n_known && !found; k++)
         if (f->known[k].pid == pid && f->known[k].starttime == starttime) {
             go = f->known[k].go;
@@ -158,7 +166,7 @@ void serve_findings_evaluate(const struct gsm_root *root, struct gsm_watch *w, b
             if (!st || seen)
                 continue;
             done[n_done++] = pid;
-            go_findings(root, t, pid, st, read_env, hp, out);
+            go_findings(root, w, t, pid, st, read_env, hp, out);
         }
         /* With the environment readable, Go process targets without statistics too. */
         if (read_env && next && gsm_watch_target_type(t) == GSM_WT_PROCESS && n_done < SERVE_GO_FINDINGS_MAX) {
@@ -166,10 +174,10 @@ void serve_findings_evaluate(const struct gsm_root *root, struct gsm_watch *w, b
             bool seen = false;
             for (size_t k = 0; k < n_done && !seen; k++)
                 seen = done[k] == pid;
-            if (seen || !target_is_go(root, out, next, &n_next, pid, gsm_watch_target_starttime(t)))
+            if (seen || !target_is_go(root, t, out, next, &n_next))
                 continue;
             done[n_done++] = pid;
-            go_findings(root, t, pid, NULL, read_env, hp, out);
+            go_findings(root, w, t, pid, NULL, read_env, hp, out);
         }
     }
     if (next) {

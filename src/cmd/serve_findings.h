@@ -28,9 +28,10 @@ struct serve_findings {
  * read this tick (memory, breakdown, effective limits: gsm_watch_target_cgroup_memory and co.),
  * nothing is read again. The Go processes evaluated are those whose runtime statistics the
  * engine holds and, with read_env, every Go process target (in a pod the runtime's loopback
- * endpoint is out of reach, but the environment is not). Each one's mappings (smaps: what the
- * engine never reads per tick) are read at most once per call, at most SERVE_GO_FINDINGS_MAX;
- * its cgroup is the engine's snapshot of the target's.
+ * endpoint is out of reach, but the environment is not). Their classes are the classes tier's
+ * (engine/smaps_tier.c keeps a Go process's totals, and chooses those processes whatever their
+ * rank): nothing reads smaps here. At most SERVE_GO_FINDINGS_MAX; a process's cgroup is the
+ * engine's snapshot of the target's.
  * GOMEMLIMIT comes from the runtime's statistics when the endpoint exports it
  * (go_gc_gomemlimit_bytes), else from the environment with read_env (serve --read-env: the four
  * Go keys only), else it is unknown and GSM-GO-MEMLIMIT stays silent. */

@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <sys/resource.h>
-#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,27 +260,15 @@ static int numeric_option(int c, const char *arg, struct gsm_watch_opts *wo, dou
     return 1;
 }
 
-/* Ticks until a signal, --duration, or (without --all or --cgroup) every named process gone. */
-static void watch_loop(struct gsm_watch *w, struct watch_ctx *ctx, const struct gsm_watch_opts *wo, double duration,
-                       bool until_empty, uint64_t start) {
-    while (!stop_requested) {
-        gsm_watch_tick(w, now_ms(), on_event, on_sample, ctx);
-        fflush(stdout);
-        while (waitpid(-1, NULL, WNOHANG) > 0) {
-        }   /* reap --exec handlers */
-        if (duration > 0 && (double)(now_ms() - start) >= duration * 1000)
-            break;
-        if (until_empty && gsm_watch_n_targets(w) == 0)
-            break;   /* every named process is gone */
-        /* Until the next target is due, or a kernel notification wakes one. */
-        uint64_t due = gsm_watch_next_due_ms(w), t1 = now_ms();
-        uint64_t wait_ms = due > t1 ? due - t1 : 0;
-        if (wait_ms > wo->interval_ms)
-            wait_ms = wo->interval_ms;
-        if (duration > 0 && (double)(t1 - start) + (double)wait_ms > duration * 1000)
-            wait_ms = (uint64_t)fmax(0, duration * 1000 - (double)(t1 - start));
-        gsm_watch_wait(w, (int)wait_ms);
-    }
+/* After each tick (engine/run.c): the events out, the --exec handlers reaped. */
+static bool after_tick(struct gsm_watch *w, bool scheduled, void *userdata) {
+    (void)w;
+    (void)scheduled;
+    (void)userdata;
+    fflush(stdout);
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }   /* reap --exec handlers */
+    return true;
 }
 
 int cmd_watch(int argc, char **argv) {
@@ -384,7 +371,11 @@ int cmd_watch(int argc, char **argv) {
     struct watch_ctx ctx = {.w = w, .text = text, .emit_samples = emit_samples, .exec_cmd = exec_cmd, .rec = rec,
                             .root = &root, .hist = &hist};
     uint64_t start = now_ms();
-    watch_loop(w, &ctx, &wo, duration, !all && n_cgroups == 0, start);
+    /* Until a signal, --duration, or (without --all or --cgroup) every named process gone. */
+    struct gsm_watch_run_opts run = {.on_event = on_event, .on_sample = on_sample, .userdata = &ctx,
+                                     .after_tick = after_tick, .stop = &stop_requested,
+                                     .duration_ms = (uint64_t)(duration * 1000), .until_empty = !all && n_cgroups == 0};
+    gsm_watch_run(w, &run);
     if (stats)
         print_stats(gsm_watch_get_stats(w), gsm_watch_n_targets(w), now_ms() - start);
     fflush(stdout);

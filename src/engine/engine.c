@@ -227,6 +227,9 @@ const struct gsm_watch_stats *gsm_watch_get_stats(const struct gsm_watch *w) {
 size_t gsm_watch_n_targets(const struct gsm_watch *w) {
     return w->n;
 }
+uint64_t gsm_watch_interval_ms(const struct gsm_watch *w) {
+    return w->o.interval_ms;
+}
 enum gsm_watch_target_type gsm_watch_target_type(const struct gsm_watch_target *t) {
     return t->type;
 }
@@ -331,4 +334,16 @@ const struct gsm_cg_breakdown *gsm_watch_target_cgroup_breakdown(const struct gs
 
 const struct gsm_cg_effective *gsm_watch_target_limits(const struct gsm_watch_target *t) {
     return t->have_eff ? &t->eff : NULL;
+}
+
+int gsm_watch_target_is_go(const struct gsm_watch_target *t) {
+    return t->exe_checked ? t->is_go : -1;
+}
+
+const struct gsm_totals *gsm_watch_target_go_totals(const struct gsm_watch_target *t, uint64_t *ret_taken_ms) {
+    if (!t->go_totals || !t->cls || !t->selected)
+        return NULL;
+    if (ret_taken_ms)
+        *ret_taken_ms = t->cls->taken_ms;
+    return t->go_totals;
 }

@@ -4,6 +4,7 @@
 
 #include "analyses/detect.h"
 #include "analyses/sample_ring.h"
+#include "analyses/totals.h"
 #include "analyses/trend.h"
 #include "engine/watch.h"
 #include "readers/cgroup.h"
@@ -105,6 +106,9 @@ struct gsm_watch_target {
     uint64_t smaps_tick;             /* the tick it was last tried in */
     bool exe_checked, is_go;         /* is the executable Go (read once: the ELF's .go.buildinfo) */
     char goarch[16];
+    /* A Go process's whole per-class totals of the last full smaps read (taken at cls->taken_ms),
+     * for serve's Go findings, so they read nothing again; NULL when not Go or not read. */
+    struct gsm_totals *go_totals;
     uint64_t last_err_log_ms;        /* rate limit of the error log line (one per target per minute) */
 };
 
@@ -160,6 +164,9 @@ int gsm_engine_add_process(struct gsm_watch *w, pid_t pid, bool explicit_target,
 /* After the tick's samples: the named cgroups' members (every few ticks), the choice of the
  * processes with classes, and the budgeted smaps reads. */
 void gsm_engine_classes_tick(struct gsm_watch *w, uint64_t now_ms);
+/* Is the process target's executable Go (.go.buildinfo through h's "exe"): read once per
+ * target, remembered in t->exe_checked / is_go / goarch. */
+bool gsm_engine_exe_is_go(struct gsm_watch_target *t, int dirfd);
 
 /* notify.c */
 void gsm_engine_notify_register(struct gsm_watch *w, struct gsm_watch_target *t, const struct gsm_watch_sample *s);

@@ -44,13 +44,21 @@ void gsm_engine_go_discover(struct gsm_watch *w, struct gsm_watch_target *t, uin
     t->go = NULL;
     t->n_go = 0;
     for (size_t i = 0; i < n; i++) {
+        /* A process target's executable is looked at once (not again every 30 s). */
+        if (t->type == GSM_WT_PROCESS && t->exe_checked && !t->is_go)
+            continue;
         _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
         if (gsm_proc_handle_open(w->root, pids[i], &h) < 0)
             continue;
-        struct gsm_go_info gi;
-        if (gsm_go_info_read_at(h.dirfd, "exe", &gi) < 0)
-            continue;
-        gsm_go_info_free(&gi);
+        if (t->type == GSM_WT_PROCESS) {
+            if (!gsm_engine_exe_is_go(t, h.dirfd))
+                continue;
+        } else {
+            struct gsm_go_info gi;
+            if (gsm_go_info_read_at(h.dirfd, "exe", &gi) < 0)
+                continue;
+            gsm_go_info_free(&gi);
+        }
         struct gsm_go_stats st;
         char why[128];
         struct gsm_http_opts ho = {.connect_timeout_ms = 300, .total_timeout_ms = 800};

@@ -3,7 +3,8 @@
  *
  * Which processes: the top N by RSS, chosen stably (analyses/topn: a newcomer must beat the Nth
  * by 10%, a member stays for at least a minute), plus the named processes and the members of
- * the named cgroups. Which first: every tick, the chosen process whose figures are the most
+ * the named cgroups, and the Go processes whose statistics are read (with o.classes_all_go: every
+ * Go process; serve's Go findings use the totals kept for them, t->go_totals). Which first: every tick, the chosen process whose figures are the most
  * stale weighted by its RSS ((age + interval) x (RSS + 1 MiB); never read: first, largest
  * first), while the tick's budget lasts; none more often than every SMAPS_MIN_INTERVAL_MS, and
  * one that refused (permission) only every SMAPS_DENIED_RETRY_MS. The reads go through one
@@ -91,6 +92,14 @@ static void refresh_members(struct gsm_watch *w) {
     }
 }
 
+/* A Go process whose runtime statistics the engine holds (or any Go process with
+ * o.classes_all_go): serve's Go findings take its totals from here. */
+static bool wants_go_totals(const struct gsm_watch *w, const struct gsm_watch_target *t) {
+    if (!t->is_go)
+        return false;
+    return w->o.classes_all_go || (t->n_go > 0 && t->go[0].pid == t->pid && t->go[0].have);
+}
+
 /* The stable top N (analyses/topn) over the process targets with a sample this tick. */
 static void select_processes(struct gsm_watch *w, uint64_t now_ms) {
     struct gsm_topn_item *it = calloc(w->n ? w->n : 1, sizeof *it);
@@ -100,7 +109,8 @@ static void select_processes(struct gsm_watch *w, uint64_t now_ms) {
         const struct gsm_watch_target *t = w->t[i];
         bool sampled = t->type == GSM_WT_PROCESS && t->det.have_prev && t->det.prev.t_ms == now_ms;
         it[i] = (struct gsm_topn_item){
-            .value = sampled ? t->det.prev.usage_bytes : 0, .pinned = sampled && (t->explicit_target || t->pinned_by_cgroup),
+            .value = sampled ? t->det.prev.usage_bytes : 0,
+            .pinned = sampled && (t->explicit_target || t->pinned_by_cgroup || wants_go_totals(w, t)),
             .member = t->selected, .since_ms = t->selected_since_ms,
         };
     }
@@ -115,6 +125,8 @@ static void select_processes(struct gsm_watch *w, uint64_t now_ms) {
             if (!t->selected) {   /* its series go; the figures are read afresh if it comes back */
                 free(t->cls);
                 t->cls = NULL;
+                free(t->go_totals);
+                t->go_totals = NULL;
             }
         }
     }
@@ -161,6 +173,19 @@ static void go_parts(const struct gsm_watch_target *t, const struct gsm_totals *
     }
 }
 
+bool gsm_engine_exe_is_go(struct gsm_watch_target *t, int dirfd) {
+    if (!t->exe_checked) {
+        struct gsm_go_info gi;
+        t->exe_checked = true;
+        if (gsm_go_info_read_at(dirfd, "exe", &gi) == 0) {
+            t->is_go = true;
+            snprintf(t->goarch, sizeof t->goarch, "%s", gi.goarch);
+            gsm_go_info_free(&gi);
+        }
+    }
+    return t->is_go;
+}
+
 /* One full smaps read of t, classified and totalled as it streams in. */
 static int read_classes(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms) {
     _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
@@ -169,15 +194,7 @@ static int read_classes(struct gsm_watch *w, struct gsm_watch_target *t, uint64_
         return r;
     if (!h.have_start || h.start_ticks != t->starttime)
         return -ESRCH;
-    if (!t->exe_checked) {
-        struct gsm_go_info gi;
-        t->exe_checked = true;
-        if (gsm_go_info_read_at(h.dirfd, "exe", &gi) == 0) {
-            t->is_go = true;
-            snprintf(t->goarch, sizeof t->goarch, "%s", gi.goarch);
-            gsm_go_info_free(&gi);
-        }
-    }
+    gsm_engine_exe_is_go(t, h.dirfd);
     struct gsm_process *p = malloc(sizeof *p);
     struct streaming *st = calloc(1, sizeof *st);
     struct gsm_go_info go = {0};
@@ -221,6 +238,10 @@ static int read_classes(struct gsm_watch *w, struct gsm_watch_target *t, uint64_
         }
         pc->taken_ms = now_ms;
         go_parts(t, &st->totals, now_ms, pc);
+        if (t->is_go && (t->go_totals || (t->go_totals = malloc(sizeof *t->go_totals)))) {
+            *t->go_totals = st->totals;
+            t->go_totals->n_top = 0;   /* indices into mappings that are freed below */
+        }
     }
     p->go = NULL;   /* the stub above is not the process's to free */
     gsm_process_free(p);

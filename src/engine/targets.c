@@ -24,6 +24,7 @@ void gsm_engine_target_free(struct gsm_watch_target *t) {
     free(t->key);
     free(t->go);
     free(t->cls);
+    free(t->go_totals);
     free(t);
 }
 

@@ -8,6 +8,7 @@
 
 #include "analyses/cgroup_analysis.h"
 #include "analyses/detect.h"
+#include "analyses/totals.h"
 #include "model/go_stats.h"
 #include "model/watch_types.h"
 #include "model/cgroup.h"
@@ -15,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -36,6 +38,7 @@ struct gsm_watch_opts {
     bool classes;
     uint64_t smaps_budget_us;        /* time per tick for full smaps reads */
     size_t top_processes;            /* N */
+    bool classes_all_go;             /* every Go process has classes, not only those with statistics */
 };
 void gsm_watch_opts_default(struct gsm_watch_opts *o);
 
@@ -61,6 +64,27 @@ uint64_t gsm_watch_next_due_ms(const struct gsm_watch *w);
  * timeout), -EINTR when a signal came. Without notifications, sleeps. */
 int gsm_watch_wait(struct gsm_watch *w, int timeout_ms);
 size_t gsm_watch_n_targets(const struct gsm_watch *w);
+uint64_t gsm_watch_interval_ms(const struct gsm_watch *w);
+
+/* The tick loop (engine/run.c) that watch and serve run: gsm_watch_tick, then wait
+ * (gsm_watch_wait, so kernel notifications wake it), until *stop is set (by a signal handler),
+ * after_tick returns false, duration_ms passed, or (until_empty) no target is left. */
+struct gsm_watch_run_opts {
+    gsm_watch_event_fn on_event;
+    gsm_watch_sample_fn on_sample;
+    void *userdata;                  /* for the three callbacks */
+    /* After each tick; scheduled is false for a tick a notification caused between two of the
+     * schedule's (fixed_rate only). Returns false to stop. NULL: carry on. */
+    bool (*after_tick)(struct gsm_watch *w, bool scheduled, void *userdata);
+    const volatile sig_atomic_t *stop;
+    /* false (watch): tick at once, then whenever the next target is due (waiting at most an
+     * interval). true (serve): the caller has ticked; then a tick every interval on the
+     * monotonic clock, and one for each notification in between. */
+    bool fixed_rate;
+    uint64_t duration_ms;            /* 0: no end */
+    bool until_empty;
+};
+void gsm_watch_run(struct gsm_watch *w, const struct gsm_watch_run_opts *o);
 
 /* Target accessors (for renderers and the recorder). */
 enum gsm_watch_target_type gsm_watch_target_type(const struct gsm_watch_target *t);
@@ -100,3 +124,9 @@ bool gsm_watch_target_state(const struct gsm_watch_target *t, struct gsm_watch_s
 const struct gsm_cgroup_memory *gsm_watch_target_cgroup_memory(const struct gsm_watch_target *t);
 const struct gsm_cg_breakdown *gsm_watch_target_cgroup_breakdown(const struct gsm_watch_target *t);
 const struct gsm_cg_effective *gsm_watch_target_limits(const struct gsm_watch_target *t);
+/* Is a process target's executable Go: 1 yes, 0 no, -1 not looked at yet. */
+int gsm_watch_target_is_go(const struct gsm_watch_target *t);
+/* A Go process target's per-class totals of the classes tier's last full smaps read and when
+ * it was taken (ms since the epoch); NULL before the first read, when not chosen for classes,
+ * or not Go. Valid until the next gsm_watch_tick(). */
+const struct gsm_totals *gsm_watch_target_go_totals(const struct gsm_watch_target *t, uint64_t *ret_taken_ms);

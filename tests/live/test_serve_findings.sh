@@ -18,6 +18,8 @@ tmp=$(mktemp -d)
 cg=$V1${own%/}/gsm-serve-findings-$$
 SERVE= GOOD=
 cleanup() {
+  # Under strace (section 4) the server is strace's child: stop it, and strace ends with it.
+  [ -n "$SERVE" ] && kill $(cat "/proc/$SERVE/task/$SERVE/children" 2>/dev/null) 2>/dev/null
   [ -n "$SERVE" ] && kill "$SERVE" 2>/dev/null && wait "$SERVE" 2>/dev/null
   stop_target
   exec 8>&- 2>/dev/null
@@ -118,4 +120,35 @@ if scrape_until "$tmp/m3.txt" "'id=\"GSM-GO-MEMLIMIT\"' in t"; then
   check serve_go_findings_without_stats_no_http [ "$(grep -c 'gsmapper_process_go_heap_goal_bytes{' "$tmp/m3.txt")" = 0 ]
 else
   fail serve_go_findings_without_stats "no GSM-GO-MEMLIMIT row within 20 s: $(head -c 300 "$tmp/serve3.err")"
+fi
+kill "$SERVE"; wait "$SERVE" 2>/dev/null; SERVE=
+
+# 4. The Go findings take the classes tier's totals: a Go process's smaps is opened once per
+# tier read (every 10 s at most), never by the findings (evaluated every 15 ticks = 3 s here).
+# strace counts the opens of /proc/PID/smaps; the tier's read count comes from the exposition;
+# the GSM-GO-MEMLIMIT warning (it needs the process's classes) shows the findings had them.
+if ! command -v strace > /dev/null; then
+  skip serve_go_findings_smaps_once "strace not installed"
+else
+  strace -f -y -qq -e trace=openat -o "$tmp/strace.txt" \
+    "$GSM" serve --listen "127.0.0.1:$port" "$UNSET" --interval 0.2 --quiet --read-env --no-go-stats \
+    > /dev/null 2> "$tmp/serve4.err" &
+  SERVE=$!
+  smaps_reads="int((re.findall(r'^gsmapper_tier_reads_total\\{tier=\"smaps\"\\} (\\d+)', t, re.M) or ['0'])[0])"
+  # Two tier reads, and at least four evaluations (at least two between them); scrape once more
+  # at once and stop (the next tier read is ~10 s away).
+  if scrape_until "$tmp/m4.txt" "$smaps_reads >= 2 and $go_evals >= 4 and 'id=\"GSM-GO-MEMLIMIT\"' in t" &&
+     curl -s -m 2 "127.0.0.1:$port/metrics" > "$tmp/m4.txt"; then
+    kill $(cat "/proc/$SERVE/task/$SERVE/children"); wait "$SERVE" 2>/dev/null; SERVE=
+    reads=$(python3 -c "import re, sys; t = open(sys.argv[1]).read(); print($smaps_reads)" "$tmp/m4.txt")
+    evals=$(python3 -c "import re, sys; t = open(sys.argv[1]).read(); print($go_evals)" "$tmp/m4.txt")
+    opens=$(grep -cE "= [0-9]+</proc/$UNSET/smaps>" "$tmp/strace.txt")
+    check serve_go_findings_smaps_once_per_tier_read [ "$opens" = "$reads" ]
+    check serve_go_findings_more_evaluations_than_reads [ "$evals" -gt "$reads" ]
+    check serve_go_findings_memlimit_from_tier_classes grep -q "^gsmapper_finding_active{id=\"GSM-GO-MEMLIMIT\",severity=\"warn\",.*pid=\"$UNSET\"} 1" "$tmp/m4.txt"
+    [ -s "$tmp/m4.txt" ] && grep -q GSM-GO-MEMLIMIT "$tmp/m4.txt" || grep finding_active "$tmp/m4.txt" >&2
+    echo "note: smaps of $UNSET opened $opens times, tier reads $reads, Go evaluations $evals" >&2
+  else
+    fail serve_go_findings_smaps_once "no two tier reads and four evaluations within 20 s: $(head -c 300 "$tmp/serve4.err")"
+  fi
 fi
