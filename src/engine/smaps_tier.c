@@ -107,7 +107,10 @@ static void select_processes(struct gsm_watch *w, uint64_t now_ms) {
         return;
     for (size_t i = 0; i < w->n; i++) {
         const struct gsm_watch_target *t = w->t[i];
-        bool sampled = t->type == GSM_WT_PROCESS && t->det.have_prev && t->det.prev.t_ms == now_ms;
+        /* Sampled lately: a tick that a kernel notification caused samples only the woken
+         * cgroups, and the processes sampled just before it keep their rank (else every such
+         * tick emptied the choice, and its classes with it). */
+        bool sampled = t->type == GSM_WT_PROCESS && t->det.have_prev && now_ms - t->det.prev.t_ms < 2 * w->o.interval_ms;
         it[i] = (struct gsm_topn_item){
             .value = sampled ? t->det.prev.usage_bytes : 0,
             .pinned = sampled && (t->explicit_target || t->pinned_by_cgroup || wants_go_totals(w, t)),
