@@ -327,3 +327,51 @@ void gsm_metrics_cg_labels(FILE *out, const struct row *r) {
 void gsm_metrics_proc_labels(FILE *out, const struct gsm_target_ref *t) {
     proc_label_set(out, t);
 }
+
+/* "# HELP name ..." or "# TYPE name ...": the name's length, else 0. */
+static size_t meta_name_len(const char *line, size_t len, const char *kind) {
+    if (len < 7 || memcmp(line, kind, 7) != 0)
+        return 0;
+    const char *name = line + 7, *end = memchr(name, ' ', len - 7);
+    return end ? (size_t)(end - name) : 0;
+}
+
+/* Is `line` the TYPE line of a counter named (name, n) that ends in _total? */
+static bool counter_total_type(const char *line, size_t len, const char *name, size_t n) {
+    static const char counter[] = " counter";
+    return n > 6 && memcmp(name + n - 6, "_total", 6) == 0 && meta_name_len(line, len, "# TYPE ") == n &&
+           memcmp(line + 7, name, n) == 0 && len == 7 + n + sizeof counter - 1 &&
+           memcmp(line + 7 + n, counter, sizeof counter - 1) == 0;
+}
+
+size_t gsm_metrics_text_to_openmetrics(const char *text, size_t len, char *out) {
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        const char *line = text + i, *nl = memchr(line, '\n', len - i);
+        size_t ll = nl ? (size_t)(nl - line) : len - i, next = i + ll + (nl ? 1 : 0);
+        size_t n = meta_name_len(line, ll, "# HELP ");
+        if (n && next < len) {   /* the TYPE line follows its HELP line */
+            const char *tl = text + next, *tnl = memchr(tl, '\n', len - next);
+            size_t tll = tnl ? (size_t)(tnl - tl) : len - next;
+            if (counter_total_type(tl, tll, line + 7, n)) {
+                /* both lines, the name 6 bytes shorter in each */
+                memcpy(out + o, line, 7 + n - 6);
+                o += 7 + n - 6;
+                memcpy(out + o, line + 7 + n, next - (i + 7 + n));
+                o += next - (i + 7 + n);
+                size_t tnext = next + tll + (tnl ? 1 : 0);
+                memcpy(out + o, tl, 7 + n - 6);
+                o += 7 + n - 6;
+                memcpy(out + o, tl + 7 + n, tnext - (next + 7 + n));
+                o += tnext - (next + 7 + n);
+                i = tnext;
+                continue;
+            }
+        }
+        memcpy(out + o, line, next - i);
+        o += next - i;
+        i = next;
+    }
+    memcpy(out + o, "# EOF\n", GSM_METRICS_OM_EXTRA);
+    return o + GSM_METRICS_OM_EXTRA;
+}

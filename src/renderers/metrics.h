@@ -43,3 +43,10 @@ struct gsm_metrics_input {
 };
 
 int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metrics_opts *o, FILE *out);
+/* The OpenMetrics exposition from the text one that gsm_metrics_render wrote (o->openmetrics
+ * false): the two differ only in a counter family's name in HELP and TYPE (no _total suffix in
+ * OpenMetrics) and the closing "# EOF". serve keeps only the text and converts at each
+ * OpenMetrics scrape. out holds at least len + GSM_METRICS_OM_EXTRA bytes; returns the length
+ * written. */
+#define GSM_METRICS_OM_EXTRA 6
+size_t gsm_metrics_text_to_openmetrics(const char *text, size_t len, char *out);

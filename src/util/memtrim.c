@@ -2,6 +2,7 @@
 #include "util/cleanup.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,23 +12,50 @@
 #define MADV_PAGEOUT 21   /* include/uapi/asm-generic/mman-common.h */
 #endif
 
+/* One read-only file mapping: unmapped from our page tables when none of its pages is private
+ * (Anonymous: 0: never written, so the file has every byte), else paged out (the relocated
+ * pages of a RELRO segment are private copies: dropping them would lose the relocations). */
+static int release_one(unsigned long start, unsigned long end, bool has_private) {
+    void *a = (void *)start;
+    size_t len = end - start;
+    if (has_private)
+        return madvise(a, len, MADV_PAGEOUT) == 0 ? 0 : -errno;
+    if (madvise(a, len, MADV_DONTNEED) < 0)
+        return -errno;
+    /* No fault-around for this mapping from now on: a page serve uses again comes back alone,
+     * not with the 15 neighbours the kernel would map with it. */
+    (void)madvise(a, len, MADV_RANDOM);
+    return 0;
+}
+
 int gsm_release_file_pages(size_t *ret_mappings) {
-    _cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/smaps", "re");
     if (!f)
         return -errno;
     char line[4096 + 128];
     size_t n = 0;
     int first_error = 0;
+    unsigned long start = 0, end = 0;
+    bool pending = false;   /* the current mapping is one to release, its Anonymous line not seen yet */
     while (fgets(line, sizeof line, f)) {
-        /* "start-end perms offset dev inode path": a path starting with '/' is a file. */
-        unsigned long start, end;
+        unsigned long s0, e0;
         char perms[5];
-        if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) != 3 || perms[1] == 'w' || !strchr(line, '/'))
+        /* A header: "start-end perms offset dev inode path"; a path starting with '/' is a file. */
+        if (sscanf(line, "%lx-%lx %4s", &s0, &e0, perms) == 3 && strchr(line, ' ')) {
+            pending = perms[1] != 'w' && strchr(line, '/');
+            start = s0;
+            end = e0;
             continue;
-        if (madvise((void *)start, end - start, MADV_PAGEOUT) == 0)
+        }
+        unsigned long anon_kb;
+        if (!pending || sscanf(line, "Anonymous: %lu kB", &anon_kb) != 1)
+            continue;
+        pending = false;
+        int r = release_one(start, end, anon_kb > 0);
+        if (r == 0)
             n++;
         else if (!first_error)
-            first_error = -errno;
+            first_error = r;
     }
     if (ret_mappings)
         *ret_mappings = n;
@@ -37,5 +65,9 @@ int gsm_release_file_pages(size_t *ret_mappings) {
 void gsm_malloc_tune_for_daemon(void) {
     mallopt(M_MMAP_THRESHOLD, 64 * 1024);
     mallopt(M_TRIM_THRESHOLD, 256 * 1024);
-    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_ARENA_MAX, 1);
+}
+
+void gsm_malloc_trim(void) {
+    malloc_trim(0);
 }

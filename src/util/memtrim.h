@@ -25,5 +25,10 @@ int gsm_release_file_pages(size_t *ret_mappings);
  * was seen at a 13.9 MiB heap (7.8 MiB resident) with 1.1 MiB live (valgrind massif), after a
  * 512 KiB HTTP body buffer and the smaps reading buffers. Fixed thresholds turn the
  * adjustment off: blocks of 64 KiB and more are mmap'd and unmapped on free, and the heap top
- * is trimmed beyond 256 KiB free; two arenas for the HTTP server's thread and ours. */
+ * is trimmed beyond 256 KiB free; one arena, shared by the HTTP server's thread (its few
+ * allocations per scrape do not justify a second heap of its own). */
 void gsm_malloc_tune_for_daemon(void);
+
+/* Gives the free pages inside malloc's heap back (malloc_trim(0): not only the top), after
+ * each of serve's renders; the daemons' heaps are small (a few MiB), so it costs little. */
+void gsm_malloc_trim(void);

@@ -6,12 +6,14 @@
 
 #include <stdlib.h>
 
-static char *render(const struct gsm_watch_state *st, size_t n, size_t max_series, const struct gsm_watch_stats *stats) {
+static char *render_as(const struct gsm_watch_state *st, size_t n, size_t max_series, const struct gsm_watch_stats *stats,
+                       bool openmetrics) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     struct gsm_metrics_input in = {.targets = st, .n_targets = n, .n_watched = n, .stats = stats};
-    struct gsm_metrics_opts o = {.top_processes = 50, .engine_selects = true, .max_series = max_series};
+    struct gsm_metrics_opts o = {.top_processes = 50, .engine_selects = true, .max_series = max_series,
+                                 .openmetrics = openmetrics};
     int r = gsm_metrics_render(&in, &o, f);
     fclose(f);
     if (r < 0) {
@@ -19,6 +21,10 @@ static char *render(const struct gsm_watch_state *st, size_t n, size_t max_serie
         return NULL;
     }
     return buf;
+}
+
+static char *render(const struct gsm_watch_state *st, size_t n, size_t max_series, const struct gsm_watch_stats *stats) {
+    return render_as(st, n, max_series, stats, false);
 }
 
 static double metric(const char *text, const char *line_prefix) {
@@ -72,4 +78,39 @@ TEST(metrics_classes_cgroup_sums_and_cap) {
     CHECK(strstr(t, "pid=\"13\"") == NULL);
     CHECK(strstr(t, "pid=\"12\"") != NULL);
     free(t);
+}
+
+/* serve keeps the text exposition only and converts it for an OpenMetrics scrape: the
+ * conversion gives exactly what the renderer writes with openmetrics set. */
+TEST(metrics_openmetrics_from_text) {
+    static struct gsm_proc_classes c1;
+    c1.bytes[GSM_CLASS_NATIVE_HEAP][GSM_CK_RSS] = 100 << 20;
+    struct gsm_watch_state st[2] = {
+        {.ref = {.type = GSM_WT_CGROUP, .name = "/pod", .cgroup = "/pod"}},
+        {.ref = {.type = GSM_WT_PROCESS, .pid = 11, .name = "a_total counter", .cgroup = "/pod/c1"}, .selected = true,
+         .classes = &c1, .s = {.usage_bytes = 200 << 20, .t_ms = 5000}},
+    };
+    struct gsm_watch_stats stats = {0};
+    stats.ticks = 7;
+    stats.smaps.by_reason[GSM_WE_PERMISSION] = 3;
+    char *text = render_as(st, 2, 0, &stats, false), *om = render_as(st, 2, 0, &stats, true);
+    CHECK(text && om);
+    if (text && om) {
+        size_t tl = strlen(text);
+        char *conv = malloc(tl + GSM_METRICS_OM_EXTRA + 1);
+        size_t cl = gsm_metrics_text_to_openmetrics(text, tl, conv);
+        conv[cl] = '\0';
+        CHECK(cl == strlen(om));
+        CHECK(strcmp(conv, om) == 0);
+        CHECK(strstr(conv, "# TYPE gsmapper_ticks counter\n") != NULL);
+        free(conv);
+    }
+    free(text);
+    free(om);
+    /* Not a counter, or no _total: unchanged; the end gets "# EOF". */
+    static const char in[] = "# HELP x_total h\n# TYPE x_total gauge\nx_total 1\n# HELP y_total h\n# TYPE y_total counter\ny_total 2\n";
+    char out[sizeof in + GSM_METRICS_OM_EXTRA];
+    size_t n = gsm_metrics_text_to_openmetrics(in, sizeof in - 1, out);
+    static const char want[] = "# HELP x_total h\n# TYPE x_total gauge\nx_total 1\n# HELP y h\n# TYPE y counter\ny_total 2\n# EOF\n";
+    CHECK(n == sizeof want - 1 && memcmp(out, want, n) == 0);
 }
