@@ -19,7 +19,8 @@
 # all of 127/8 is loopback on Linux), the ordinary scraper to 127.0.0.250, the slowloris
 # connections to 127.0.0.100 (b1) or 127.0.1.1-100 (b2). Everything on 127.0.0.1:free ports.
 # Knobs: DURATION_A, DURATION_B, STEADY_S (320: the RSS verdict is taken after serve's 300 s
-# flight-recorder ring has filled), NPROC (500), GSMAPPER.
+# flight-recorder ring has filled), NPROC (500), GO_TARGETS (3 Go programs from build/targets with
+# /debug/pprof on loopback, whose statistics serve reads), GSMAPPER.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 GSM=${GSMAPPER:-build/gsmapper}
@@ -27,6 +28,7 @@ DURATION_A=${DURATION_A:-60}
 DURATION_B=${DURATION_B:-20}
 STEADY_S=${STEADY_S:-320}
 NPROC=${NPROC:-500}
+GO_TARGETS=${GO_TARGETS:-3}
 PE=/usr/bin/prometheus-process-exporter
 command -v python3 >/dev/null || { echo "bench/serve.sh: needs python3 (skipped)"; exit 0; }
 python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.1.100", 0))' 2>/dev/null ||
@@ -322,7 +324,16 @@ EOF
 L="python3 $T/load.py"
 
 for _ in $(seq 1 "$NPROC"); do sleep 100000 & pids+=($!); done
-echo "## gsmapper serve under load ($(date +%F), kernel $(uname -r), $(nproc) CPUs, $NPROC sleep processes, $(ls -d /proc/[0-9]* | wc -l) processes in all)"
+# Go services whose statistics serve reads (net/http/pprof on a loopback port): the classes
+# tier, the Go split and the Go findings all run for them.
+GO_N=0
+if [ -x build/targets/memshape ]; then
+  for _ in $(seq 1 "$GO_TARGETS"); do
+    build/targets/memshape -heap-mib 16 -goroutines 20 -pprof-port 0 < /dev/null > /dev/null 2>&1 & pids+=($!)
+    GO_N=$((GO_N + 1))
+  done
+fi
+echo "## gsmapper serve under load ($(date +%F), kernel $(uname -r), $(nproc) CPUs, $NPROC sleep processes, $GO_N Go targets with /debug/pprof, $(ls -d /proc/[0-9]* | wc -l) processes in all)"
 echo
 
 # (a) 200 scrapers
@@ -438,18 +449,27 @@ EOF
     start_serve || exit 1
     echo
     echo "Steady state after ${STEADY_S} s, one gsmapper serve --all beside the exporter, both scraped every 15 s:"
+    gc0=$(cpu_ticks "$SERVE") pc0=$(cpu_ticks "$PEXP") w0=$(date +%s.%N)
     for _ in $(seq 1 $((STEADY_S / 15))); do
       for p in "$PORT" "$PEPORT"; do curl -s -m 5 -o /dev/null "127.0.0.1:$p/metrics"; done
       sleep 15
     done
-    G_RSS=$(rss "$SERVE"); P_RSS=$(rss "$PEXP")
+    wall=$(python3 -c "print($(date +%s.%N) - $w0)")
+    G_CPU=$(python3 -c "print(round(($(cpu_ticks "$SERVE") - $gc0) / $HZ / $wall * 100, 2))")
+    P_CPU=$(python3 -c "print(round(($(cpu_ticks "$PEXP") - $pc0) / $HZ / $wall * 100, 2))")
+    G_RSS=$(rss "$SERVE"); P_RSS=$(rss "$PEXP"); G_SHWM=$(hwm "$SERVE")
+    curl -s "127.0.0.1:$PORT/metrics" > "$T/g2.txt"
     echo
-    echo "| exporter | VmRSS KiB | RssAnon KiB | RssFile KiB | VmHWM KiB |"
-    echo "|---|--:|--:|--:|--:|"
-    for row in "gsmapper serve --all:$SERVE" "prometheus-process-exporter:$PEXP"; do
-      pid=${row##*:}
-      echo "| ${row%:*} | $(rss "$pid") | $(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status") | $(awk '/^RssFile:/ {print $2}' "/proc/$pid/status") | $(hwm "$pid") |"
+    echo "| exporter | VmRSS KiB | RssAnon KiB | RssFile KiB | VmHWM KiB | CPU % of a core (steady, scraped every 15 s) |"
+    echo "|---|--:|--:|--:|--:|--:|"
+    for row in "gsmapper serve --all:$SERVE:$G_CPU" "prometheus-process-exporter:$PEXP:$P_CPU"; do
+      rest=${row#*:}; pid=${rest%%:*}
+      echo "| ${row%%:*} | $(rss "$pid") | $(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status") | $(awk '/^RssFile:/ {print $2}' "/proc/$pid/status") | $(hwm "$pid") | ${row##*:} |"
     done
+    echo
+    echo "(gsmapper: $(awk '$1 == "gsmapper_targets{type=\"process\"}" {print $2}' "$T/g2.txt") processes watched, Go heap goals exported for $(grep -c '^gsmapper_process_go_heap_goal_bytes{' "$T/g2.txt"), processes with classes $(awk '$1 == "gsmapper_class_processes" {print $2}' "$T/g2.txt"); serve's mappings by RSS:"
+    awk '/^[0-9a-f]+-[0-9a-f]+ / {n = ($6 == "" ? "[anon]" : $6); sub(".*/", "", n)} /^Rss:/ {r[n] += $2} END {for (k in r) if (r[k] >= 64) printf "%s %d KiB, ", k, r[k]}' "/proc/$SERVE/smaps"
+    echo ")"
   fi
 else
   echo "prometheus-process-exporter not installed (apt-get install prometheus-process-exporter): (c) skipped"
@@ -468,6 +488,9 @@ verdict "b_recovers_within_30s" "'${rec:-}' != ''" "first scrape ok after ${rec:
 if [ "$C_DONE" = 1 ]; then
   verdict "c_latency_quarter" "$G_MED <= $P_MED / 4" "gsmapper $G_MED ms vs exporter $P_MED ms: $(python3 -c "print(round($P_MED / max(0.001, $G_MED), 1))")x"
   verdict "c_rss_third" "$G_RSS <= $P_RSS / 3" "gsmapper $G_RSS KiB vs exporter $P_RSS KiB: $(python3 -c "print(round($P_RSS / max(1, $G_RSS), 1))")x"
+  verdict "c_rss_6MiB" "$G_RSS <= 6144" "gsmapper VmRSS $G_RSS KiB after ${STEADY_S} s (goal 6 MiB)"
+  verdict "c_hwm_10MiB" "$G_SHWM <= 10240" "gsmapper VmHWM $G_SHWM KiB from the start (goal 10 MiB)"
+  verdict "c_cpu_below_exporter" "$G_CPU <= $P_CPU" "steady CPU: gsmapper $G_CPU% vs exporter $P_CPU% of a core"
   G2_RSS=$G2_SRSS
   echo "(with --no-go-stats, which does not load libcurl, right after the latency comparison: $G2_RSS KiB, exporter / gsmapper $(python3 -c "print(round($P_RSS / max(1, $G2_RSS), 1))")x; median $(j "$T/cmp.json" 'd["gsmapper-nogo"]["median_ms"]') ms)"
 fi
