@@ -78,12 +78,16 @@ static void on_signal(int sig) {
     stop_requested = 1;
 }
 
-/* The latest rendering, swapped in whole under the lock. Only the text format is kept: an
- * OpenMetrics scrape gets it converted (gsm_metrics_text_to_openmetrics), which costs a pass
- * over the text per such scrape and saves holding a second copy (~0.3 MB at 570 processes). */
+/* The latest rendering, swapped in whole under the lock: one libmicrohttpd response made of
+ * the text once per tick and queued for every text scrape (libmicrohttpd counts its users: the
+ * text is freed when the last connection sending it is done), so a scrape copies nothing.
+ * Only the text format is kept: an OpenMetrics scrape gets it converted
+ * (gsm_metrics_text_to_openmetrics), which saves holding a second copy (~0.3 MB at 570
+ * processes). */
 struct exposition {
     pthread_mutex_t lock;
-    char *text;
+    struct MHD_Response *text_resp;   /* owns text */
+    const char *text;
     size_t text_len;
     bool ready;
 };
@@ -161,8 +165,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     /* Copied (or converted) into the response while the lock is held: the next tick may free
      * the buffer. */
     if (!om) {
-        enum MHD_Result r = reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", ex->text, ex->text_len,
-                                  MHD_RESPMEM_MUST_COPY);
+        enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_OK, ex->text_resp);
         pthread_mutex_unlock(&ex->lock);
         return r;
     }
@@ -300,17 +303,21 @@ static void render_into(struct gsm_watch *w, struct serve_events *se) {
     }
     free(states);
     se->last_render_s = mono_s() - t0;
-    if (r < 0 || !text) {
+    struct MHD_Response *resp = r == 0 && text ? MHD_create_response_from_buffer_with_free_callback(tl, text, free) : NULL;
+    if (!resp) {
         free(text);
         return;
     }
+    MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     pthread_mutex_lock(&ex->lock);
-    char *old_text = ex->text;
+    struct MHD_Response *old = ex->text_resp;
+    ex->text_resp = resp;
     ex->text = text;
     ex->text_len = tl;
     ex->ready = true;
     pthread_mutex_unlock(&ex->lock);
-    free(old_text);
+    if (old)
+        MHD_destroy_response(old);   /* freed now, or when the last scrape sending it is done */
     gsm_malloc_trim();
 }
 
@@ -547,10 +554,11 @@ int cmd_serve(int argc, char **argv) {
 out:
     if (d)
         MHD_stop_daemon(d);
+    if (ex.text_resp)
+        MHD_destroy_response(ex.text_resp);
     serve_findings_free(&se.fr);
     gsm_history_cli_close(&hist);
     gsm_recorder_free(se.rec);
-    free(ex.text);
     gsm_watch_free(w);
     gsm_root_close(&root);
     return ret;

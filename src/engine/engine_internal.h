@@ -132,6 +132,7 @@ struct gsm_watch {
     double uptime_s;                 /* /proc/uptime at this tick */
     double clk_tck;
     uint64_t err_log_ms;             /* rate limit of error lines that name no target */
+    uint64_t err_window_ms, err_lines, err_suppressed;   /* per-target error lines this minute */
 };
 
 uint64_t gsm_engine_mono_ns(void);
@@ -156,7 +157,8 @@ void gsm_engine_rollup_tier(struct gsm_watch *w, uint64_t now_ms);
 
 /* smaps_tier.c */
 /* A failed read: counted by reason in *st (or as gone), and a log line naming the target and the
- * reason, at most one per target per minute; with t NULL (a cgroup directory named by what, or no
+ * reason, at most one per target per minute and ten in all per minute (the rest summed up in one
+ * line the next minute); with t NULL (a cgroup directory named by what, or no
  * what: counted, not logged) the tier as a whole logs at most once per minute. */
 void gsm_engine_count_error(struct gsm_watch *w, struct gsm_watch_tier_stats *st, const char *tier,
                             struct gsm_watch_target *t, const char *what, int r, uint64_t now_ms);

@@ -31,6 +31,7 @@
 #define TOPN_MARGIN 0.10
 #define TOPN_HOLD_MS 60000
 #define ERR_LOG_EVERY_MS 60000
+#define ERR_LOG_LINES_PER_MIN 10
 /* A process whose smaps we may not read (another user namespace, a dumpable-0 process) is
  * asked again only after this long. */
 #define SMAPS_DENIED_RETRY_MS 300000
@@ -38,6 +39,27 @@
  * GiB of RSS here) plus the text of the mappings. */
 #define SMAPS_US_PER_GIB 20000
 #define SMAPS_FIRST_US 300
+
+/* Whether one more per-target error line fits in this minute's ERR_LOG_LINES_PER_MIN (run as a
+ * user who may read none of the other users' smaps, --all would print a line for every process
+ * of theirs); the ones left out are said in one line when the next minute starts. */
+static bool log_budget(struct gsm_watch *w, uint64_t now_ms) {
+    if (!w->err_window_ms || now_ms - w->err_window_ms >= ERR_LOG_EVERY_MS) {
+        if (w->err_suppressed)
+            gsm_warn("%llu more failed reads of processes and cgroups in the last minute were not logged one by one "
+                     "(gsmapper_errors_total counts them by tier and reason)",
+                     (unsigned long long)w->err_suppressed);
+        w->err_window_ms = now_ms;
+        w->err_lines = 0;
+        w->err_suppressed = 0;
+    }
+    if (w->err_lines >= ERR_LOG_LINES_PER_MIN) {
+        w->err_suppressed++;
+        return false;
+    }
+    w->err_lines++;
+    return true;
+}
 
 void gsm_engine_count_error(struct gsm_watch *w, struct gsm_watch_tier_stats *st, const char *tier,
                             struct gsm_watch_target *t, const char *what, int r, uint64_t now_ms) {
@@ -56,6 +78,8 @@ void gsm_engine_count_error(struct gsm_watch *w, struct gsm_watch_tier_stats *st
         if (t->last_err_log_ms && now_ms - t->last_err_log_ms < ERR_LOG_EVERY_MS)
             return;
         t->last_err_log_ms = now_ms;
+        if (!log_budget(w, now_ms))
+            return;
         if (t->type == GSM_WT_PROCESS)
             gsm_warn("%s: pid %d (%s)%s%s: %s (%s%s)", tier, (int)t->pid, t->name, what ? " " : "", what ? what : "",
                      gsm_watch_err_reason_name(why), strerror(-r), hint);

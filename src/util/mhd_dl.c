@@ -22,6 +22,8 @@ bool gsm_mhd_load(char *errbuf, size_t errlen) {
         {"MHD_start_daemon", (void **)&gsm_mhd.start_daemon},
         {"MHD_stop_daemon", (void **)&gsm_mhd.stop_daemon},
         {"MHD_create_response_from_buffer", (void **)&gsm_mhd.create_response_from_buffer},
+        {"MHD_create_response_from_buffer_with_free_callback",
+         (void **)&gsm_mhd.create_response_from_buffer_with_free_callback},
         {"MHD_add_response_header", (void **)&gsm_mhd.add_response_header},
         {"MHD_queue_response", (void **)&gsm_mhd.queue_response},
         {"MHD_destroy_response", (void **)&gsm_mhd.destroy_response},

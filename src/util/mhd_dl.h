@@ -12,6 +12,8 @@ struct gsm_mhd_api {
                                        MHD_AccessHandlerCallback dh, void *dh_cls, ...);
     void (*stop_daemon)(struct MHD_Daemon *d);
     struct MHD_Response *(*create_response_from_buffer)(size_t size, void *buffer, enum MHD_ResponseMemoryMode mode);
+    struct MHD_Response *(*create_response_from_buffer_with_free_callback)(size_t size, void *buffer,
+                                                                           MHD_ContentReaderFreeCallback crfc);
     enum MHD_Result (*add_response_header)(struct MHD_Response *r, const char *header, const char *content);
     enum MHD_Result (*queue_response)(struct MHD_Connection *c, unsigned int status, struct MHD_Response *r);
     void (*destroy_response)(struct MHD_Response *r);
@@ -27,6 +29,7 @@ bool gsm_mhd_load(char *errbuf, size_t errlen);
 #define MHD_start_daemon gsm_mhd.start_daemon
 #define MHD_stop_daemon gsm_mhd.stop_daemon
 #define MHD_create_response_from_buffer gsm_mhd.create_response_from_buffer
+#define MHD_create_response_from_buffer_with_free_callback gsm_mhd.create_response_from_buffer_with_free_callback
 #define MHD_add_response_header gsm_mhd.add_response_header
 #define MHD_queue_response gsm_mhd.queue_response
 #define MHD_destroy_response gsm_mhd.destroy_response
