@@ -485,7 +485,7 @@ int cmd_serve(int argc, char **argv) {
             break;
         case OPT_ALL: all = true; break;
         case OPT_NO_GO: wo.go_stats = false; break;
-        case OPT_READ_ENV: read_env = true; break;
+        case OPT_READ_ENV: read_env = wo.classes_all_go = true; break;
         case OPT_QUIET: print_events = false; break;
         case OPT_EMIT: emit_samples = true; break;
         case OPT_ROOT: root_dir = optarg; break;

@@ -124,17 +124,26 @@ static bool wants_go_totals(const struct gsm_watch *w, const struct gsm_watch_ta
     return w->o.classes_all_go || (t->n_go > 0 && t->go[0].pid == t->pid && t->go[0].have);
 }
 
+/* Is t Go (looked at once per process; serve --read-env's findings want every Go process). */
+static void exe_check(struct gsm_watch *w, struct gsm_watch_target *t) {
+    _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+    if (gsm_proc_handle_open(w->root, t->pid, &h) == 0 && h.have_start && h.start_ticks == t->starttime)
+        gsm_engine_exe_is_go(t, h.dirfd);
+}
+
 /* The stable top N (analyses/topn) over the process targets with a sample this tick. */
 static void select_processes(struct gsm_watch *w, uint64_t now_ms) {
     struct gsm_topn_item *it = calloc(w->n ? w->n : 1, sizeof *it);
     if (!it)
         return;
     for (size_t i = 0; i < w->n; i++) {
-        const struct gsm_watch_target *t = w->t[i];
+        struct gsm_watch_target *t = w->t[i];
         /* Sampled lately: a tick that a kernel notification caused samples only the woken
          * cgroups, and the processes sampled just before it keep their rank (else every such
          * tick emptied the choice, and its classes with it). */
         bool sampled = t->type == GSM_WT_PROCESS && t->det.have_prev && now_ms - t->det.prev.t_ms < 2 * w->o.interval_ms;
+        if (sampled && w->o.classes_all_go && !t->exe_checked)
+            exe_check(w, t);
         it[i] = (struct gsm_topn_item){
             .value = sampled ? t->det.prev.usage_bytes : 0,
             .pinned = sampled && (t->explicit_target || t->pinned_by_cgroup || wants_go_totals(w, t)),
