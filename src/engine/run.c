@@ -43,26 +43,38 @@ static void run_when_due(struct gsm_watch *w, const struct gsm_watch_run_opts *o
     }
 }
 
+static void add_ms(struct timespec *t, uint64_t ms) {
+    t->tv_nsec += (long)(ms % 1000) * 1000000;
+    t->tv_sec += (time_t)(ms / 1000) + t->tv_nsec / 1000000000;
+    t->tv_nsec %= 1000000000;
+}
+
+static int64_t ms_until(const struct timespec *t) {
+    struct timespec cur;
+    clock_gettime(CLOCK_MONOTONIC, &cur);
+    return (int64_t)(t->tv_sec - cur.tv_sec) * 1000 + (t->tv_nsec - cur.tv_nsec) / 1000000;
+}
+
 /* serve: a tick every interval from now (the caller ticked once already); a notification (a
- * burst, an OOM) ends the wait early and the woken cgroups are sampled at once. */
+ * burst, an OOM) ends the wait early and the woken cgroups are sampled at once. On time, the
+ * ticks keep to the grid (no drift); a tick that started late (a loaded machine) moves the grid
+ * to its start, so the next one does not follow right after it (a target sampled less than half
+ * an interval before is not due: that tick would sample nothing). */
 static void run_fixed_rate(struct gsm_watch *w, const struct gsm_watch_run_opts *o, uint64_t interval_ms) {
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     uint64_t start = wall_ms();
     while (!stopped(o)) {
-        next.tv_nsec += (long)(interval_ms % 1000) * 1000000;
-        next.tv_sec += (time_t)(interval_ms / 1000) + next.tv_nsec / 1000000000;
-        next.tv_nsec %= 1000000000;
-        for (;;) {
-            struct timespec cur;
-            clock_gettime(CLOCK_MONOTONIC, &cur);
-            int64_t left_ms = (int64_t)(next.tv_sec - cur.tv_sec) * 1000 + (next.tv_nsec - cur.tv_nsec) / 1000000;
-            if (stopped(o) || left_ms <= 0)
-                break;
+        add_ms(&next, interval_ms);
+        int64_t left_ms;
+        while (!stopped(o) && (left_ms = ms_until(&next)) > 0)
             if (gsm_watch_wait(w, (int)left_ms) > 0 && !tick(w, o, false))
                 return;
-        }
-        if (stopped(o) || !tick(w, o, true))
+        if (stopped(o))
+            break;
+        if (-ms_until(&next) > (int64_t)interval_ms / 4)
+            clock_gettime(CLOCK_MONOTONIC, &next);   /* late: the grid moves to this tick */
+        if (!tick(w, o, true))
             break;
         if (o->duration_ms && wall_ms() - start >= o->duration_ms)
             break;
