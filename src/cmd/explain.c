@@ -10,6 +10,7 @@
 #include "readers/proc_environ.h"
 #include "renderers/go_render.h"
 #include "renderers/pprof_writer.h"
+#include "util/sandbox.h"
 #include "util/fileio.h"
 #include "readers/host.h"
 #include "renderers/findings_render.h"
@@ -73,6 +74,8 @@ static const char usage[] =
     "      --read-env       read GOMEMLIMIT, GOGC, GODEBUG and GOMAXPROCS (only these) from\n"
     "                       /proc/PID/environ\n"
     "      --root DIR       read /proc under DIR instead of / (fixture trees)\n"
+    "      --no-sandbox     do not restrict this process (no_new_privs, Landlock, seccomp;\n"
+    "                       docs/sandbox.md); also GSMAPPER_SANDBOX=off\n"
     "  -h, --help           this text\n"
     "\n"
     "Findings (rules with stable ids, severity, evidence and advice) follow the numbers;\n"
@@ -553,6 +556,7 @@ int cmd_explain(int argc, char **argv) {
     enum {
         OPT_MAPPINGS = 256, OPT_TOP, OPT_BEST_EFFORT, OPT_SELF, OPT_ROOT, OPT_ROLLUP, OPT_CGROUP, OPT_FAIL_ON,
         OPT_GO_ENDPOINT, OPT_NO_GO_STATS, OPT_READ_ENV, OPT_OUTPUT_FILE, OPT_GO_ENDPOINT_ANY, OPT_GC,
+        OPT_NO_SANDBOX,
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},   {"mappings", no_argument, NULL, OPT_MAPPINGS},
@@ -563,12 +567,12 @@ int cmd_explain(int argc, char **argv) {
         {"no-go-stats", no_argument, NULL, OPT_NO_GO_STATS}, {"read-env", no_argument, NULL, OPT_READ_ENV},
         {"output-file", required_argument, NULL, OPT_OUTPUT_FILE}, {"help", no_argument, NULL, 'h'},
         {"go-endpoint-any", no_argument, NULL, OPT_GO_ENDPOINT_ANY}, {"gc", no_argument, NULL, OPT_GC},
-        {0},
+        {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX}, {0},
     };
     enum format fmt = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_JSON;
     bool with_mappings = false, best_effort = false, self = false, rollup = false;
     uint64_t top = 10;
-    bool fail_on_set = false, read_env = false;
+    bool fail_on_set = false, read_env = false, no_sandbox = false;
     struct explain_go_opts go = {0};
     const char *output_file = NULL;
     enum gsm_severity fail_on = GSM_SEV_CRITICAL;
@@ -610,6 +614,7 @@ int cmd_explain(int argc, char **argv) {
         case OPT_OUTPUT_FILE: output_file = optarg; break;
         case OPT_NO_GO_STATS: go.no_stats = true; break;
         case OPT_READ_ENV: read_env = true; break;
+        case OPT_NO_SANDBOX: no_sandbox = true; break;
         case OPT_FAIL_ON:
             if (gsm_severity_parse(optarg, &fail_on) < 0 || fail_on == GSM_SEV_INFO) {
                 gsm_error("explain: --fail-on wants warn or critical, not '%s'", optarg);
@@ -628,6 +633,15 @@ int cmd_explain(int argc, char **argv) {
                               .rollup = rollup, .top = top, .fail_on_set = fail_on_set, .fail_on = fail_on,
                               .go = go, .read_env = read_env,
                               .output_file = output_file};
+    /* Arguments parsed: restrict ourselves before reading anything (docs/sandbox.md). Writes only
+     * beneath --output-file's directory (temp file + rename); explain never listens. */
+    struct gsm_sandbox sb;
+    gsm_sandbox_init(&sb);
+    if (no_sandbox)
+        sb.mode = GSM_SANDBOX_OFF;
+    gsm_sandbox_allow_write_parent(&sb, output_file);
+    gsm_sandbox_apply(&sb, "explain");
+    gsm_sandbox_strict("explain");
     if (cgroup_path) {
         if (self || optind != argc) {
             gsm_error("explain: --cgroup takes no PID");

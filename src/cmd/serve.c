@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include "util/mhd_dl.h"
+#include "util/sandbox.h"
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -59,6 +60,8 @@ static const char usage[] =
     GSM_RECORDER_USAGE
     GSM_HISTORY_USAGE
     "      --root DIR         read /proc and /sys under DIR\n"
+    "      --no-sandbox       do not restrict this process (no_new_privs, Landlock, seccomp;\n"
+    "                         docs/sandbox.md); also GSMAPPER_SANDBOX=off\n"
     "  -h, --help             this text\n"
     "\n"
     "Exit codes: 0 stopped by SIGINT/SIGTERM; 1 cannot listen or runtime failure; 2 usage;\n"
@@ -335,7 +338,7 @@ static void release_startup_pages(const char *when) {
 /* serve's long options without a short form. */
 enum {
     OPT_LISTEN = 256, OPT_TOP, OPT_CGROUP, OPT_ALL, OPT_INTERVAL, OPT_NO_GO, OPT_READ_ENV, OPT_QUIET, OPT_ROOT, OPT_EMIT,
-    OPT_MAX_SERIES, OPT_SMAPS_BUDGET,
+    OPT_MAX_SERIES, OPT_SMAPS_BUDGET, OPT_NO_SANDBOX,
 };
 
 /* --top, --max-series, --smaps-budget-ms and --interval: 0, or -EINVAL after the one-line error. */
@@ -453,14 +456,15 @@ int cmd_serve(int argc, char **argv) {
         {"quiet", no_argument, NULL, OPT_QUIET}, {"root", required_argument, NULL, OPT_ROOT},
         {"emit-samples", no_argument, NULL, OPT_EMIT}, {"max-series", required_argument, NULL, OPT_MAX_SERIES},
         {"smaps-budget-ms", required_argument, NULL, OPT_SMAPS_BUDGET},
-        GSM_RECORDER_LONGOPTS, GSM_HISTORY_LONGOPTS, {"help", no_argument, NULL, 'h'}, {0},
+        GSM_RECORDER_LONGOPTS, GSM_HISTORY_LONGOPTS, {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+        {"help", no_argument, NULL, 'h'}, {0},
     };
     struct gsm_watch_opts wo;
     gsm_watch_opts_default(&wo);
     const char *listen_addr = "127.0.0.1:9731", *root_dir = NULL, *cgroups[64];
     size_t n_cgroups = 0;
     uint64_t top = 50, max_series = 10000;
-    bool all = false, print_events = true, read_env = false, emit_samples = false;
+    bool all = false, print_events = true, read_env = false, emit_samples = false, no_sandbox = false;
     struct gsm_recorder_cli rc;
     gsm_recorder_cli_init(&rc);
     struct gsm_history_cli hist;
@@ -489,6 +493,7 @@ int cmd_serve(int argc, char **argv) {
         case OPT_QUIET: print_events = false; break;
         case OPT_EMIT: emit_samples = true; break;
         case OPT_ROOT: root_dir = optarg; break;
+        case OPT_NO_SANDBOX: no_sandbox = true; break;
         case 'h': fputs(usage, stdout); return GSM_EXIT_OK;
         default: {
             int k = gsm_history_cli_parse(&hist, "serve", c, optarg);
@@ -538,6 +543,9 @@ int cmd_serve(int argc, char **argv) {
     if ((ret = gsm_recorder_cli_open(&rc, "serve", root_dir, &se.rec)) != GSM_EXIT_OK ||
         (ret = gsm_history_cli_open(&hist, "serve")) != GSM_EXIT_OK)
         goto out;
+    /* Files open, directories known, libmicrohttpd loaded, no thread started yet (Landlock binds
+     * the threads created after it): restrict ourselves (docs/sandbox.md). */
+    gsm_sandbox_daemon("serve", no_sandbox, false, rc.dump_dir, hist.path);
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
@@ -548,6 +556,7 @@ int cmd_serve(int argc, char **argv) {
         ret = GSM_EXIT_FAILURE;
         goto out;
     }
+    gsm_sandbox_strict("serve");   /* listening: bind and listen are done with */
     struct gsm_watch_run_opts run = {.on_event = on_event, .on_sample = on_sample, .userdata = &se,
                                      .after_tick = after_tick, .stop = &stop_requested, .fixed_rate = true};
     gsm_watch_run(w, &run);

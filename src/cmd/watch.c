@@ -8,6 +8,7 @@
 #include "renderers/event_render.h"
 #include "renderers/json_text.h"
 #include "recorder/recorder.h"
+#include "util/sandbox.h"
 #include "util/cleanup.h"
 #include "util/exitcode.h"
 #include "util/log.h"
@@ -58,6 +59,8 @@ static const char usage[] =
     "      --stats              on exit, print what each sampling tier cost\n"
     "  -o, --output FORMAT      json (JSON lines, default) or text\n"
     "      --root DIR           read /proc and /sys under DIR\n"
+    "      --no-sandbox         do not restrict this process (no_new_privs, Landlock, seccomp;\n"
+    "                           docs/sandbox.md); also GSMAPPER_SANDBOX=off\n"
     "  -h, --help               this text\n"
     "\n"
     "Exit codes: 0 ok; 1 runtime failure; 2 usage; 3 a named target does not exist;\n"
@@ -208,7 +211,7 @@ static void print_stats(const struct gsm_watch_stats *s, size_t targets, uint64_
 enum {
     OPT_CGROUP = 256, OPT_ALL, OPT_INTERVAL, OPT_HORIZON, OPT_WINDOW, OPT_BASELINE, OPT_Z, OPT_ROLLUP_BUDGET,
     OPT_EXEC, OPT_DURATION, OPT_EMIT, OPT_NO_GO, OPT_STATS,
-    OPT_ROOT, OPT_WARMUP,
+    OPT_ROOT, OPT_WARMUP, OPT_NO_SANDBOX,
 };
 
 /* The numeric options (seconds, Z, budgets) into *wo and *duration: 1 handled, 0 not one of
@@ -282,13 +285,13 @@ int cmd_watch(int argc, char **argv) {
         {"emit-samples", no_argument, NULL, OPT_EMIT}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
         {"stats", no_argument, NULL, OPT_STATS}, {"output", required_argument, NULL, 'o'},
         {"root", required_argument, NULL, OPT_ROOT}, {"warmup", required_argument, NULL, OPT_WARMUP},
-        {"help", no_argument, NULL, 'h'}, {0},
+        {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX}, {"help", no_argument, NULL, 'h'}, {0},
     };
     struct gsm_watch_opts wo;
     gsm_watch_opts_default(&wo);
     const char *cgroups[64], *root_dir = NULL, *exec_cmd = NULL;
     size_t n_cgroups = 0;
-    bool all = false, text = false, emit_samples = false, stats = false;
+    bool all = false, text = false, emit_samples = false, stats = false, no_sandbox = false;
     double duration = 0;
     struct gsm_recorder_cli rc;
     gsm_recorder_cli_init(&rc);
@@ -310,6 +313,7 @@ int cmd_watch(int argc, char **argv) {
         case OPT_NO_GO: wo.go_stats = false; break;
         case OPT_STATS: stats = true; break;
         case OPT_ROOT: root_dir = optarg; break;
+        case OPT_NO_SANDBOX: no_sandbox = true; break;
         case 'o':
             if (strcmp(optarg, "text") == 0)
                 text = true;
@@ -364,6 +368,10 @@ int cmd_watch(int argc, char **argv) {
     if ((ret = gsm_recorder_cli_open(&rc, "watch", root_dir, &rec)) != GSM_EXIT_OK ||
         (ret = gsm_history_cli_open(&hist, "watch")) != GSM_EXIT_OK)
         goto out;
+    /* Everything to write is open or its directory known: restrict ourselves (docs/sandbox.md),
+     * then at once the strict stage (watch listens nowhere). */
+    gsm_sandbox_daemon("watch", no_sandbox, exec_cmd != NULL, rc.dump_dir, hist.path);
+    gsm_sandbox_strict("watch");
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);

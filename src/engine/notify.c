@@ -16,6 +16,7 @@
  * its interval, and the engine says so once. */
 #include "engine/engine_internal.h"
 #include "readers/kernel_notify.h"
+#include "readers/proc_priv.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -35,9 +36,11 @@
 
 /* "<event_fd> <fd of file> [args]" written to cgroup.event_control in one write. */
 static int v1_register(int dirfd, int efd, const char *file, const char *args) {
-    _cleanup_close_ int ctl = openat(dirfd, "cgroup.event_control", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int ctl = gsm_cgroup_notify_open(dirfd, "cgroup.event_control");
+    if (ctl < 0)
+        return ctl;
     _cleanup_close_ int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (ctl < 0 || fd < 0)
+    if (fd < 0)
         return -errno;
     char line[96];
     int n = snprintf(line, sizeof line, "%d %d%s%s", efd, fd, args ? " " : "", args ? args : "");

@@ -6,6 +6,7 @@
  * it belongs to. */
 #include "readers/elf_go.h"
 #include "readers/elf_file.h"
+#include "readers/proc_priv.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -352,9 +353,14 @@ int gsm_go_info_read_fd(int fd, struct gsm_go_info *ret) {
 }
 
 int gsm_go_info_read_at(int dirfd, const char *path, struct gsm_go_info *ret) {
-    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* /proc/PID/exe goes through readers/proc_priv (the sandbox's broker) */
+    _cleanup_close_ int fd = -1;
+    if (strcmp(path, "exe") == 0)
+        fd = gsm_proc_exe_open(dirfd);
+    else if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+        fd = -errno;
     if (fd < 0)
-        return -errno;
+        return fd;
     return gsm_go_info_read_fd(fd, ret);
 }
 

@@ -1,5 +1,6 @@
 #include "readers/go_discover.h"
 #include "readers/proc_handle.h"
+#include "readers/proc_priv.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/errbuf.h"
@@ -166,15 +167,15 @@ static int read_socket_inodes(int procfd, uint64_t **ret, size_t *ret_n) {
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        char link[64];
-        ssize_t ll = readlinkat(dirfd(d), de->d_name, link, sizeof link - 1);
+        char link[64], name[300];
+        snprintf(name, sizeof name, "fd/%s", de->d_name);
+        int ll = gsm_proc_readlink(procfd, name, link, sizeof link);
         if (ll < 0) {
-            if (errno == ENOENT)      /* closed meanwhile: a normal race */
+            if (ll == -ENOENT || ll == -ENOTSOCK)   /* closed meanwhile: a normal race; not a socket */
                 continue;
-            r = -errno;
+            r = ll;
             break;
         }
-        link[ll] = '\0';
         /* "socket:[35263]" */
         if (strncmp(link, "socket:[", 8) != 0)
             continue;
@@ -354,7 +355,7 @@ int gsm_go_discover_proc(const struct gsm_root *root, const struct gsm_proc *h, 
     char mine[64], theirs[64];
     int same_netns = -1;
     ssize_t a = readlinkat(root->fd, "proc/self/ns/net", mine, sizeof mine - 1);
-    ssize_t b = readlinkat(procfd, "ns/net", theirs, sizeof theirs - 1);
+    ssize_t b = gsm_proc_readlink(procfd, "ns/net", theirs, sizeof theirs);
     if (a > 0 && b > 0) {
         mine[a] = theirs[b] = '\0';
         same_netns = strcmp(mine, theirs) == 0;

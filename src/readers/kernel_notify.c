@@ -1,4 +1,5 @@
 #include "readers/kernel_notify.h"
+#include "readers/proc_priv.h"
 #include "util/cleanup.h"
 
 #include <errno.h>
@@ -10,9 +11,13 @@
 #include <unistd.h>
 
 int gsm_psi_trigger_open(int dirfd, const char *path, const char *trigger, int *ret_fd) {
-    _cleanup_close_ int fd = openat(dirfd, path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int fd = -1;
+    if (strcmp(path, "memory.pressure") == 0)   /* a cgroup's: through the sandbox's broker if need be */
+        fd = gsm_cgroup_notify_open(dirfd, path);
+    else if ((fd = openat(dirfd, path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        fd = -errno;
     if (fd < 0)
-        return -errno;
+        return fd;
     struct stat st;
     if (fstat(fd, &st) < 0)
         return -errno;

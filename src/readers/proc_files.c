@@ -1,4 +1,5 @@
 #include "readers/proc_files.h"
+#include "readers/proc_priv.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/parse.h"
@@ -300,13 +301,11 @@ int gsm_read_tasks_at(int procfd, struct gsm_task **ret_tasks, size_t *ret_n) {
         }
         tasks[n].tid = (pid_t)tid;
         tasks[n].sp = 0;
-        char path[64];
-        snprintf(path, sizeof path, "task/%llu/syscall", (unsigned long long)tid);
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
+        char buf[4096];
         /* Readable for the same user or CAP_SYS_PTRACE; an unreadable one just leaves sp 0. */
-        if (gsm_read_file_at(procfd, path, 4096, &buf, &len) == 0)
-            gsm_parse_task_syscall_sp(buf, len, &tasks[n].sp);
+        int len = gsm_proc_task_syscall(procfd, (pid_t)tid, buf, sizeof buf);
+        if (len >= 0)
+            gsm_parse_task_syscall_sp(buf, (size_t)len, &tasks[n].sp);
         n++;
     }
     closedir(d);
@@ -316,10 +315,9 @@ int gsm_read_tasks_at(int procfd, struct gsm_task **ret_tasks, size_t *ret_n) {
 }
 
 int gsm_read_exe_link_at(int procfd, char *buf, size_t size, bool *ret_deleted) {
-    ssize_t n = readlinkat(procfd, "exe", buf, size - 1);
+    int n = gsm_proc_readlink(procfd, "exe", buf, size);
     if (n < 0)
-        return -errno;
-    buf[n] = '\0';
+        return n;
     static const char deleted[] = " (deleted)";
     bool del = false;
     if ((size_t)n > STRLEN(deleted) && strcmp(buf + n - STRLEN(deleted), deleted) == 0) {

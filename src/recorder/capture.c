@@ -3,6 +3,7 @@
  * abort. */
 #include "recorder/recorder_internal.h"
 #include "readers/http_client.h"
+#include "util/proc_broker.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -32,12 +33,23 @@
  * *ret_status (exit code, or 128 + signal), -ETIMEDOUT when killed, or -errno when it could not
  * be started (the exec errno comes back over a CLOEXEC pipe). */
 static int run_child(char *const argv[], int bundle_fd, int out_fd, uint32_t timeout_ms, int *ret_status) {
-    char *envp[4];
+    char *envp[8];
     size_t ne = 0;
     envp[ne++] = (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin";
     envp[ne++] = (char *)"LC_ALL=C";
     if (gsm_debug_enabled)
         envp[ne++] = (char *)"GSMAPPER_DEBUG=1";
+    /* Sandboxed (docs/sandbox.md): the child is inside our Landlock domain and cannot start a
+     * /proc broker of its own, so it gets a socket to ours as fd 3; the sandbox mode goes along. */
+    static char mode_env[64];
+    const char *mode = getenv("GSMAPPER_SANDBOX");
+    if (mode && strlen(mode) < 32) {
+        snprintf(mode_env, sizeof mode_env, "GSMAPPER_SANDBOX=%s", mode);
+        envp[ne++] = mode_env;
+    }
+    _cleanup_close_ int broker_fd = gsm_broker_active() ? gsm_broker_attach_new() : -1;
+    if (broker_fd >= 0)
+        envp[ne++] = (char *)GSM_BROKER_FD_ENV "=3";
     envp[ne] = NULL;
 
     _cleanup_close_ int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -66,9 +78,13 @@ static int run_child(char *const argv[], int bundle_fd, int out_fd, uint32_t tim
         if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 || dup2(out_fd, STDERR_FILENO) < 0 ||
             fchdir(bundle_fd) < 0)
             goto child_fail;
+        /* The broker's socket as fd 3 (dup2 clears close-on-exec; fd 3 itself may be it). */
+        if (broker_fd >= 0 && (broker_fd == 3 ? fcntl(3, F_SETFD, 0) : dup2(broker_fd, 3)) < 0)
+            goto child_fail;
         /* Every other descriptor closes at exec (the watch loop's fds must not leak). */
-        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-            for (int fd = 3; fd < 4096; fd++)
+        unsigned first = broker_fd >= 0 ? 4U : 3U;
+        if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+            for (int fd = (int)first; fd < 4096; fd++)
                 fcntl(fd, F_SETFD, FD_CLOEXEC);
         execve(argv[0], argv, envp);
     child_fail:;

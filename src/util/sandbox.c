@@ -1,5 +1,6 @@
 #include "util/sandbox.h"
 #include "util/log.h"
+#include "util/proc_broker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +9,8 @@
 #include <linux/capability.h>
 #include <linux/landlock.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,18 +56,12 @@ void gsm_sandbox_allow_self_exec(struct gsm_sandbox *sb) {
     }
 }
 
-/* A file's directory, for gsm_sandbox_allow_write (static storage: one per process). */
-const char *gsm_sandbox_dir_of(const char *file) {
-    static char dir[PATH_MAX];
+void gsm_sandbox_allow_write_parent(struct gsm_sandbox *sb, const char *file) {
+    if (!file)
+        return;
     const char *slash = strrchr(file, '/');
-    if (!slash)
-        return ".";
-    size_t n = slash == file ? 1 : (size_t)(slash - file);
-    if (n >= sizeof dir)
-        return NULL;
-    memcpy(dir, file, n);
-    dir[n] = '\0';
-    return dir;
+    char *dir = !slash ? strdup(".") : strndup(file, slash == file ? 1 : (size_t)(slash - file));
+    gsm_sandbox_allow_write(sb, dir);   /* kept for the process's lifetime */
 }
 
 /* ---- Landlock ------------------------------------------------------------------------------ */
@@ -106,8 +103,8 @@ static int add_rule(int rfd, const char *path, uint64_t access) {
     return r;
 }
 
-/* Returns the ABI applied (> 0), 0 when skipped, or -errno. */
-static int apply_landlock(const struct gsm_sandbox *sb, const char **why) {
+/* The Landlock ABI to apply (> 0), or 0 with the reason when it is skipped. */
+static int landlock_abi(const struct gsm_sandbox *sb, const char **why) {
     if (sb->allow_any_exec) {
         *why = "--exec (the handler would inherit the restrictions)";
         return 0;
@@ -121,6 +118,11 @@ static int apply_landlock(const struct gsm_sandbox *sb, const char **why) {
         *why = "not supported by the kernel";
         return 0;
     }
+    return (int)abi;
+}
+
+/* Returns the ABI applied (> 0) or -errno. */
+static int apply_landlock(const struct gsm_sandbox *sb, int abi) {
     uint64_t write = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
                      LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
                      LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
@@ -151,7 +153,7 @@ static int apply_landlock(const struct gsm_sandbox *sb, const char **why) {
     if (r == 0 && syscall(__NR_landlock_restrict_self, rfd, 0) < 0)
         r = -errno;
     close(rfd);
-    return r < 0 ? r : (int)abi;
+    return r < 0 ? r : abi;
 }
 
 /* ---- seccomp ------------------------------------------------------------------------------- */
@@ -283,16 +285,40 @@ static int apply_seccomp(const struct gsm_sandbox *sb, size_t *ret_n) {
 }
 #endif
 
+/* The one line that says what was applied. */
+struct said {
+    char b[512];
+    size_t n;
+};
+static void say(struct said *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct said *s, const char *fmt, ...) {
+    if (s->n >= sizeof s->b)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(s->b + s->n, sizeof s->b - s->n, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        s->n += (size_t)k;
+}
+
+static enum gsm_sandbox_mode applied_mode = GSM_SANDBOX_OFF;
+
 int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who) {
     if (sb->mode == GSM_SANDBOX_OFF) {
         gsm_debug("%s: sandbox off (--no-sandbox or GSMAPPER_SANDBOX=off)", who);
         return 0;
     }
     int done = 0;
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
+    bool failed = false;
+    struct said s = {.n = 0};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
         done |= GSM_SANDBOX_NNP;
-    else
-        gsm_warn("%s: sandbox: PR_SET_NO_NEW_PRIVS: %s", who, strerror(errno));
+        say(&s, "no_new_privs");
+    } else {
+        say(&s, "no_new_privs failed (%s)", strerror(errno));
+        failed = true;
+    }
 
 #ifdef GSM_HAVE_SECCOMP
     /* Opened before Landlock, which would refuse it afterwards. */
@@ -302,33 +328,88 @@ int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who) {
         trap_fd = log_fd;
 #endif
     const char *why = NULL;
-    int abi = apply_landlock(sb, &why);
+    int abi = landlock_abi(sb, &why);
+    if (abi > 0) {
+        /* Before the domain exists: the broker opens what the domain hides (exe, fd/, ns/). */
+        int r = gsm_broker_start();
+        if (r < 0) {
+            abi = 0;
+            why = "the /proc broker could not be started";
+            failed = true;
+        }
+    }
+    if (abi > 0)
+        abi = apply_landlock(sb, abi);
     if (abi > 0) {
         done |= GSM_SANDBOX_LANDLOCK;
-        gsm_debug("%s: sandbox: Landlock ABI %d: writes beneath %zu director%s, execution of %zu file(s) and the "
-                  "ELF interpreter",
-                  who, abi, sb->n_write_dirs, sb->n_write_dirs == 1 ? "y" : "ies", sb->n_exec_files);
+        say(&s, ", Landlock ABI %d (writes beneath %zu director%s, execution of %zu file%s and the ELF interpreter; "
+                "/proc broker)", abi, sb->n_write_dirs, sb->n_write_dirs == 1 ? "y" : "ies", sb->n_exec_files,
+            sb->n_exec_files == 1 ? "" : "s");
     } else if (abi == 0)
-        gsm_debug("%s: sandbox: Landlock skipped: %s", who, why);
-    else
-        gsm_warn("%s: sandbox: Landlock not applied: %s", who, strerror(-abi));
+        say(&s, ", Landlock skipped: %s", why);
+    else {
+        say(&s, ", Landlock failed (%s)", strerror(-abi));
+        failed = true;
+    }
 
 #ifdef GSM_HAVE_SECCOMP
     size_t n = 0;
     int r = apply_seccomp(sb, &n);
     if (r == 0) {
         done |= GSM_SANDBOX_SECCOMP;
-        gsm_debug("%s: sandbox: seccomp allow-list of %zu system calls%s%s", who, n,
-                  sb->allow_exec ? ", execve allowed" : "", sb->mode == GSM_SANDBOX_TRAP ? ", trap mode" : "");
-    } else
-        gsm_warn("%s: sandbox: seccomp not applied: %s", who, strerror(-r));
+        say(&s, ", seccomp allow-list of %zu system calls%s%s", n, sb->allow_exec ? " (execve allowed)" : "",
+            sb->mode == GSM_SANDBOX_TRAP ? " in trap mode" : "");
+    } else {
+        say(&s, ", seccomp failed (%s)", strerror(-r));
+        failed = true;
+    }
 #else
-    gsm_debug("%s: sandbox: seccomp skipped: built without libseccomp", who);
+    say(&s, ", seccomp skipped: built without libseccomp");
 #endif
+    if (done & GSM_SANDBOX_SECCOMP)
+        applied_mode = sb->mode;
+    if (failed)
+        gsm_warn("%s: sandbox (best effort): %s", who, s.b);
+    else
+        gsm_debug("%s: sandbox: %s", who, s.b);
     return done;
 }
 
-int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_dir) {
+int gsm_sandbox_strict(const char *who) {
+    if (applied_mode == GSM_SANDBOX_OFF)
+        return 0;
+#ifdef GSM_HAVE_SECCOMP
+    bool trap = applied_mode == GSM_SANDBOX_TRAP;
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx)
+        return -ENOMEM;
+    static const char *const late[] = {"bind", "listen"};
+    int r = 0;
+    for (size_t i = 0; i < sizeof late / sizeof *late && r == 0; i++) {
+        int nr = seccomp_syscall_resolve_name(late[i]);
+        if (nr == __NR_SCMP_ERROR || nr < 0)
+            continue;
+        if (nr < MAX_NR)
+            nr_refused[nr] = true;
+        r = seccomp_rule_add(ctx, trap ? SCMP_ACT_TRAP : SCMP_ACT_ERRNO(EPERM), nr, 0);
+    }
+    if (r == 0)
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+    if (r == 0)
+        r = seccomp_load(ctx);
+    seccomp_release(ctx);
+    if (r < 0)
+        gsm_warn("%s: sandbox: the strict stage was not applied: %s", who, strerror(-r));
+    else
+        gsm_debug("%s: sandbox: strict stage: bind and listen refused from now on", who);
+    return r;
+#else
+    (void)who;
+    return 0;
+#endif
+}
+
+int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_dir, const char *history) {
     struct gsm_sandbox sb;
     gsm_sandbox_init(&sb);
     if (off)
@@ -339,5 +420,7 @@ int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_di
         gsm_sandbox_allow_write(&sb, dump_dir);
         gsm_sandbox_allow_self_exec(&sb);
     }
+    /* SQLite writes the database, its -wal and -shm (and a -journal) beside it. */
+    gsm_sandbox_allow_write_parent(&sb, history);
     return gsm_sandbox_apply(&sb, who);
 }

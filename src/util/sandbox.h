@@ -1,23 +1,24 @@
-/* Self-restriction for watch, serve and explain (docs/sandbox.md; issue 12, item 3) — NOT YET
- * CALLED by the commands: inside a Landlock domain readlink/open of another process's
- * /proc/PID/exe fails with EACCES even as root, so Go detection breaks (docs/sandbox.md). The unit tests (tests/unit/test_sandbox.c) exercise it. Best
- * effort: each step that the kernel or the build does not support is skipped and logged
- * (GSMAPPER_DEBUG=1), never fatal.
+/* Self-restriction for watch, serve and explain, on by default (docs/sandbox.md; issue 12,
+ * item 3). Best effort: each step that the kernel or the build does not support is skipped,
+ * and one line says what was applied (GSMAPPER_DEBUG=1; a warning when a step failed). Never
+ * fatal. Two stages, like xz's: gsm_sandbox_apply() at start-up, once the arguments are parsed
+ * and the files to write are known; gsm_sandbox_strict() once listening and files are open.
  *
  *   1. PR_SET_NO_NEW_PRIVS.
  *   2. Landlock (ABI probed): file WRITES only beneath the allowed directories (the dump dir,
- *      the output file's directory), EXECUTE only of the allowed files (our own binary for the
- *      flight recorder's explain, the ELF interpreter). Reads are not restricted: Go build
- *      information is read from executables anywhere (/proc/PID/exe), and the readers keep
- *      the sensitive-path rule themselves. Only applied with CAP_SYS_PTRACE: without it a
- *      Landlock domain also hides other processes' /proc/PID files (ptrace access check).
- *      Skipped with --exec (the handler inherits the domain).
+ *      the history file's and the output file's directories), EXECUTE only of the allowed files
+ *      (our own binary for the flight recorder's explain, the ELF interpreter). Before it, the
+ *      /proc broker is forked (util/proc_broker.h): inside the domain the kernel hides other
+ *      processes' exe, fd/, ns/ links and task/TID/syscall, and the readers ask the broker
+ *      (readers/proc_priv.h). Only applied with CAP_SYS_PTRACE (without it a Landlock domain
+ *      also hides other processes' smaps); skipped with --exec (the handler would inherit it).
  *   3. seccomp (libseccomp): an allow-list of the system calls gsmapper makes; ptrace,
  *      process_vm_readv/writev, pidfd_getfd and execve/execveat are refused with EPERM
  *      (execve allowed only with --exec or --dump-dir), anything else not listed fails with
  *      ENOSYS. Trap mode (GSMAPPER_SANDBOX=trap) refuses the same calls through SIGSYS and
  *      names each one on stderr ("gsmapper: sandbox: refused system call NAME (NR)"), or
- *      appends it to the file GSMAPPER_SANDBOX_LOG names. */
+ *      appends it to the file GSMAPPER_SANDBOX_LOG names.
+ *   strict: a second filter refuses bind and listen. */
 #pragma once
 
 #include <stdbool.h>
@@ -50,8 +51,8 @@ void gsm_sandbox_allow_exec(struct gsm_sandbox *sb, const char *file);
 
 /* Our own executable (the flight recorder runs it as explain). */
 void gsm_sandbox_allow_self_exec(struct gsm_sandbox *sb);
-/* The directory of a file path, for gsm_sandbox_allow_write (static storage: call once). */
-const char *gsm_sandbox_dir_of(const char *file);
+/* The directory of a file (NULL: nothing), for writing beneath it. */
+void gsm_sandbox_allow_write_parent(struct gsm_sandbox *sb, const char *file);
 
 /* What gsm_sandbox_apply did (bits). */
 #define GSM_SANDBOX_NNP 1
@@ -62,6 +63,11 @@ const char *gsm_sandbox_dir_of(const char *file);
  * calling thread and those it creates later). Returns the GSM_SANDBOX_* bits applied. */
 int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who);
 
-/* watch and serve: writes only beneath dump_dir (NULL: nowhere), execution of our own binary
- * with a dump dir (the flight recorder's explain), of anything with --exec (exec). */
-int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_dir);
+/* The strict stage, once listening and files are open: bind and listen refused (all threads).
+ * Nothing when the sandbox is off or seccomp was not applied. 0 or -errno (logged). */
+int gsm_sandbox_strict(const char *who);
+
+/* watch and serve: writes only beneath dump_dir and the history file's directory (NULL:
+ * none), execution of our own binary with a dump dir (the flight recorder's explain), of
+ * anything with --exec (exec). off: --no-sandbox. */
+int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_dir, const char *history);
