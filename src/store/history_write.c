@@ -53,6 +53,9 @@ static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
     "PRAGMA journal_size_limit=4194304;"
+    /* statement journals and sorts in memory, not /var/tmp: the sandbox (docs/sandbox.md) lets
+     * us write only beside the database (itself, -wal, -shm) */
+    "PRAGMA temp_store=MEMORY;"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "INSERT OR IGNORE INTO meta VALUES('schema','gsmapper.history/v1');"
     "CREATE TABLE IF NOT EXISTS targets(id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, type TEXT NOT NULL,"

@@ -260,8 +260,10 @@ static int apply_seccomp(const struct gsm_sandbox *sb, size_t *ret_n) {
             r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
         else {
             if (nr < MAX_NR)
-                nr_refused[nr] = true;
-            r = seccomp_rule_add(ctx, trap ? SCMP_ACT_TRAP : SCMP_ACT_ERRNO(EPERM), nr, 0);
+                nr_refused[nr] = true;   /* the handler answers EPERM */
+            if (!trap)                   /* trap mode: the default action already traps it (and
+                                          * libseccomp refuses a rule equal to the default) */
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
         }
     }
     if (r == 0 && trap) {
