@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -287,6 +289,47 @@ static int apply_seccomp(const struct gsm_sandbox *sb, size_t *ret_n) {
 }
 #endif
 
+/* GSMAPPER_SANDBOX_SELFTEST=PATH (tests/live/test_sandbox.sh): once restricted, try what the
+ * sandbox must refuse and say on stderr what happened, one line each: execve of /bin/true (in a
+ * child), creating PATH for writing, PTRACE_ATTACH to a child of ours. */
+static void selftest(const char *who, const char *path) {
+    fflush(NULL);
+    pid_t c = fork();
+    if (c == 0) {
+        char *const argv[] = {(char *)"/bin/true", NULL};
+        execve("/bin/true", argv, NULL);
+        _exit(errno == EPERM ? 10 : 11);
+    }
+    int st = 0;
+    bool ran = c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    fprintf(stderr, "gsmapper: %s: sandbox selftest: execve %s\n", who,
+            ran ? "allowed" : WIFEXITED(st) && WEXITSTATUS(st) == 10 ? "refused (EPERM)" : "failed");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    fprintf(stderr, "gsmapper: %s: sandbox selftest: write %s %s%s%s\n", who, path, fd >= 0 ? "allowed" : "refused (",
+            fd >= 0 ? "" : strerror(errno), fd >= 0 ? "" : ")");
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
+    pid_t t = fork();
+    if (t == 0) {
+        pause();
+        _exit(0);
+    }
+    long r = t > 0 ? ptrace(PTRACE_ATTACH, t, NULL, NULL) : -1;
+    int e = errno;
+    if (r == 0) {
+        waitpid(t, NULL, 0);
+        ptrace(PTRACE_DETACH, t, NULL, NULL);
+    }
+    if (t > 0) {
+        kill(t, SIGKILL);
+        waitpid(t, NULL, 0);
+    }
+    fprintf(stderr, "gsmapper: %s: sandbox selftest: ptrace %s%s%s\n", who, r == 0 ? "allowed" : "refused (",
+            r == 0 ? "" : strerror(e), r == 0 ? "" : ")");
+}
+
 /* The one line that says what was applied. */
 struct said {
     char b[512];
@@ -307,8 +350,11 @@ static void say(struct said *s, const char *fmt, ...) {
 static enum gsm_sandbox_mode applied_mode = GSM_SANDBOX_OFF;
 
 int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who) {
+    const char *probe = getenv("GSMAPPER_SANDBOX_SELFTEST");
     if (sb->mode == GSM_SANDBOX_OFF) {
         gsm_debug("%s: sandbox off (--no-sandbox or GSMAPPER_SANDBOX=off)", who);
+        if (probe && probe[0] == '/')
+            selftest(who, probe);   /* the control: everything allowed */
         return 0;
     }
     int done = 0;
@@ -374,6 +420,8 @@ int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who) {
         gsm_warn("%s: sandbox (best effort): %s", who, s.b);
     else
         gsm_debug("%s: sandbox: %s", who, s.b);
+    if (probe && probe[0] == '/')
+        selftest(who, probe);
     return done;
 }
 
