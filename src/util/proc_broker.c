@@ -166,7 +166,7 @@ static int broker_seccomp(void) {
                                         "ppoll", "exit", "exit_group", "rt_sigreturn",
 #ifdef GSM_ASAN
                                         /* the sanitizer runtime's allocator and reports */
-                                        "mmap", "munmap", "madvise", "write", "futex", "sched_yield", "getpid",
+                                        "mmap", "munmap", "madvise", "write", "futex", "sched_yield", "getpid", "gettid", "sigaltstack",
 #endif
                                         NULL};
     int r = 0;

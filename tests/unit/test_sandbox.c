@@ -4,11 +4,14 @@
  * reports with its exit code: 0 all as expected, 10 + step where it was not. */
 #include "test.h"
 #include "util/sandbox.h"
+#include "util/proc_broker.h"
+#include "readers/proc_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -168,4 +171,53 @@ TEST(sandbox_refuses_ptrace_and_memory_reads) {
         SKIP("seccomp not available (built without libseccomp)");
     CHECK_EQ_U64(r, 0);
 #endif
+}
+
+/* The /proc broker: inside the Landlock domain another process's exe is hidden (EACCES) and
+ * readers/proc_priv gets it through the broker; the broker answers fd/ links only for sockets. */
+static int child_broker(void *arg) {
+    pid_t target = *(pid_t *)arg;
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d", (int)target);
+    int procfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (procfd < 0)
+        return 3;
+    if (!(sandbox_on(NULL, false) & GSM_SANDBOX_LANDLOCK))
+        return 2;
+    if (!gsm_broker_active())
+        return 11;
+    int fd = openat(procfd, "exe", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 || errno != EACCES)
+        return 12;   /* Landlock hides it: otherwise this test proves nothing */
+    fd = gsm_proc_exe_open(procfd);
+    if (fd < 0)
+        return 13;
+    char magic[4] = "";
+    bool elf = pread(fd, magic, 4, 0) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+    close(fd);
+    if (!elf)
+        return 14;
+    char link[256];
+    if (gsm_proc_readlink(procfd, "exe", link, sizeof link) <= 0 || link[0] != '/')
+        return 15;
+    if (gsm_proc_readlink(procfd, "fd/0", link, sizeof link) != -ENOTSOCK)
+        return 16;   /* another process's file names are not the broker's to give */
+    char sc[256];
+    if (gsm_proc_task_syscall(procfd, target, sc, sizeof sc) <= 0)
+        return 17;
+    return 0;
+}
+
+TEST(sandbox_broker_opens_what_landlock_hides) {
+    pid_t target = fork();
+    if (target == 0) {
+        pause();
+        _exit(0);
+    }
+    int r = run_child(child_broker, &target);
+    kill(target, SIGKILL);
+    waitpid(target, NULL, 0);
+    if (r == 2)
+        SKIP("Landlock not applied (kernel without it, or no CAP_SYS_PTRACE)");
+    CHECK_EQ_U64(r, 0);
 }
