@@ -9,13 +9,13 @@ _gsmapper_commands="explain watch serve report advise drill symbolize"
 _gsmapper_options() {
     case $1 in
     explain) echo "-o --output --output-file --mappings --top --rollup --best-effort --self
-        --cgroup --fail-on --go-endpoint --go-endpoint-any --gc --no-go-stats --read-env --root -h --help" ;;
+        --cgroup --fail-on --go-endpoint --go-endpoint-any --gc --no-go-stats --read-env --root --no-sandbox -h --help" ;;
     watch) echo "--cgroup --all --interval --horizon --window --baseline --z-threshold --warmup
         --rollup-budget-ms --ring --dump-dir --dump-quota --dump-min-interval --exec --duration
-        --history --history-retention --history-max-mb --history-flush --emit-samples --no-go-stats --stats -o --output --root -h --help" ;;
+        --history --history-retention --history-max-mb --history-flush --emit-samples --no-go-stats --stats -o --output --root --no-sandbox -h --help" ;;
     serve) echo "--listen --top --max-series --smaps-budget-ms --cgroup --all --interval --no-go-stats --read-env
         --quiet --emit-samples --ring --dump-dir --dump-quota --dump-min-interval
-        --history --history-retention --history-max-mb --history-flush --root -h --help" ;;
+        --history --history-retention --history-max-mb --history-flush --root --no-sandbox -h --help" ;;
     report) echo "-o --output --cgroup --diff --top --title --root --go-endpoint --no-go-stats --gc
         -h --help" ;;
     advise) echo "--history --prometheus --source --range --allow-remote --target --half-life --margin

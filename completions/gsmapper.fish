@@ -63,6 +63,7 @@ complete -c gsmapper -n $c -l go-endpoint-any -d 'accept a --go-endpoint the pro
 complete -c gsmapper -n $c -l gc -d 'ask the Go runtime for a GC before the heap profile'
 complete -c gsmapper -n $c -l read-env -d 'read GOMEMLIMIT, GOGC, GODEBUG, GOMAXPROCS'
 complete -c gsmapper -n $c -l root -x -a '(__fish_complete_directories)' -d 'read /proc under DIR'
+complete -c gsmapper -n $c -l no-sandbox -d 'do not restrict this process (docs/sandbox.md)'
 
 # watch and serve share the engine's options
 set -l c '__fish_seen_subcommand_from watch serve'
@@ -79,6 +80,7 @@ complete -c gsmapper -n $c -l history -r -F -d 'memory history (SQLite) in FILE'
 complete -c gsmapper -n $c -l history-retention -x -d 'history kept this long (8d)'
 complete -c gsmapper -n $c -l history-max-mb -x -d 'size cap of the history file'
 complete -c gsmapper -n $c -l history-flush -x -d 'seconds between history writes'
+complete -c gsmapper -n $c -l no-sandbox -d 'do not restrict this process (docs/sandbox.md)'
 complete -c gsmapper -n $c -l root -x -a '(__fish_complete_directories)' -d 'read /proc and /sys under DIR'
 
 set -l c '__fish_seen_subcommand_from watch'
