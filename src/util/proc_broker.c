@@ -270,7 +270,7 @@ int gsm_broker_start(void) {
         return 0;
     const char *e = getenv(GSM_BROKER_FD_ENV);
     if (e && adopt(e) == 0)
-        return 0;
+        return 1;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return -errno;

@@ -31,7 +31,8 @@ enum gsm_broker_cgroup_file {
     GSM_BROKER_CG_EVENT_CONTROL,   /* cgroup.event_control, O_WRONLY (v1 notifications) */
 };
 
-/* Adopts the socket GSMAPPER_BROKER_FD names (then unsets it), else forks a broker. 0 or -errno. */
+/* Adopts the socket GSMAPPER_BROKER_FD names (then unsets it; returns 1), else forks a broker
+ * (returns 0). -errno when neither worked. */
 int gsm_broker_start(void);
 bool gsm_broker_active(void);
 

@@ -376,10 +376,12 @@ int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who) {
         trap_fd = log_fd;
 #endif
     const char *why = NULL;
+    bool inherited = false;
     int abi = landlock_abi(sb, &why);
     if (abi > 0) {
         /* Before the domain exists: the broker opens what the domain hides (exe, fd/, ns/). */
         int r = gsm_broker_start();
+        inherited = r == 1;
         if (r < 0) {
             abi = 0;
             why = "the /proc broker could not be started";
@@ -391,8 +393,8 @@ int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who) {
     if (abi > 0) {
         done |= GSM_SANDBOX_LANDLOCK;
         say(&s, ", Landlock ABI %d (writes beneath %zu director%s, execution of %zu file%s and the ELF interpreter; "
-                "/proc broker)", abi, sb->n_write_dirs, sb->n_write_dirs == 1 ? "y" : "ies", sb->n_exec_files,
-            sb->n_exec_files == 1 ? "" : "s");
+                "/proc broker%s)", abi, sb->n_write_dirs, sb->n_write_dirs == 1 ? "y" : "ies", sb->n_exec_files,
+            sb->n_exec_files == 1 ? "" : "s", inherited ? " inherited" : "");
     } else if (abi == 0)
         say(&s, ", Landlock skipped: %s", why);
     else {
