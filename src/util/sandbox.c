@@ -59,11 +59,22 @@ void gsm_sandbox_allow_self_exec(struct gsm_sandbox *sb) {
 }
 
 void gsm_sandbox_allow_write_parent(struct gsm_sandbox *sb, const char *file) {
-    if (!file)
+    static char dirs[GSM_SANDBOX_MAX_PATHS][PATH_MAX];   /* the process's lifetime, no allocation */
+    static size_t n_dirs;
+    if (!file || n_dirs == GSM_SANDBOX_MAX_PATHS)
         return;
     const char *slash = strrchr(file, '/');
-    char *dir = !slash ? strdup(".") : strndup(file, slash == file ? 1 : (size_t)(slash - file));
-    gsm_sandbox_allow_write(sb, dir);   /* kept for the process's lifetime */
+    size_t n = !slash ? 0 : slash == file ? 1 : (size_t)(slash - file);
+    if (n >= PATH_MAX)
+        return;
+    char *dir = dirs[n_dirs++];
+    if (n == 0)
+        strcpy(dir, ".");
+    else {
+        memcpy(dir, file, n);
+        dir[n] = '\0';
+    }
+    gsm_sandbox_allow_write(sb, dir);
 }
 
 /* ---- Landlock ------------------------------------------------------------------------------ */
