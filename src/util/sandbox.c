@@ -126,6 +126,13 @@ static int landlock_abi(const struct gsm_sandbox *sb, const char **why) {
         *why = "no CAP_SYS_PTRACE (a Landlock domain would hide other processes' /proc files)";
         return 0;
     }
+    if (geteuid() != 0) {
+        /* Measured (tests/live/test_permissions.sh): a non-root user with CAP_SYS_PTRACE and
+         * CAP_DAC_READ_SEARCH inside a Landlock domain can no longer open the smaps of root's or
+         * non-dumpable processes, nor see hidepid=invisible ones; as root it can. */
+        *why = "not root (a Landlock domain would hide other users' smaps even with CAP_SYS_PTRACE)";
+        return 0;
+    }
     long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
     if (abi < 1) {
         *why = "not supported by the kernel";
