@@ -10,8 +10,9 @@
  *      (our own binary for the flight recorder's explain, the ELF interpreter). Before it, the
  *      /proc broker is forked (util/proc_broker.h): inside the domain the kernel hides other
  *      processes' exe, fd/, ns/ links and task/TID/syscall, and the readers ask the broker
- *      (readers/proc_priv.h). Only applied with CAP_SYS_PTRACE (without it a Landlock domain
- *      also hides other processes' smaps); skipped with --exec (the handler would inherit it).
+ *      (readers/proc_priv.h). Only applied as root with CAP_SYS_PTRACE (otherwise a Landlock
+ *      domain also hides other users' and non-dumpable processes' smaps); skipped with --exec
+ *      (the handler would inherit it).
  *   3. seccomp (libseccomp): an allow-list of the system calls gsmapper makes; ptrace,
  *      process_vm_readv/writev, pidfd_getfd and execve/execveat are refused with EPERM
  *      (execve allowed only with --exec or --dump-dir), anything else not listed fails with
