@@ -133,28 +133,26 @@ static void on_event(const struct gsm_watch_event *ev, void *userdata) {
     fflush(stdout);
     if (c->exec_cmd)
         run_exec(c->exec_cmd, json);
-    if (ev->wants_bundle && c->rec) {
-        char path[4096] = "";
-        gsm_watch_write_bundle(c->rec, c->root, ev, json, path, sizeof path);
-        if (path[0]) {
-            /* A second event says where the bundle is. */
-            struct json_object *bo = gsm_watch_bundle_event_json(ev, path);
-            if (c->text)
-                fprintf(stdout, "bundle written: %s\n", path);
-            else
-                gsm_json_line(bo, stdout);
-            fflush(stdout);
-            if (c->exec_cmd) {
-                char *bjson = gsm_json_text(bo, JSON_C_TO_STRING_PLAIN);
-                if (bjson)
-                    run_exec(c->exec_cmd, bjson);
-                free(bjson);
-            }
-            json_object_put(bo);
-        }
-    }
+    if (ev->wants_bundle && c->rec)   /* written by a writer process; reaped each tick */
+        gsm_watch_start_bundle(c->rec, c->root, ev, json, gsm_watch_bundle_event_json(ev, ""));
     free(json);
     json_object_put(o);
+}
+
+/* A bundle is written: a second event says where. */
+static void on_bundle(struct json_object *bo, const char *path, void *userdata) {
+    struct watch_ctx *c = userdata;
+    if (c->text)
+        fprintf(stdout, "bundle written: %s\n", path);
+    else
+        gsm_json_line(bo, stdout);
+    fflush(stdout);
+    if (c->exec_cmd) {
+        char *bjson = gsm_json_text(bo, JSON_C_TO_STRING_PLAIN);
+        if (bjson)
+            run_exec(c->exec_cmd, bjson);
+        free(bjson);
+    }
 }
 
 static void on_sample(const struct gsm_watch_target *t, const struct gsm_watch_sample *s, void *userdata) {
@@ -263,11 +261,13 @@ static int numeric_option(int c, const char *arg, struct gsm_watch_opts *wo, dou
     return 1;
 }
 
-/* After each tick (engine/run.c): the events out, the --exec handlers reaped. */
+/* After each tick (engine/run.c): the events out, finished bundles reported, the --exec
+ * handlers reaped. */
 static bool after_tick(struct gsm_watch *w, bool scheduled, void *userdata) {
+    struct watch_ctx *c = userdata;
     (void)w;
     (void)scheduled;
-    (void)userdata;
+    gsm_watch_reap_bundles(c->rec, 0, on_bundle, c);
     fflush(stdout);
     while (waitpid(-1, NULL, WNOHANG) > 0) {
     }   /* reap --exec handlers */
@@ -384,6 +384,8 @@ int cmd_watch(int argc, char **argv) {
                                      .after_tick = after_tick, .stop = &stop_requested,
                                      .duration_ms = (uint64_t)(duration * 1000), .until_empty = !all && n_cgroups == 0};
     gsm_watch_run(w, &run);
+    /* Bundles still being written (an OOM kill's, typically, when the target died) finish first. */
+    gsm_watch_reap_bundles(rec, GSM_RECORDER_DRAIN_MS, on_bundle, &ctx);
     if (stats)
         print_stats(gsm_watch_get_stats(w), gsm_watch_n_targets(w), now_ms() - start);
     fflush(stdout);

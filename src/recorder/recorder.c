@@ -106,6 +106,7 @@ static int absolute_path(const char *p, char **ret) {
 void gsm_recorder_free(struct gsm_recorder *r) {
     if (!r)
         return;
+    rec_writers_free(r);
     if (r->dir_fd >= 0)
         close(r->dir_fd);
     for (size_t i = 0; i < r->n_rate; i++)
@@ -245,14 +246,35 @@ static int write_manifest(int bundle_fd, const struct notes *notes) {
 
 /* ---- the bundle ----------------------------------------------------------------------- */
 
+const char *rec_request_key(const struct gsm_bundle_request *req) {
+    return req->target_key ? req->target_key : req->target_label ? req->target_label : "";
+}
+
+/* GSMAPPER_TEST_BUNDLE_DELAY_MS (a test aid, docs/watch.md): sleep this long before explain, as
+ * a slow explain on a loaded machine would, so tests can show that watch samples meanwhile. */
+static void test_delay(void) {
+    const char *v = getenv("GSMAPPER_TEST_BUNDLE_DELAY_MS");
+    uint64_t ms;
+    if (!v || gsm_parse_u64(&v, &ms) < 0 || *v || ms == 0 || ms > 600000)
+        return;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
 int gsm_recorder_write(struct gsm_recorder *r, const struct gsm_bundle_request *req, char *ret_path,
                        size_t path_len) {
     if (!r || !req)
         return -EINVAL;
-    const char *key = req->target_key ? req->target_key : req->target_label ? req->target_label : "";
+    const char *key = rec_request_key(req);
     if (rec_rate_limited(r, key, req->now_ms))
         return -EAGAIN;
+    return rec_write_bundle(r, req, true, ret_path, path_len);
+}
 
+int rec_write_bundle(struct gsm_recorder *r, const struct gsm_bundle_request *req, bool record_rate, char *ret_path,
+                     size_t path_len) {
+    const char *key = rec_request_key(req);
     char label[65];
     gsm_recorder_sanitize_label(req->target_label ? req->target_label : req->target_key, label);
 
@@ -269,7 +291,8 @@ int gsm_recorder_write(struct gsm_recorder *r, const struct gsm_bundle_request *
     t--;
     /* From here on the expensive work starts: count the attempt against the rate limit, so a
      * bundle that keeps failing is not retried every tick. */
-    rec_rate_record(r, key, req->now_ms);
+    if (record_rate)
+        rec_rate_record(r, key, req->now_ms);
 
     _cleanup_close_ int bfd = openat(r->dir_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (bfd < 0) {
@@ -280,6 +303,7 @@ int gsm_recorder_write(struct gsm_recorder *r, const struct gsm_bundle_request *
 
     struct notes notes = {0};
     write_text_files(req, bfd, &notes);
+    test_delay();
     rec_run_explain(r, req, bfd, &notes);
     rec_copy_cgroup(req, bfd, &notes);
     rec_fetch_go(req, bfd, &notes);

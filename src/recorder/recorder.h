@@ -91,3 +91,39 @@ size_t gsm_recorder_sanitize_label(const char *label, char buf[static 65]);
 
 /* Pure: the time in a bundle name "gsmapper-<label>-<time_ms>". Returns 0 or -EINVAL. */
 int gsm_recorder_parse_bundle_name(const char *name, uint64_t *ret_time_ms);
+
+/* ---- asynchronous bundles (watch: issue 10) --------------------------------------------
+ * A bundle takes seconds (explain, report, the Go endpoint); the watch loop must go on sampling
+ * meanwhile. gsm_recorder_start() checks and records the rate limit, then forks a writer process
+ * that runs the whole gsm_recorder_write() on its own copy of the request (the samples up to the
+ * trigger) and sends back the result on a pipe; explain and report are the writer's children,
+ * so the caller may reap its own children with waitpid(-1, ...) again. A process, not a thread:
+ * the writer shares no state (rate table, static buffers, log, stdio) with the loop, and the
+ * temp-dir-then-rename and rotation are the same code as before. The writer dies with watch
+ * (PR_SET_PDEATHSIG), leaving at most a .tmp-gsmapper-* directory, as a SIGKILL always did.
+ *
+ * Bounds: one writer per rate-limit key; at most GSM_RECORDER_MAX_WRITERS at once, of which the
+ * last GSM_RECORDER_URGENT_SLOTS only for urgent requests (an OOM kill's bundle): a kill's
+ * bundle is never dropped behind warnings, it starts at once next to them (no queue, no
+ * preemption). A request over the bound is refused (-EBUSY) and not counted against the rate
+ * limit, so the next event for that target tries again. */
+#define GSM_RECORDER_MAX_WRITERS 4u
+#define GSM_RECORDER_URGENT_SLOTS 2u
+/* How long watch waits at exit for bundles still being written (explain and report each have
+ * child_timeout_ms, 10 s by default). */
+#define GSM_RECORDER_DRAIN_MS UINT64_C(30000)
+
+#include <stdbool.h>
+
+/* Returns 0 (a writer started; cookie comes back through gsm_recorder_reap), -EAGAIN rate
+ * limited, -EBUSY too many writers or one already writing for this key, other -errno. */
+int gsm_recorder_start(struct gsm_recorder *r, const struct gsm_bundle_request *req, bool urgent, void *cookie);
+
+/* result: as gsm_recorder_write(); path: the bundle's path when result is 0, else "". */
+typedef void (*gsm_recorder_done_fn)(void *cookie, int result, const char *path, void *userdata);
+
+/* Calls done for every writer that has finished. wait_ms 0: never blocks (each tick);
+ * otherwise waits up to wait_ms for all writers (exit), then kills those still writing
+ * (their temp dirs stay, removed by a later write) and reports them as -ETIMEDOUT.
+ * Returns how many writers are still running. */
+size_t gsm_recorder_reap(struct gsm_recorder *r, uint64_t wait_ms, gsm_recorder_done_fn done, void *userdata);

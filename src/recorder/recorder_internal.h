@@ -36,6 +36,21 @@ struct gsm_recorder {
     uint32_t child_timeout_ms;
     struct rate_entry *rate;
     size_t n_rate, cap_rate;
+    struct rec_writer *writers;  /* async.c: bundles being written by forked writers */
+    size_t n_writers;
+};
+
+/* async.c: one forked writer process and what it has said so far. */
+struct rec_writer {
+    pid_t pid;
+    int fd;                      /* read end of its result pipe, O_NONBLOCK */
+    char *key;                   /* the request's rate-limit key: one writer per key */
+    void *cookie;
+    size_t got;                  /* bytes of res received */
+    struct rec_result {
+        int rc;
+        char path[4096];
+    } res;
 };
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -51,6 +66,13 @@ uint64_t rec_mono_ms(void);
 uint64_t rec_realtime_ms(void);
 int rec_write_all(int fd, const void *data, size_t len);
 int rec_write_file_at(int dirfd, const char *name, const void *data, size_t len);
+
+/* recorder.c: the bundle itself, the rate limit checked by the caller (recorded when
+ * record_rate). */
+const char *rec_request_key(const struct gsm_bundle_request *req);
+int rec_write_bundle(struct gsm_recorder *r, const struct gsm_bundle_request *req, bool record_rate, char *ret_path,
+                     size_t path_len);
+void rec_writers_free(struct gsm_recorder *r);
 
 /* store.c */
 void rec_free_names(char **names, size_t n);

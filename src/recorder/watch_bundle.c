@@ -47,14 +47,20 @@ static void summarize(const struct gsm_watch_target *t, const struct gsm_watch_e
                  (unsigned long long)threads_peak);
 }
 
-void gsm_watch_write_bundle(struct gsm_recorder *rec, const struct gsm_root *root, const struct gsm_watch_event *ev,
-                            const char *event_json, char *path, size_t path_len) {
+/* What a bundle for ev needs, in bufs the caller owns (freed by free_bundle_bufs). */
+struct bundle_bufs {
+    char *samples;
+    char key[600], label[96], summary[1024];
+};
+
+static int build_request(const struct gsm_root *root, const struct gsm_watch_event *ev, const char *event_json,
+                         struct bundle_bufs *b, struct gsm_bundle_request *req) {
     const struct gsm_watch_target *t = ev->target;
     char *samples = NULL;
     size_t samples_len = 0;
     FILE *f = open_memstream(&samples, &samples_len);
     if (!f)
-        return;
+        return -ENOMEM;
     struct gsm_watch_sample rs;
     for (size_t i = 0; gsm_watch_target_ring_get(t, i, &rs); i++) {
         struct json_object *o = gsm_sample_to_json(&ev->ref, &rs);
@@ -62,7 +68,8 @@ void gsm_watch_write_bundle(struct gsm_recorder *rec, const struct gsm_root *roo
         json_object_put(o);
     }
     fclose(f);
-    char key[600], label[96], summary[1024];
+    b->samples = samples;
+    char *key = b->key, *label = b->label, *summary = b->summary;
     bool proc = gsm_watch_target_type(t) == GSM_WT_PROCESS;
     /* Every OOM kill gets its bundle (a crash loop's too): its rate-limit key is apart from the
      * warnings' and names the kill's count; the quota and the rotation bound the disk. */
@@ -70,27 +77,78 @@ void gsm_watch_write_bundle(struct gsm_recorder *rec, const struct gsm_root *roo
     if (ev->kind == GSM_WK_OOM_KILL)
         snprintf(suffix, sizeof suffix, "-oom-kill-%.0f", ev->value);
     if (proc) {
-        snprintf(key, sizeof key, "pid-%d-%llu%s", (int)gsm_watch_target_pid(t),
+        snprintf(key, sizeof b->key, "pid-%d-%llu%s", (int)gsm_watch_target_pid(t),
                  (unsigned long long)gsm_watch_target_starttime(t), suffix);
-        snprintf(label, sizeof label, "pid-%d", (int)gsm_watch_target_pid(t));
+        snprintf(label, sizeof b->label, "pid-%d", (int)gsm_watch_target_pid(t));
     } else {
-        snprintf(key, sizeof key, "cgroup-%s%s", gsm_watch_target_cgroup(t), suffix);
-        snprintf(label, sizeof label, "cg%.80s", gsm_watch_target_cgroup(t));
+        snprintf(key, sizeof b->key, "cgroup-%s%s", gsm_watch_target_cgroup(t), suffix);
+        snprintf(label, sizeof b->label, "cg%.80s", gsm_watch_target_cgroup(t));
     }
-    summarize(t, ev, summary, sizeof summary);
-    struct gsm_bundle_request req = {
+    summarize(t, ev, summary, sizeof b->summary);
+    *req = (struct gsm_bundle_request){
         .target_key = key, .target_label = label, .pid = proc ? gsm_watch_target_pid(t) : 0,
         .cgroup_path = gsm_watch_target_cgroup(t), .cg_loc = gsm_watch_target_cgroup_loc(t), .root = root,
         .samples_jsonl = samples, .samples_len = samples_len, .event_json = event_json, .summary = summary,
         .go_endpoint = gsm_watch_target_go_endpoint(t), .now_ms = ev->time_ms,
     };
+    return 0;
+}
+
+void gsm_watch_write_bundle(struct gsm_recorder *rec, const struct gsm_root *root, const struct gsm_watch_event *ev,
+                            const char *event_json, char *path, size_t path_len) {
+    struct bundle_bufs b = {0};
+    struct gsm_bundle_request req;
+    path[0] = '\0';
+    if (build_request(root, ev, event_json, &b, &req) < 0)
+        return;
     int r = gsm_recorder_write(rec, &req, path, path_len);
     if (r < 0) {
         path[0] = '\0';
         if (r != -EAGAIN)
             gsm_warn("flight-recorder bundle not written: %s", strerror(-r));
     }
-    free(samples);
+    free(b.samples);
+}
+
+void gsm_watch_start_bundle(struct gsm_recorder *rec, const struct gsm_root *root, const struct gsm_watch_event *ev,
+                            const char *event_json, struct json_object *bundle_event) {
+    struct bundle_bufs b = {0};
+    struct gsm_bundle_request req;
+    int r = build_request(root, ev, event_json, &b, &req);
+    if (r == 0)
+        r = gsm_recorder_start(rec, &req, ev->kind == GSM_WK_OOM_KILL, bundle_event);
+    free(b.samples);
+    if (r < 0) {
+        json_object_put(bundle_event);
+        if (r == -EBUSY)
+            gsm_warn("flight-recorder bundle not written: %u bundles already being written, or one for this target",
+                     GSM_RECORDER_MAX_WRITERS);
+        else if (r != -EAGAIN)
+            gsm_warn("flight-recorder bundle not written: %s", strerror(-r));
+    }
+}
+
+struct reap_ctx {
+    gsm_watch_bundle_done_fn fn;
+    void *userdata;
+};
+
+static void on_done(void *cookie, int result, const char *path, void *userdata) {
+    struct reap_ctx *c = userdata;
+    struct json_object *bo = cookie;
+    if (result < 0 && result != -EAGAIN)
+        gsm_warn("flight-recorder bundle not written: %s", strerror(-result));
+    if (result == 0 && bo) {
+        json_object_object_add(bo, "bundle", json_object_new_string(path));
+        if (c && c->fn)
+            c->fn(bo, path, c->userdata);
+    }
+    json_object_put(bo);
+}
+
+size_t gsm_watch_reap_bundles(struct gsm_recorder *rec, uint64_t wait_ms, gsm_watch_bundle_done_fn fn, void *userdata) {
+    struct reap_ctx c = {fn, userdata};
+    return gsm_recorder_reap(rec, wait_ms, on_done, &c);
 }
 
 
