@@ -2,6 +2,7 @@
 #pragma once
 
 #include "store/history.h"
+#include "util/strmap.h"
 
 #include <sqlite3.h>
 
@@ -14,6 +15,7 @@ struct gsm_history {
     uint64_t last_flush_ms;
     struct hist_acc **accs;          /* one per target seen since the last forget */
     size_t n_accs, cap_accs;
+    struct gsm_strmap acc_index;     /* key -> accumulator (keys owned by the accumulators) */
     struct pending_event {
         char *key;
         struct gsm_target_ref ref_copy;  /* strings not kept: type/pid only */

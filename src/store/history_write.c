@@ -229,14 +229,22 @@ static void roll(struct hist_acc *a, uint64_t minute_ms) {
     a->minute_ms = minute_ms;
 }
 
-static char *ref_key(const struct gsm_target_ref *ref) {
-    char *k = NULL;
+/* The target's key into buf when it fits, else into a new allocation (*heap, freed by the
+ * caller); NULL when out of memory. */
+static const char *ref_key(const struct gsm_target_ref *ref, char *buf, size_t len, char **heap) {
     /* a cgroup's name may be shortened for display: its path is the cgroup field */
     const char *cg = ref->cgroup ? ref->cgroup : ref->name ? ref->name : "";
-    int r = ref->type == GSM_WT_CGROUP ? asprintf(&k, "cgroup:%s", cg)
-                                       : asprintf(&k, "process:%d:%llu", (int)ref->pid,
-                                                  (unsigned long long)ref->starttime);
-    return r < 0 ? NULL : k;
+    int n = ref->type == GSM_WT_CGROUP
+                ? snprintf(buf, len, "cgroup:%s", cg)
+                : snprintf(buf, len, "process:%d:%llu", (int)ref->pid, (unsigned long long)ref->starttime);
+    if (n >= 0 && (size_t)n < len)
+        return buf;
+    *heap = NULL;
+    if (asprintf(heap, "cgroup:%s", cg) < 0) {
+        *heap = NULL;
+        return NULL;
+    }
+    return *heap;
 }
 
 static void acc_free(struct hist_acc *a) {
@@ -251,13 +259,23 @@ static void acc_free(struct hist_acc *a) {
     free(a);
 }
 
+static char *ref_key_dup(const struct gsm_target_ref *ref) {
+    char buf[256], *heap = NULL;
+    const char *k = ref_key(ref, buf, sizeof buf, &heap);
+    return heap ? heap : k ? strdup(k) : NULL;
+}
+
+/* The accumulator of a target, found through the key index (one hash lookup per sample, not
+ * a search of every target: with --all that was quadratic), created on first sight. */
 static struct hist_acc *acc_get(struct gsm_history *h, const struct gsm_target_ref *ref) {
-    _cleanup_free_ char *key = ref_key(ref);
+    char buf[256];
+    _cleanup_free_ char *heap = NULL;
+    const char *key = ref_key(ref, buf, sizeof buf, &heap);
     if (!key)
         return NULL;
-    for (size_t i = 0; i < h->n_accs; i++)
-        if (strcmp(h->accs[i]->key, key) == 0)
-            return h->accs[i];
+    struct hist_acc *found = gsm_strmap_get(&h->acc_index, key);
+    if (found)
+        return found;
     if (h->n_accs == h->cap_accs) {
         size_t cap = h->cap_accs ? h->cap_accs * 2 : 16;
         struct hist_acc **p = realloc(h->accs, cap * sizeof *p);
@@ -269,15 +287,19 @@ static struct hist_acc *acc_get(struct gsm_history *h, const struct gsm_target_r
     struct hist_acc *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
-    a->key = TAKE_PTR(key);
+    a->key = heap ? TAKE_PTR(heap) : strdup(key);
     a->name = strdup(ref->type == GSM_WT_CGROUP && ref->cgroup ? ref->cgroup : ref->name ? ref->name : "");
     a->cgroup = ref->cgroup ? strdup(ref->cgroup) : NULL;
     a->type = ref->type;
     a->pid = ref->pid;
-    bool ok = a->name != NULL;
+    bool ok = a->name != NULL && a->key != NULL;
     for (int s = 0; s < GSM_HS__COUNT && ok; s++)
         ok = (a->vals[s] = malloc(MAX_PER_MINUTE * sizeof(uint64_t))) != NULL;
     if (!ok) {
+        acc_free(a);
+        return NULL;
+    }
+    if (gsm_strmap_put(&h->acc_index, a->key, a) < 0) {
         acc_free(a);
         return NULL;
     }
@@ -324,7 +346,7 @@ void gsm_history_add_event(struct gsm_history *h, const struct gsm_target_ref *r
         h->cap_events = cap;
     }
     struct pending_event *e = &h->events[h->n_events];
-    *e = (struct pending_event){.key = ref_key(ref), .ref_copy = *ref, .name = strdup(ref->type == GSM_WT_CGROUP && ref->cgroup ? ref->cgroup : ref->name ? ref->name : ""),
+    *e = (struct pending_event){.key = ref_key_dup(ref), .ref_copy = *ref, .name = strdup(ref->type == GSM_WT_CGROUP && ref->cgroup ? ref->cgroup : ref->name ? ref->name : ""),
                                 .cgroup = ref->cgroup ? strdup(ref->cgroup) : NULL, .t_ms = t_ms,
                                 .limit_bytes = limit_bytes, .peak_before_bytes = peak_before_bytes};
     e->ref_copy.name = e->ref_copy.cgroup = NULL;
@@ -495,7 +517,8 @@ static void apply_limits(struct gsm_history *h, uint64_t now_ms) {
     gsm_history_exec(h->db, "PRAGMA incremental_vacuum;", NULL, 0);
 }
 
-/* Drops accumulators of targets not seen for a while (their rows are written). */
+/* Drops accumulators of targets not seen for a while (their rows are written); the index is
+ * rebuilt from the survivors (no allocation: the table only shrinks in use). */
 static void forget_stale(struct gsm_history *h, uint64_t now_ms) {
     size_t k = 0;
     for (size_t i = 0; i < h->n_accs; i++) {
@@ -505,7 +528,12 @@ static void forget_stale(struct gsm_history *h, uint64_t now_ms) {
         else
             h->accs[k++] = a;
     }
+    if (k == h->n_accs)
+        return;
     h->n_accs = k;
+    gsm_strmap_clear(&h->acc_index);
+    for (size_t i = 0; i < k; i++)
+        gsm_strmap_put(&h->acc_index, h->accs[i]->key, h->accs[i]);
 }
 
 int gsm_history_flush(struct gsm_history *h, uint64_t now_ms, bool force) {
@@ -556,6 +584,7 @@ void gsm_history_close(struct gsm_history *h) {
     for (size_t i = 0; i < h->n_accs; i++)
         acc_free(h->accs[i]);
     free(h->accs);
+    gsm_strmap_free(&h->acc_index);
     for (size_t i = 0; i < h->n_events; i++) {
         free(h->events[i].key);
         free(h->events[i].name);
