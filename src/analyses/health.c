@@ -24,7 +24,7 @@ static void set_missing(struct gsm_health_part_result *p, const char *why) {
 
 static void part_headroom(const struct gsm_health_input *in, struct gsm_health_part_result *p) {
     if (!in->have_usage) {
-        set_missing(p, "usage not read");
+        set_missing(p, "no memory cgroup read");
         return;
     }
     if (in->limit_bytes == UINT64_MAX || in->limit_bytes == 0) {
@@ -104,7 +104,7 @@ static void part_go(const struct gsm_health_input *in, struct gsm_health_part_re
     }
     bool goal = in->have_goal && in->limit_bytes != UINT64_MAX && in->limit_bytes != 0;
     if (in->go == GSM_HGO_UNKNOWN || (!in->have_gc_cpu && !goal)) {
-        set_missing(p, "Go runtime statistics not reachable");
+        set_missing(p, "Go runtime statistics not read");
         return;
     }
     double b_cpu = in->have_gc_cpu ? ramp(in->gc_cpu_fraction, 0.05, 0.25) : 0;
@@ -157,7 +157,8 @@ void gsm_health_compute(const struct gsm_health_input *in, struct gsm_health *re
     double score = 100.0 - total;
     ret->score = score <= 0 ? 0 : score >= 100 ? 100 : (int)lround(score);
     ret->band = gsm_health_band_of(ret->score);
-    ret->have = true;
+    /* No part read anything: a score of 100 would claim health nobody measured. */
+    ret->have = ret->n_missing + (ret->parts[GSM_HP_GO_GC].status == GSM_HPS_NOT_APPLICABLE) < GSM_HP__COUNT;
 }
 
 static uint64_t v2_event(const struct gsm_cgroup_memory *m, enum gsm_cg_event e) {

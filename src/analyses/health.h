@@ -72,9 +72,9 @@ enum gsm_health_band gsm_health_band_of(int score);
 enum gsm_health_band gsm_health_band_step(enum gsm_health_band prev, int score);
 
 /* Inputs from one read of a cgroup (explain): used = the breakdown's unreclaimable memory, the
- * effective hard limit, PSI, and lifetime counters. proc (may be NULL) is the process explained:
- * its own memory is not counted twice. go (may be NULL) gives the GC part; is_go says whether
- * the process runs Go at all (false: not applicable). No trend: eta_missing says so. */
+ * effective hard limit, PSI, and lifetime counters (m NULL: no memory cgroup, all missing). go
+ * (may be NULL) gives the GC part; is_go says whether a Go runtime runs there at all (false: not
+ * applicable; true without go: missing). No trend: eta_missing says so. */
 void gsm_health_input_from_cgroup(const struct gsm_cgroup_memory *m, const struct gsm_cg_effective *eff,
                                   const struct gsm_cg_breakdown *bd, bool is_go, const struct gsm_go_stats *go,
                                   struct gsm_health_input *ret);

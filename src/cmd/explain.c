@@ -5,6 +5,8 @@
 #include "analyses/classify.h"
 #include "analyses/findings.h"
 #include "analyses/go_split.h"
+#include "analyses/health.h"
+#include "renderers/health_render.h"
 #include "cmd/explain_go.h"
 #include "readers/proc_access.h"
 #include "readers/proc_environ.h"
@@ -253,6 +255,21 @@ static int evaluate_findings(const struct gsm_root *root, struct gsm_findings_in
     return eo->fail_on_set && gsm_findings_reach(ret, eo->fail_on) ? GSM_EXIT_FAILURE : GSM_EXIT_OK;
 }
 
+/* The health score from the same reads as the findings; without a cgroup limit, the node's
+ * memory is the limit (as the watch engine does). */
+static void compute_health(const struct gsm_root *root, const struct gsm_findings_input *fin, bool is_go,
+                           struct gsm_health *ret) {
+    struct gsm_health_input hin;
+    gsm_health_input_from_cgroup(fin->cg, fin->eff, fin->bd, is_go, fin->go_stats, &hin);
+    struct gsm_host_info host;
+    if (hin.limit_bytes == UINT64_MAX && !hin.limit_unknown && fin->cg && gsm_host_info_read(root, &host) == 0 &&
+        host.have_mem_total) {
+        hin.limit_bytes = host.mem_total_bytes;
+        hin.limit_is_node = true;
+    }
+    gsm_health_compute(&hin, ret);
+}
+
 static int open_root(const char *root_dir, struct gsm_root *root) {
     int r = gsm_root_open(root_dir, root);
     if (r < 0) {
@@ -311,8 +328,8 @@ static void on_smaps_progress(struct gsm_process *p, void *arg) {
 /* explain PID's output, in the chosen format, from what was read and evaluated; the exit code. */
 static int render_pid(const struct explain_opts *eo, struct gsm_process *proc, const struct gsm_totals *totals,
                       uint64_t taken, struct gsm_cgroup_report *cg, int cr, struct explain_go *go,
-                      const struct gsm_findings *findings) {
-    struct json_object *cg_json = NULL, *findings_json = NULL, *go_json = NULL, *env_json = NULL;
+                      const struct gsm_findings *findings, const struct gsm_health *health) {
+    struct json_object *cg_json = NULL, *findings_json = NULL, *go_json = NULL, *env_json = NULL, *health_json = NULL;
     int ret, r;
     struct gsm_explain_view view = {
         .proc = proc, .totals = totals, .with_mappings = eo->with_mappings, .top_mappings = eo->top,
@@ -322,6 +339,8 @@ static int render_pid(const struct explain_opts *eo, struct gsm_process *proc, c
         if (cg)
             view.cgroup_json = cg_json = gsm_cgroup_to_json(cg);
         view.findings_json = findings_json = gsm_findings_to_json(findings);
+        view.with_health = true;
+        view.health_json = health_json = gsm_health_to_json(health);
         if (proc->go) {
             view.go_json = go_json = explain_go_json(go);
             view.go_unavailable = go->have_stats ? NULL : go->why;
@@ -352,6 +371,8 @@ static int render_pid(const struct explain_opts *eo, struct gsm_process *proc, c
         else if (r == 0)
             fprintf(out, "\nCGROUP: %s\n", view.cgroup_unavailable);
         if (r == 0)
+            gsm_health_print_table(health, out);
+        if (r == 0)
             gsm_findings_print_table(findings, out);
     } else
         r = gsm_explain_print_json(&view, out);
@@ -360,6 +381,8 @@ static int render_pid(const struct explain_opts *eo, struct gsm_process *proc, c
     ret = r < 0 ? finish_output(r) : emit(eo, obuf, olen);
     free(obuf);
 out:
+    if (health_json)
+        json_object_put(health_json);
     if (go_json)
         json_object_put(go_json);
     if (env_json)
@@ -457,8 +480,10 @@ static int explain_pid(const char *root_dir, pid_t pid, const struct explain_opt
         .go_env = go.have_env ? &go.env : NULL, .go_heap = go.have_heap ? &go.heap : NULL,
     };
     int fail_on = evaluate_findings(&root, &fin, eo, &findings);
+    struct gsm_health health;
+    compute_health(&root, &fin, proc.go != NULL, &health);
 
-    ret = render_pid(eo, &proc, &totals, taken, have_cg ? &cg : NULL, cr, &go, &findings);
+    ret = render_pid(eo, &proc, &totals, taken, have_cg ? &cg : NULL, cr, &go, &findings, &health);
     if (proc.n_missing && ret == GSM_EXIT_OK)
         gsm_warn("incomplete: %zu source(s) not readable (listed in the output)", proc.n_missing);
     if (ret == GSM_EXIT_OK)
@@ -504,6 +529,11 @@ static int explain_cgroup(const char *root_dir, const char *path, const struct e
         .n_processes = cg.n_members,
     };
     int fail_on = evaluate_findings(&root, &fin, eo, &findings);
+    bool any_go = false;
+    for (size_t i = 0; i < cg.n_members; i++)
+        any_go |= cg.members[i].proc.go != NULL;
+    struct gsm_health health;
+    compute_health(&root, &fin, any_go, &health);
     if (eo->fmt == FMT_FOLDED || eo->fmt == FMT_PPROF) {
         const struct gsm_process **procs = calloc(cg.n_members ? cg.n_members : 1, sizeof *procs);
         if (!procs)
@@ -530,12 +560,14 @@ static int explain_cgroup(const char *root_dir, const char *path, const struct e
             json_object_object_add(o, "target", t);
             json_object_object_add(o, "cgroup", gsm_cgroup_to_json(&cg));
             gsm_cgroup_members_to_json(&cg, o);
+            json_object_object_add(o, "health", gsm_health_to_json(&health));
             json_object_object_add(o, "findings", gsm_findings_to_json(&findings));
             r = gsm_json_print(o, out);
             json_object_put(o);
         } else {
             gsm_cgroup_print_table(&cg, out);
             gsm_cgroup_members_print_table(&cg, out);
+            gsm_health_print_table(&health, out);
             gsm_findings_print_table(&findings, out);
             r = 0;
         }

@@ -41,7 +41,7 @@ struct gsm_health_part_result {
 };
 
 struct gsm_health {
-    bool have;                       /* computed (false: no sample yet) */
+    bool have;                       /* false: no part had its input (or no sample yet): no score */
     int score;                       /* 0 .. 100 */
     enum gsm_health_band band;       /* of score, without hysteresis */
     struct gsm_health_part_result parts[GSM_HP__COUNT];

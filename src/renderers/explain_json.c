@@ -288,6 +288,8 @@ int gsm_explain_print_json(const struct gsm_explain_view *v, FILE *out) {
     }
     if (v->env_json)
         json_object_object_add(o, "go_env", json_object_get(v->env_json));
+    if (v->with_health)
+        json_object_object_add(o, "health", v->health_json ? json_object_get(v->health_json) : NULL);
     if (v->findings_json)
         json_object_object_add(o, "findings", json_object_get(v->findings_json));
     int r = gsm_json_print(o, out);

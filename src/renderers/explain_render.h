@@ -21,6 +21,8 @@ struct gsm_explain_view {
     struct json_object *go_json;         /* "go_runtime": statistics and split (Go processes) */
     const char *go_unavailable;          /* why "go_runtime" is null */
     struct json_object *env_json;        /* "go_env" (only with --read-env) */
+    bool with_health;                    /* "health": health_json (renderers/health_render), or null */
+    struct json_object *health_json;
 };
 
 /* Build the JSON object (caller puts it). NULL on allocation failure. */

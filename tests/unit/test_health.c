@@ -130,6 +130,7 @@ TEST(health_missing_inputs_cost_nothing_and_are_said) {
                                   .eta_missing = "one-shot read"};
     struct gsm_health h;
     gsm_health_compute(&in, &h);
+    CHECK(!h.have);   /* nothing measured: no score claimed */
     CHECK_EQ_U64(h.score, 100);
     CHECK_EQ_U64(h.n_missing, GSM_HP__COUNT);
     for (int i = 0; i < GSM_HP__COUNT; i++)
@@ -143,6 +144,10 @@ TEST(health_missing_inputs_cost_nothing_and_are_said) {
     CHECK(strstr(h.parts[GSM_HP_HEADROOM].note, "no memory limit") != NULL);
     CHECK(h.parts[GSM_HP_GO_GC].status == GSM_HPS_NOT_APPLICABLE);
     CHECK_EQ_U64(h.n_missing, GSM_HP__COUNT - 1);
+    CHECK(!h.have);
+    in.have_kills = true;   /* one part measured: a score */
+    gsm_health_compute(&in, &h);
+    CHECK(h.have);
     CHECK_STREQ(gsm_health_part_name(GSM_HP_LIMIT_HITS), "limit_hits");
     CHECK_STREQ(gsm_health_band_name(GSM_HB_POOR), "poor");
 }
