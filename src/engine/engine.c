@@ -64,17 +64,99 @@ void gsm_watch_set_all(struct gsm_watch *w, bool all) {
     w->all = all;
 }
 
+/* The detectors' events of one target are held (buf) until the target's health score of this
+ * tick is known, so every event carries it. */
+#define HELD_EVENTS 16
 struct emitter {
     gsm_watch_event_fn fn;
     void *userdata;
     struct gsm_watch *w;
+    struct gsm_watch_event *buf;     /* NULL: fire at once */
+    size_t n;
 };
 
 static void fire(struct gsm_watch_event *ev, void *userdata) {
     struct emitter *e = userdata;
+    if (e->buf && e->n < HELD_EVENTS) {
+        e->buf[e->n++] = *ev;
+        return;
+    }
     e->w->stats.events++;
     if (e->fn)
         e->fn(ev, e->userdata);
+}
+
+static const struct cg_tick *target_cg_tick(const struct gsm_watch_target *t);
+
+/* The Go part's input: not applicable without Go, unknown when a Go member has no statistics,
+ * else the largest GC CPU fraction among the members (-1 when none reports it). */
+static enum gsm_health_go target_go(const struct gsm_watch_target *t, double *ret_gc_cpu) {
+    *ret_gc_cpu = -1;
+    if (t->n_go == 0)
+        return t->exe_checked && t->is_go ? GSM_HGO_UNKNOWN : GSM_HGO_NO;
+    bool any = false;
+    for (size_t i = 0; i < t->n_go; i++) {
+        if (!t->go[i].have)
+            continue;
+        any = true;
+        if ((t->go[i].stats.have >> GSM_GO_GC_CPU_FRACTION) & 1 && t->go[i].stats.gc_cpu_fraction > *ret_gc_cpu)
+            *ret_gc_cpu = t->go[i].stats.gc_cpu_fraction;
+    }
+    return any ? GSM_HGO_YES : GSM_HGO_UNKNOWN;
+}
+
+/* This tick's health score; an event when the band (with hysteresis) changed. */
+static void health_step(struct gsm_watch_target *t, const struct gsm_watch_sample *s, struct emitter *e) {
+    uint64_t hits, kills;
+    bool counters = target_cg_tick(t) != NULL;
+    gsm_health_window_step(&t->health_win, s->t_ms, s->max_events + s->high_events + s->failcnt, s->oom_kill, &hits,
+                           &kills);
+    double gc_cpu;
+    enum gsm_health_go go = target_go(t, &gc_cpu);
+    struct gsm_health_input in;
+    gsm_health_input_from_sample(s, t->det.last_eta_s, counters, hits, kills, go, gc_cpu, &in);
+    gsm_health_compute(&in, &t->health);
+    if (!t->health.have)
+        return;
+    enum gsm_health_band prev = t->health_band, band = gsm_health_band_step(prev, t->health.score);
+    if (band == prev)
+        return;
+    t->health_band = band;
+    struct gsm_watch_event ev = {.time_ms = s->t_ms, .kind = GSM_WK_HEALTH, .target = t, .eta_seconds = NAN,
+                                 .value = t->health.score};
+    static const double lower[GSM_HB__COUNT] = {GSM_HEALTH_GOOD, GSM_HEALTH_FAIR, GSM_HEALTH_POOR, 0};
+    ev.threshold = lower[band];
+    ev.level = band == GSM_HB_CRITICAL ? GSM_WL_CRITICAL : band == GSM_HB_POOR ? GSM_WL_WARN : GSM_WL_INFO;
+    gsm_watch_target_ref(t, &ev.ref);
+    /* the two largest penalties name why */
+    int a = -1, b = -1;
+    for (int i = 0; i < GSM_HP__COUNT; i++) {
+        double p = t->health.parts[i].penalty;
+        if (p <= 0)
+            continue;
+        if (a < 0 || p > t->health.parts[a].penalty)
+            b = a, a = i;
+        else if (b < 0 || p > t->health.parts[b].penalty)
+            b = i;
+    }
+    char why[240] = "no penalty", second[48] = "";
+    if (b >= 0)
+        snprintf(second, sizeof second, "; %s -%.0f", gsm_health_part_name((enum gsm_health_part)b),
+                 t->health.parts[b].penalty);
+    if (a >= 0)
+        snprintf(why, sizeof why, "%s -%.0f: %.150s%s", gsm_health_part_name((enum gsm_health_part)a),
+                 t->health.parts[a].penalty, t->health.parts[a].note, second);
+    snprintf(ev.message, sizeof ev.message, "health %d/100: %s -> %s (%s)", t->health.score, gsm_health_band_name(prev),
+             gsm_health_band_name(band), why);
+    static const char *const keys[GSM_HP__COUNT] = {"headroom_penalty", "trend_penalty", "pressure_penalty",
+                                                    "limit_hits_penalty", "oom_kills_penalty", "go_gc_penalty"};
+    gsm_watch_event_evidence(&ev, "health_score", t->health.score);
+    gsm_watch_event_evidence(&ev, "previous_band", prev);
+    gsm_watch_event_evidence(&ev, "band", band);
+    for (int i = 0; i < GSM_HP__COUNT; i++)
+        if (t->health.parts[i].status == GSM_HPS_USED)
+            gsm_watch_event_evidence(&ev, keys[i], round(t->health.parts[i].penalty * 10) / 10);
+    fire(&ev, e);
 }
 
 /* The target's series (the ring's values) into w->pts, then the detectors (analyses/detect). */
@@ -205,7 +287,17 @@ int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_e
         if (!t->class_only) {   /* a named cgroup's member, there for its classes only */
             if (on_sample)
                 on_sample(t, &s, userdata);
+            struct gsm_watch_event held[HELD_EVENTS];
+            e.buf = held;
+            e.n = 0;
             detect(w, t, &s, &e);
+            health_step(t, &s, &e);
+            e.buf = NULL;
+            for (size_t k = 0; k < e.n; k++) {
+                held[k].have_health = t->health.have;
+                held[k].health_score = t->health.score;
+                fire(&held[k], &e);
+            }
         } else {
             t->det.prev = s;   /* what detect() keeps: the exporter's and the classes tier's sample */
             t->det.have_prev = true;
@@ -310,6 +402,7 @@ bool gsm_watch_target_state(const struct gsm_watch_target *t, struct gsm_watch_s
     ret->pressure_level = t->det.pressure.level;
     ret->selected = t->selected;
     ret->classes = t->selected ? t->cls : NULL;
+    ret->health = t->health;
     return true;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "analyses/detect.h"
+#include "analyses/health.h"
 #include "analyses/sample_ring.h"
 #include "analyses/totals.h"
 #include "analyses/trend.h"
@@ -110,6 +111,11 @@ struct gsm_watch_target {
      * for serve's Go findings, so they read nothing again; NULL when not Go or not read. */
     struct gsm_totals *go_totals;
     uint64_t last_err_log_ms;        /* rate limit of the error log line (one per target per minute) */
+
+    /* Health score (analyses/health): this tick's, the band with hysteresis, the counters' window */
+    struct gsm_health health;
+    enum gsm_health_band health_band;
+    struct gsm_health_window health_win;
 };
 
 struct gsm_watch {

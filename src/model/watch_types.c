@@ -6,7 +6,7 @@ static const char *const kind_names[GSM_WK__COUNT] = {
     [GSM_WK_ETA] = "eta", [GSM_WK_GROWTH] = "growth", [GSM_WK_PRESSURE] = "pressure",
     [GSM_WK_OOM_KILL] = "oom_kill", [GSM_WK_OOM] = "oom", [GSM_WK_MAX] = "max", [GSM_WK_HIGH] = "high",
     [GSM_WK_FAILCNT] = "failcnt", [GSM_WK_TARGET_GONE] = "target_gone", [GSM_WK_CRASH_LOOP] = "crash_loop",
-    [GSM_WK_KERNEL] = "kernel_notification",
+    [GSM_WK_KERNEL] = "kernel_notification", [GSM_WK_HEALTH] = "health", [GSM_WK_PROTECT] = "protect",
 };
 
 const char *gsm_watch_kind_name(enum gsm_watch_kind k) {

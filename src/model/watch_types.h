@@ -3,6 +3,7 @@
  * (engine/watch), the renderers (event_render, metrics) and the recorder. docs/watch.md. */
 #pragma once
 
+#include "model/health.h"
 #include "model/mapping.h"
 
 #include <stdbool.h>
@@ -51,7 +52,10 @@ enum gsm_watch_level { GSM_WL_NONE, GSM_WL_INFO, GSM_WL_WARN, GSM_WL_CRITICAL };
 
 enum gsm_watch_kind {
     GSM_WK_ETA, GSM_WK_GROWTH, GSM_WK_PRESSURE, GSM_WK_OOM_KILL, GSM_WK_OOM, GSM_WK_MAX, GSM_WK_HIGH,
-    GSM_WK_FAILCNT, GSM_WK_TARGET_GONE, GSM_WK_CRASH_LOOP, GSM_WK_KERNEL, GSM_WK__COUNT
+    GSM_WK_FAILCNT, GSM_WK_TARGET_GONE, GSM_WK_CRASH_LOOP, GSM_WK_KERNEL,
+    GSM_WK_HEALTH,                   /* the health score moved to another band (docs/health-score.md) */
+    GSM_WK_PROTECT,                  /* --protect: an oom_score_adj set, or the write refused */
+    GSM_WK__COUNT
 };
 const char *gsm_watch_kind_name(enum gsm_watch_kind k);
 const char *gsm_watch_level_name(enum gsm_watch_level l);
@@ -77,6 +81,8 @@ struct gsm_watch_event {
     struct gsm_target_ref ref;       /* who, for output */
     const struct gsm_watch_target *target;   /* the engine's target (ring, for bundles); may be NULL */
     bool wants_bundle;               /* critical or an OOM kill */
+    bool have_health;                /* the target's health score at this tick */
+    int health_score;
 };
 void gsm_watch_event_evidence(struct gsm_watch_event *ev, const char *key, double v);
 
@@ -140,4 +146,5 @@ struct gsm_watch_state {
      * member), and the classes of the last full smaps read (NULL before the first). */
     bool selected;
     const struct gsm_proc_classes *classes;
+    struct gsm_health health;        /* this tick's score (have false before the first) */
 };

@@ -62,6 +62,7 @@ struct json_object *gsm_event_to_json(const struct gsm_watch_event *ev, const ch
     for (size_t i = 0; i < ev->n_evidence; i++)
         json_object_object_add(e, ev->evidence[i].key, num(ev->evidence[i].value));
     json_object_object_add(o, "evidence", e);
+    json_object_object_add(o, "health_score", ev->have_health ? json_object_new_int(ev->health_score) : NULL);
     json_object_object_add(o, "bundle", bundle_path ? json_object_new_string(bundle_path) : NULL);
     return o;
 }

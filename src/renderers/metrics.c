@@ -280,7 +280,7 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
     for (size_t i = 0; i < n; i++) {
         const struct gsm_watch_state *ts = &in->targets[i];
         struct row r = {.t = &ts->ref, .s = ts->s, .eta = ts->eta_s, .z = ts->z, .selected = ts->selected,
-                        .cls = ts->classes};
+                        .cls = ts->classes, .health = &ts->health};
         if (ts->ref.type == GSM_WT_CGROUP) {
             if (ts->ref.cgroup)
                 gsm_container_identity_parse(ts->ref.cgroup, &r.id);
@@ -307,6 +307,7 @@ int gsm_metrics_render(const struct gsm_metrics_input *in, const struct gsm_metr
     process_families(out, o, pr, npr);
     gsm_metrics_class_families(out, o, pr, npr, cg, ncg, in->targets, n);
     findings_family(out, o, in);
+    gsm_metrics_health_families(out, o, pr, npr, cg, ncg);
     if (o->openmetrics)
         fputs("# EOF\n", out);
     free(cg);

@@ -11,6 +11,7 @@ struct row {
     struct gsm_container_identity id;        /* cgroup rows: parsed once per render */
     bool selected;                           /* process rows: the engine's choice */
     const struct gsm_proc_classes *cls;      /* process rows: NULL without classes */
+    const struct gsm_health *health;         /* the target's score (metrics_health.c) */
 };
 
 struct gsm_metrics_series {
@@ -33,3 +34,6 @@ void gsm_metrics_series_families(FILE *out, const struct gsm_metrics_opts *o, co
  * processes; gsmapper_cgroup_process_memory_bytes over every process with classes. */
 void gsm_metrics_class_families(FILE *out, const struct gsm_metrics_opts *o, const struct row *pr, size_t npr,
                                 const struct row *cg, size_t ncg, const struct gsm_watch_state *all, size_t n_all);
+/* gsmapper_health_score and gsmapper_health_part_penalty{part} (metrics_health.c). */
+void gsm_metrics_health_families(FILE *out, const struct gsm_metrics_opts *o, const struct row *pr, size_t npr,
+                                 const struct row *cg, size_t ncg);
