@@ -59,6 +59,7 @@ static const char usage[] =
     "      --emit-samples     print every sample too (schema gsmapper.sample/v1), as watch does\n"
     GSM_RECORDER_USAGE
     GSM_HISTORY_USAGE
+    GSM_PROTECT_USAGE
     "      --root DIR         read /proc and /sys under DIR\n"
     "      --no-sandbox       do not restrict this process (no_new_privs, Landlock, seccomp;\n"
     "                         docs/sandbox.md); also GSMAPPER_SANDBOX=off\n"
@@ -456,8 +457,8 @@ int cmd_serve(int argc, char **argv) {
         {"quiet", no_argument, NULL, OPT_QUIET}, {"root", required_argument, NULL, OPT_ROOT},
         {"emit-samples", no_argument, NULL, OPT_EMIT}, {"max-series", required_argument, NULL, OPT_MAX_SERIES},
         {"smaps-budget-ms", required_argument, NULL, OPT_SMAPS_BUDGET},
-        GSM_RECORDER_LONGOPTS, GSM_HISTORY_LONGOPTS, {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
-        {"help", no_argument, NULL, 'h'}, {0},
+        GSM_RECORDER_LONGOPTS, GSM_HISTORY_LONGOPTS, GSM_PROTECT_LONGOPTS,
+        {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX}, {"help", no_argument, NULL, 'h'}, {0},
     };
     struct gsm_watch_opts wo;
     gsm_watch_opts_default(&wo);
@@ -469,6 +470,7 @@ int cmd_serve(int argc, char **argv) {
     gsm_recorder_cli_init(&rc);
     struct gsm_history_cli hist;
     gsm_history_cli_init(&hist);
+    struct gsm_protect_cli prot = {.n = 0};
     int c, r;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -498,6 +500,8 @@ int cmd_serve(int argc, char **argv) {
         default: {
             int k = gsm_history_cli_parse(&hist, "serve", c, optarg);
             if (k == 0)
+                k = gsm_protect_cli_parse(&prot, "serve", c, optarg);
+            if (k == 0)
                 k = gsm_recorder_cli_parse(&rc, "serve", c, optarg, &wo.ring_ms);
             if (k > 0)
                 break;
@@ -509,6 +513,7 @@ int cmd_serve(int argc, char **argv) {
     }
     /* One sampling rate: the exporter renders once per tick (kernel notifications still wake it). */
     wo.fast_interval_ms = wo.interval_ms;
+    gsm_protect_cli_apply(&prot, &wo);
     struct sockaddr_storage ss;
     int family;
     if ((r = prepare_listen(listen_addr, &ss, &family)) != GSM_EXIT_OK)

@@ -52,6 +52,7 @@ static const char usage[] =
     "      --rollup-budget-ms MS  kernel time per tick for smaps_rollup (default 5)\n"
     GSM_RECORDER_USAGE
     GSM_HISTORY_USAGE
+    GSM_PROTECT_USAGE
     "      --exec CMD           run CMD (/bin/sh -c) for each event, the event JSON on stdin\n"
     "      --duration SECONDS   stop after this long (default: until SIGINT/SIGTERM)\n"
     "      --emit-samples       print every sample too (schema gsmapper.sample/v1)\n"
@@ -280,7 +281,7 @@ int cmd_watch(int argc, char **argv) {
         {"interval", required_argument, NULL, OPT_INTERVAL}, {"horizon", required_argument, NULL, OPT_HORIZON},
         {"window", required_argument, NULL, OPT_WINDOW}, {"baseline", required_argument, NULL, OPT_BASELINE},
         {"z-threshold", required_argument, NULL, OPT_Z}, {"rollup-budget-ms", required_argument, NULL, OPT_ROLLUP_BUDGET},
-        GSM_RECORDER_LONGOPTS, GSM_HISTORY_LONGOPTS,
+        GSM_RECORDER_LONGOPTS, GSM_HISTORY_LONGOPTS, GSM_PROTECT_LONGOPTS,
         {"exec", required_argument, NULL, OPT_EXEC}, {"duration", required_argument, NULL, OPT_DURATION},
         {"emit-samples", no_argument, NULL, OPT_EMIT}, {"no-go-stats", no_argument, NULL, OPT_NO_GO},
         {"stats", no_argument, NULL, OPT_STATS}, {"output", required_argument, NULL, 'o'},
@@ -297,6 +298,7 @@ int cmd_watch(int argc, char **argv) {
     gsm_recorder_cli_init(&rc);
     struct gsm_history_cli hist;
     gsm_history_cli_init(&hist);
+    struct gsm_protect_cli prot = {.n = 0};
     int c;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -332,6 +334,8 @@ int cmd_watch(int argc, char **argv) {
             if (k == 0)
                 k = gsm_history_cli_parse(&hist, "watch", c, optarg);
             if (k == 0)
+                k = gsm_protect_cli_parse(&prot, "watch", c, optarg);
+            if (k == 0)
                 k = gsm_recorder_cli_parse(&rc, "watch", c, optarg, &wo.ring_ms);
             if (k > 0)
                 break;
@@ -341,10 +345,11 @@ int cmd_watch(int argc, char **argv) {
         }
         }
     }
-    if (optind == argc && n_cgroups == 0 && !all) {
-        gsm_error("watch: name PIDs, --cgroup PATH or --all (see 'gsmapper watch --help')");
+    if (optind == argc && n_cgroups == 0 && !all && prot.n == 0) {
+        gsm_error("watch: name PIDs, --cgroup PATH, --all or --protect (see 'gsmapper watch --help')");
         return GSM_EXIT_USAGE;
     }
+    gsm_protect_cli_apply(&prot, &wo);
 
     gsm_malloc_tune_for_daemon();
     struct gsm_root root;
@@ -382,7 +387,7 @@ int cmd_watch(int argc, char **argv) {
     /* Until a signal, --duration, or (without --all or --cgroup) every named process gone. */
     struct gsm_watch_run_opts run = {.on_event = on_event, .on_sample = on_sample, .userdata = &ctx,
                                      .after_tick = after_tick, .stop = &stop_requested,
-                                     .duration_ms = (uint64_t)(duration * 1000), .until_empty = !all && n_cgroups == 0};
+                                     .duration_ms = (uint64_t)(duration * 1000), .until_empty = !all && n_cgroups == 0 && prot.n == 0};
     gsm_watch_run(w, &run);
     /* Bundles still being written (an OOM kill's, typically, when the target died) finish first. */
     gsm_watch_reap_bundles(rec, GSM_RECORDER_DRAIN_MS, on_bundle, &ctx);

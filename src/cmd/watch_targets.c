@@ -39,3 +39,24 @@ int gsm_watch_add_cli_targets(struct gsm_watch *w, const struct gsm_root *root, 
     }
     return GSM_EXIT_OK;
 }
+
+int gsm_protect_cli_parse(struct gsm_protect_cli *pc, const char *cmd, int opt, const char *arg) {
+    if (opt != GSM_OPT_PROTECT)
+        return 0;
+    char err[256];
+    if (pc->n == GSM_PROTECT_MAX) {
+        gsm_error("%s: at most %d --protect", cmd, GSM_PROTECT_MAX);
+        return -1;
+    }
+    if (gsm_protect_rule_parse(arg, &pc->rules[pc->n], err, sizeof err) < 0) {
+        gsm_error("%s: %s", cmd, err);
+        return -1;
+    }
+    for (size_t i = 0; i < pc->n; i++)
+        if (strcmp(pc->rules[i].comm, pc->rules[pc->n].comm) == 0) {
+            gsm_error("%s: --protect names '%s' twice", cmd, pc->rules[i].comm);
+            return -1;
+        }
+    pc->n++;
+    return 1;
+}

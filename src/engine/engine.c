@@ -57,6 +57,7 @@ void gsm_watch_free(struct gsm_watch *w) {
     free(w->pts);
     free(w->raw);
     gsm_engine_tick_cache_free(&w->tc);
+    free(w->protect_done);
     free(w);
 }
 
@@ -307,6 +308,7 @@ int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_e
             gsm_engine_notify_register(w, t, &s);
         i++;
     }
+    gsm_engine_protect_scan(w, now_ms, fire, &e);
     gsm_engine_rollup_tier(w, now_ms);
     if (w->o.classes)
         gsm_engine_classes_tick(w, now_ms);

@@ -118,6 +118,12 @@ struct gsm_watch_target {
     struct gsm_health_window health_win;
 };
 
+struct protect_done {
+    pid_t pid;
+    uint64_t start;
+    bool seen;                       /* still there at the last scan */
+};
+
 struct gsm_watch {
     struct tick_cache tc;            /* this tick's cgroup reads (first: targets point at it) */
     uint64_t last_refresh_ms;
@@ -139,6 +145,10 @@ struct gsm_watch {
     double clk_tck;
     uint64_t err_log_ms;             /* rate limit of error lines that name no target */
     uint64_t err_window_ms, err_lines, err_suppressed;   /* per-target error lines this minute */
+    /* --protect (protect.c): the processes done (set, refused or already so), the last scan */
+    struct protect_done *protect_done;
+    size_t n_protect_done, cap_protect_done;
+    uint64_t protect_scan_ms;
 };
 
 uint64_t gsm_engine_mono_ns(void);
@@ -175,6 +185,10 @@ void gsm_engine_classes_tick(struct gsm_watch *w, uint64_t now_ms);
 /* Is the process target's executable Go (.go.buildinfo through h's "exe"): read once per
  * target, remembered in t->exe_checked / is_go / goarch. */
 bool gsm_engine_exe_is_go(struct gsm_watch_target *t, int dirfd);
+
+/* protect.c: --protect, at most one /proc scan a second; events through fire(ev, arg). */
+typedef void (*gsm_engine_fire_fn)(struct gsm_watch_event *ev, void *arg);
+void gsm_engine_protect_scan(struct gsm_watch *w, uint64_t now_ms, gsm_engine_fire_fn fire, void *arg);
 
 /* notify.c */
 void gsm_engine_notify_register(struct gsm_watch *w, struct gsm_watch_target *t, const struct gsm_watch_sample *s);

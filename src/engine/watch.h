@@ -20,6 +20,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* --protect NAME=ADJ: processes whose comm is NAME (exactly) get oom_score_adj ADJ. */
+struct gsm_protect_rule {
+    char comm[16];
+    int adj;                         /* -1000 .. 1000 */
+};
+/* Parses NAME=ADJ; on error *err holds one line naming what was wrong (-EINVAL). */
+int gsm_protect_rule_parse(const char *arg, struct gsm_protect_rule *ret, char *err, size_t err_len);
+
 struct gsm_watch_opts {
     uint64_t interval_ms, window_ms, short_window_ms, baseline_ms, ring_ms;
     double horizon_s, z_threshold;
@@ -39,6 +47,11 @@ struct gsm_watch_opts {
     uint64_t smaps_budget_us;        /* time per tick for full smaps reads */
     size_t top_processes;            /* N */
     bool classes_all_go;             /* every Go process has classes, not only those with statistics */
+    /* --protect: set each tick (at most one /proc scan a second), once per process (PID and
+     * start time); each change or refusal is an event of kind "protect". The array is the
+     * caller's and must outlive the engine. */
+    const struct gsm_protect_rule *protect;
+    size_t n_protect;
 };
 void gsm_watch_opts_default(struct gsm_watch_opts *o);
 

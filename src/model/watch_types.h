@@ -111,6 +111,7 @@ struct gsm_watch_stats {
     struct gsm_watch_tier_stats status, cgroup, rollup, go_http, detect, notify, smaps;
     uint64_t ticks, events;
     uint64_t smaps_selected;         /* processes chosen for classes (top N, named, named cgroups' members) */
+    uint64_t protect_set, protect_refused;   /* --protect: oom_score_adj writes done, refused */
 };
 
 /* Memory by class of one process, from a full smaps read (analyses/classify, analyses/totals):

@@ -98,6 +98,10 @@ static void self_families(FILE *out, const struct gsm_metrics_opts *o, const str
     fprintf(out, "gsmapper_ticks_total %llu\n", (unsigned long long)st->ticks);
     family(out, o, "gsmapper_events_total", "counter", "Watch events emitted");
     fprintf(out, "gsmapper_events_total %llu\n", (unsigned long long)st->events);
+    family(out, o, "gsmapper_protect_changes_total", "counter",
+           "--protect: oom_score_adj writes done (set) and refused (refused: permission)");
+    fprintf(out, "gsmapper_protect_changes_total{result=\"set\"} %llu\ngsmapper_protect_changes_total{result=\"refused\"} %llu\n",
+            (unsigned long long)st->protect_set, (unsigned long long)st->protect_refused);
     const struct {
         const char *name;
         const struct gsm_watch_tier_stats *t;
