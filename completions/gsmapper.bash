@@ -12,10 +12,10 @@ _gsmapper_options() {
         --cgroup --fail-on --go-endpoint --go-endpoint-any --gc --no-go-stats --read-env --root --no-sandbox -h --help" ;;
     watch) echo "--cgroup --all --interval --horizon --window --baseline --z-threshold --warmup
         --rollup-budget-ms --ring --dump-dir --dump-quota --dump-min-interval --exec --duration
-        --history --history-retention --history-max-mb --history-flush --emit-samples --no-go-stats --stats -o --output --root --no-sandbox -h --help" ;;
+        --history --history-retention --history-max-mb --history-flush --protect --emit-samples --no-go-stats --stats -o --output --root --no-sandbox -h --help" ;;
     serve) echo "--listen --top --max-series --smaps-budget-ms --cgroup --all --interval --no-go-stats --read-env
         --quiet --emit-samples --ring --dump-dir --dump-quota --dump-min-interval
-        --history --history-retention --history-max-mb --history-flush --root --no-sandbox -h --help" ;;
+        --history --history-retention --history-max-mb --history-flush --protect --root --no-sandbox -h --help" ;;
     report) echo "-o --output --cgroup --diff --top --title --root --go-endpoint --no-go-stats --gc
         -h --help" ;;
     advise) echo "--history --prometheus --source --range --allow-remote --target --half-life --margin
@@ -30,9 +30,9 @@ _gsmapper_argopts() {
     explain) echo "-o --output --output-file --top --cgroup --fail-on --go-endpoint --root" ;;
     watch) echo "--cgroup --interval --horizon --window --baseline --z-threshold --warmup
         --rollup-budget-ms --ring --dump-dir --dump-quota --dump-min-interval --exec --duration
-        --history --history-retention --history-max-mb --history-flush -o --output --root" ;;
+        --history --history-retention --history-max-mb --history-flush --protect -o --output --root" ;;
     serve) echo "--listen --top --max-series --smaps-budget-ms --cgroup --interval --ring --dump-dir --dump-quota
-        --dump-min-interval --history --history-retention --history-max-mb --history-flush --root" ;;
+        --dump-min-interval --history --history-retention --history-max-mb --history-flush --protect --root" ;;
     report) echo "-o --output --cgroup --top --title --root --go-endpoint" ;;
     advise) echo "--history --prometheus --source --range --target --half-life --margin --max-limit -o --output" ;;
     drill) echo "--limit --rate --serve --serve-wait --timeout --wait --dump-dir --cgroup-version

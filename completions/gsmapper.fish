@@ -81,6 +81,7 @@ complete -c gsmapper -n $c -l history-retention -x -d 'history kept this long (8
 complete -c gsmapper -n $c -l history-max-mb -x -d 'size cap of the history file'
 complete -c gsmapper -n $c -l history-flush -x -d 'seconds between history writes'
 complete -c gsmapper -n $c -l no-sandbox -d 'do not restrict this process (docs/sandbox.md)'
+complete -c gsmapper -n $c -l protect -x -d 'NAME=ADJ: oom_score_adj for processes named NAME'
 complete -c gsmapper -n $c -l root -x -a '(__fish_complete_directories)' -d 'read /proc and /sys under DIR'
 
 set -l c '__fish_seen_subcommand_from watch'
