@@ -62,7 +62,8 @@ check("health_explain_headroom_penalised", hp["status"] == "used" and hp["penalt
 check("health_explain_trend_missing_said", et["parts"]["trend"]["status"] == "missing" and "one-shot" in et["parts"]["trend"]["note"]
       and et["missing"] >= 1, et["parts"]["trend"])
 check("health_explain_parts_all_named", set(et["parts"]) == {"headroom", "trend", "pressure", "limit_hits", "oom_kills", "go_gc"}, list(et["parts"]))
-check("health_explain_pid_tight_lower", pt["score"] < pr["score"] and pt["score"] == et["score"], f"{pt['score']} {pr['score']} {et['score']}")
+# two reads a moment apart: the cgroup's kernel memory moves a little between them
+check("health_explain_pid_tight_lower", pt["score"] < pr["score"] and abs(pt["score"] - et["score"]) <= 3, f"{pt['score']} {pr['score']} {et['score']}")
 PY
 check health_explain_table grep -q '^HEALTH [0-9]*/100 (' "$tmp/et.txt"
 
