@@ -550,7 +550,8 @@ int cmd_serve(int argc, char **argv) {
         goto out;
     /* Files open, directories known, libmicrohttpd loaded, no thread started yet (Landlock binds
      * the threads created after it): restrict ourselves (docs/sandbox.md). */
-    gsm_sandbox_daemon("serve", no_sandbox, false, rc.dump_dir, hist.path);
+    /* --protect writes /proc/PID/oom_score_adj, which Landlock's write list cannot name: off */
+    gsm_sandbox_daemon("serve", no_sandbox || prot.n > 0, false, rc.dump_dir, hist.path);
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
