@@ -22,13 +22,7 @@
 #include <seccomp.h>
 #endif
 
-#if defined(__SANITIZE_ADDRESS__)
-#define GSM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GSM_ASAN 1
-#endif
-#endif
+#include "util/sanitizer.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270

@@ -25,13 +25,7 @@
 #include <seccomp.h>
 #endif
 
-#if defined(__SANITIZE_ADDRESS__)
-#define GSM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GSM_ASAN 1
-#endif
-#endif
+#include "util/sanitizer.h"
 
 void gsm_sandbox_init(struct gsm_sandbox *sb) {
     memset(sb, 0, sizeof *sb);
