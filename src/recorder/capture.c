@@ -243,8 +243,10 @@ void rec_run_report(const struct gsm_recorder *r, int bundle_fd, struct notes *n
         return;
     }
     _cleanup_close_ int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (null_fd < 0)
+    if (null_fd < 0) {
+        rec_note(notes, "failed report.html: cannot open /dev/null for its output: %s", strerror(errno));
         return;
+    }
     char *argv[] = {r->self_exe, (char *)"report", (char *)".", (char *)"-o", (char *)"report.html", NULL};
     int status = 0;
     int k = run_child(argv, bundle_fd, null_fd, r->child_timeout_ms, &status);

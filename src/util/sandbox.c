@@ -157,6 +157,10 @@ static int apply_landlock(const struct gsm_sandbox *sb, int abi) {
     for (size_t i = 0; i < sb->n_write_dirs && r == 0; i++)
         if ((r = add_rule(rfd, sb->write_dirs[i], write)) < 0)
             gsm_debug("sandbox: Landlock rule for %s: %s", sb->write_dirs[i], strerror(-r));
+    /* /dev/null may be written: the flight recorder gives it to its report child as stdout and
+     * stderr (without this rule report.html was silently missing from every bundle). */
+    if (r == 0 && (r = add_rule(rfd, "/dev/null", LANDLOCK_ACCESS_FS_WRITE_FILE)) < 0)
+        gsm_debug("sandbox: Landlock rule for /dev/null: %s", strerror(-r));
     const char *interp = NULL;
     dl_iterate_phdr(find_interp, &interp);
     for (size_t i = 0; i < sb->n_exec_files + 1 && r == 0; i++) {
