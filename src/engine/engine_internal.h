@@ -17,6 +17,8 @@
  * limits are re-read every 15 samples, a cgroup's oldest member every 5. */
 #define REFRESH_TICKS 5
 #define LIMIT_REFRESH_TICKS 15
+/* A process target's /proc/PID/cgroup is re-read every this many samples (it may be moved). */
+#define CG_RECHECK_TICKS 3
 /* A process (or a cgroup whose oldest process) younger than this is still starting up: its
  * ramp to its working size is not a leak, so the ETA detector waits. The Z-score detector does
  * not (a burst right after start is still sudden growth). */
@@ -59,6 +61,7 @@ struct gsm_watch_target {
     struct gsm_cg_effective eff;
     bool have_eff;
     unsigned ticks_since_limit;
+    unsigned cg_checks;              /* process targets: samples taken (cgroup re-read every CG_RECHECK_TICKS) */
     bool seen;
     bool explicit_target;            /* named on the command line: report when it goes */
 

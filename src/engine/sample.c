@@ -4,8 +4,10 @@
 #include "readers/proc_smaps.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
+#include "util/log.h"
 #include "util/parse.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -195,10 +197,48 @@ static void refresh_name(struct gsm_watch_target *t, const char *status_name) {
         memcpy(t->name, n, k + 1);
 }
 
+/* A process's cgroup is not fixed: systemd, kubelet or anyone writing its PID to another
+ * cgroup.procs moves it (its later charges go to the new cgroup). /proc/PID/cgroup is re-read
+ * every CG_RECHECK_TICKS samples (one small read through the kept directory); on a move the
+ * target takes the new cgroup, its limits are re-read at once and its kernel notifications are
+ * registered again for the new cgroup. A process moved out of our view (another cgroup
+ * namespace's part of the tree: -EXDEV) keeps no cgroup; a failed read keeps the last one (the
+ * sample that follows says whether the process is gone). */
+static void recheck_cgroup(struct gsm_watch *w, struct gsm_watch_target *t) {
+    if (t->type != GSM_WT_PROCESS || t->cg_checks++ % CG_RECHECK_TICKS != CG_RECHECK_TICKS - 1)
+        return;
+    struct gsm_cgroup_location loc;
+    int r = t->h.dirfd >= 0 ? gsm_cgroup_locate_proc(w->root, &t->h, &loc) : gsm_cgroup_locate_pid(w->root, t->pid, &loc);
+    w->stats.cgroup.reads++;
+    if (r < 0 && r != -EXDEV)
+        return;
+    if (r == 0 && t->has_cg && strcmp(loc.path, t->loc.path) == 0 && loc.version == t->loc.version) {
+        gsm_cgroup_location_free(&loc);
+        return;
+    }
+    if (r < 0 && !t->has_cg)
+        return;
+    gsm_debug("watch: pid %d (%s) moved from cgroup %s to %s", (int)t->pid, t->name, t->has_cg ? t->loc.path : "(none)",
+              r == 0 ? loc.path : "(out of view)");
+    if (t->has_cg)
+        gsm_cgroup_location_free(&t->loc);
+    t->has_cg = r == 0;
+    if (r == 0)
+        t->loc = loc;
+    else
+        memset(&t->loc, 0, sizeof t->loc);
+    if (t->have_eff)
+        gsm_cg_effective_free(&t->eff);
+    t->have_eff = false;   /* refresh_limit reads the new cgroup's limits this sample */
+    gsm_engine_notify_close(t);
+    t->notify_tried = false;   /* the tick registers them again, for the new cgroup */
+}
+
 int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms,
                              struct gsm_watch_sample *s) {
     memset(s, 0, sizeof *s);
     s->t_ms = now_ms;
+    recheck_cgroup(w, t);
     t->cg_tick = t->has_cg ? cg_sample(w, &t->loc) : -1;
     const struct cg_tick *c = t->cg_tick >= 0 ? &w->tc.c[t->cg_tick] : NULL;
     refresh_limit(w, t, c);
