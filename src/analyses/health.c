@@ -137,6 +137,29 @@ enum gsm_health_band gsm_health_band_step(enum gsm_health_band prev, int score) 
     return h < prev ? h : prev;
 }
 
+bool gsm_health_band_update(struct gsm_health_band_state *st, int score, uint64_t t_ms) {
+    enum gsm_health_band b = gsm_health_band_step(st->band, score);
+    if (b >= st->band) {
+        st->recovering = false;
+        if (b == st->band)
+            return false;
+        st->band = b;   /* worse: at once */
+        return true;
+    }
+    if (!st->recovering) {
+        st->recovering = true;
+        st->recover_to = b;
+        st->recover_since_ms = t_ms;
+    } else if (b > st->recover_to) {
+        st->recover_to = b;   /* only as far as the whole hold allows */
+    }
+    if (t_ms - st->recover_since_ms < GSM_HEALTH_RECOVER_MS)
+        return false;
+    st->band = st->recover_to;
+    st->recovering = false;
+    return true;
+}
+
 void gsm_health_compute(const struct gsm_health_input *in, struct gsm_health *ret) {
     memset(ret, 0, sizeof *ret);
     static const double w[GSM_HP__COUNT] = {GSM_HEALTH_W_HEADROOM, GSM_HEALTH_W_TREND, GSM_HEALTH_W_PRESSURE,

@@ -71,6 +71,20 @@ enum gsm_health_band gsm_health_band_of(int score);
  * when the score is GSM_HEALTH_HYSTERESIS points inside it. */
 enum gsm_health_band gsm_health_band_step(enum gsm_health_band prev, int score);
 
+/* ... and a better band must hold this long before it is taken (a worse one still at once). The
+ * trend part follows the forecast, which comes and goes with a leak's GC steps: without the
+ * hold a leaking cgroup's health went good -> fair -> good 30 times in 160 s (scenario heap-2,
+ * 384 MiB, 2026-12-06), each an event. */
+#define GSM_HEALTH_RECOVER_MS 30000
+struct gsm_health_band_state {
+    enum gsm_health_band band;       /* the band as reported */
+    bool recovering;                 /* a better band has been seen since recover_since_ms */
+    enum gsm_health_band recover_to; /* the worst of the better bands seen since then */
+    uint64_t recover_since_ms;
+};
+/* One score at t_ms: true when st->band changed. */
+bool gsm_health_band_update(struct gsm_health_band_state *st, int score, uint64_t t_ms);
+
 /* Inputs from one read of a cgroup (explain): used = the breakdown's unreclaimable memory, the
  * effective hard limit, PSI, and lifetime counters (m NULL: no memory cgroup, all missing). go
  * (may be NULL) gives the GC part; is_go says whether a Go runtime runs there at all (false: not

@@ -119,10 +119,10 @@ static void health_step(struct gsm_watch_target *t, const struct gsm_watch_sampl
     gsm_health_compute(&in, &t->health);
     if (!t->health.have)
         return;
-    enum gsm_health_band prev = t->health_band, band = gsm_health_band_step(prev, t->health.score);
-    if (band == prev)
+    enum gsm_health_band prev = t->health_band.band;
+    if (!gsm_health_band_update(&t->health_band, t->health.score, s->t_ms))
         return;
-    t->health_band = band;
+    enum gsm_health_band band = t->health_band.band;
     struct gsm_watch_event ev = {.time_ms = s->t_ms, .kind = GSM_WK_HEALTH, .target = t, .eta_seconds = NAN,
                                  .value = t->health.score};
     static const double lower[GSM_HB__COUNT] = {GSM_HEALTH_GOOD, GSM_HEALTH_FAIR, GSM_HEALTH_POOR, 0};

@@ -117,7 +117,7 @@ struct gsm_watch_target {
 
     /* Health score (analyses/health): this tick's, the band with hysteresis, the counters' window */
     struct gsm_health health;
-    enum gsm_health_band health_band;
+    struct gsm_health_band_state health_band;
     struct gsm_health_window health_win;
 };
 

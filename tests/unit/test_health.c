@@ -174,6 +174,30 @@ TEST(health_bands_hysteresis_no_flapping) {
     CHECK(gsm_health_band_step(GSM_HB_CRITICAL, 56) == GSM_HB_FAIR);
 }
 
+TEST(health_band_recovers_only_after_a_hold) {
+    /* a forecast that comes and goes (scenario heap-2: trend penalty 40 on, off every few
+     * seconds) is one event while it lasts, and good again only after 30 s without it */
+    struct gsm_health_band_state st = {0};
+    unsigned changes = 0;
+    uint64_t t = 1000000;
+    for (int i = 0; i < 80; i++, t += 2000)
+        changes += gsm_health_band_update(&st, i % 3 == 0 ? 100 : 60, t);
+    CHECK_EQ_U64(changes, 1);
+    CHECK(st.band == GSM_HB_FAIR);
+    for (int i = 0; i < 15; i++, t += 2000)   /* 28 s good: not yet */
+        CHECK(!gsm_health_band_update(&st, 100, t));
+    CHECK(st.band == GSM_HB_FAIR);
+    CHECK(gsm_health_band_update(&st, 100, t));   /* 30 s */
+    CHECK(st.band == GSM_HB_GOOD);
+    /* worse at once; a recovery goes only as far as the worst score of its hold */
+    CHECK(gsm_health_band_update(&st, 10, t += 2000));
+    CHECK(st.band == GSM_HB_CRITICAL);
+    CHECK(!gsm_health_band_update(&st, 95, t += 2000));
+    CHECK(!gsm_health_band_update(&st, 60, t += 20000));
+    CHECK(gsm_health_band_update(&st, 95, t += 10000));
+    CHECK(st.band == GSM_HB_FAIR);
+}
+
 TEST(health_window_counts_only_the_window) {
     struct gsm_health_window w = {0};
     uint64_t h, k;
