@@ -238,20 +238,24 @@ static void on_event(const struct gsm_watch_event *ev, void *userdata) {
     struct json_object *o = gsm_event_to_json(ev, NULL);
     if (se->print)
         gsm_json_line(o, stdout);
-    if (ev->wants_bundle && se->rec) {
-        char path[4096] = "";
+    if (ev->wants_bundle && se->rec) {   /* written by a writer process (as watch's); reaped each tick */
         char *json = gsm_json_text(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         if (json)
-            gsm_watch_write_bundle(se->rec, se->root, ev, json, path, sizeof path);
+            gsm_watch_start_bundle(se->rec, se->root, ev, json, gsm_watch_bundle_event_json(ev, ""));
         free(json);
-        if (path[0] && se->print) {
-            struct json_object *bo = gsm_watch_bundle_event_json(ev, path);
-            gsm_json_line(bo, stdout);
-            json_object_put(bo);
-        }
     }
     fflush(stdout);
     json_object_put(o);
+}
+
+/* A bundle is written: a second event says where. */
+static void on_bundle(struct json_object *bo, const char *path, void *userdata) {
+    const struct serve_events *se = userdata;
+    (void)path;
+    if (se->print) {
+        gsm_json_line(bo, stdout);
+        fflush(stdout);
+    }
 }
 
 static void on_sample(const struct gsm_watch_target *t, const struct gsm_watch_sample *s, void *userdata) {
@@ -436,6 +440,7 @@ static void first_tick(struct gsm_watch *w, struct serve_events *se) {
  * between only sample. */
 static bool after_tick(struct gsm_watch *w, bool scheduled, void *userdata) {
     struct serve_events *se = userdata;
+    gsm_watch_reap_bundles(se->rec, 0, on_bundle, se);
     if (!scheduled)
         return true;
     if (!se->released_after_curl && gsm_curl_is_loaded()) {
@@ -566,6 +571,7 @@ int cmd_serve(int argc, char **argv) {
     struct gsm_watch_run_opts run = {.on_event = on_event, .on_sample = on_sample, .userdata = &se,
                                      .after_tick = after_tick, .stop = &stop_requested, .fixed_rate = true};
     gsm_watch_run(w, &run);
+    gsm_watch_reap_bundles(se.rec, GSM_RECORDER_DRAIN_MS, on_bundle, &se);   /* bundles still being written */
 out:
     if (d)
         MHD_stop_daemon(d);
