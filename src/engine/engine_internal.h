@@ -56,6 +56,11 @@ struct gsm_watch_target {
     uint64_t starttime;
     char name[64];
     char *key;                       /* what makes a target the same: PID and start time, or the cgroup */
+    /* A process target's pidfd (pidfd_open at discovery, checked against the start time read
+     * after it): a PID reused within the start time's clock tick (10 ms) has the same start
+     * time, but the pidfd polls readable once this process has exited. -1 under --root, on a
+     * kernel without pidfd_open, or at or above keep_fd_below (then the start time alone). */
+    int pidfd;
     bool has_cg;
     struct gsm_cgroup_location loc; /* the container identity is parsed from loc.path on demand */
     struct gsm_cg_effective eff;
@@ -161,6 +166,11 @@ int gsm_engine_members(const struct gsm_watch *w, const struct gsm_watch_target 
 
 /* targets.c */
 void gsm_engine_target_free(struct gsm_watch_target *t);
+/* After reads through h (a /proc/PID opened by PID): were they of t's process? -ESRCH when h's
+ * start time is not t's, when t's pidfd says its process has exited (a reaped process's PID
+ * may be anyone's, even within the same clock tick), or, without a pidfd, when h's own check
+ * fails. Call it after the last read. */
+int gsm_engine_same_process(const struct gsm_watch_target *t, const struct gsm_proc *h);
 int gsm_engine_process_identity(const struct gsm_root *root, pid_t pid, uint64_t *ret_start, char *name,
                                 size_t name_len);
 void gsm_engine_refresh_all(struct gsm_watch *w);

@@ -293,6 +293,8 @@ int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, ui
         }
         if (r == 0)
             r = gsm_read_status_at(dirfd, &ss, NULL);
+        if (r == 0 && t->pidfd >= 0 && gsm_pidfd_exited(t->pidfd))
+            r = -ESRCH;   /* exited: what /proc/PID named may be a PID reused within the start time's tick */
         w->stats.status.reads++;
         w->stats.status.ns += gsm_engine_mono_ns() - t0;
         if (r < 0) {
@@ -347,7 +349,7 @@ void gsm_engine_rollup_tier(struct gsm_watch *w, uint64_t now_ms) {
         struct gsm_parse_error err;
         uint64_t t0 = gsm_engine_mono_ns();
         int r = gsm_smaps_read_at(h.dirfd, "smaps_rollup", &p, NULL, &err);
-        if (r == 0 && (h.start_ticks != t->starttime || gsm_proc_handle_check(&h) < 0))
+        if (r == 0 && gsm_engine_same_process(t, &h) < 0)
             r = -ESRCH;   /* a recycled PID's PSS is not this target's */
         uint64_t spent = gsm_engine_mono_ns() - t0;
         w->stats.rollup.reads++;

@@ -127,8 +127,8 @@ static bool wants_go_totals(const struct gsm_watch *w, const struct gsm_watch_ta
 /* Is t Go (looked at once per process; serve --read-env's findings want every Go process). */
 static void exe_check(struct gsm_watch *w, struct gsm_watch_target *t) {
     _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
-    if (gsm_proc_handle_open(w->root, t->pid, &h) == 0 && h.have_start && h.start_ticks == t->starttime)
-        gsm_engine_exe_is_go(t, h.dirfd);
+    if (gsm_proc_handle_open(w->root, t->pid, &h) == 0 && gsm_engine_same_process(t, &h) == 0)
+        gsm_engine_exe_is_go(t, h.dirfd);   /* the exe link opened after the check: still this process's while it runs */
 }
 
 /* The stable top N (analyses/topn) over the process targets with a sample this tick. */
@@ -253,7 +253,7 @@ static int read_classes(struct gsm_watch *w, struct gsm_watch_target *t, uint64_
     struct gsm_smaps_progress prog = {on_progress, st};
     struct gsm_parse_error err;
     r = gsm_smaps_read_lean_at(h.dirfd, "smaps", p, &prog, &err);
-    if (r == 0 && gsm_proc_handle_check(&h) < 0)
+    if (r == 0 && gsm_engine_same_process(t, &h) < 0)
         r = -ESRCH;   /* a recycled PID's mappings are not this target's */
     if (r == 0) {
         advance(st, true);

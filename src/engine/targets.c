@@ -18,6 +18,8 @@ void gsm_engine_target_free(struct gsm_watch_target *t) {
         return;
     gsm_engine_notify_close(t);
     gsm_proc_handle_close(&t->h);
+    if (t->pidfd >= 0)
+        close(t->pidfd);
     gsm_cgroup_location_free(&t->loc);
     gsm_cg_effective_free(&t->eff);
     gsm_sample_ring_free(&t->ring);
@@ -34,6 +36,7 @@ static struct gsm_watch_target *target_new(struct gsm_watch *w, enum gsm_watch_t
         return NULL;
     t->type = type;
     t->h = (struct gsm_proc)GSM_PROC_INIT;
+    t->pidfd = -1;
     gsm_detect_state_init(&t->det);
     t->cg_tick = -1;
     t->tc = &w->tc;
@@ -82,6 +85,36 @@ int gsm_engine_process_identity(const struct gsm_root *root, pid_t pid, uint64_t
     return 0;
 }
 
+int gsm_engine_same_process(const struct gsm_watch_target *t, const struct gsm_proc *h) {
+    if (!h->have_start || h->start_ticks != t->starttime)
+        return -ESRCH;
+    if (t->pidfd >= 0)
+        return gsm_pidfd_exited(t->pidfd) ? -ESRCH : 0;
+    return gsm_proc_handle_check(h);
+}
+
+/* The new target's pidfd, bound to the identity (pid, start) read before it: opened, then the
+ * start time read again, then polled: a process still running after the read is the one that
+ * was read. -1 where there is none (see struct gsm_watch_target); -ESRCH when the process
+ * exited or the PID changed hands meanwhile. */
+static int open_target_pidfd(const struct gsm_watch *w, pid_t pid, uint64_t start) {
+    if (!w->root->is_host)
+        return -1;
+    int fd = gsm_pidfd_open(pid);
+    if (fd < 0)
+        return fd == -1 && errno == ESRCH ? -ESRCH : -1;
+    if (fd >= w->keep_fd_below) {
+        close(fd);
+        return -1;
+    }
+    uint64_t again;
+    if (gsm_engine_process_identity(w->root, pid, &again, NULL, 0) < 0 || again != start || gsm_pidfd_exited(fd)) {
+        close(fd);
+        return -ESRCH;
+    }
+    return fd;
+}
+
 static int new_process_target(struct gsm_watch *w, pid_t pid, bool explicit_target, struct gsm_watch_target **ret) {
     uint64_t start;
     char name[64];
@@ -96,9 +129,16 @@ static int new_process_target(struct gsm_watch *w, pid_t pid, bool explicit_targ
         *ret = t;
         return 0;
     }
+    int pidfd = open_target_pidfd(w, pid, start);
+    if (pidfd == -ESRCH)
+        return -ESRCH;
     t = target_new(w, GSM_WT_PROCESS);
-    if (!t)
+    if (!t) {
+        if (pidfd >= 0)
+            close(pidfd);
         return -ENOMEM;
+    }
+    t->pidfd = pidfd;
     t->pid = pid;
     t->starttime = start;
     t->start_s = (double)start / w->clk_tck;

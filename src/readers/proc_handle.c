@@ -11,9 +11,18 @@
 #endif
 
 /* -1 when the kernel has no pidfd_open (ENOSYS before 5.3) or refuses it. */
-static int pidfd_open_or_none(pid_t pid) {
+int gsm_pidfd_open(pid_t pid) {
     long fd = syscall(SYS_pidfd_open, pid, 0);
     return fd < 0 ? -1 : (int)fd;
+}
+
+bool gsm_pidfd_exited(int pidfd) {
+    struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+    int r;
+    do
+        r = poll(&pfd, 1, 0);
+    while (r < 0 && errno == EINTR);
+    return r != 0;   /* readable, or the poll itself failed: not known to be running */
 }
 
 static int read_start(int dirfd, uint64_t *ret) {
@@ -33,7 +42,7 @@ int gsm_proc_handle_open(const struct gsm_root *root, pid_t pid, struct gsm_proc
         return r;
     /* Opened after the dirfd: if the PID was recycled in between, the start times differ. */
     if (root->is_host)
-        h.pidfd = pidfd_open_or_none(pid);
+        h.pidfd = gsm_pidfd_open(pid);
     h.have_start = read_start(h.dirfd, &h.start_ticks) == 0;
     *ret = h;
     return 0;
@@ -47,8 +56,7 @@ int gsm_proc_handle_check(const struct gsm_proc *h) {
     if (h->pidfd >= 0) {
         /* Not readable: still running, and the live dirfd can only name this process. Readable:
          * it exited; a zombie keeps its stat (and is still this process), a reaped one does not. */
-        struct pollfd pfd = {.fd = h->pidfd, .events = POLLIN};
-        if (poll(&pfd, 1, 0) == 0)
+        if (!gsm_pidfd_exited(h->pidfd))
             return 0;
     }
     if (!h->have_start)

@@ -44,6 +44,14 @@ int gsm_proc_handle_check(const struct gsm_proc *h);
  * they differ. */
 int gsm_proc_handle_same_start(const struct gsm_proc *h, uint64_t start_ticks);
 
+/* pidfd_open(2) of pid on the live system: the fd, or -1 when the kernel has none (before 5.3)
+ * or refuses it. */
+int gsm_pidfd_open(pid_t pid);
+/* Has the process of this pidfd exited (poll says readable: a zombie, or reaped)? A PID is not
+ * given to another process before its process is reaped, so while this is false every
+ * /proc/PID opened before the call named the pidfd's process. */
+bool gsm_pidfd_exited(int pidfd);
+
 void gsm_proc_handle_close(struct gsm_proc *h);
 static inline void gsm_proc_handle_closep(struct gsm_proc *h) {
     gsm_proc_handle_close(h);

@@ -7,8 +7,29 @@
 # "no process N" instead of describing the sleep's memory as the Go process's. A positive
 # control runs the same thing without the swap (exit 0), and the swap itself is checked (the
 # new process really got PID N) before the verdict counts.
+#
+# The watch engine (issue 12): a target's identity was (PID, start time), and a start time has
+# clock-tick resolution (10 ms), so a PID reused within the tick its process started in passed
+# for the same process. build/tests/targets/pidreuse (linked against the library) forks A,
+# makes it a watch target, kills and reaps it and forks B at the same PID until B's start time
+# equals A's; one engine tick must then report A gone and sample nothing (before the fix: B's
+# memory sampled as A's, with B's name). A control tick with A alive samples it.
 set -u
 . "$(dirname "$0")/../lib.sh"
+
+driver=$CTARGETS_DIR/pidreuse
+if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null; then
+  skip pid_reuse_watch_same_tick "needs root and unshare for a private PID namespace"
+elif [ ! -x "$driver" ]; then skip pid_reuse_watch_same_tick "driver $driver not built"
+else
+  out=$(unshare -pf --mount-proc "$driver" 2>&1); rc=$?
+  if [ "$rc" -eq 2 ]; then skip pid_reuse_watch_same_tick "no PID reused within its start tick in 40 tries: $out"
+  elif grep -q '^same_tick .* gone=1 sampled=0 ' <<<"$out"; then pass pid_reuse_watch_same_tick
+  else fail pid_reuse_watch_same_tick "want gone=1 sampled=0 (the impostor not sampled as the target): rc=$rc $out"; fi
+  out=$(unshare -pf --mount-proc "$driver" control 2>&1)
+  if grep -q '^same_tick .* gone=0 sampled=1 name=original ' <<<"$out"; then pass pid_reuse_watch_control_sampled
+  else fail pid_reuse_watch_control_sampled "want gone=0 sampled=1 name=original: $out"; fi
+fi
 
 target=$TARGETS_DIR/memshape
 if [ ! -x "$target" ]; then skip pid_reuse "Go target $target not built"; exit 0; fi
