@@ -66,6 +66,8 @@ def load(d):
           and (s.get("target") or {}).get("cgroup") in (cg, None)]
     if not cs:
         cs = [s for s in samples if (s.get("target") or {}).get("type") == "cgroup"]
+    if not cs:  # run.sh --target pid: the process's samples (usage_bytes: its cgroup's usage)
+        cs = [s for s in samples if (s.get("target") or {}).get("type") == "process"]
     cs.sort(key=lambda s: s["time_ms"])
     return meta, phases, cs, events, bad, samples
 

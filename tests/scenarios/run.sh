@@ -13,7 +13,7 @@
 #
 # usage: tests/scenarios/run.sh [--quick] [--only NAME,...] [--benign-secs N] [--out DIR]
 #                               [--sampler auto|gsmapper|builtin] [--overlap] [--list]
-#                               [--limit MIB] [--seed N]
+#                               [--limit MIB] [--seed N] [--target cgroup|pid]
 #   --limit        the cgroups' memory limit (default: 384, 448, 512 or 640 MiB, chosen by the seed)
 #   --seed         the workloads' random seed (default: from the clock); printed, so a run repeats
 #   --quick        the `make test` subset: the 32 MiB/s heap leak and a 60 s sawtooth, in parallel
@@ -25,6 +25,9 @@
 #                  sampler.py (samples only, no events: for the reference methods and the
 #                  workloads when watch is not there); auto (default): gsmapper if
 #                  `gsmapper watch --help` works
+#   --target       what watch is given: cgroup (default: `watch --cgroup REL`) or pid (`watch PID`,
+#                  as a user watching one process does; its limit is still its cgroup's; the
+#                  crash loop, whose PID changes, is watched by cgroup either way)
 #   --overlap      run the benign scenarios at the same time as the leaks (shorter, noisier)
 # Exit: 0 all targets PASS, 1 some MISS, 2 cannot run (not root, no v1 memory controller, no go).
 # Needs root. Cleans up after itself: our processes are killed by PID, cgroups removed.
@@ -38,7 +41,7 @@ SEED=''
 INTERVAL=2
 POST_KILL_S=12   # watch keeps running this long after a kill (oom_kill event, bundle)
 
-quick=0 only='' benign_secs='' out='' sampler=auto overlap=0 list=0
+quick=0 only='' benign_secs='' out='' sampler=auto overlap=0 list=0 target=cgroup
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
@@ -50,11 +53,13 @@ while [ $# -gt 0 ]; do
     --list) list=1 ;;
     --limit) LIMIT_MIB=$2; shift ;;
     --seed) SEED=$2; shift ;;
+    --target) target=$2; shift ;;
     -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
+case $target in cgroup|pid) ;; *) echo "run.sh: --target cgroup|pid" >&2; exit 2 ;; esac
 [ -n "$benign_secs" ] || { [ $quick = 1 ] && benign_secs=60 || benign_secs=600; }
 
 [ -n "$SEED" ] || SEED=$(( $(date +%s) % 100000 ))
@@ -138,7 +143,7 @@ esac
 [ -n "$out" ] || out=$ROOT/build/scenarios/run-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"; out=$(cd "$out" && pwd)
 [ "$out" = "$ROOT/build/scenarios/latest" ] || ln -sfn "$out" "$ROOT/build/scenarios/latest"
-echo "# scenarios: sampler=$sampler out=$out limit=$((LIMIT >> 20)) MiB seed=$SEED interval=${INTERVAL}s benign=${benign_secs}s own=$OWN"
+echo "# scenarios: sampler=$sampler out=$out limit=$((LIMIT >> 20)) MiB seed=$SEED interval=${INTERVAL}s benign=${benign_secs}s target=$target own=$OWN"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 alive() { # PID running (not gone, not a zombie)
@@ -208,7 +213,9 @@ run_scenario() (
     log "steady after $(( $(now_ms) - go_ms )) ms: watcher attaches now"
   fi
   if [ "$sampler" = gsmapper ]; then
-    "$GSM" watch --cgroup "$rel" --interval "$INTERVAL" --emit-samples --dump-dir "$d/dump" \
+    what=(--cgroup "$rel")
+    [ "$target" = pid ] && [ "$class" != loop ] && what=("$WPID")
+    "$GSM" watch "${what[@]}" --interval "$INTERVAL" --emit-samples --dump-dir "$d/dump" \
       > "$d/watch.jsonl" 2> "$d/watch.err" &
   else
     python3 "$ROOT/tests/scenarios/sampler.py" "$cg" "$rel" "$INTERVAL" > "$d/watch.jsonl" 2> "$d/watch.err" &
