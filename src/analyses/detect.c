@@ -189,31 +189,56 @@ static double span_factor(double span_s) {
     return 1.2 + (GSM_DETECT_ETA_SPAN_FACTOR - 1.2) * (span_s - 6) / 4;
 }
 
+/* The CPUs the target asked for over the last span_ms (cpu: cumulative seconds), or -1 when the
+ * measurements do not cover three quarters of the span. */
+static double cpu_demand(const struct gsm_detect_input *in, uint64_t span_ms) {
+    if (!in->cpu || in->n_cpu < 2)
+        return -1;
+    const struct gsm_point *c = in->cpu;
+    size_t last = in->n_cpu - 1, f = last;
+    while (f > 0 && c[last].t_ms - c[f - 1].t_ms <= span_ms)
+        f--;
+    uint64_t dt = c[last].t_ms - c[f].t_ms;
+    if (f == last || dt * 4 < span_ms * 3 || in->s->t_ms - c[last].t_ms > 1000)
+        return -1;
+    return (c[last].v - c[f].v) * 1000.0 / (double)dt;
+}
+
 /* The sustained-rise rule: over the recent spans, the shortest time to the limit among the
- * spans whose rise is consistent and whose forecast is within span_factor() times the span.
+ * spans whose rise is consistent and whose forecast is within span_factor() times the span
+ * (GSM_DETECT_QUIET_SPAN_FACTOR at least for a rise the target made while it asked for less
+ * than GSM_DETECT_QUIET_CPU: the only kind believed under GSM_DETECT_MIN_SPAN_S).
  * The rise over the span must exceed the noise floor (1 % of the limit, 1 MiB). */
-static double sustained_eta(const struct gsm_point *pts, size_t n, double current, double limit,
-                            double *ret_slope, double *ret_span_s) {
-    static const uint16_t spans_s[] = {GSM_DETECT_MIN_SPAN_S, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256};
+static double sustained_eta(const struct gsm_detect_input *in, const struct gsm_point *pts, size_t n, double current,
+                            double limit, double *ret_slope, double *ret_span_s, bool *ret_quiet) {
+    static const uint16_t spans_s[] = {GSM_DETECT_QUIET_MIN_SPAN_S, 3, 4, GSM_DETECT_MIN_SPAN_S, 6, 8, 12, 16, 24,
+                                       32, 48, 64, 96, 128, 192, 256};
     double best = INFINITY, floor_bytes = isinf(limit) ? 1048576.0 : fmax(limit * 0.01, 1048576.0);
     *ret_slope = 0;
     *ret_span_s = 0;
+    *ret_quiet = false;
     if (n < 5 || pts[n - 1].v <= pts[0].v)
         return INFINITY;
     for (size_t k = 0; k < sizeof spans_s / sizeof spans_s[0]; k++) {
         uint64_t span_ms = (uint64_t)spans_s[k] * 1000;
         if (pts[n - 1].t_ms - pts[0].t_ms + span_ms / 4 < span_ms)
             break;   /* not that much history yet */
+        double cpu = spans_s[k] <= 6 ? cpu_demand(in, span_ms) : -1;
+        bool quiet = cpu >= 0 && cpu < GSM_DETECT_QUIET_CPU;
+        if (spans_s[k] < GSM_DETECT_MIN_SPAN_S && !quiet)
+            continue;
         struct gsm_trend tr;
         if (!span_trend(pts, n, span_ms, &tr) || tr.slope_per_s <= 0 || tr.positive_fraction < 0.8 ||
             tr.step_positive_fraction < 0.8 || tr.slope_per_s * (double)tr.span_ms / 1000.0 < floor_bytes)
             continue;
         double eta = gsm_eta_seconds(current, limit, tr.slope_per_s);
         double d_s = (double)tr.span_ms / 1000.0;
-        if (eta <= span_factor(d_s) * d_s && eta < best) {
+        double factor = quiet ? fmax(span_factor(d_s), GSM_DETECT_QUIET_SPAN_FACTOR) : span_factor(d_s);
+        if (eta <= factor * d_s && eta < best) {
             best = eta;
             *ret_slope = tr.slope_per_s;
             *ret_span_s = (double)tr.span_ms / 1000.0;
+            *ret_quiet = quiet;
         }
     }
     return best;
@@ -287,10 +312,12 @@ static void detect_eta(const struct run *r) {
     double cur = goal_over ? (double)s->unreclaimable_bytes : v;
     if (!in->empty) {
         double sl, sp;
-        double x = sustained_eta(series, in->n, cur, limit, &sl, &sp);
+        bool quiet;
+        double x = sustained_eta(in, series, in->n, cur, limit, &sl, &sp, &quiet);
         if (x < eta) {
             eta = x, slope = sl, span_s = sp;
-            rule = "a rise that has lasted long enough";
+            rule = quiet ? "a steady rise at little CPU: paced from outside, not a burst of work"
+                         : "a rise that has lasted long enough";
         }
         if (!goal_over && (in->age_s < 0 || in->age_s >= r->o->warmup_s)) {
             x = trend_eta(r, limit, &sl);

@@ -11,7 +11,9 @@
  *               time to the limit at that slope is at most k(D) x D, k = 1.2 for rises of up to
  *               6 s, growing to GSM_DETECT_ETA_SPAN_FACTOR at 10 s and beyond (and D at least
  *               GSM_DETECT_MIN_SPAN_S: a shorter rise is a start-up transient, a service loading
- *               its working set; faster deaths are the near-limit rule's): a
+ *               its working set; faster deaths are the near-limit rule's; from 2 s with
+ *               k = 1.5 when the target asked for under half a CPU meanwhile: a quiet rise is a
+ *               rate, not a burst of work): a
  *               rise is believed in proportion to how long it has lasted, so a target is judged
  *               from its first samples (no warm-up) and a leak that starts with the process is
  *               seen after a quarter of its way to the limit;
@@ -49,6 +51,16 @@
 /* ETA levels: info under an hour, warn under the horizon, critical under a minute. */
 #define GSM_DETECT_ETA_SPAN_FACTOR 3.0
 #define GSM_DETECT_MIN_SPAN_S 5
+/* Rises of 2 s up to GSM_DETECT_MIN_SPAN_S count when the target asked for less than this many
+ * CPUs meanwhile (ran + waited runnable, all threads): memory that climbs while the process
+ * mostly sleeps is paced by something outside it (requests, timers) and goes on; a start-up
+ * loading its working set or a spike is a CPU-bound burst of work that ends. Measured
+ * 2026-12-06: Go leaks at 8 and 32 MiB/s used 0.01 and 0.09 CPU, the scenario's start-up step and
+ * spike a whole CPU while they allocated. Such quiet rises are believed GSM_DETECT_QUIET_SPAN_FACTOR
+ * times their length. */
+#define GSM_DETECT_QUIET_MIN_SPAN_S 2
+#define GSM_DETECT_QUIET_CPU 0.5
+#define GSM_DETECT_QUIET_SPAN_FACTOR 1.5
 #define GSM_DETECT_NEAR_LIMIT 0.85
 #define GSM_DETECT_ETA_INFO_S 3600.0
 #define GSM_DETECT_ETA_CRITICAL_S 60.0
@@ -96,6 +108,10 @@ struct gsm_detect_input {
     const struct gsm_point *pts;     /* the target's value_bytes series, oldest first, this tick last */
     const struct gsm_point *raw;     /* the same times, unreclaimable_bytes (not Go-adjusted); may be NULL */
     size_t n;
+    /* The CPU the target asked for (cumulative seconds of run + runnable wait over its threads),
+     * oldest first; measured only while it is sampled fast; NULL/0 when unknown. */
+    const struct gsm_point *cpu;
+    size_t n_cpu;
     const struct gsm_watch_sample *s;   /* this tick's sample (pts[n-1] is its value) */
     double age_s;                    /* since the target started; < 0 unknown */
     bool empty;                      /* a cgroup without processes: nothing can grow, nothing fires */

@@ -189,8 +189,13 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
         .horizon_s = w->o.horizon_s, .z_threshold = w->o.z_threshold, .warmup_s = w->o.warmup_s,
         .interval_ms = w->o.interval_ms,
     };
+    struct gsm_point cpu[CPU_HIST];
+    for (unsigned i = 0; i < t->cpu_n; i++) {
+        const struct cpu_point *c = &t->cpu[(t->cpu_head + CPU_HIST - t->cpu_n + i) % CPU_HIST];
+        cpu[i] = (struct gsm_point){c->t_ms, (double)c->demand_ns / 1e9};
+    }
     struct gsm_detect_input in = {
-        .pts = pts, .raw = w->raw, .n = n, .s = s,
+        .pts = pts, .raw = w->raw, .n = n, .s = s, .cpu = cpu, .n_cpu = t->cpu_n,
         .age_s = t->have_start && w->uptime_s > 0 ? w->uptime_s - t->start_s : -1,
         .empty = t->type == GSM_WT_CGROUP && t->members_known && s->members == 0, .target = t,
     };
@@ -209,15 +214,27 @@ static void schedule(struct gsm_watch *w, struct gsm_watch_target *t, const stru
     uint64_t iv = w->o.interval_ms, fast = w->o.fast_interval_ms && w->o.fast_interval_ms < iv ? w->o.fast_interval_ms : iv;
     bool near = !s->limit_is_node && s->limit_bytes != UINT64_MAX && s->value_bytes * 2 >= s->limit_bytes &&
                 (t->type == GSM_WT_CGROUP || t->explicit_target);
-    bool growing = t->last_t_ms && now_ms > t->last_t_ms &&
-                   ((double)s->value_bytes - (double)t->last_value_bytes) * 1000.0 / (double)(now_ms - t->last_t_ms) >=
-                       1048576.0;
+    /* Growing: the value or the memory the kernel cannot reclaim. A Go target's value moves only
+     * when its statistics are polled (about once a second, engine/go_poll.c), so two samples a
+     * quarter second apart often show the same value while the memory grows: on the value alone
+     * a leak from start at 8-32 MiB/s fell back to the 2 s interval after every fast sample
+     * (scenarios heap-8s/heap-32s, 2026-12-06). */
+    double dt_s = t->last_t_ms && now_ms > t->last_t_ms ? (double)(now_ms - t->last_t_ms) / 1000.0 : 0;
+    bool growing = dt_s > 0 && (((double)s->value_bytes - (double)t->last_value_bytes) / dt_s >= 1048576.0 ||
+                                ((double)s->unreclaimable_bytes - (double)t->last_unrecl_bytes) / dt_s >= 1048576.0);
     growing |= !t->last_t_ms;   /* the first samples of a young target come fast */
+    /* ... and it stays fast for FAST_HOLD_MS after it last grew: a Go heap grows in bursts
+     * between GC pauses, and a quarter second without growth is not the end of a leak. */
+    if (growing)
+        t->grew_ms = now_ms;
+    growing |= t->grew_ms && now_ms - t->grew_ms < FAST_HOLD_MS;
     t->last_value_bytes = s->value_bytes;
+    t->last_unrecl_bytes = s->unreclaimable_bytes;
     t->last_t_ms = now_ms;
     bool young = growing && t->have_start && w->uptime_s > 0 && w->uptime_s - t->start_s < w->o.young_s;
     bool busy = t->det.eta.level != GSM_WL_NONE || t->det.eta.pending != GSM_WL_NONE;
     uint64_t step = near || young || busy ? fast : iv;
+    t->fast = step < iv;
     /* With one rate (serve), the caller ticks at the interval: any tick half an interval on
      * samples every target, even one a notification sampled in between. */
     t->next_due_ms = now_ms + step - (fast == iv ? step / 2 : step / 8);

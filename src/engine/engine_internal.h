@@ -24,6 +24,12 @@
  * not (a burst right after start is still sudden growth). */
 #define WARMUP_S 20.0
 #define FAST_INTERVAL_MS 250
+#define FAST_HOLD_MS 5000
+/* 12 s of CPU measurements at the fast interval (the short spans they judge are up to 6 s). */
+#define CPU_HIST 48
+/* A cgroup with more processes than this, or a process with more threads, is not measured. */
+#define CPU_MAX_MEMBERS 16
+#define CPU_MAX_TASKS 256
 #define YOUNG_S 120.0
 
 struct go_member {
@@ -74,7 +80,15 @@ struct gsm_watch_target {
     size_t ring_max;
     uint64_t next_due_ms;            /* sampled when now >= this, or when woken */
     bool woken;                      /* a kernel notification fired */
-    uint64_t last_value_bytes, last_t_ms;   /* the previous sample (is a young target growing?) */
+    uint64_t last_value_bytes, last_unrecl_bytes, last_t_ms;   /* the previous sample (is a young target growing?) */
+    bool fast;                       /* the last schedule() chose the fast interval */
+    uint64_t grew_ms;                /* when it last grew by 1 MiB/s or more */
+    /* The CPU the target asked for (analyses/detect.h GSM_DETECT_QUIET_CPU), measured at each
+     * sample while it is sampled fast: a ring of the last CPU_HIST measurements; emptied by a gap. */
+    struct cpu_point {
+        uint64_t t_ms, demand_ns;
+    } cpu[CPU_HIST];
+    unsigned cpu_n, cpu_head;        /* how many, the next slot */
     int notify_fd[2];                /* v1: one eventfd for every registration; v2: PSI trigger, memory.events */
     bool notify_tried;
     uint64_t members;                /* cgroup targets: processes at the last sample */

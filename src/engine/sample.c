@@ -234,6 +234,57 @@ static void recheck_cgroup(struct gsm_watch *w, struct gsm_watch_target *t) {
     t->notify_tried = false;   /* the tick registers them again, for the new cgroup */
 }
 
+/* The CPU the target asked for, while it is sampled fast (a young or growing target, near its
+ * limit, or forecasting: analyses/detect uses it for rises of a few seconds): the sum over its
+ * processes of their threads' run and runnable-wait time. A process target reads through its
+ * kept /proc/PID; a cgroup target through each member's (at most CPU_MAX_MEMBERS). Any failure
+ * forgets the measurements (a rate across a gap or across changed members would be wrong). */
+static void sample_cpu(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms) {
+    if (t->last_t_ms && !t->fast) {
+        t->cpu_n = 0;
+        return;
+    }
+    uint64_t sum = 0;
+    int r = 0;
+    if (t->type == GSM_WT_PROCESS) {
+        if (t->h.dirfd >= 0)
+            r = gsm_read_cpu_demand_at(t->h.dirfd, CPU_MAX_TASKS, &sum);
+        else {
+            _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+            r = gsm_proc_handle_open(w->root, t->pid, &h);
+            if (r == 0 && h.start_ticks != t->starttime)
+                r = -ESRCH;
+            if (r == 0)
+                r = gsm_read_cpu_demand_at(h.dirfd, CPU_MAX_TASKS, &sum);
+        }
+    } else {
+        struct gsm_pid_list l = {0};
+        r = gsm_engine_members(w, t, CPU_MAX_MEMBERS + 1, &l);
+        if (r == 0 && (l.n == 0 || l.n > CPU_MAX_MEMBERS))
+            r = -ERANGE;
+        for (size_t k = 0; r == 0 && k < l.n; k++) {
+            _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
+            uint64_t one;
+            r = gsm_proc_handle_open(w->root, l.pids[k], &h);
+            if (r == 0)
+                r = gsm_read_cpu_demand_at(h.dirfd, CPU_MAX_TASKS, &one);
+            sum += r == 0 ? one : 0;
+        }
+        gsm_pid_list_free(&l);
+    }
+    /* A member that left or a restarted process takes its CPU with it: a fall starts afresh. */
+    const struct cpu_point *prev = t->cpu_n ? &t->cpu[(t->cpu_head + CPU_HIST - 1) % CPU_HIST] : NULL;
+    if (r < 0 || (prev && sum < prev->demand_ns)) {
+        t->cpu_n = 0;
+        if (r < 0)
+            return;
+    }
+    t->cpu[t->cpu_head] = (struct cpu_point){now_ms, sum};
+    t->cpu_head = (t->cpu_head + 1) % CPU_HIST;
+    if (t->cpu_n < CPU_HIST)
+        t->cpu_n++;
+}
+
 int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms,
                              struct gsm_watch_sample *s) {
     memset(s, 0, sizeof *s);
@@ -315,6 +366,7 @@ int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, ui
     }
     s->value_bytes = s->unreclaimable_bytes;
     scan_members(w, t, s);
+    sample_cpu(w, t, now_ms);
     if (t->have_start && w->uptime_s > t->start_s)
         s->age_ms = (uint64_t)((w->uptime_s - t->start_s) * 1000.0);
     gsm_engine_go_discover(w, t, now_ms);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 __attribute__((format(printf, 3, 4)))
 static int fail(struct gsm_parse_error *err, size_t line, const char *fmt, ...) {
@@ -224,6 +225,16 @@ int gsm_parse_task_syscall_sp(const char *buf, size_t len, uint64_t *ret_sp) {
     return 0;
 }
 
+int gsm_parse_schedstat(const char *buf, size_t len, uint64_t *ret_run_ns, uint64_t *ret_wait_ns) {
+    const char *p = buf, *end = buf + len;
+    uint64_t run, wait;
+    if (gsm_parse_u64_end(&p, end, &run) < 0 || p == end || *p != ' ' || gsm_parse_u64_end(&p, end, &wait) < 0)
+        return -EBADMSG;
+    *ret_run_ns = run;
+    *ret_wait_ns = wait;
+    return 0;
+}
+
 int gsm_parse_limits_stack(const char *buf, size_t len, uint64_t *ret_bytes, struct gsm_parse_error *err) {
     const char *cursor = buf, *end = buf + len, *line;
     size_t ll, lineno = 0;
@@ -311,6 +322,43 @@ int gsm_read_tasks_at(int procfd, struct gsm_task **ret_tasks, size_t *ret_n) {
     closedir(d);
     *ret_tasks = tasks;
     *ret_n = n;
+    return 0;
+}
+
+int gsm_read_cpu_demand_at(int procfd, size_t max_tasks, uint64_t *ret_ns) {
+    DIR *d;
+    int r = gsm_opendir_at(procfd, "task", &d);
+    if (r < 0)
+        return r;
+    uint64_t sum = 0;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *p = de->d_name;
+        uint64_t tid;
+        if (gsm_parse_u64(&p, &tid) < 0 || *p || tid == 0 || tid > INT32_MAX)
+            continue;
+        if (++n > max_tasks) {
+            r = -ERANGE;
+            break;
+        }
+        char path[48], buf[96];
+        snprintf(path, sizeof path, "%llu/schedstat", (unsigned long long)tid);
+        int fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;   /* the thread exited meanwhile */
+        ssize_t len = read(fd, buf, sizeof buf);
+        close(fd);
+        uint64_t run, wait;
+        if (len > 0 && gsm_parse_schedstat(buf, (size_t)len, &run, &wait) == 0)
+            sum += run + wait;
+    }
+    closedir(d);
+    if (r < 0)
+        return r;
+    if (sum == 0)
+        return n ? -ENOTSUP : -ESRCH;
+    *ret_ns = sum;
     return 0;
 }
 
