@@ -210,13 +210,13 @@ static double cpu_demand(const struct gsm_detect_input *in, uint64_t span_ms) {
  * than GSM_DETECT_QUIET_CPU: the only kind believed under GSM_DETECT_MIN_SPAN_S).
  * The rise over the span must exceed the noise floor (1 % of the limit, 1 MiB). */
 static double sustained_eta(const struct gsm_detect_input *in, const struct gsm_point *pts, size_t n, double current,
-                            double limit, double *ret_slope, double *ret_span_s, bool *ret_quiet) {
+                            double limit, double *ret_slope, double *ret_span_s, double *ret_cpu) {
     static const uint16_t spans_s[] = {GSM_DETECT_QUIET_MIN_SPAN_S, 3, 4, GSM_DETECT_MIN_SPAN_S, 6, 8, 12, 16, 24,
                                        32, 48, 64, 96, 128, 192, 256};
     double best = INFINITY, floor_bytes = isinf(limit) ? 1048576.0 : fmax(limit * 0.01, 1048576.0);
     *ret_slope = 0;
     *ret_span_s = 0;
-    *ret_quiet = false;
+    *ret_cpu = -1;
     if (n < 5 || pts[n - 1].v <= pts[0].v)
         return INFINITY;
     for (size_t k = 0; k < sizeof spans_s / sizeof spans_s[0]; k++) {
@@ -238,7 +238,7 @@ static double sustained_eta(const struct gsm_detect_input *in, const struct gsm_
             best = eta;
             *ret_slope = tr.slope_per_s;
             *ret_span_s = (double)tr.span_ms / 1000.0;
-            *ret_quiet = quiet;
+            *ret_cpu = quiet ? cpu : -1;
         }
     }
     return best;
@@ -302,7 +302,7 @@ static void detect_eta(const struct run *r) {
     struct gsm_detect_state *st = r->st;
     double limit = s->limit_bytes == UINT64_MAX ? INFINITY : (double)s->limit_bytes - (double)s->others_bytes;
     double v = (double)s->value_bytes;
-    double slope = 0, span_s = 0, eta = INFINITY;
+    double slope = 0, span_s = 0, eta = INFINITY, cpu = -1;
     const char *rule = "";
     bool now = false;
     /* A Go heap goal above the limit: the next GC comes too late, the GC sawtooth no longer
@@ -312,11 +312,10 @@ static void detect_eta(const struct run *r) {
     double cur = goal_over ? (double)s->unreclaimable_bytes : v;
     if (!in->empty) {
         double sl, sp;
-        bool quiet;
-        double x = sustained_eta(in, series, in->n, cur, limit, &sl, &sp, &quiet);
+        double x = sustained_eta(in, series, in->n, cur, limit, &sl, &sp, &cpu);
         if (x < eta) {
             eta = x, slope = sl, span_s = sp;
-            rule = quiet ? "a steady rise at little CPU: paced from outside, not a burst of work"
+            rule = cpu >= 0 ? "a steady rise at little CPU: paced from outside, not a burst of work"
                          : "a rise that has lasted long enough";
         }
         if (!goal_over && (in->age_s < 0 || in->age_s >= r->o->warmup_s)) {
@@ -354,6 +353,8 @@ static void detect_eta(const struct run *r) {
     gsm_watch_event_evidence(&ev, "others_bytes", (double)s->others_bytes);
     gsm_watch_event_evidence(&ev, "go_adjusted", s->go_adjusted);
     gsm_watch_event_evidence(&ev, "span_seconds", span_s);
+    if (cpu >= 0 && !isinf(eta) && span_s > 0)
+        gsm_watch_event_evidence(&ev, "cpu_demand_cores", round(cpu * 1000) / 1000);
     gsm_watch_event_evidence(&ev, "usage_bytes", (double)s->usage_bytes);
     if (s->go_adjusted)
         gsm_watch_event_evidence(&ev, "go_heap_goal_bytes", (double)s->go_next_gc_bytes);
