@@ -1,5 +1,5 @@
 /* The small /proc/PID files (readers/proc_files.c): status, stat, statm, oom_score(_adj),
- * task/TID/syscall, limits. Every parser gets the same bytes. */
+ * task/TID/syscall, task/TID/schedstat, limits. Every parser gets the same bytes. */
 #include "fuzz.h"
 #include "readers/proc_files.h"
 
@@ -17,6 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)gsm_parse_int_file(buf, size, &i64, &err);
     (void)gsm_parse_task_syscall_sp(buf, size, &u64);
     (void)gsm_parse_limits_stack(buf, size, &u64, &err);
+    uint64_t run, wait;
+    (void)gsm_parse_schedstat(buf, size, &run, &wait);
     free(buf);
     return 0;
 }

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
 
 TEST(stat_comm_with_spaces_and_parens) {
     static const char s[] = "4242 (evil) S 1 (x) ) R 1 4242 4242 0 -1 4194560 100 0 7 0 11 12 0 0 20 0 5 0 987654 "
@@ -118,6 +121,40 @@ TEST(task_syscall_sp) {
     CHECK_EQ_U64(sp, 0x7ffe10);
     CHECK(gsm_parse_task_syscall_sp("running\n", 8, &sp) == 0);
     CHECK_EQ_U64(sp, 0);
+}
+
+TEST(schedstat_and_cpu_demand) {
+    uint64_t run, wait;
+    CHECK(gsm_parse_schedstat("569492825 657117793 1572\n", 25, &run, &wait) == 0);
+    CHECK_EQ_U64(run, 569492825);
+    CHECK_EQ_U64(wait, 657117793);
+    CHECK(gsm_parse_schedstat("123 ", 4, &run, &wait) == -EBADMSG);   /* unterminated, no second field */
+    CHECK(gsm_parse_schedstat("1 99999999999999999999999 3\n", 28, &run, &wait) == -EBADMSG);
+    /* a process with two threads, one of them spinning: it asked for about as much CPU as the
+     * wall time the spin lasted (run + wait: on a busy machine it waits instead of running) */
+    int fd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK(fd >= 0);
+    uint64_t a, b;
+    int r = gsm_read_cpu_demand_at(fd, 256, &a);
+    if (r == -ENOTSUP) {
+        printf("SKIP-NOTE schedstat not kept by this kernel\n");
+        close(fd);
+        return;
+    }
+    CHECK(r == 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    volatile uint64_t x = 0;
+    do {
+        for (int i = 0; i < 100000; i++)
+            x += (uint64_t)i;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+    } while ((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec) < 200000000LL);
+    CHECK(gsm_read_cpu_demand_at(fd, 256, &b) == 0);
+    CHECK(b - a >= 150000000ull);   /* >= 0.15 s of the 0.2 s spin */
+    CHECK(b - a <= 2000000000ull);
+    CHECK(gsm_read_cpu_demand_at(fd, 0, &b) == -ERANGE);
+    close(fd);
 }
 
 TEST(limits_stack) {
