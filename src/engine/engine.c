@@ -287,7 +287,23 @@ int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_e
                 struct gsm_watch_event ev = {.time_ms = now_ms, .level = GSM_WL_INFO, .kind = GSM_WK_TARGET_GONE,
                                              .target = t, .eta_seconds = NAN};
                 gsm_watch_target_ref(t, &ev.ref);
-                snprintf(ev.message, sizeof ev.message, "%s is gone", t->type == GSM_WT_CGROUP ? "the cgroup" : "the process");
+                /* A watched process that died of the OOM killer: its cgroup counted the kill (a
+                 * cgroup target reports kills from its own counters, detect_counters). */
+                uint64_t kills;
+                if (t->type == GSM_WT_PROCESS && t->det.have_prev && gsm_engine_cgroup_oom_kills(w, t, &kills) == 0 &&
+                    kills > t->det.prev.oom_kill) {
+                    ev.kind = GSM_WK_OOM_KILL;
+                    ev.level = GSM_WL_CRITICAL;
+                    ev.value = (double)kills;
+                    ev.threshold = (double)t->det.prev.oom_kill;
+                    ev.wants_bundle = true;
+                    snprintf(ev.message, sizeof ev.message,
+                             "the process is gone: the OOM killer killed it (its cgroup's oom_kill %llu -> %llu)",
+                             (unsigned long long)t->det.prev.oom_kill, (unsigned long long)kills);
+                    gsm_watch_event_evidence(&ev, "count", (double)kills);
+                    gsm_watch_event_evidence(&ev, "increase", (double)(kills - t->det.prev.oom_kill));
+                } else
+                    snprintf(ev.message, sizeof ev.message, "%s is gone", t->type == GSM_WT_CGROUP ? "the cgroup" : "the process");
                 fire(&ev, &e);
             }
             gsm_engine_target_free(t);

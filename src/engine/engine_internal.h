@@ -192,6 +192,8 @@ void gsm_engine_refresh_all(struct gsm_watch *w);
 /* sample.c */
 int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms,
                              struct gsm_watch_sample *s);
+/* The OOM kills counted by the target's cgroup so far (memory.oom_control / memory.events). */
+int gsm_engine_cgroup_oom_kills(struct gsm_watch *w, const struct gsm_watch_target *t, uint64_t *ret);
 int gsm_engine_ring_push(struct gsm_watch_target *t, const struct gsm_watch_sample *s);
 void gsm_engine_ring_entry_sample(const struct gsm_ring_entry *e, struct gsm_watch_sample *ret);
 void gsm_engine_tick_cache_clear(struct tick_cache *tc);

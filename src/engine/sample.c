@@ -197,6 +197,13 @@ static void refresh_name(struct gsm_watch_target *t, const char *status_name) {
         memcpy(t->name, n, k + 1);
 }
 
+/* A process that is exiting: a zombie, or one whose memory is already gone (no Vm lines where
+ * the last sample had memory: a kernel thread never has them). */
+static bool status_exiting(const struct gsm_watch_target *t, const struct gsm_status *ss) {
+    return ss->state == 'Z' || ss->state == 'X' ||
+           (ss->vm_size_bytes == 0 && t->det.have_prev && t->det.prev.usage_bytes > 0);
+}
+
 /* A process's cgroup is not fixed: systemd, kubelet or anyone writing its PID to another
  * cgroup.procs moves it (its later charges go to the new cgroup). /proc/PID/cgroup is re-read
  * every CG_RECHECK_TICKS samples (one small read through the kept directory); on a move the
@@ -218,6 +225,14 @@ static void recheck_cgroup(struct gsm_watch *w, struct gsm_watch_target *t) {
     }
     if (r < 0 && !t->has_cg)
         return;
+    /* An exiting process is not moved: cgroup_exit() puts it in the root cgroup after its memory
+     * is gone, and following it there lost the OOM kill of the cgroup it died in (watch PID). */
+    struct gsm_status ss;
+    if (t->h.dirfd >= 0 && (gsm_read_status_at(t->h.dirfd, &ss, NULL) < 0 || status_exiting(t, &ss))) {
+        if (r == 0)
+            gsm_cgroup_location_free(&loc);
+        return;
+    }
     gsm_debug("watch: pid %d (%s) moved from cgroup %s to %s", (int)t->pid, t->name, t->has_cg ? t->loc.path : "(none)",
               r == 0 ? loc.path : "(out of view)");
     if (t->has_cg)
@@ -285,6 +300,17 @@ static void sample_cpu(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t
         t->cpu_n++;
 }
 
+int gsm_engine_cgroup_oom_kills(struct gsm_watch *w, const struct gsm_watch_target *t, uint64_t *ret) {
+    if (!t->has_cg)
+        return -ENOENT;
+    ssize_t k = cg_sample(w, &t->loc);
+    if (k < 0 || w->tc.c[k].r < 0)
+        return k < 0 ? (int)k : w->tc.c[k].r;
+    const struct gsm_cgroup_memory *m = &w->tc.c[k].mem;
+    *ret = m->version == GSM_CGROUP_V2 ? v2_event(m, GSM_CG_EV_OOM_KILL) : m->oom_control.oom_kill;
+    return 0;
+}
+
 int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms,
                              struct gsm_watch_sample *s) {
     memset(s, 0, sizeof *s);
@@ -346,6 +372,8 @@ int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, ui
             r = gsm_read_status_at(dirfd, &ss, NULL);
         if (r == 0 && t->pidfd >= 0 && gsm_pidfd_exited(t->pidfd))
             r = -ESRCH;   /* exited: what /proc/PID named may be a PID reused within the start time's tick */
+        if (r == 0 && status_exiting(t, &ss))
+            r = -ESRCH;   /* exiting: its memory is gone, a sample of 0 bytes would be a lie */
         w->stats.status.reads++;
         w->stats.status.ns += gsm_engine_mono_ns() - t0;
         if (r < 0) {

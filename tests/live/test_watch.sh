@@ -127,3 +127,33 @@ check("watch_bundle_samples_equal_live", len(kept) >= 10 and not diff and
 ex = [json.loads(l) for l in open(sys.argv[3])] if os.path.exists(sys.argv[3]) else []
 check("watch_exec_gets_events", len(ex) >= 2 and all(e.get("schema") == "gsmapper.event/v1" for e in ex), f"{len(ex)} via --exec")
 PY
+
+# `watch PID` (not --cgroup), as a user watching one process does: the process is OOM-killed in
+# its cgroup. The kill is reported for the process (an oom_kill event, not only "gone"), with a
+# bundle; its samples keep its cgroup's limit to the end (an exiting process is put in the root
+# cgroup by the kernel: following it there lost the kill).
+stop_target
+for _ in $(seq 1 50); do [ -s "$cg/cgroup.procs" ] || break; sleep 0.05; done
+start_target "$CTARGETS_DIR/grow" -s 8 -i 250 -m 0 -w || { fail watch_pid_start "grow did not start"; exit 0; }
+echo "$TARGET_PID" > "$cg/cgroup.procs"
+timeout 120 "$GSM" watch "$TARGET_PID" --interval 0.5 --emit-samples --dump-dir "$tmp/dump/pid" > "$tmp/p.jsonl" 2> "$tmp/p.err" &
+WPID=$!
+sleep 2
+echo go >&9
+wait "$WPID"; rc=$?; WPID=
+check watch_pid_ends_after_kill [ $rc -eq 0 ]
+python3 - "$tmp/p.jsonl" "$tmp/dump/pid" <<'PY'
+import json, os, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+events = [l for l in lines if l.get("schema") == "gsmapper.event/v1"]
+samples = [l for l in lines if l.get("schema") == "gsmapper.sample/v1"]
+def check(name, ok, why=""): print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + why))
+kill = [e for e in events if e["kind"] == "oom_kill"]
+check("watch_pid_oom_kill_event", len(kill) == 1 and kill[0]["target"]["type"] == "process"
+      and "OOM killer" in kill[0]["message"], str([(e["kind"], e["message"][:60]) for e in events])[:400])
+check("watch_pid_samples_keep_the_limit", len(samples) >= 4 and all(s["limit_bytes"] == 192 << 20 for s in samples),
+      str(sorted({s["limit_bytes"] for s in samples})))
+bev = [e for e in events if e["kind"] == "bundle"]
+kb = [e for e in bev if "OOM killer" in e["message"]]
+check("watch_pid_kill_bundle", bool(kb) and all(os.path.isdir(e["bundle"]) for e in kb), str(bev)[:300])
+PY
