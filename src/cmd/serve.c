@@ -555,8 +555,9 @@ int cmd_serve(int argc, char **argv) {
         goto out;
     /* Files open, directories known, libmicrohttpd loaded, no thread started yet (Landlock binds
      * the threads created after it): restrict ourselves (docs/sandbox.md). */
-    /* --protect writes /proc/PID/oom_score_adj, which Landlock's write list cannot name: off */
-    gsm_sandbox_daemon("serve", no_sandbox || prot.n > 0, false, rc.dump_dir, hist.path);
+    /* --protect's writes to /proc/PID/oom_score_adj, which Landlock refuses, go through the
+     * /proc broker (gsm_protect_cli_apply gave it the rules) */
+    gsm_sandbox_daemon("serve", no_sandbox, false, rc.dump_dir, hist.path);
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);

@@ -375,8 +375,9 @@ int cmd_watch(int argc, char **argv) {
         goto out;
     /* Everything to write is open or its directory known: restrict ourselves (docs/sandbox.md),
      * then at once the strict stage (watch listens nowhere). */
-    /* --protect writes /proc/PID/oom_score_adj, which Landlock's write list cannot name: off */
-    gsm_sandbox_daemon("watch", no_sandbox || prot.n > 0, exec_cmd != NULL, rc.dump_dir, hist.path);
+    /* --protect's writes to /proc/PID/oom_score_adj, which Landlock refuses, go through the
+     * /proc broker (gsm_protect_cli_apply gave it the rules) */
+    gsm_sandbox_daemon("watch", no_sandbox, exec_cmd != NULL, rc.dump_dir, hist.path);
     gsm_sandbox_strict("watch");
 
     struct sigaction sa = {.sa_handler = on_signal};

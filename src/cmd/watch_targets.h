@@ -3,9 +3,11 @@
 #pragma once
 
 #include "engine/watch.h"
+#include "util/proc_broker.h"
 
 #include <getopt.h>
 #include <stddef.h>
+#include <string.h>
 
 /* Returns GSM_EXIT_OK, or the exit code after printing the one-line error (cmd names the
  * subcommand in messages): 2 not a PID or a bad path, 3 no such process or cgroup, 1 otherwise. */
@@ -28,7 +30,17 @@ struct gsm_protect_cli {
 };
 /* 1 when opt was --protect, 0 when not, -1 on a bad value (one line printed, prefixed with cmd). */
 int gsm_protect_cli_parse(struct gsm_protect_cli *pc, const char *cmd, int opt, const char *arg);
+/* Also tells the /proc broker the rules (before the sandbox forks it): inside the sandbox the
+ * broker makes the oom_score_adj writes, and only these. */
 static inline void gsm_protect_cli_apply(const struct gsm_protect_cli *pc, struct gsm_watch_opts *wo) {
     wo->protect = pc->rules;
     wo->n_protect = pc->n;
+    struct gsm_broker_oom_rule br[GSM_PROTECT_MAX];
+    _Static_assert(GSM_PROTECT_MAX <= GSM_BROKER_OOM_RULES_MAX, "the broker holds every rule");
+    _Static_assert(sizeof br[0].comm == sizeof pc->rules[0].comm, "the same comm size");
+    for (size_t i = 0; i < pc->n; i++) {
+        memcpy(br[i].comm, pc->rules[i].comm, sizeof br[i].comm);
+        br[i].adj = pc->rules[i].adj;
+    }
+    gsm_broker_allow_oom_adj(br, pc->n);
 }

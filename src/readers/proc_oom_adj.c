@@ -1,5 +1,6 @@
 #include "readers/proc_oom_adj.h"
 #include "readers/proc_files.h"
+#include "readers/proc_priv.h"
 #include "util/cleanup.h"
 
 #include <errno.h>
@@ -34,13 +35,10 @@ int gsm_proc_oom_score_adj_set(const struct gsm_proc *h, int value, int64_t *ret
         return r == -ENOENT ? -ESRCH : r;
     if (gsm_proc_handle_check(h) < 0)
         return -ESRCH;
-    _cleanup_close_ int fd = openat(h->dirfd, "oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return errno == ENOENT ? -ESRCH : -errno;
-    char buf[16];
-    int n = snprintf(buf, sizeof buf, "%d\n", value);
-    if (write(fd, buf, (size_t)n) != n)
-        return errno == ESRCH || errno == ENOENT ? -ESRCH : -errno;
+    /* Directly through h's directory (tied to this process), or inside a Landlock domain through
+     * the /proc broker, which checks h's pidfd (readers/proc_priv.h). */
+    if ((r = gsm_proc_oom_score_adj_write(h->dirfd, h->pidfd, value)) < 0)
+        return r;
     *ret_old = old;
     return 0;
 }

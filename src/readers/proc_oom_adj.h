@@ -1,6 +1,8 @@
 /* The one write gsmapper makes to /proc (watch/serve --protect): a process's oom_score_adj, and
  * its comm to find the processes a rule names. Through a process handle (readers/proc_handle.h),
- * so a recycled PID is never written: the start time is checked right before the write. */
+ * so a recycled PID is never written: the start time is checked right before the write. Inside
+ * the sandbox (Landlock refuses writes under /proc) the /proc broker writes it
+ * (util/proc_broker.h). */
 #pragma once
 
 #include "readers/proc_handle.h"

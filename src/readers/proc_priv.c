@@ -132,3 +132,22 @@ int gsm_cgroup_notify_open(int dirfd, const char *name) {
         return fd >= 0 ? fd : -errno;
     return gsm_broker_cgroup_open(dirfd, psi ? GSM_BROKER_CG_PRESSURE : GSM_BROKER_CG_EVENT_CONTROL);
 }
+
+int gsm_proc_oom_score_adj_write(int procfd, int pidfd, int value) {
+    int fd = openat(procfd, "oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+    if (fd >= 0) {
+        char buf[16];
+        int n = snprintf(buf, sizeof buf, "%d\n", value);
+        int r = write(fd, buf, (size_t)n) == n ? 0 : errno == ESRCH || errno == ENOENT ? -ESRCH : -errno;
+        close(fd);
+        return r;
+    }
+    if (!refused(errno))
+        return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
+    int e = -errno;
+    pid_t pid = live_pid(procfd);
+    if (pid < 0)
+        return e;
+    /* the broker checks the process's identity through pidfd before it writes */
+    return gsm_broker_oom_score_adj(pid, pidfd, value);
+}

@@ -18,6 +18,11 @@ int gsm_proc_exe_open(int procfd);
 int gsm_proc_readlink(int procfd, const char *name, char *buf, size_t size);
 /* task/TID/syscall of procfd into buf (NUL-terminated). Returns the length or -errno. */
 int gsm_proc_task_syscall(int procfd, pid_t tid, char *buf, size_t size);
+/* Writes value to procfd's oom_score_adj (--protect). Inside a Landlock domain, which refuses
+ * the open, through the broker, which writes only while pidfd (the caller's pidfd of procfd's
+ * process; -1: none, then not written, -ESRCH) says the process has not exited. 0 or -errno
+ * (-ESRCH: gone). */
+int gsm_proc_oom_score_adj_write(int procfd, int pidfd, int value);
 /* A cgroup directory's notification file opened for writing: "memory.pressure" (O_RDWR|
  * O_NONBLOCK) or "cgroup.event_control" (O_WRONLY). Returns the fd or -errno. */
 int gsm_cgroup_notify_open(int dirfd, const char *name);

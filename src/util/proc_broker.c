@@ -31,7 +31,7 @@
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #endif
 
-enum { OP_EXE = 1, OP_LINK_FD, OP_LINK_NS_NET, OP_TASK_SYSCALL, OP_CGROUP, OP_ATTACH };
+enum { OP_EXE = 1, OP_LINK_FD, OP_LINK_NS_NET, OP_TASK_SYSCALL, OP_CGROUP, OP_ATTACH, OP_OOM_ADJ };
 
 struct req {
     uint32_t op;
@@ -44,6 +44,11 @@ struct rep {
 };
 #define DATA_MAX 4096
 #define MAX_CLIENTS 32
+
+/* The --protect rules (gsm_broker_allow_oom_adj, set before the fork): the only oom_score_adj
+ * writes the broker makes. */
+static struct gsm_broker_oom_rule oom_rules[GSM_BROKER_OOM_RULES_MAX];
+static size_t n_oom_rules;
 
 /* ---- the broker process ------------------------------------------------------------------- */
 
@@ -94,13 +99,60 @@ static int read_link(const char *path, char *out, uint32_t *len) {
     return 0;
 }
 
+/* OP_OOM_ADJ: value written to /proc/PID/oom_score_adj, only when a --protect rule names the
+ * process's comm with this very value, and only while the pidfd we were passed (the caller's,
+ * opened on the process it checked) says its process has not exited: both files were opened
+ * before that poll, so they are that process's (a PID is not reused before its process is
+ * reaped), and a write through them after it exits fails (ESRCH), it never reaches another
+ * process. Returns 0 or an errno. */
+static int oom_adj_write(pid_t pid, int value, int pidfd) {
+    if (pidfd < 0)
+        return ESRCH;   /* no identity to check: not written */
+    char path[64], comm[32];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    int cf = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+    if (cf < 0)
+        return errno == ENOENT ? ESRCH : errno;
+    snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+    int fd = openat(AT_FDCWD, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+    int err = fd < 0 ? (errno == ENOENT ? ESRCH : errno) : 0;
+    struct pollfd pf = {.fd = pidfd, .events = POLLIN};
+    if (err == 0 && poll(&pf, 1, 0) != 0)
+        err = ESRCH;   /* exited (or not a pidfd): what the PID named may be another process */
+    ssize_t n = err ? -1 : read(cf, comm, sizeof comm - 1);
+    if (err == 0 && n < 0)
+        err = errno;
+    if (err == 0) {
+        while (n > 0 && comm[n - 1] == '\n')
+            n--;
+        comm[n] = '\0';
+        bool allowed = false;
+        for (size_t i = 0; i < n_oom_rules && !allowed; i++)
+            allowed = strcmp(oom_rules[i].comm, comm) == 0 && oom_rules[i].adj == value;
+        if (!allowed)
+            err = EPERM;
+    }
+    if (err == 0) {
+        char buf[16];
+        int len = snprintf(buf, sizeof buf, "%d\n", value);
+        if (write(fd, buf, (size_t)len) != len)
+            err = errno == ENOENT ? ESRCH : errno;
+    }
+    close(cf);
+    if (fd >= 0)
+        close(fd);
+    return err;
+}
+
 /* One request; *add receives a client socket to serve from now on (OP_ATTACH). */
 static void answer(int s, const struct req *q, int passed, char *data, int *add) {
     struct rep r = {0};
     char path[96];
     int fd = -1;
-    if (q->pid <= 0 || q->arg < -1) {
+    if (q->pid <= 0 || (q->op == OP_OOM_ADJ ? q->arg < -1000 || q->arg > 1000 : q->arg < -1)) {
         r.err = EINVAL;
+    } else if (q->op == OP_OOM_ADJ) {
+        r.err = oom_adj_write(q->pid, q->arg, passed);
     } else if (q->op == OP_EXE) {
         snprintf(path, sizeof path, "/proc/%d/exe", (int)q->pid);
         if ((fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
@@ -158,6 +210,7 @@ static int broker_seccomp(void) {
         return -ENOMEM;
     static const char *const allow[] = {"recvmsg", "sendmsg", "readlinkat", "read", "fstatfs", "close", "poll",
                                         "ppoll", "exit", "exit_group", "rt_sigreturn",
+                                        "write",   /* oom_score_adj (--protect): the only file it writes */
 #ifdef GSM_ASAN
                                         /* the sanitizer runtime's allocator and reports */
                                         "mmap", "munmap", "madvise", "write", "futex", "sched_yield", "getpid", "gettid", "sigaltstack",
@@ -369,6 +422,17 @@ int gsm_broker_cgroup_open(int dirfd, enum gsm_broker_cgroup_file which) {
     if (r < 0)
         return r;
     return fd >= 0 ? fd : -EIO;
+}
+
+void gsm_broker_allow_oom_adj(const struct gsm_broker_oom_rule *rules, size_t n) {
+    n_oom_rules = 0;
+    for (size_t i = 0; i < n && n_oom_rules < GSM_BROKER_OOM_RULES_MAX; i++)
+        oom_rules[n_oom_rules++] = rules[i];
+}
+
+int gsm_broker_oom_score_adj(pid_t pid, int pidfd, int value) {
+    int r = call(OP_OOM_ADJ, pid, value, pidfd, NULL, 0, NULL);
+    return r < 0 ? r : 0;
 }
 
 int gsm_broker_attach_new(void) {

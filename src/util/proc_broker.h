@@ -16,7 +16,13 @@
  * descriptor (SCM_RIGHTS), or an errno; it exits when every socket to it is closed.
  *
  * The PID is only a number: the callers (readers/proc_priv) check afterwards that their
- * /proc/PID directory descriptor still names a live process, so a recycled PID is caught. */
+ * /proc/PID directory descriptor still names a live process, so a recycled PID is caught.
+ *
+ * One write (watch/serve --protect, which a Landlock domain would refuse): a process's
+ * oom_score_adj. The broker is told the --protect rules before it is forked and writes only a
+ * rule's value to a process whose comm the rule names; the caller passes its pidfd of the
+ * process it checked, and the broker writes only while that pidfd says the process has not
+ * exited (opened before the poll, /proc/PID/oom_score_adj is then that process's). */
 #pragma once
 
 #include <stdbool.h>
@@ -46,6 +52,19 @@ int gsm_broker_readlink(pid_t pid, int fd, char *buf, size_t size);
 int gsm_broker_task_syscall(pid_t pid, pid_t tid, char *buf, size_t size);
 /* A notification file of the cgroup directory dirfd. Returns the fd or -errno. */
 int gsm_broker_cgroup_open(int dirfd, enum gsm_broker_cgroup_file which);
+/* The --protect rules the broker may carry out (copied; call before gsm_broker_start, which
+ * the sandbox calls). At most GSM_BROKER_OOM_RULES_MAX. */
+#define GSM_BROKER_OOM_RULES_MAX 32
+struct gsm_broker_oom_rule {
+    char comm[16];
+    int adj;
+};
+void gsm_broker_allow_oom_adj(const struct gsm_broker_oom_rule *rules, size_t n);
+/* Writes value to /proc/PID/oom_score_adj through the broker; pidfd is the caller's pidfd of the
+ * process (required: -ESRCH without one). 0, -ESRCH (gone, or the PID changed hands), -EPERM
+ * (no rule names the process's comm with this value), -EACCES (the kernel refused it: the file
+ * is the process's user's; lowering needs CAP_SYS_RESOURCE), -EPIPE (no broker). */
+int gsm_broker_oom_score_adj(pid_t pid, int pidfd, int value);
 /* A new socket to the broker for a child process (close-on-exec; the child learns its number
  * through GSMAPPER_BROKER_FD). Returns the fd or -errno. */
 int gsm_broker_attach_new(void);

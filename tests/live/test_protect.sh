@@ -82,6 +82,28 @@ check("protect_raise_event", len(pe) == 1 and pe[0]["level"] == "info" and pe[0]
       and pe[0]["evidence"]["new_oom_score_adj"] == 500 and "set from 0 to 500" in pe[0]["message"], pe)
 PY
 
+# The sandbox stays on with --protect (issue 12): Landlock refuses opening another process's
+# oom_score_adj for writing, so the write goes through the /proc broker (which writes only the
+# rule's value to a process of the rule's name, while the pidfd it is passed says the process
+# has not exited). While watch runs: Seccomp 2 (filter) and NoNewPrivs 1 in its status; the
+# value set; and, where Landlock is applied (its debug line), the write went through the broker.
+start; P5=$LAST
+sleep 0.2
+GSMAPPER_DEBUG=1 "$GSM" watch --protect "$name=300" --duration 4 --interval 0.5 > "$tmp/w5.jsonl" 2> "$tmp/w5.err" &
+WPID=$!
+for _ in $(seq 1 40); do [ "$(cat /proc/$P5/oom_score_adj)" = 300 ] && break; sleep 0.1; done
+check protect_sandbox_seccomp_filter grep -q '^Seccomp:[[:space:]]*2$' "/proc/$WPID/status"
+check protect_sandbox_no_new_privs grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$WPID/status"
+wait "$WPID"
+check protect_sandbox_set [ "$(cat /proc/$P5/oom_score_adj)" = 300 ]
+check protect_sandbox_event grep -q '"kind":"protect".*set from 0 to 300' "$tmp/w5.jsonl"
+ll=$(grep -o "Landlock [^,]*" "$tmp/w5.err" | head -n 1)
+if grep -q 'watch: sandbox: no_new_privs, Landlock ABI' "$tmp/w5.err"; then
+  pass protect_sandbox_landlock_broker
+else
+  skip protect_sandbox_landlock_broker "Landlock not applied here (${ll:-no sandbox line}): the broker is not needed"
+fi
+
 # As nobody: root's process is not ours, the write is refused and reported; watch keeps going.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null; then
   start; P3=$LAST
@@ -117,6 +139,8 @@ done
 check protect_serve_counter [ -n "$ok" ]
 check protect_serve_set [ "$(cat /proc/$P4/oom_score_adj)" = 400 ]
 check protect_serve_event grep -q "\"kind\":\"protect\".*set from 0 to 400" "$tmp/s.jsonl"
+# serve keeps its sandbox with --protect (issue 12): seccomp filter mode, no_new_privs.
+check protect_serve_sandboxed grep -qz 'NoNewPrivs:[[:space:]]*1.*Seccomp:[[:space:]]*2' "/proc/$SPID/status"
 if command -v promtool >/dev/null; then
   check protect_metrics_promtool sh -c "promtool check metrics < '$tmp/m.txt' > /dev/null 2>&1"
 fi

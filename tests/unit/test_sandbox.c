@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -206,6 +207,98 @@ static int child_broker(void *arg) {
     if (gsm_proc_task_syscall(procfd, target, sc, sizeof sc) <= 0)
         return 17;
     return 0;
+}
+
+/* --protect inside the sandbox: Landlock refuses the open of another process's oom_score_adj;
+ * the broker writes it, but only a rule's value to a process whose comm the rule names, and
+ * only while the caller's pidfd says the process has not exited. */
+struct oom_targets {
+    pid_t live, other, zombie;
+};
+
+static int child_broker_oom(void *arg) {
+    const struct oom_targets *t = arg;
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d", (int)t->live);
+    int procfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    snprintf(p, sizeof p, "/proc/%d", (int)t->other);
+    int otherfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int pidfd = (int)syscall(SYS_pidfd_open, t->live, 0);
+    int other_pidfd = (int)syscall(SYS_pidfd_open, t->other, 0);
+    int zombie_pidfd = (int)syscall(SYS_pidfd_open, t->zombie, 0);
+    if (procfd < 0 || otherfd < 0)
+        return 3;
+    if (pidfd < 0 || other_pidfd < 0 || zombie_pidfd < 0)
+        return 4;   /* no pidfd_open */
+    const struct gsm_broker_oom_rule rule = {.comm = "gsmoomtgt", .adj = 123};
+    gsm_broker_allow_oom_adj(&rule, 1);
+    if (!(sandbox_on(NULL, false) & GSM_SANDBOX_LANDLOCK))
+        return 2;
+    int fd = openat(procfd, "oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 || errno != EACCES)
+        return 11;   /* Landlock refuses it: otherwise this test proves nothing */
+    if (gsm_proc_oom_score_adj_write(procfd, pidfd, 123) != 0)
+        return 12;
+    if (gsm_proc_oom_score_adj_write(procfd, pidfd, 124) != -EPERM)
+        return 13;   /* not the rule's value */
+    if (gsm_proc_oom_score_adj_write(otherfd, other_pidfd, 123) != -EPERM)
+        return 14;   /* not the rule's comm */
+    if (gsm_proc_oom_score_adj_write(procfd, -1, 123) != -ESRCH)
+        return 15;   /* no identity to check */
+    if (gsm_broker_oom_score_adj(t->zombie, zombie_pidfd, 123) != -ESRCH)
+        return 16;   /* exited: its PID may be anyone's */
+    return 0;
+}
+
+static pid_t named_child(const char *name) {
+    int ready[2];
+    if (pipe(ready) < 0)
+        return -1;
+    pid_t p = fork();
+    if (p == 0) {
+        prctl(PR_SET_NAME, name);
+        (void)!write(ready[1], "r", 1);
+        pause();
+        _exit(0);
+    }
+    char c;
+    if (p > 0)
+        (void)!read(ready[0], &c, 1);
+    close(ready[0]);
+    close(ready[1]);
+    return p;
+}
+
+static int read_adj(pid_t pid) {
+    char p[64], b[16] = "";
+    snprintf(p, sizeof p, "/proc/%d/oom_score_adj", (int)pid);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof b - 1);
+    if (fd >= 0)
+        close(fd);
+    return n > 0 ? atoi(b) : -9999;
+}
+
+TEST(sandbox_broker_writes_oom_score_adj_by_rule) {
+    struct oom_targets t = {named_child("gsmoomtgt"), named_child("gsmoomother"), named_child("gsmoomtgt")};
+    kill(t.zombie, SIGKILL);   /* not reaped until the end: a zombie, its pidfd readable */
+    siginfo_t si;
+    waitid(P_PID, (id_t)t.zombie, &si, WEXITED | WNOWAIT);
+    int other_before = read_adj(t.other);
+    int r = run_child(child_broker_oom, &t);
+    int live_adj = read_adj(t.live), other_adj = read_adj(t.other);
+    pid_t all[] = {t.live, t.other, t.zombie};
+    for (size_t i = 0; i < 3; i++) {
+        kill(all[i], SIGKILL);
+        waitpid(all[i], NULL, 0);
+    }
+    if (r == 2)
+        SKIP("Landlock not applied (kernel without it, or no CAP_SYS_PTRACE)");
+    if (r == 4)
+        SKIP("no pidfd_open (Linux < 5.3)");
+    CHECK_EQ_U64(r, 0);
+    CHECK_EQ_U64(live_adj, 123);
+    CHECK_EQ_U64(other_adj, other_before);
 }
 
 TEST(sandbox_broker_opens_what_landlock_hides) {
