@@ -222,12 +222,12 @@ static void schedule(struct gsm_watch *w, struct gsm_watch_target *t, const stru
     double dt_s = t->last_t_ms && now_ms > t->last_t_ms ? (double)(now_ms - t->last_t_ms) / 1000.0 : 0;
     bool growing = dt_s > 0 && (((double)s->value_bytes - (double)t->last_value_bytes) / dt_s >= 1048576.0 ||
                                 ((double)s->unreclaimable_bytes - (double)t->last_unrecl_bytes) / dt_s >= 1048576.0);
-    growing |= !t->last_t_ms;   /* the first samples of a young target come fast */
     /* ... and it stays fast for FAST_HOLD_MS after it last grew: a Go heap grows in bursts
      * between GC pauses, and a quarter second without growth is not the end of a leak. */
     if (growing)
         t->grew_ms = now_ms;
     growing |= t->grew_ms && now_ms - t->grew_ms < FAST_HOLD_MS;
+    growing |= !t->last_t_ms;   /* the first samples of a young target come fast (an idle one: two) */
     t->last_value_bytes = s->value_bytes;
     t->last_unrecl_bytes = s->unreclaimable_bytes;
     t->last_t_ms = now_ms;
