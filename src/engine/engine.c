@@ -206,9 +206,10 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
 }
 
 /* The next sample: soon while the target is young and growing (at 1 MiB/s or more since the
- * last sample: an idle young process costs no more than an old one), within reach of
- * its limit, or its forecast is pending or firing; else at the interval. An eighth of slack, so a
- * loop that wakes a little early does not skip a round. */
+ * last sample: an idle young process costs no more than an old one), within reach of its limit
+ * and moving, or its forecast is pending or firing; every STEADY_FACTOR intervals while steady
+ * (watch); else at the interval. An eighth of slack, so a loop that wakes a little early does
+ * not skip a round. */
 static void schedule(struct gsm_watch *w, struct gsm_watch_target *t, const struct gsm_watch_sample *s,
                      uint64_t now_ms) {
     uint64_t iv = w->o.interval_ms, fast = w->o.fast_interval_ms && w->o.fast_interval_ms < iv ? w->o.fast_interval_ms : iv;
@@ -233,7 +234,17 @@ static void schedule(struct gsm_watch *w, struct gsm_watch_target *t, const stru
     t->last_t_ms = now_ms;
     bool young = growing && t->have_start && w->uptime_s > 0 && w->uptime_s - t->start_s < w->o.young_s;
     bool busy = t->det.eta.level != GSM_WL_NONE || t->det.eta.pending != GSM_WL_NONE;
-    uint64_t step = near || young || busy ? fast : iv;
+    double tol = fmax(1048576.0, 0.01 * (double)t->steady_ref_bytes);
+    if (t->steady_samples && fabs((double)s->value_bytes - (double)t->steady_ref_bytes) <= tol)
+        t->steady_samples++;
+    else {
+        t->steady_ref_bytes = s->value_bytes;
+        t->steady_samples = 1;
+    }
+    bool steady = fast < iv && t->steady_samples > STEADY_SAMPLES && !t->det.growth.level && !t->det.growth.pending;
+    /* Near its limit: fast while it moves, at the interval while steady (a burst from there
+     * wakes the loop through the kernel's usage threshold); elsewhere steady backs off. */
+    uint64_t step = young || busy ? fast : near ? (steady ? iv : fast) : steady ? iv * STEADY_FACTOR : iv;
     t->fast = step < iv;
     /* With one rate (serve), the caller ticks at the interval: any tick half an interval on
      * samples every target, even one a notification sampled in between. */
@@ -290,18 +301,21 @@ int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_e
                 /* A watched process that died of the OOM killer: its cgroup counted the kill (a
                  * cgroup target reports kills from its own counters, detect_counters). */
                 uint64_t kills;
+                uint64_t before = t->det.prev.oom_kill;
                 if (t->type == GSM_WT_PROCESS && t->det.have_prev && gsm_engine_cgroup_oom_kills(w, t, &kills) == 0 &&
-                    kills > t->det.prev.oom_kill) {
+                    (kills > before || (t->oom_rise_ms && now_ms - t->oom_rise_ms <= OOM_EXIT_MS))) {
+                    if (kills == before && before > 0)
+                        before--;   /* the kill was counted while the process was still exiting */
                     ev.kind = GSM_WK_OOM_KILL;
                     ev.level = GSM_WL_CRITICAL;
                     ev.value = (double)kills;
-                    ev.threshold = (double)t->det.prev.oom_kill;
+                    ev.threshold = (double)before;
                     ev.wants_bundle = true;
                     snprintf(ev.message, sizeof ev.message,
                              "the process is gone: the OOM killer killed it (its cgroup's oom_kill %llu -> %llu)",
-                             (unsigned long long)t->det.prev.oom_kill, (unsigned long long)kills);
+                             (unsigned long long)before, (unsigned long long)kills);
                     gsm_watch_event_evidence(&ev, "count", (double)kills);
-                    gsm_watch_event_evidence(&ev, "increase", (double)(kills - t->det.prev.oom_kill));
+                    gsm_watch_event_evidence(&ev, "increase", (double)(kills - before));
                 } else
                     snprintf(ev.message, sizeof ev.message, "%s is gone", t->type == GSM_WT_CGROUP ? "the cgroup" : "the process");
                 fire(&ev, &e);
@@ -314,6 +328,8 @@ int gsm_watch_tick(struct gsm_watch *w, uint64_t now_ms, gsm_watch_event_fn on_e
             i++;
             continue;
         }
+        if (t->det.have_prev && s.oom_kill > t->det.prev.oom_kill)
+            t->oom_rise_ms = now_ms;   /* its cgroup counted a kill: maybe this process, still exiting */
         if (gsm_engine_ring_push(t, &s) < 0) {
             i++;
             continue;

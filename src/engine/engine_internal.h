@@ -25,6 +25,15 @@
 #define WARMUP_S 20.0
 #define FAST_INTERVAL_MS 250
 #define FAST_HOLD_MS 5000
+/* A watched process gone within this long of its cgroup counting an OOM kill was that kill (the
+ * kernel counts the kill before the victim has exited: a sample may fall in between). */
+#define OOM_EXIT_MS 3000
+/* watch (two rates): a target whose value stayed within max(1 MiB, 1 %) of where it was for
+ * STEADY_SAMPLES samples is sampled every STEADY_FACTOR intervals, until it moves (an idle
+ * process costs a third; bench/watch_overhead.sh, 500 sleeps). Kernel notifications still wake
+ * a cgroup at once, and a change brings the interval back at the next sample. */
+#define STEADY_SAMPLES 3
+#define STEADY_FACTOR 3
 /* 12 s of CPU measurements at the fast interval (the short spans they judge are up to 6 s). */
 #define CPU_HIST 48
 /* A cgroup with more processes than this, or a process with more threads, is not measured. */
@@ -83,6 +92,9 @@ struct gsm_watch_target {
     uint64_t last_value_bytes, last_unrecl_bytes, last_t_ms;   /* the previous sample (is a young target growing?) */
     bool fast;                       /* the last schedule() chose the fast interval */
     uint64_t grew_ms;                /* when it last grew by 1 MiB/s or more */
+    uint64_t oom_rise_ms;            /* a process: when its cgroup's oom_kill last rose while it lived */
+    uint64_t steady_ref_bytes;       /* the value its steady run started at */
+    unsigned steady_samples;         /* samples since, all within STEADY_TOLERANCE of it */
     /* The CPU the target asked for (analyses/detect.h GSM_DETECT_QUIET_CPU), measured at each
      * sample while it is sampled fast: a ring of the last CPU_HIST measurements; emptied by a gap. */
     struct cpu_point {
