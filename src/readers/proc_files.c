@@ -287,6 +287,18 @@ int gsm_read_int_file_at(int procfd, const char *name, int64_t *ret, struct gsm_
     return read_parse(procfd, name, err, (void *)gsm_parse_int_file, ret);
 }
 
+/* The next thread of an open task/ directory: its TID, 0 at the end ("." and ".." skipped). */
+static pid_t next_tid(DIR *d) {
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *p = de->d_name;
+        uint64_t tid;
+        if (gsm_parse_u64(&p, &tid) == 0 && !*p && tid > 0 && tid <= INT32_MAX)
+            return (pid_t)tid;
+    }
+    return 0;
+}
+
 int gsm_read_tasks_at(int procfd, struct gsm_task **ret_tasks, size_t *ret_n) {
     DIR *d;
     int r = gsm_opendir_at(procfd, "task", &d);
@@ -294,12 +306,8 @@ int gsm_read_tasks_at(int procfd, struct gsm_task **ret_tasks, size_t *ret_n) {
         return r;
     struct gsm_task *tasks = NULL;
     size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        const char *p = de->d_name;
-        uint64_t tid;
-        if (gsm_parse_u64(&p, &tid) < 0 || *p || tid == 0 || tid > INT32_MAX)
-            continue;
+    pid_t tid;
+    while ((tid = next_tid(d))) {
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             struct gsm_task *t = realloc(tasks, cap * sizeof *t);
@@ -310,11 +318,11 @@ int gsm_read_tasks_at(int procfd, struct gsm_task **ret_tasks, size_t *ret_n) {
             }
             tasks = t;
         }
-        tasks[n].tid = (pid_t)tid;
+        tasks[n].tid = tid;
         tasks[n].sp = 0;
         char buf[4096];
         /* Readable for the same user or CAP_SYS_PTRACE; an unreadable one just leaves sp 0. */
-        int len = gsm_proc_task_syscall(procfd, (pid_t)tid, buf, sizeof buf);
+        int len = gsm_proc_task_syscall(procfd, tid, buf, sizeof buf);
         if (len >= 0)
             gsm_parse_task_syscall_sp(buf, (size_t)len, &tasks[n].sp);
         n++;
@@ -332,18 +340,14 @@ int gsm_read_cpu_demand_at(int procfd, size_t max_tasks, uint64_t *ret_ns) {
         return r;
     uint64_t sum = 0;
     size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        const char *p = de->d_name;
-        uint64_t tid;
-        if (gsm_parse_u64(&p, &tid) < 0 || *p || tid == 0 || tid > INT32_MAX)
-            continue;
+    pid_t tid;
+    while ((tid = next_tid(d))) {
         if (++n > max_tasks) {
             r = -ERANGE;
             break;
         }
         char path[48], buf[96];
-        snprintf(path, sizeof path, "%llu/schedstat", (unsigned long long)tid);
+        snprintf(path, sizeof path, "%d/schedstat", (int)tid);
         int fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
             continue;   /* the thread exited meanwhile */
