@@ -42,6 +42,15 @@ timeout 20 "$GSM" watch "$sp" --interval 0.5 > "$tmp/gone.jsonl"; rc=$?
 check watch_ends_when_pid_gone [ $rc -eq 0 ]
 check watch_target_gone_event grep -q '"kind":"target_gone"' "$tmp/gone.jsonl"
 
+# A steady target backs off to every third interval (engine.c STEADY_*): an idle sleep watched at
+# 0.5 s for 9 s gives about 3 + 7.5/1.5 samples, not 18.
+sleep 60 & sp=$!
+timeout 30 "$GSM" watch "$sp" --interval 0.5 --duration 9 --emit-samples > "$tmp/steady.jsonl"
+n=$(grep -c '"gsmapper.sample/v1"' "$tmp/steady.jsonl")
+kill "$sp" 2>/dev/null; wait "$sp" 2>/dev/null
+check watch_steady_target_backs_off test "$n" -ge 4 -a "$n" -le 12
+echo "# idle sleep, 9 s at --interval 0.5: $n samples"
+
 own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
 V1=/sys/fs/cgroup/memory
 if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ] || [ ! -x "$CTARGETS_DIR/grow" ]; then
