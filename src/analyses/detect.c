@@ -189,6 +189,16 @@ static double span_factor(double span_s) {
     return 1.2 + (GSM_DETECT_ETA_SPAN_FACTOR - 1.2) * (span_s - 6) / 4;
 }
 
+/* ... and a quiet rise (made at under GSM_DETECT_QUIET_CPU): GSM_DETECT_QUIET_SPAN_FACTOR at 2 s,
+ * growing to GSM_DETECT_ETA_SPAN_FACTOR at 5 s, so a quiet leak from start is announced a quarter
+ * of its way to the limit from 5 s on (heap-8s at 256 MiB: 15 s lead of 22 with 1.2 until 6 s). */
+static double quiet_span_factor(double span_s) {
+    if (span_s >= 5)
+        return GSM_DETECT_ETA_SPAN_FACTOR;
+    double x = span_s <= GSM_DETECT_QUIET_MIN_SPAN_S ? 0 : (span_s - GSM_DETECT_QUIET_MIN_SPAN_S) / (5 - GSM_DETECT_QUIET_MIN_SPAN_S);
+    return GSM_DETECT_QUIET_SPAN_FACTOR + (GSM_DETECT_ETA_SPAN_FACTOR - GSM_DETECT_QUIET_SPAN_FACTOR) * x;
+}
+
 /* The CPUs the target asked for over the last span_ms (cpu: cumulative seconds), or -1 when the
  * measurements do not cover three quarters of the span. */
 static double cpu_demand(const struct gsm_detect_input *in, uint64_t span_ms) {
@@ -206,8 +216,8 @@ static double cpu_demand(const struct gsm_detect_input *in, uint64_t span_ms) {
 
 /* The sustained-rise rule: over the recent spans, the shortest time to the limit among the
  * spans whose rise is consistent and whose forecast is within span_factor() times the span
- * (GSM_DETECT_QUIET_SPAN_FACTOR at least for a rise the target made while it asked for less
- * than GSM_DETECT_QUIET_CPU: the only kind believed under GSM_DETECT_MIN_SPAN_S).
+ * (quiet_span_factor() at least for a rise the target made while it asked for less than
+ * GSM_DETECT_QUIET_CPU: the only kind believed under GSM_DETECT_MIN_SPAN_S).
  * The rise over the span must exceed the noise floor (1 % of the limit, 1 MiB). */
 static double sustained_eta(const struct gsm_detect_input *in, const struct gsm_point *pts, size_t n, double current,
                             double limit, double *ret_slope, double *ret_span_s, double *ret_cpu) {
@@ -223,7 +233,7 @@ static double sustained_eta(const struct gsm_detect_input *in, const struct gsm_
         uint64_t span_ms = (uint64_t)spans_s[k] * 1000;
         if (pts[n - 1].t_ms - pts[0].t_ms + span_ms / 4 < span_ms)
             break;   /* not that much history yet */
-        double cpu = spans_s[k] <= 6 ? cpu_demand(in, span_ms) : -1;
+        double cpu = spans_s[k] < 10 ? cpu_demand(in, span_ms) : -1;   /* k is 3 from 10 s anyway */
         bool quiet = cpu >= 0 && cpu < GSM_DETECT_QUIET_CPU;
         if (spans_s[k] < GSM_DETECT_MIN_SPAN_S && !quiet)
             continue;
@@ -233,7 +243,7 @@ static double sustained_eta(const struct gsm_detect_input *in, const struct gsm_
             continue;
         double eta = gsm_eta_seconds(current, limit, tr.slope_per_s);
         double d_s = (double)tr.span_ms / 1000.0;
-        double factor = quiet ? fmax(span_factor(d_s), GSM_DETECT_QUIET_SPAN_FACTOR) : span_factor(d_s);
+        double factor = quiet ? fmax(span_factor(d_s), quiet_span_factor(d_s)) : span_factor(d_s);
         if (eta <= factor * d_s && eta < best) {
             best = eta;
             *ret_slope = tr.slope_per_s;

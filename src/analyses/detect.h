@@ -12,8 +12,8 @@
  *               6 s, growing to GSM_DETECT_ETA_SPAN_FACTOR at 10 s and beyond (and D at least
  *               GSM_DETECT_MIN_SPAN_S: a shorter rise is a start-up transient, a service loading
  *               its working set; faster deaths are the near-limit rule's; from 2 s with
- *               k = 1.5 when the target asked for under half a CPU meanwhile: a quiet rise is a
- *               rate, not a burst of work): a
+ *               k = 1.5, growing to 3 at 5 s, when the target asked for under half a CPU
+ *               meanwhile: a quiet rise is a rate, not a burst of work): a
  *               rise is believed in proportion to how long it has lasted, so a target is judged
  *               from its first samples (no warm-up) and a leak that starts with the process is
  *               seen after a quarter of its way to the limit;
@@ -57,7 +57,7 @@
  * loading its working set or a spike is a CPU-bound burst of work that ends. Measured
  * 2026-12-06: Go leaks at 8 and 32 MiB/s used 0.01 and 0.09 CPU, the scenario's start-up step and
  * spike a whole CPU while they allocated. Such quiet rises are believed GSM_DETECT_QUIET_SPAN_FACTOR
- * times their length. */
+ * times their length at 2 s, GSM_DETECT_ETA_SPAN_FACTOR times from 5 s (a louder rise: from 10 s). */
 #define GSM_DETECT_QUIET_MIN_SPAN_S 2
 #define GSM_DETECT_QUIET_CPU 0.5
 #define GSM_DETECT_QUIET_SPAN_FACTOR 1.5

@@ -319,13 +319,14 @@ TEST(detect_leak_from_start_leads) {
         }
 }
 
-/* A leak from start at 32-48 MiB/s that asks for little CPU (a Go leak at 32 MiB/s used 0.09 CPU)
- * is believed from 2 s on: half its time left at every limit, as the issue asks. The same
- * series without CPU measurements, or made at a whole CPU, waits for 5 s of rise. */
+/* A leak from start at 12-48 MiB/s (a Go heap leak of 8 MiB/s grows its cgroup by 12) that asks for little CPU (a Go leak at 32 MiB/s used 0.09 CPU)
+ * is believed from 2 s on, three times its length from 5 s: 70 % of its time left at 12 MiB/s and
+ * half at 32-48 at every limit, as the issue asks. The same series without CPU measurements, or
+ * made at a whole CPU, waits for 5 s of rise. */
 TEST(detect_quiet_fast_leak_from_start_half_lead) {
-    const double rates[] = {32, 48}, limits[] = {256, 384, 512};
+    const double rates[] = {12, 32, 48}, need[] = {0.70, 0.50, 0.50}, limits[] = {256, 384, 512};
     for (size_t li = 0; li < 3; li++)
-        for (size_t ri = 0; ri < 2; ri++)
+        for (size_t ri = 0; ri < 3; ri++)
             for (int cpu = 0; cpu < 3; cpu++) {
                 struct sim s;
                 sim_init(&s, GSM_WT_CGROUP);
@@ -343,11 +344,11 @@ TEST(detect_quiet_fast_leak_from_start_half_lead) {
                 double lead = w ? (t_kill - t_s(&s, w)) / t_kill : 0;
                 if (cpu == 0) {
                     CHECK(w != NULL);
-                    if (lead < 0.5)
+                    if (lead < need[ri])
                         fprintf(stderr, "  limit %.0f rate %.0f: warn at %.2f s of %.2f\n", limits[li], rates[ri],
                                 w ? t_s(&s, w) : -1, t_kill);
-                    CHECK(lead >= 0.5);
-                    CHECK(strstr(w->message, "little CPU") != NULL);
+                    CHECK(lead >= need[ri]);
+                    CHECK(rates[ri] < 32 || strstr(w->message, "little CPU") != NULL);
                 } else if (w) {   /* no short span without a quiet CPU: 5 s of rise, or 85 % */
                     double t85 = ceil((0.85 * limit - v0) / rate / 0.25) * 0.25;
                     CHECK(t_s(&s, w) >= fmin(t85, GSM_DETECT_MIN_SPAN_S * 0.75));
