@@ -179,6 +179,21 @@ static bool span_trend(const struct gsm_point *pts, size_t n, uint64_t span_ms, 
     return gsm_theil_sen(buf, k, span_ms + 1, 5, 0, ret);
 }
 
+/* Each quarter of the last span_ms (on its grid) carries a twentieth of the rise or more. */
+static bool rise_in_every_quarter(const struct gsm_point *pts, size_t n, uint64_t span_ms) {
+    struct gsm_point buf[SPAN_MAX_POINTS];
+    size_t first, k = span_grid(pts, n, span_ms, buf, &first);
+    if (k < 5)
+        return false;
+    double rise = buf[k - 1].v - buf[0].v;
+    if (rise <= 0)
+        return false;
+    for (size_t q = 0; q < 4; q++)
+        if (buf[(q + 1) * (k - 1) / 4].v - buf[q * (k - 1) / 4].v < 0.05 * rise)
+            return false;
+    return true;
+}
+
 /* How many times its own length a rise is believed: a rise of a few seconds about once (a
  * service's start-up ramp lasts that long), one of 10 s or more three times. */
 static double span_factor(double span_s) {
@@ -235,6 +250,13 @@ static double sustained_eta(const struct gsm_detect_input *in, const struct gsm_
             break;   /* not that much history yet */
         double cpu = spans_s[k] < 10 ? cpu_demand(in, span_ms) : -1;   /* k is 3 from 10 s anyway */
         bool quiet = cpu >= 0 && cpu < GSM_DETECT_QUIET_CPU;
+        if (spans_s[k] < GSM_DETECT_MIN_SPAN_S && !quiet)
+            continue;
+        /* A quiet rise must also be going on all along: each quarter of the span carries a twentieth
+         * of the memory's rise (a start-up step of half a second with idle time around it
+         * averages to little CPU over 2 s: scenario stepup-start at 256 MiB). */
+        if (quiet && !rise_in_every_quarter(in->raw ? in->raw : pts, n, span_ms))
+            quiet = false;
         if (spans_s[k] < GSM_DETECT_MIN_SPAN_S && !quiet)
             continue;
         struct gsm_trend tr;

@@ -378,6 +378,38 @@ TEST(detect_busy_startup_ramp_not_short_span) {
         }
 }
 
+/* The step-up start recorded at 256 MiB (scenario stepup-start, 2026-12-06): a 0.5 s burst at a
+ * whole CPU to 176 MiB, then flat (the Go-adjusted value steps to 185 MiB at the next poll); over
+ * 2 s the CPU averages 0.37, "quiet". Its rise is not in every quarter of the span: no alarm. */
+TEST(detect_startup_step_with_idle_around_is_not_quiet) {
+    struct sim s;
+    sim_init(&s, GSM_WT_CGROUP);
+    s.dt_ms = 220;
+    s.age_s = 0;
+    const double limit = 256 * MiB;
+    struct gsm_point raw[MAX_TICKS];
+    for (size_t i = 0; i < 120; i++) {
+        double t = 0.22 * (double)i + 0.07;   /* the samples of the recording: 3.07 11, 3.30 76 ... */
+        double u = t < 3 ? 3 * MiB : t < 3.2 ? 11 * MiB : t < 3.4 ? 76 * MiB : 176 * MiB;
+        double v = t < 3 ? 3 * MiB : t < 3.2 ? 11 * MiB : t < 3.4 ? 90 * MiB : t < 4.4 ? 176 * MiB : 185 * MiB;
+        double cpu = t < 3 ? 0.01 * t : 0.03 + fmin(t - 3, 0.55);   /* a whole CPU for 0.55 s */
+        struct gsm_watch_sample x = {.value_bytes = (uint64_t)v, .unreclaimable_bytes = (uint64_t)u,
+                                     .usage_bytes = (uint64_t)u, .limit_bytes = (uint64_t)limit, .go_adjusted = true,
+                                     .go_next_gc_bytes = (uint64_t)(v)};
+        x.t_ms = 1700000000000ull + s.n * s.dt_ms;
+        s.pts[s.n] = (struct gsm_point){x.t_ms, v};
+        raw[s.n] = (struct gsm_point){x.t_ms, u};
+        s.cpu[s.n] = (struct gsm_point){x.t_ms, cpu};
+        s.n++;
+        struct gsm_detect_input in = {.pts = s.pts, .raw = raw, .n = s.n, .s = &x, .age_s = t, .cpu = s.cpu,
+                                      .n_cpu = s.n, .ref = {.type = GSM_WT_CGROUP, .name = "t"}};
+        gsm_detect_run(&s.st, &s.o, &in, collect, &s);
+    }
+    dump(&s);
+    CHECK(first(&s, GSM_WK_ETA, GSM_WL_WARN) == NULL);
+    CHECK(first(&s, GSM_WK_ETA, GSM_WL_CRITICAL) == NULL);
+}
+
 /* Benign starts, at age 0: a step to 70 % of the limit in one go that holds, a spike to 60 % that
  * is freed two seconds later, a GC sawtooth whose Go-adjusted value is flat, and a Go spike of
  * 62 % whose heap goal (124 %) is above the limit while the memory itself stays flat. No warn. */
