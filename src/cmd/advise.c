@@ -11,6 +11,7 @@
 #include "util/exitcode.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "util/sandbox.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +42,8 @@ static const char usage[] =
     "      --margin PERCENT     added to the percentiles (default 15)\n"
     "      --max-limit MIB      never recommend more (the OOM bump says when it is clipped)\n"
     "  -o, --output FORMAT      table (default) or json (schema gsmapper.advise/v1)\n"
+    "      --no-sandbox         do not restrict this process (no_new_privs, Landlock, seccomp;\n"
+    "                           docs/sandbox.md); also GSMAPPER_SANDBOX=off\n"
     "  -h, --help               this text\n"
     "\n"
     "Exit codes: 0 ok; 1 runtime failure or an unreadable history; 2 usage; 3 no such target\n"
@@ -132,16 +135,17 @@ static int advise_history(const char *path, const char *target, const struct gsm
 
 int cmd_advise(int argc, char **argv) {
     enum { OPT_HISTORY = 256, OPT_TARGET, OPT_HALF_LIFE, OPT_MARGIN, OPT_MAX_LIMIT, OPT_PROM, OPT_SOURCE, OPT_RANGE,
-           OPT_REMOTE };
+           OPT_REMOTE, OPT_NO_SANDBOX };
     static const struct option longopts[] = {
         {"history", required_argument, NULL, OPT_HISTORY}, {"target", required_argument, NULL, OPT_TARGET},
         {"half-life", required_argument, NULL, OPT_HALF_LIFE}, {"margin", required_argument, NULL, OPT_MARGIN},
         {"max-limit", required_argument, NULL, OPT_MAX_LIMIT}, {"output", required_argument, NULL, 'o'},
         {"prometheus", required_argument, NULL, OPT_PROM}, {"source", required_argument, NULL, OPT_SOURCE},
         {"range", required_argument, NULL, OPT_RANGE}, {"allow-remote", no_argument, NULL, OPT_REMOTE},
-        {"help", no_argument, NULL, 'h'}, {0},
+        {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX}, {"help", no_argument, NULL, 'h'}, {0},
     };
     const char *history = NULL, *target = NULL, *prom = NULL;
+    bool no_sandbox = false;
     enum gsm_prom_source src = GSM_PROM_GSMAPPER;
     uint64_t range_ms = 8 * 86400000ULL;
     bool allow_remote = false;
@@ -157,6 +161,7 @@ int cmd_advise(int argc, char **argv) {
         case OPT_TARGET: target = optarg; break;
         case OPT_PROM: prom = optarg; break;
         case OPT_REMOTE: allow_remote = true; break;
+        case OPT_NO_SANDBOX: no_sandbox = true; break;
         case OPT_SOURCE:
             if (strcmp(optarg, "gsmapper") == 0)
                 src = GSM_PROM_GSMAPPER;
@@ -216,6 +221,16 @@ int cmd_advise(int argc, char **argv) {
         gsm_error("advise: name one source: --history FILE or --prometheus URL (see 'gsmapper advise --help')");
         return GSM_EXIT_USAGE;
     }
+    /* Arguments parsed: restrict ourselves before reading anything (docs/sandbox.md). advise
+     * writes only to stdout; SQLite may write the history's -shm (and -wal) beside it, even
+     * read-only, while a watch writes the history: writes beneath its directory only. */
+    struct gsm_sandbox sb;
+    gsm_sandbox_init(&sb);
+    if (no_sandbox)
+        sb.mode = GSM_SANDBOX_OFF;
+    gsm_sandbox_allow_write_parent(&sb, history);
+    gsm_sandbox_apply(&sb, "advise");
+    gsm_sandbox_strict("advise");
     if (out.json)
         out.list = json_object_new_array();
     int ret = history ? advise_history(history, target, &o, &out)

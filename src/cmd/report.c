@@ -9,6 +9,8 @@
 #include "util/exitcode.h"
 #include "util/fileio.h"
 #include "util/log.h"
+#include "util/proc_broker.h"
+#include "util/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +61,8 @@ static const char usage[] =
     "                       live targets: passed to explain (the Go heap profile's frames)\n"
     "      --gc             live targets: ask the Go runtime for a GC before the heap profile\n"
     "                       (explain --gc); by default the profile is as of the last GC\n"
+    "      --no-sandbox     do not restrict this process (no_new_privs, Landlock, seccomp;\n"
+    "                       docs/sandbox.md); also GSMAPPER_SANDBOX=off\n"
     "  -h, --help           this text\n"
     "\n"
     "Exit codes: 0 ok; 1 runtime failure or a malformed input; 2 usage; 3 no such process,\n"
@@ -69,7 +73,7 @@ static const char usage[] =
 
 struct report_opts {
     const char *output, *cgroup, *title, *root_dir, *go_endpoint;
-    bool diff, no_go_stats, gc, csv, svg;
+    bool diff, no_go_stats, gc, csv, svg, no_sandbox;
     size_t top;
 };
 
@@ -226,13 +230,41 @@ static int run_explain(char *const argv[], bool quiet, char **ret_out, size_t *r
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) < 0)
         return -errno;
+    /* Sandboxed (docs/sandbox.md): the child is inside our Landlock domain and cannot start a
+     * /proc broker of its own, so it gets a socket to ours as fd 3 (GSMAPPER_BROKER_FD=3). Above
+     * fd 3, so that the dup2 to 3 clears its close-on-exec. */
+    _cleanup_close_ int broker_fd = -1;
+    _cleanup_free_ char **envp = NULL;
+    if (gsm_broker_active()) {
+        int s = gsm_broker_attach_new();
+        broker_fd = s >= 0 && s <= 3 ? fcntl(s, F_DUPFD_CLOEXEC, 4) : s;
+        if (s >= 0 && s <= 3)
+            close(s);
+        size_t n = 0;
+        while (environ[n])
+            n++;
+        const char *asan = gsm_sandbox_child_asan_env();
+        if (broker_fd >= 0 && (envp = calloc(n + 3, sizeof *envp))) {
+            size_t k = 0;
+            for (size_t i = 0; i < n; i++)
+                if (strncmp(environ[i], GSM_BROKER_FD_ENV "=", sizeof GSM_BROKER_FD_ENV) != 0 &&
+                    !(asan && strncmp(environ[i], "ASAN_OPTIONS=", 13) == 0))
+                    envp[k++] = environ[i];
+            envp[k++] = (char *)GSM_BROKER_FD_ENV "=3";
+            if (asan)
+                envp[k++] = (char *)asan;
+            envp[k] = NULL;
+        }
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
     if (quiet)
         posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    if (envp)
+        posix_spawn_file_actions_adddup2(&fa, broker_fd, 3);
     pid_t pid;
-    int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+    int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp ? envp : environ);
     posix_spawn_file_actions_destroy(&fa);
     close(pfd[1]);
     if (r != 0) {
@@ -384,7 +416,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o, char ***ret_
         {"diff", no_argument, NULL, 'd'},         {"top", required_argument, NULL, 't'},
         {"title", required_argument, NULL, 'T'},  {"root", required_argument, NULL, 'r'},
         {"go-endpoint", required_argument, NULL, 'g'}, {"no-go-stats", no_argument, NULL, 'G'},
-        {"gc", no_argument, NULL, 'C'},
+        {"gc", no_argument, NULL, 'C'},           {"no-sandbox", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},         {0},
     };
     int c;
@@ -400,6 +432,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o, char ***ret_
         case 'g': o->go_endpoint = optarg; break;
         case 'G': o->no_go_stats = true; break;
         case 'C': o->gc = true; break;
+        case 'S': o->no_sandbox = true; break;
         case 't': {
             char *end;
             errno = 0;
@@ -472,6 +505,19 @@ int cmd_report(int argc, char **argv) {
     int ret = parse_args(argc, argv, &o, &inputs, &n);
     if (ret != 0)
         return ret < 0 ? GSM_EXIT_OK : ret;
+    /* Arguments parsed: restrict ourselves before reading anything (docs/sandbox.md). Writes
+     * only beneath the page's directory (a temp file, then rename); execution only of our own
+     * binary, the explain children of a live target, which get a socket to our /proc broker. */
+    struct gsm_sandbox sb;
+    gsm_sandbox_init(&sb);
+    if (o.no_sandbox)
+        sb.mode = GSM_SANDBOX_OFF;
+    if (o.output && strcmp(o.output, "-") != 0)
+        gsm_sandbox_allow_write_parent(&sb, o.output);
+    sb.allow_exec = true;
+    gsm_sandbox_allow_self_exec(&sb);
+    gsm_sandbox_apply(&sb, "report");
+    gsm_sandbox_strict("report");
     struct loaded a = {0}, b = {0};
     if (o.diff) {
         ret = load(&o, inputs[0], NULL, &a);

@@ -4,6 +4,7 @@
 #include "recorder/recorder_internal.h"
 #include "readers/http_client.h"
 #include "util/proc_broker.h"
+#include "util/sandbox.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -50,6 +51,8 @@ static int run_child(char *const argv[], int bundle_fd, int out_fd, uint32_t tim
     _cleanup_close_ int broker_fd = gsm_broker_active() ? gsm_broker_attach_new() : -1;
     if (broker_fd >= 0)
         envp[ne++] = (char *)GSM_BROKER_FD_ENV "=3";
+    if (broker_fd >= 0 && gsm_sandbox_child_asan_env())
+        envp[ne++] = (char *)gsm_sandbox_child_asan_env();
     envp[ne] = NULL;
 
     _cleanup_close_ int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -26,6 +26,37 @@
 #endif
 
 #include "util/sanitizer.h"
+#ifdef GSM_ASAN
+#include <sanitizer/common_interface_defs.h>
+
+/* An ASan report names its frames through llvm-symbolizer, a process the runtime starts at its
+ * first symbolization and keeps for the rest of the run. Once restricted we could not start it
+ * (execve refused; Landlock executes only our own binary), and reports showed bare addresses:
+ * so in ASan builds one address is symbolized before the sandbox, which starts it now. Without
+ * a symbolizer installed (or with ASAN_OPTIONS=symbolize=0) this does nothing. Not in a child
+ * given our broker (GSMAPPER_BROKER_FD: the flight recorder's or report's explain): it starts
+ * inside our Landlock domain, where the symbolizer cannot be executed: a failed start kills the
+ * process with SIGPIPE (measured: the unit test's child exited on signal 13, report's explain
+ * child likewise, report exited 1). Those children get symbolize=0 instead
+ * (gsm_sandbox_child_asan_env): their reports show module+offset, symbolized offline. */
+static void asan_symbolizer_start(void) {
+    char buf[256];
+    __sanitizer_symbolize_pc(__builtin_return_address(0), "%F", buf, sizeof buf);
+}
+#endif
+
+const char *gsm_sandbox_child_asan_env(void) {
+#ifdef GSM_ASAN
+    static char env[512];
+    const char *cur = getenv("ASAN_OPTIONS");
+    if (cur && strlen(cur) > sizeof env - 64)
+        cur = NULL;
+    snprintf(env, sizeof env, "ASAN_OPTIONS=%s%ssymbolize=0", cur ? cur : "", cur && *cur ? ":" : "");
+    return env;
+#else
+    return NULL;
+#endif
+}
 
 void gsm_sandbox_init(struct gsm_sandbox *sb) {
     memset(sb, 0, sizeof *sb);
@@ -155,7 +186,13 @@ static int apply_landlock(const struct gsm_sandbox *sb, int abi) {
         return -errno;
     int r = 0;
     for (size_t i = 0; i < sb->n_write_dirs && r == 0; i++)
-        if ((r = add_rule(rfd, sb->write_dirs[i], write)) < 0)
+        if ((r = add_rule(rfd, sb->write_dirs[i], write)) == -ENOENT) {
+            /* A directory that does not exist (report -o missing/dir/x.html): nothing is created
+             * beneath it with or without the rule; the write fails with ENOENT either way (the
+             * lookup fails before Landlock is asked), so the command's own error says so. */
+            gsm_debug("sandbox: no Landlock write rule for %s: it does not exist", sb->write_dirs[i]);
+            r = 0;
+        } else if (r < 0)
             gsm_debug("sandbox: Landlock rule for %s: %s", sb->write_dirs[i], strerror(-r));
     /* /dev/null may be written: the flight recorder gives it to its report child as stdout and
      * stderr (without this rule report.html was silently missing from every bundle). */
@@ -190,7 +227,9 @@ static const char *const allowed[] = {
     "epoll_pwait2", "eventfd", "eventfd2", "dup", "dup2", "dup3", "fcntl", "flock", "fsync", "fdatasync",
     "ftruncate", "fallocate", "fadvise64", "readahead", "getdents", "getdents64", "getcwd", "chdir", "fchdir",
     "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "link", "linkat",
-    "readlink", "readlinkat", "chmod", "fchmod", "fchmodat", "umask", "utimensat", "sendfile", "copy_file_range",
+    "readlink", "readlinkat", "chmod", "fchmod", "fchmodat", "umask",
+    "utimensat", "sendfile", "copy_file_range",
+    "fchown",   /* SQLite, as root, gives a -wal/-shm it creates the database's owner (advise --history) */
     "socket", "connect", "accept", "accept4", "bind", "listen", "getsockname", "getpeername", "setsockopt",
     "getsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "socketpair",
     "clone", "clone3", "fork", "vfork", "wait4", "waitid", "exit", "exit_group", "kill", "tgkill", "tkill",
@@ -376,6 +415,10 @@ int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who) {
     int done = 0;
     bool failed = false;
     struct said s = {.n = 0};
+#ifdef GSM_ASAN
+    if (!getenv(GSM_BROKER_FD_ENV))
+        asan_symbolizer_start();
+#endif
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
         done |= GSM_SANDBOX_NNP;
         say(&s, "no_new_privs");

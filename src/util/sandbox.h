@@ -43,6 +43,10 @@ struct gsm_sandbox {
     size_t n_exec_files;
 };
 
+/* ASan builds: "ASAN_OPTIONS=<ours>:symbolize=0" for a child started inside our Landlock domain
+ * (it cannot execute llvm-symbolizer there; trying kills it with SIGPIPE). NULL otherwise. */
+const char *gsm_sandbox_child_asan_env(void);
+
 /* Mode from the environment (GSMAPPER_SANDBOX=off|trap|on), or ON. */
 void gsm_sandbox_init(struct gsm_sandbox *sb);
 

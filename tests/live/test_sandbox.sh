@@ -24,7 +24,7 @@ if grep -qa '__asan_init' "$GSM" 2>/dev/null; then asan=1; fi
 status_field() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
 # wait_line FILE PATTERN: up to ~20 s for PATTERN in FILE
 wait_line() { for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-broker_of() { pgrep -P "$1" | head -1; }
+broker_of() { pgrep -x -P "$1" gsmapper | head -1; }   # by name: an ASan build's llvm-symbolizer is a child too
 
 sleep 300 & SP=$!
 PIDS+=("$SP")
@@ -176,3 +176,59 @@ if command -v sqlite3 >/dev/null 2>&1; then
 else
   skip sandbox_history_sqlite "sqlite3 not installed"
 fi
+
+# ---- report and advise restrict themselves too ---------------------------------------------------
+# advise: writes only beneath the history's directory (SQLite's -shm/-wal); report: only beneath
+# the page's directory, execution only of gsmapper itself (its explain children, which get a
+# socket to report's /proc broker as fd 3). In trap mode nothing may be refused; the self-test
+# shows execve (report: execution by Landlock), a write outside and ptrace refused.
+# selftest_held NAME FILE: the self-test lines of FILE say the sandbox held
+selftest_held() {
+  local name=$1 f=$2 ok=1
+  grep -q 'selftest: execve allowed' "$f" && ok=0
+  grep -q 'selftest: write .* refused' "$f" || ok=0
+  [ $asan = 1 ] || grep -q 'selftest: ptrace refused' "$f" || ok=0
+  if [ $ok = 1 ]; then pass "$name"; else fail "$name" "$(grep selftest "$f" | tr '\n' ' ')"; fi
+}
+if [ -s "$tmp/h/m.db" ]; then
+  rm -f "$tmp/adv.log" "$tmp/probe"
+  GSMAPPER_SANDBOX=trap GSMAPPER_SANDBOX_LOG="$tmp/adv.log" GSMAPPER_DEBUG=1 \
+    "$GSM" advise --history "$tmp/h/m.db" -o json > "$tmp/adv.json" 2> "$tmp/adv.err"; rc=$?
+  if grep -q 'advise: sandbox: no_new_privs, Landlock ABI' "$tmp/adv.err" && [ ! -s "$tmp/adv.log" ] &&
+     { [ $rc = 0 ] || [ $rc = 3 ]; } && ! grep -qi 'unable to open\|disk I/O\|readonly' "$tmp/adv.err"; then
+    pass sandbox_advise_history
+  elif grep -q 'advise: sandbox: .*Landlock skipped' "$tmp/adv.err"; then
+    skip sandbox_advise_history "Landlock not applied here"
+  else
+    fail sandbox_advise_history "exit $rc; refused: $(head -c 200 "$tmp/adv.log" 2>/dev/null); $(head -c 300 "$tmp/adv.err")"
+  fi
+  GSMAPPER_DEBUG=1 GSMAPPER_SANDBOX_SELFTEST="$tmp/probe" "$GSM" advise --history "$tmp/h/m.db" > /dev/null 2> "$tmp/adv.st"
+  if grep -q 'advise: sandbox: .*Landlock skipped' "$tmp/adv.st"; then skip sandbox_advise_refuses "Landlock not applied here"
+  else selftest_held sandbox_advise_refuses "$tmp/adv.st"; fi
+  check sandbox_advise_no_sandbox_control sh -c "GSMAPPER_SANDBOX_SELFTEST='$tmp/probe' '$GSM' advise --no-sandbox --history '$tmp/h/m.db' 2>&1 >/dev/null | grep -q 'selftest: execve allowed'"
+else
+  skip sandbox_advise "no history database from the --history case"
+fi
+
+mkdir -p "$tmp/r"
+rep_target=$SP
+[ -n "${GP:-}" ] && rep_target=$GP   # a Go target: its detection needs the broker's exe
+rm -f "$tmp/rep.log"
+GSMAPPER_SANDBOX=trap GSMAPPER_SANDBOX_LOG="$tmp/rep.log" GSMAPPER_DEBUG=1 \
+  "$GSM" report "$rep_target" -o "$tmp/r/page.html" > /dev/null 2> "$tmp/rep.err"; rc=$?
+if grep -q 'report: sandbox: .*Landlock skipped' "$tmp/rep.err"; then
+  skip sandbox_report "Landlock not applied here: $(grep -o 'Landlock [^,]*' "$tmp/rep.err" | head -1)"
+elif ! grep -q 'report: sandbox: no_new_privs, Landlock ABI' "$tmp/rep.err"; then
+  fail sandbox_report_page "report did not restrict itself: $(head -c 300 "$tmp/rep.err")"
+else
+  if [ $rc = 0 ] && [ -s "$tmp/r/page.html" ] && [ ! -s "$tmp/rep.log" ]; then pass sandbox_report_page
+  else fail sandbox_report_page "exit $rc; refused: $(head -c 200 "$tmp/rep.log" 2>/dev/null); $(head -c 300 "$tmp/rep.err")"; fi
+  # the explain child adopted report's broker (not one of its own, which Landlock would blind)
+  check sandbox_report_child_inherits_broker grep -q 'explain: sandbox: .*/proc broker inherited' "$tmp/rep.err"
+  if [ "$rep_target" = "${GP:-}" ]; then
+    check sandbox_report_go_detected grep -q 'go1\.[0-9]' "$tmp/r/page.html"
+  fi
+fi
+GSMAPPER_DEBUG=1 GSMAPPER_SANDBOX_SELFTEST="$tmp/probe" "$GSM" report "$SP" -o "$tmp/r/p2.html" > /dev/null 2> "$tmp/rep.st"
+if grep -q 'report: sandbox: .*Landlock skipped' "$tmp/rep.st" 2>/dev/null; then skip sandbox_report_refuses "Landlock not applied here"
+else selftest_held sandbox_report_refuses "$tmp/rep.st"; fi

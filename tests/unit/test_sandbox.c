@@ -174,6 +174,36 @@ TEST(sandbox_refuses_ptrace_and_memory_reads) {
 #endif
 }
 
+/* ASan builds: a sanitizer report inside the sandbox names its frames (llvm-symbolizer was
+ * started before the sandbox: execve is refused inside). */
+#ifdef ASAN
+#include <sanitizer/common_interface_defs.h>
+static __attribute__((noinline)) int symbolized_marker_fn(void) {
+    return 7;
+}
+static int child_symbolize(void *arg) {
+    (void)arg;
+    if (!(sandbox_on(NULL, false) & GSM_SANDBOX_SECCOMP))
+        return 2;
+    char buf[256] = "";
+    __sanitizer_symbolize_pc((void *)((char *)symbolized_marker_fn + 1), "%f", buf, sizeof buf);
+    return strstr(buf, "symbolized_marker_fn") ? 0 : 11;
+}
+#endif
+
+TEST(sandbox_asan_reports_symbolized) {
+#ifndef ASAN
+    SKIP("not an ASan build");
+#else
+    if (symbolized_marker_fn() != 7 || access("/usr/bin/llvm-symbolizer", X_OK) != 0)
+        SKIP("no llvm-symbolizer");
+    int r = run_child(child_symbolize, NULL);
+    if (r == 2)
+        SKIP("seccomp not available (built without libseccomp)");
+    CHECK_EQ_U64(r, 0);
+#endif
+}
+
 /* The /proc broker: inside the Landlock domain another process's exe is hidden (EACCES) and
  * readers/proc_priv gets it through the broker; the broker answers fd/ links only for sockets. */
 static int child_broker(void *arg) {
