@@ -17,9 +17,9 @@ _gsmapper_options() {
         --quiet --emit-samples --ring --dump-dir --dump-quota --dump-min-interval
         --history --history-retention --history-max-mb --history-flush --protect --root --no-sandbox -h --help" ;;
     report) echo "-o --output --cgroup --diff --top --title --root --go-endpoint --no-go-stats --gc
-        -h --help" ;;
+        --no-sandbox -h --help" ;;
     advise) echo "--history --prometheus --source --range --allow-remote --target --half-life --margin
-        --max-limit -o --output -h --help" ;;
+        --max-limit -o --output --no-sandbox -h --help" ;;
     drill) echo "--limit --rate --serve --serve-wait --timeout --wait --dump-dir --cgroup-version
         --watch-cgroup -o --output -h --help" ;;
     symbolize) echo "-o --output --root -h --help" ;;

@@ -118,6 +118,7 @@ complete -c gsmapper -n $c -l root -x -a '(__fish_complete_directories)' -d 'rea
 complete -c gsmapper -n $c -l go-endpoint -x -d "a Go process's pprof base URL"
 complete -c gsmapper -n $c -l no-go-stats -d 'do not contact the process over HTTP'
 complete -c gsmapper -n $c -l gc -d 'a GC before the heap profile'
+complete -c gsmapper -n $c -l no-sandbox -d 'do not restrict this process (docs/sandbox.md)'
 
 # advise
 set -l c '__fish_seen_subcommand_from advise'
@@ -131,6 +132,7 @@ complete -c gsmapper -n $c -l half-life -x -d 'peak weight half-life (24h)'
 complete -c gsmapper -n $c -l margin -x -d 'percent added (15)'
 complete -c gsmapper -n $c -l max-limit -x -d 'never recommend more than MIB'
 complete -c gsmapper -n $c -s o -l output -x -a 'table json' -d 'output format'
+complete -c gsmapper -n $c -l no-sandbox -d 'do not restrict this process (docs/sandbox.md)'
 
 # drill
 set -l c '__fish_seen_subcommand_from drill'
