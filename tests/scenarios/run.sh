@@ -74,6 +74,7 @@ P70=$((LIMIT_MIB * 70 / 100)) P60=$((LIMIT_MIB * 60 / 100))
 #   as to a service already running; the sawtooth's subject is the GC sawtooth, and its start-up
 #   (loading a live set whose heap goal is ~45 % of the limit: several seconds of rise on a loaded
 #   machine, a leak from start's shape) is the start-up scenarios' subject (stepup-start, spike)
+#   py: the workload is tests/scenarios/pyleak.py (CPython), not the Go program
 #   goal: the lead the first warn must have, as a fraction of the time from the work's start (or
 #   the leak's, for steady) to the kill; 0: a warn before the kill; -: none
 SCENARIOS="
@@ -93,6 +94,8 @@ thread-100s|start|500|0|-mode threadleak -rate 100 -leak-after 0
 burst|burst|240|0|-mode burst -base 100 -at 60 -burst 600 -burst-secs 2
 burst-short|burst|120|0|-mode burst -base 100 -at 12 -burst $((LIMIT_MIB * 2)) -burst-secs 2
 crashloop|loop|150|0|-mode heapleak -rate 64 -leak-after 0 -garbage 8
+py-8s|start|300|0.7|py: -rate 8
+py-32s|start|120|0.5|py: -rate 32
 sawtooth|benign@steady|$benign_secs|-|-mode sawtooth -base $((LIMIT_MIB * 110 / 512)) -seed $SEED
 pagecache|benign|$benign_secs|-|-mode pagecache -file-mib 1536
 stepup|benign|$benign_secs|-|-mode stepup -base 40 -at 30 -step $P70
@@ -196,7 +199,12 @@ run_scenario() (
   echo "$LIMIT" > "$cg/memory.limit_in_bytes" 2>"$d/err" || fail_meta "set limit: $(tr -d '\n"' < "$d/err")"
   fifo=$d/stdin.fifo
   mkfifo "$fifo" || fail_meta "mkfifo"
-  "$WL" "$@" -wait-stdin < "$fifo" > "$d/workload.out" 2>&1 &
+  if [ "${1:-}" = py: ]; then   # the CPython workload (tests/scenarios/pyleak.py)
+    shift
+    python3 "$ROOT/tests/scenarios/pyleak.py" "$@" -wait-stdin < "$fifo" > "$d/workload.out" 2>&1 &
+  else
+    "$WL" "$@" -wait-stdin < "$fifo" > "$d/workload.out" 2>&1 &
+  fi
   WPID=$!
   exec {FD}> "$fifo"
   rm -f "$fifo"
