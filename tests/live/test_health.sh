@@ -23,7 +23,7 @@ cleanup() {
   for cg in "$T" "$R"; do
     for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
     for _ in $(seq 1 50); do [ -s "$cg/cgroup.procs" ] || break; sleep 0.05; done
-    rmdir "$cg" 2>/dev/null
+    for _ in $(seq 1 50); do [ -d "$cg" ] || break; rmdir "$cg" 2>/dev/null && break; sleep 0.1; done   # EBUSY while a killed task exits
   done
   rm -rf "$tmp"
 }

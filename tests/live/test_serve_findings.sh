@@ -32,7 +32,8 @@ cleanup() {
       [ "$i" = 100 ] && for p in $(cat "$cg/cgroup.procs"); do kill -KILL "$p" 2>/dev/null; done
       sleep 0.05
     done
-    rmdir "$cg" 2>/dev/null || echo "note: could not remove $cg" >&2
+    for i in $(seq 1 50); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done   # EBUSY while a killed task exits
+    [ -d "$cg" ] && echo "note: could not remove $cg" >&2
   fi
   rm -rf "$tmp"
 }
