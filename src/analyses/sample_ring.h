@@ -2,9 +2,11 @@
  *
  * watch keeps the last --ring seconds of every target (5 minutes at 2 s: 150 samples). Stored
  * as 200-byte records that would be 30 KiB per target. Consecutive samples of a process differ
- * little (an idle one not at all), so a sample is the varint of the zigzag-coded difference of
- * its time from the previous sample's, a varint with one bit per other field that changed, and
- * the differences of those: 3 bytes for an idle sample, ~60 for the first of a block. Blocks of
+ * little (an idle one not at all), so a sample is the varint of the zigzag-coded change of its
+ * time step (the difference from the previous sample's time, less the step before: samples
+ * come at a steady interval), a varint with one bit per other field that changed, and the
+ * zigzag-coded differences of those: 2 bytes for an idle sample, ~60 for the first of a block
+ * (which holds its time whole). A block's buffer grows in steps of 32 bytes. Blocks of
  * GSM_RING_BLOCK samples (64: few blocks, so little malloc overhead per target), each decodable
  * on its own, are dropped whole from the old end once the others hold max samples or span_ms
  * without them. */
@@ -37,6 +39,7 @@ struct gsm_sample_ring {
     size_t n, max;                   /* samples held; samples kept at most (give or take a block) */
     uint64_t span_ms;                /* time kept at least (0: no time bound) */
     struct gsm_ring_entry last;      /* the newest sample: the base of the next difference */
+    uint64_t last_dt;                /* its time step from the one before (0 at a block's start) */
 };
 
 void gsm_sample_ring_init(struct gsm_sample_ring *r, size_t max_samples, uint64_t span_ms);
@@ -51,6 +54,7 @@ struct gsm_sample_ring_iter {
     const struct gsm_sample_ring *r;
     size_t block, pos, off;
     struct gsm_ring_entry cur;
+    uint64_t dt;                     /* cur's time step */
 };
 void gsm_sample_ring_iter_init(struct gsm_sample_ring_iter *it, const struct gsm_sample_ring *r);
 bool gsm_sample_ring_next(struct gsm_sample_ring_iter *it, struct gsm_ring_entry *ret);

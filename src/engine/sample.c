@@ -19,16 +19,29 @@
 #define ROLLUP_US_PER_GIB 10000
 #define ROLLUP_MIN_INTERVAL_MS 30000
 
-/* The flight recorder's ring keeps a compact copy of each sample (sizes in KiB, delta-encoded:
- * analyses/sample_ring); the full sample lives only for its tick. */
-/* Every field of a sample, exactly, so a bundle's samples.jsonl is what --emit-samples showed. */
+/* The flight recorder's ring keeps a compact copy of each sample (delta-encoded:
+ * analyses/sample_ring); the full sample lives only for its tick. Every field of a sample,
+ * exactly, so a bundle's samples.jsonl is what --emit-samples showed. Three things keep an idle
+ * process's sample at 3-5 bytes (it was ~10: 1.4 MiB of rings over 600 processes):
+ * - the fields that change from tick to tick come first, so the ring's change mask (a varint, 7
+ *   fields a byte) is one byte: a process's size fields, the rest of its cgroup (which moves
+ *   whenever anything else in the cgroup does), its age;
+ * - the age is kept as the start time (t_ms - age_ms), which stays put (it moves by the 10 ms
+ *   resolution of /proc/uptime and the process's start) where the age grows every sample;
+ * - a size that is a whole number of 4 KiB pages (all of them but a Go heap goal, as the kernel
+ *   counts in pages) is kept in pages, 12 bits shorter; FL_RAW(k) marks the ones kept in bytes. */
 enum {
-    RF_VALUE, RF_UNRECL, RF_USAGE, RF_ANON, RF_FILE, RF_SWAP, RF_LIMIT, RF_THREADS, RF_WSET, RF_OTHERS,
-    RF_OOM_KILL, RF_OOM, RF_MAX_EV, RF_HIGH_EV, RF_FAILCNT, RF_PSI_SOME, RF_PSI_FULL, RF_PSS, RF_NEXT_GC,
-    RF_MEMBERS, RF_AGE, RF_FLAGS, RF__COUNT
+    RF_VALUE, RF_UNRECL, RF_USAGE, RF_ANON, RF_FILE, RF_OTHERS, RF_START, RF_WSET, RF_PSI_SOME, RF_PSI_FULL,
+    RF_LIMIT, RF_FLAGS, RF_THREADS, RF_PSS, RF_SWAP, RF_NEXT_GC, RF_MEMBERS, RF_OOM_KILL, RF_OOM, RF_MAX_EV,
+    RF_HIGH_EV, RF_FAILCNT, RF__COUNT
 };
 _Static_assert(RF__COUNT <= GSM_RING_FIELDS, "the ring holds every field");
-enum { FL_GO_ADJUSTED = 1, FL_HAVE_PSI = 2, FL_LIMIT_IS_NODE = 4 };
+enum { FL_GO_ADJUSTED = 1, FL_HAVE_PSI = 2, FL_LIMIT_IS_NODE = 4, FL_AGE_KNOWN = 8 };
+#define FL_RAW(k) (16ull << (k))
+/* The fields that are sizes in bytes, kept in pages when they are whole pages. */
+static const int page_fields[] = {RF_VALUE, RF_UNRECL, RF_USAGE, RF_ANON, RF_FILE, RF_OTHERS,
+                                  RF_WSET, RF_LIMIT, RF_PSS, RF_SWAP, RF_NEXT_GC};
+#define N_PAGE_FIELDS (sizeof page_fields / sizeof page_fields[0])
 
 /* PSI averages have two decimals in the file: kept as hundredths. */
 static uint64_t centi(double v) {
@@ -43,14 +56,27 @@ int gsm_engine_ring_push(struct gsm_watch_target *t, const struct gsm_watch_samp
     f[RF_THREADS] = s->threads, f[RF_WSET] = s->working_set_bytes, f[RF_OTHERS] = s->others_bytes;
     f[RF_OOM_KILL] = s->oom_kill, f[RF_OOM] = s->oom, f[RF_MAX_EV] = s->max_events, f[RF_HIGH_EV] = s->high_events;
     f[RF_FAILCNT] = s->failcnt, f[RF_PSI_SOME] = centi(s->psi_some_avg10), f[RF_PSI_FULL] = centi(s->psi_full_avg10);
-    f[RF_PSS] = s->pss_bytes, f[RF_NEXT_GC] = s->go_next_gc_bytes, f[RF_MEMBERS] = s->members, f[RF_AGE] = s->age_ms;
-    f[RF_FLAGS] = (s->go_adjusted ? FL_GO_ADJUSTED : 0) | (s->have_psi ? FL_HAVE_PSI : 0) |
-                  (s->limit_is_node ? FL_LIMIT_IS_NODE : 0);
+    f[RF_PSS] = s->pss_bytes, f[RF_NEXT_GC] = s->go_next_gc_bytes, f[RF_MEMBERS] = s->members;
+    f[RF_START] = s->age_ms ? s->t_ms - s->age_ms : 0;   /* unsigned: exact whatever the two are */
+    uint64_t flags = (s->go_adjusted ? FL_GO_ADJUSTED : 0) | (s->have_psi ? FL_HAVE_PSI : 0) |
+                     (s->limit_is_node ? FL_LIMIT_IS_NODE : 0) | (s->age_ms ? FL_AGE_KNOWN : 0);
+    for (size_t k = 0; k < N_PAGE_FIELDS; k++) {
+        uint64_t *v = &f[page_fields[k]];
+        if (*v & 4095)
+            flags |= FL_RAW(k);
+        else
+            *v >>= 12;
+    }
+    f[RF_FLAGS] = flags;
     return gsm_sample_ring_push(&t->ring, &e);
 }
 
 void gsm_engine_ring_entry_sample(const struct gsm_ring_entry *e, struct gsm_watch_sample *ret) {
-    const uint64_t *f = e->f;
+    uint64_t f[GSM_RING_FIELDS];
+    memcpy(f, e->f, sizeof f);
+    for (size_t k = 0; k < N_PAGE_FIELDS; k++)
+        if (!(f[RF_FLAGS] & FL_RAW(k)))
+            f[page_fields[k]] <<= 12;
     *ret = (struct gsm_watch_sample){
         .t_ms = e->t_ms, .value_bytes = f[RF_VALUE], .unreclaimable_bytes = f[RF_UNRECL], .usage_bytes = f[RF_USAGE],
         .anon_bytes = f[RF_ANON], .file_bytes = f[RF_FILE], .swap_bytes = f[RF_SWAP], .limit_bytes = f[RF_LIMIT],
@@ -58,8 +84,9 @@ void gsm_engine_ring_entry_sample(const struct gsm_ring_entry *e, struct gsm_wat
         .oom_kill = f[RF_OOM_KILL], .oom = f[RF_OOM], .max_events = f[RF_MAX_EV], .high_events = f[RF_HIGH_EV],
         .failcnt = f[RF_FAILCNT], .psi_some_avg10 = (double)f[RF_PSI_SOME] / 100.0,
         .psi_full_avg10 = (double)f[RF_PSI_FULL] / 100.0, .pss_bytes = f[RF_PSS], .go_next_gc_bytes = f[RF_NEXT_GC],
-        .members = f[RF_MEMBERS], .age_ms = f[RF_AGE], .go_adjusted = f[RF_FLAGS] & FL_GO_ADJUSTED,
-        .have_psi = f[RF_FLAGS] & FL_HAVE_PSI, .limit_is_node = f[RF_FLAGS] & FL_LIMIT_IS_NODE,
+        .members = f[RF_MEMBERS], .age_ms = f[RF_FLAGS] & FL_AGE_KNOWN ? e->t_ms - f[RF_START] : 0,
+        .go_adjusted = f[RF_FLAGS] & FL_GO_ADJUSTED, .have_psi = f[RF_FLAGS] & FL_HAVE_PSI,
+        .limit_is_node = f[RF_FLAGS] & FL_LIMIT_IS_NODE,
     };
 }
 
