@@ -116,15 +116,17 @@ static void health_step(struct gsm_watch_target *t, const struct gsm_watch_sampl
     enum gsm_health_go go = target_go(t, &gc_cpu);
     struct gsm_health_input in;
     gsm_health_input_from_sample(s, t->det.last_eta_s, counters, hits, kills, go, gc_cpu, &in);
-    gsm_health_compute(&in, &t->health);
-    if (!t->health.have)
+    struct gsm_health h;
+    gsm_health_compute(&in, &h);
+    gsm_health_brief_of(&h, &t->health);
+    if (!h.have)
         return;
     enum gsm_health_band prev = t->health_band.band;
-    if (!gsm_health_band_update(&t->health_band, t->health.score, s->t_ms))
+    if (!gsm_health_band_update(&t->health_band, h.score, s->t_ms))
         return;
     enum gsm_health_band band = t->health_band.band;
     struct gsm_watch_event ev = {.time_ms = s->t_ms, .kind = GSM_WK_HEALTH, .target = t, .eta_seconds = NAN,
-                                 .value = t->health.score};
+                                 .value = h.score};
     static const double lower[GSM_HB__COUNT] = {GSM_HEALTH_GOOD, GSM_HEALTH_FAIR, GSM_HEALTH_POOR, 0};
     ev.threshold = lower[band];
     ev.level = band == GSM_HB_CRITICAL ? GSM_WL_CRITICAL : band == GSM_HB_POOR ? GSM_WL_WARN : GSM_WL_INFO;
@@ -132,31 +134,31 @@ static void health_step(struct gsm_watch_target *t, const struct gsm_watch_sampl
     /* the two largest penalties name why */
     int a = -1, b = -1;
     for (int i = 0; i < GSM_HP__COUNT; i++) {
-        double p = t->health.parts[i].penalty;
+        double p = h.parts[i].penalty;
         if (p <= 0)
             continue;
-        if (a < 0 || p > t->health.parts[a].penalty)
+        if (a < 0 || p > h.parts[a].penalty)
             b = a, a = i;
-        else if (b < 0 || p > t->health.parts[b].penalty)
+        else if (b < 0 || p > h.parts[b].penalty)
             b = i;
     }
     char why[240] = "no penalty", second[48] = "";
     if (b >= 0)
         snprintf(second, sizeof second, "; %s -%.0f", gsm_health_part_name((enum gsm_health_part)b),
-                 t->health.parts[b].penalty);
+                 h.parts[b].penalty);
     if (a >= 0)
         snprintf(why, sizeof why, "%s -%.0f: %.150s%s", gsm_health_part_name((enum gsm_health_part)a),
-                 t->health.parts[a].penalty, t->health.parts[a].note, second);
-    snprintf(ev.message, sizeof ev.message, "health %d/100: %s -> %s (%s)", t->health.score, gsm_health_band_name(prev),
+                 h.parts[a].penalty, h.parts[a].note, second);
+    snprintf(ev.message, sizeof ev.message, "health %d/100: %s -> %s (%s)", h.score, gsm_health_band_name(prev),
              gsm_health_band_name(band), why);
     static const char *const keys[GSM_HP__COUNT] = {"headroom_penalty", "trend_penalty", "pressure_penalty",
                                                     "limit_hits_penalty", "oom_kills_penalty", "go_gc_penalty"};
-    gsm_watch_event_evidence(&ev, "health_score", t->health.score);
+    gsm_watch_event_evidence(&ev, "health_score", h.score);
     gsm_watch_event_evidence(&ev, "previous_band", prev);
     gsm_watch_event_evidence(&ev, "band", band);
     for (int i = 0; i < GSM_HP__COUNT; i++)
-        if (t->health.parts[i].status == GSM_HPS_USED)
-            gsm_watch_event_evidence(&ev, keys[i], round(t->health.parts[i].penalty * 10) / 10);
+        if (h.parts[i].status == GSM_HPS_USED)
+            gsm_watch_event_evidence(&ev, keys[i], round(h.parts[i].penalty * 10) / 10);
     fire(&ev, e);
 }
 

@@ -146,8 +146,9 @@ struct gsm_watch_target {
     struct gsm_totals *go_totals;
     uint64_t last_err_log_ms;        /* rate limit of the error log line (one per target per minute) */
 
-    /* Health score (analyses/health): this tick's, the band with hysteresis, the counters' window */
-    struct gsm_health health;
+    /* Health score (analyses/health): this tick's (its notes only in the event that a band change
+     * fires), the band with hysteresis, the counters' window */
+    struct gsm_health_brief health;
     struct gsm_health_band_state health_band;
     struct gsm_health_window health_win;
 };

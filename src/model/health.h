@@ -47,3 +47,14 @@ struct gsm_health {
     struct gsm_health_part_result parts[GSM_HP__COUNT];
     unsigned n_missing;              /* parts with status MISSING */
 };
+
+/* What the watch engine keeps of a target's score from tick to tick, and the exporter shows:
+ * the score and each part's status and penalty, without the notes (64 bytes of the 936; serve
+ * --all holds one per process). */
+struct gsm_health_brief {
+    bool have;
+    int score;
+    unsigned char status[GSM_HP__COUNT];   /* enum gsm_health_part_status */
+    double penalty[GSM_HP__COUNT];
+};
+void gsm_health_brief_of(const struct gsm_health *h, struct gsm_health_brief *ret);

@@ -147,5 +147,5 @@ struct gsm_watch_state {
      * member), and the classes of the last full smaps read (NULL before the first). */
     bool selected;
     const struct gsm_proc_classes *classes;
-    struct gsm_health health;        /* this tick's score (have false before the first) */
+    struct gsm_health_brief health;  /* this tick's score (have false before the first) */
 };

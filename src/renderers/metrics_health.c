@@ -15,7 +15,7 @@ static void labels(FILE *out, const struct row *r) {
 
 static void rows(FILE *out, const struct row *rs, size_t n, bool parts) {
     for (size_t i = 0; i < n; i++) {
-        const struct gsm_health *h = rs[i].health;
+        const struct gsm_health_brief *h = rs[i].health;
         if (!h || !h->have)
             continue;
         if (!parts) {
@@ -25,12 +25,12 @@ static void rows(FILE *out, const struct row *rs, size_t n, bool parts) {
             continue;
         }
         for (int k = 0; k < GSM_HP__COUNT; k++) {
-            if (h->parts[k].status != GSM_HPS_USED)
+            if (h->status[k] != GSM_HPS_USED)
                 continue;
             fputs("gsmapper_health_part_penalty{", out);
             labels(out, &rs[i]);
             fprintf(out, ",part=\"%s\"} ", gsm_health_part_name((enum gsm_health_part)k));
-            gsm_metrics_value(out, h->parts[k].penalty);
+            gsm_metrics_value(out, h->penalty[k]);
             fputc('\n', out);
         }
     }

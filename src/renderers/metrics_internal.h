@@ -11,7 +11,7 @@ struct row {
     struct gsm_container_identity id;        /* cgroup rows: parsed once per render */
     bool selected;                           /* process rows: the engine's choice */
     const struct gsm_proc_classes *cls;      /* process rows: NULL without classes */
-    const struct gsm_health *health;         /* the target's score (metrics_health.c) */
+    const struct gsm_health_brief *health;   /* the target's score (metrics_health.c) */
 };
 
 struct gsm_metrics_series {
