@@ -41,7 +41,7 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "      --cgroup PATH        watch a memory cgroup (repeatable)\n"
-    "      --all                every cgroup with a memory limit, and every process\n"
+    "      --all                every cgroup with a memory limit, and every process but kernel threads\n"
     "      --interval SECONDS   tick (default 2)\n"
     "      --horizon SECONDS    warn when the time to the limit falls under this (default 300)\n"
     "      --window SECONDS     trend window (default 120; a 20 s window runs beside it)\n"

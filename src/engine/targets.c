@@ -69,8 +69,10 @@ static struct gsm_watch_target *find_key(struct gsm_watch *w, const char *key) {
     return NULL;
 }
 
-/* A process is PID + start time: a recycled PID is a different process. */
-int gsm_engine_process_identity(const struct gsm_root *root, pid_t pid, uint64_t *ret_start, char *name, size_t name_len) {
+/* A process is PID + start time: a recycled PID is a different process. -EPERM for a kernel
+ * thread when skip_kthreads. */
+static int identity(const struct gsm_root *root, pid_t pid, bool skip_kthreads, uint64_t *ret_start, char *name,
+                    size_t name_len) {
     _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
     int r = gsm_proc_handle_open(root, pid, &h);
     if (r < 0)
@@ -79,10 +81,16 @@ int gsm_engine_process_identity(const struct gsm_root *root, pid_t pid, uint64_t
     r = gsm_read_stat_at(h.dirfd, &st, NULL);
     if (r < 0)
         return r;
+    if (skip_kthreads && (st.flags & GSM_PF_KTHREAD))
+        return -EPERM;
     *ret_start = st.starttime_ticks;
     if (name)
         snprintf(name, name_len, "%s", st.comm);
     return 0;
+}
+
+int gsm_engine_process_identity(const struct gsm_root *root, pid_t pid, uint64_t *ret_start, char *name, size_t name_len) {
+    return identity(root, pid, false, ret_start, name, name_len);
 }
 
 int gsm_engine_same_process(const struct gsm_watch_target *t, const struct gsm_proc *h) {
@@ -115,10 +123,13 @@ static int open_target_pidfd(const struct gsm_watch *w, pid_t pid, uint64_t star
     return fd;
 }
 
-static int new_process_target(struct gsm_watch *w, pid_t pid, bool explicit_target, struct gsm_watch_target **ret) {
+/* from_all: found by --all's walk of /proc, which leaves kernel threads out (no memory to
+ * watch; ~100-200 on a node, ~3 KiB each as targets). */
+static int new_process_target(struct gsm_watch *w, pid_t pid, bool explicit_target, bool from_all,
+                              struct gsm_watch_target **ret) {
     uint64_t start;
     char name[64];
-    int r = gsm_engine_process_identity(w->root, pid, &start, name, sizeof name);
+    int r = identity(w->root, pid, from_all, &start, name, sizeof name);
     if (r < 0)
         return r;
     char key[64];
@@ -161,12 +172,12 @@ static int new_process_target(struct gsm_watch *w, pid_t pid, bool explicit_targ
 }
 
 int gsm_engine_add_process(struct gsm_watch *w, pid_t pid, bool explicit_target, struct gsm_watch_target **ret) {
-    return new_process_target(w, pid, explicit_target, ret);
+    return new_process_target(w, pid, explicit_target, false, ret);
 }
 
 int gsm_watch_add_pid(struct gsm_watch *w, pid_t pid) {
     struct gsm_watch_target *t;
-    return new_process_target(w, pid, true, &t);
+    return new_process_target(w, pid, true, false, &t);
 }
 
 static int new_cgroup_target(struct gsm_watch *w, struct gsm_cgroup_location *loc, bool explicit_target) {
@@ -254,7 +265,7 @@ void gsm_engine_refresh_all(struct gsm_watch *w) {
                 if (gsm_parse_u64(&p, &v) < 0 || *p || v == 0 || v > INT32_MAX)
                     continue;
                 struct gsm_watch_target *t;
-                new_process_target(w, (pid_t)v, false, &t);
+                new_process_target(w, (pid_t)v, false, true, &t);
             }
             closedir(d);
         } else

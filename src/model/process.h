@@ -29,6 +29,7 @@ struct gsm_stat {
     char comm[64];                 /* between the first '(' and the last ')' */
     char state;
     pid_t ppid;
+    uint64_t flags;                /* field 9: the kernel's PF_* flags (GSM_PF_KTHREAD) */
     uint64_t minflt, majflt;
     uint64_t utime_ticks, stime_ticks;
     int64_t num_threads;
@@ -36,6 +37,9 @@ struct gsm_stat {
     uint64_t vsize_bytes;
     uint64_t rss_pages;
 };
+
+/* A kernel thread (include/linux/sched.h): no memory of its own, never OOM-killed. */
+#define GSM_PF_KTHREAD 0x00200000u
 
 /* /proc/PID/statm, in pages. */
 struct gsm_statm {

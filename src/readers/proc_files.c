@@ -158,6 +158,7 @@ int gsm_parse_stat(const char *buf, size_t len, struct gsm_stat *ret, struct gsm
         return fail(err, 1, "only %d fields after comm", n + 3);
 #define F(k) fields[(k) - 4]
     st.ppid = (pid_t)F(4);
+    st.flags = (uint64_t)F(9);
     st.minflt = (uint64_t)F(10);
     st.majflt = (uint64_t)F(12);
     st.utime_ticks = (uint64_t)F(14);

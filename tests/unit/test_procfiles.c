@@ -17,6 +17,8 @@ TEST(stat_comm_with_spaces_and_parens) {
     CHECK_STREQ(st.comm, "evil) S 1 (x) ");
     CHECK(st.state == 'R');
     CHECK_EQ_U64(st.ppid, 1);
+    CHECK_EQ_U64(st.flags, 4194560);
+    CHECK(!(st.flags & GSM_PF_KTHREAD));
     CHECK_EQ_U64(st.minflt, 100);
     CHECK_EQ_U64(st.majflt, 7);
     CHECK_EQ_U64(st.utime_ticks, 11);
@@ -24,6 +26,19 @@ TEST(stat_comm_with_spaces_and_parens) {
     CHECK_EQ_U64(st.starttime_ticks, 987654);
     CHECK_EQ_U64(st.vsize_bytes, 123456789);
     CHECK_EQ_U64(st.rss_pages, 300);
+}
+
+/* A kernel thread (a real kworker's line): PF_KTHREAD in field 9, which serve --all and watch
+ * --all leave out. */
+TEST(stat_kernel_thread_flag) {
+    static const char s[] = "12685 (kworker/0:100-events) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 20 0 1 0 235312 0 0 "
+                            "18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+    struct gsm_stat st;
+    struct gsm_parse_error err = {0};
+    CHECK(gsm_parse_stat(s, sizeof s - 1, &st, &err) == 0);
+    CHECK_STREQ(st.comm, "kworker/0:100-events");
+    CHECK(st.flags & GSM_PF_KTHREAD);
+    CHECK_EQ_U64(st.ppid, 2);
 }
 
 TEST(stat_truncated) {
