@@ -264,6 +264,8 @@ static double sustained_eta(const struct gsm_detect_input *in, const struct gsm_
          * averages to little CPU over 2 s: scenario stepup-start at 256 MiB). */
         if (quiet && !rise_in_every_quarter(in->raw ? in->raw : pts, n, span_ms))
             quiet = false;
+        if (quiet && in->basis_ms && pts[n - 1].t_ms - in->basis_ms < span_ms)
+            quiet = false;   /* the value switched between the heap goal and the raw memory within it */
         if (spans_s[k] < GSM_DETECT_MIN_SPAN_S && !quiet)
             continue;
         struct gsm_trend tr;

@@ -112,6 +112,9 @@ struct gsm_detect_input {
      * oldest first; measured only while it is sampled fast; NULL/0 when unknown. */
     const struct gsm_point *cpu;
     size_t n_cpu;
+    /* When the value last changed its basis (a Go target's statistics lost or regained: the value
+     * jumps between the heap goal and the raw memory); 0 never. No quiet rise spans it. */
+    uint64_t basis_ms;
     const struct gsm_watch_sample *s;   /* this tick's sample (pts[n-1] is its value) */
     double age_s;                    /* since the target started; < 0 unknown */
     bool empty;                      /* a cgroup without processes: nothing can grow, nothing fires */

@@ -180,11 +180,16 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
     struct gsm_sample_ring_iter it;
     gsm_sample_ring_iter_init(&it, &t->ring);
     struct gsm_ring_entry re;
+    uint64_t basis_ms = 0;   /* the last sample whose Go adjustment differs from its predecessor's */
+    bool prev_adj = false;
     for (size_t i = 0; i < n && gsm_sample_ring_next(&it, &re); i++) {
         struct gsm_watch_sample x;
         gsm_engine_ring_entry_sample(&re, &x);
         pts[i] = (struct gsm_point){re.t_ms, (double)x.value_bytes};
         w->raw[i] = (struct gsm_point){re.t_ms, (double)x.unreclaimable_bytes};
+        if (i > 0 && x.go_adjusted != prev_adj)
+            basis_ms = re.t_ms;
+        prev_adj = x.go_adjusted;
     }
     struct gsm_detect_opts o = {
         .window_ms = w->o.window_ms, .short_window_ms = w->o.short_window_ms, .baseline_ms = w->o.baseline_ms,
@@ -197,7 +202,7 @@ static void detect(struct gsm_watch *w, struct gsm_watch_target *t, const struct
         cpu[i] = (struct gsm_point){c->t_ms, (double)c->demand_ns / 1e9};
     }
     struct gsm_detect_input in = {
-        .pts = pts, .raw = w->raw, .n = n, .s = s, .cpu = cpu, .n_cpu = t->cpu_n,
+        .pts = pts, .raw = w->raw, .n = n, .s = s, .cpu = cpu, .n_cpu = t->cpu_n, .basis_ms = basis_ms,
         .age_s = t->have_start && w->uptime_s > 0 ? w->uptime_s - t->start_s : -1,
         .empty = t->type == GSM_WT_CGROUP && t->members_known && s->members == 0, .target = t,
     };

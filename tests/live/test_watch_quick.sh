@@ -38,7 +38,12 @@ for n in $CHECKS; do
   line=$(grep -E "^(PASS|MISS|SKIP) $n(:|$)" "$out/log" | head -n 1)
   case $line in
     "PASS $n") pass "$n" ;;
-    "MISS $n: "*) fail "$n" "${line#"MISS $n: "}" ;;
+    "MISS $n: "*) fail "$n" "${line#"MISS $n: "}"
+      # what fired, for the log (the run's directory is removed on exit)
+      for f in "$out"/run/*/watch.jsonl; do
+        grep '"state":"firing"' "$f" | grep -E '"level":"(warn|critical)"' | grep -v '"kind":"health"' | head -n 3 |
+          sed "s|^|# $(basename "$(dirname "$f")") event: |" | cut -c1-600
+      done ;;
     "SKIP $n: "*) skip "$n" "${line#"SKIP $n: "}" ;;
     *) fail "$n" "no result line for $n from run.sh --quick" ;;
   esac
