@@ -9,6 +9,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:exitcode=98}
 
 passed=0 failed=0 skipped=0
+failures=()   # every FAIL line, repeated at the end so the last lines of a run name them all
 log=build/test-log.txt
 : > "$log"
 
@@ -21,8 +22,11 @@ suite() {
   printf '== %s\n%s\n' "$name" "$out" >> "$log"
   p=$(grep -c '^PASS ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out"); s=$(grep -c '^SKIP ' <<<"$out")
   grep -E '^(FAIL|SKIP) ' <<<"$out" | sed "s/^/[$name] /"
+  local l
+  while IFS= read -r l; do failures+=("[$name] $l"); done < <(grep -E '^FAIL ' <<<"$out")
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     echo "[$name] FAIL: exited $rc without a FAIL line; last output:"; tail -n 15 <<<"$out"
+    failures+=("[$name] FAIL: exited $rc without a FAIL line")
     f=1
   fi
   echo "$name: $p passed, $f failed, $s skipped"
@@ -32,6 +36,7 @@ suite() {
 if command -v go >/dev/null 2>&1; then
   if ! bash tests/targets/build-go.sh build/targets > build/go-targets.log 2>&1; then
     echo "[go-targets] FAIL: building the Go test targets failed (build/go-targets.log)"; failed=$((failed + 1))
+    failures+=("[go-targets] FAIL: building the Go test targets failed")
   fi
 fi
 
@@ -49,6 +54,10 @@ for t in tests/cli/test_*.sh tests/live/test_*.sh; do
   suite "$n-asan" env GSMAPPER=build-asan/gsmapper GSM_CTARGETS_DIR=build/tests/targets bash "$t"
 done
 
+if [ "${#failures[@]}" -gt 0 ]; then
+  echo "== the failures (whole outputs in $log):"
+  printf '%s\n' "${failures[@]}" | cut -c1-400
+fi
 line="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
 echo "$line"
