@@ -8,6 +8,10 @@ CTARGETS_DIR=${GSM_CTARGETS_DIR:-build/tests/targets}
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 skip() { echo "SKIP $1: $2"; }
+# own_memory_cgroup: our own cgroup in the v1 memory hierarchy (the path on the memory line of
+# /proc/self/cgroup, "4:memory:/a/b" or "4:cpu,memory:/a/b"); empty when there is none. Tests
+# make their cgroups only as children of it.
+own_memory_cgroup() { awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3; exit}' /proc/self/cgroup; }
 # check NAME CONDITION-COMMAND... : PASS if the command succeeds
 check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "$*"; fi; }
 

@@ -169,36 +169,32 @@ static void refresh_limit(struct gsm_watch *w, struct gsm_watch_target *t, const
 
 /* A cgroup's members (cgroup.procs, every sample: an empty cgroup forecasts nothing, a new
  * process starts a new life) and its age: the start of its oldest process, re-read every few
- * samples and whenever the members change. */
-static void scan_members(struct gsm_watch *w, struct gsm_watch_target *t, struct gsm_watch_sample *s) {
-    if (t->type != GSM_WT_CGROUP)
-        return;
-    struct gsm_pid_list l = {0};
-    if (gsm_engine_members(w, t, 256, &l) < 0) {
+ * samples and whenever the members change. The list read is left in *l for sample_cpu (the
+ * same sample's members: one read of cgroup.procs per sample); < 0 when it could not be read. */
+static int scan_members(struct gsm_watch *w, struct gsm_watch_target *t, struct gsm_watch_sample *s,
+                        struct gsm_pid_list *l) {
+    int r = gsm_engine_members(w, t, 256, l);
+    if (r < 0) {
         s->members = t->members;
-        return;
+        return r;
     }
-    bool changed = l.n != t->members || (l.n && l.pids[0] != t->first_member);
-    t->members = s->members = l.n;
+    bool changed = l->n != t->members || (l->n && l->pids[0] != t->first_member);
+    t->members = s->members = l->n;
     t->members_known = true;
-    t->first_member = l.n ? l.pids[0] : 0;
-    if (!changed && t->have_start && t->ticks_since_scan++ < REFRESH_TICKS) {
-        gsm_pid_list_free(&l);
-        return;
-    }
+    t->first_member = l->n ? l->pids[0] : 0;
+    if (!changed && t->have_start && t->ticks_since_scan++ < REFRESH_TICKS)
+        return 0;
     t->ticks_since_scan = 0;
-    {
-        uint64_t start;
-        double oldest = INFINITY;
-        for (size_t k = 0; k < l.n; k++)
-            if (gsm_engine_process_identity(w->root, l.pids[k], &start, NULL, 0) == 0 && (double)start / w->clk_tck < oldest)
-                oldest = (double)start / w->clk_tck;
-        if (!isinf(oldest)) {
-            t->start_s = oldest;
-            t->have_start = true;
-        }
+    uint64_t start;
+    double oldest = INFINITY;
+    for (size_t k = 0; k < l->n; k++)
+        if (gsm_engine_process_identity(w->root, l->pids[k], &start, NULL, 0) == 0 && (double)start / w->clk_tck < oldest)
+            oldest = (double)start / w->clk_tck;
+    if (!isinf(oldest)) {
+        t->start_s = oldest;
+        t->have_start = true;
     }
-    gsm_pid_list_free(&l);
+    return 0;
 }
 
 static uint64_t v2_event(const struct gsm_cgroup_memory *m, enum gsm_cg_event e) {
@@ -281,7 +277,8 @@ static void recheck_cgroup(struct gsm_watch *w, struct gsm_watch_target *t) {
  * processes of their threads' run and runnable-wait time. A process target reads through its
  * kept /proc/PID; a cgroup target through each member's (at most CPU_MAX_MEMBERS). Any failure
  * forgets the measurements (a rate across a gap or across changed members would be wrong). */
-static void sample_cpu(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t now_ms) {
+static void sample_cpu(struct gsm_watch *w, struct gsm_watch_target *t, const struct gsm_pid_list *members,
+                       int members_r, uint64_t now_ms) {
     if (t->last_t_ms && !t->fast) {
         t->cpu_n = 0;
         return;
@@ -300,19 +297,17 @@ static void sample_cpu(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t
                 r = gsm_read_cpu_demand_at(h.dirfd, CPU_MAX_TASKS, &sum);
         }
     } else {
-        struct gsm_pid_list l = {0};
-        r = gsm_engine_members(w, t, CPU_MAX_MEMBERS + 1, &l);
-        if (r == 0 && (l.n == 0 || l.n > CPU_MAX_MEMBERS))
+        r = members_r;
+        if (r == 0 && (members->n == 0 || members->n > CPU_MAX_MEMBERS))
             r = -ERANGE;
-        for (size_t k = 0; r == 0 && k < l.n; k++) {
+        for (size_t k = 0; r == 0 && k < members->n; k++) {
             _cleanup_proc_ struct gsm_proc h = GSM_PROC_INIT;
             uint64_t one;
-            r = gsm_proc_handle_open(w->root, l.pids[k], &h);
+            r = gsm_proc_handle_open(w->root, members->pids[k], &h);
             if (r == 0)
                 r = gsm_read_cpu_demand_at(h.dirfd, CPU_MAX_TASKS, &one);
             sum += r == 0 ? one : 0;
         }
-        gsm_pid_list_free(&l);
     }
     /* A member that left or a restarted process takes its CPU with it: a fall starts afresh. */
     const struct cpu_point *prev = t->cpu_n ? &t->cpu[(t->cpu_head + CPU_HIST - 1) % CPU_HIST] : NULL;
@@ -327,14 +322,18 @@ static void sample_cpu(struct gsm_watch *w, struct gsm_watch_target *t, uint64_t
         t->cpu_n++;
 }
 
+/* The cgroup's count of OOM kills: v2's memory.events oom_kill, v1's memory.oom_control oom_kill. */
+static uint64_t cg_oom_kills(const struct gsm_cgroup_memory *m) {
+    return m->version == GSM_CGROUP_V2 ? v2_event(m, GSM_CG_EV_OOM_KILL) : m->oom_control.oom_kill;
+}
+
 int gsm_engine_cgroup_oom_kills(struct gsm_watch *w, const struct gsm_watch_target *t, uint64_t *ret) {
     if (!t->has_cg)
         return -ENOENT;
     ssize_t k = cg_sample(w, &t->loc);
     if (k < 0 || w->tc.c[k].r < 0)
         return k < 0 ? (int)k : w->tc.c[k].r;
-    const struct gsm_cgroup_memory *m = &w->tc.c[k].mem;
-    *ret = m->version == GSM_CGROUP_V2 ? v2_event(m, GSM_CG_EV_OOM_KILL) : m->oom_control.oom_kill;
+    *ret = cg_oom_kills(&w->tc.c[k].mem);
     return 0;
 }
 
@@ -350,7 +349,7 @@ int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, ui
     s->limit_is_node = !(t->have_eff && t->eff.max.limited) && w->mem_total_bytes;
     if (c && c->r == 0) {
         const struct gsm_cgroup_memory *m = &c->mem;
-        s->oom_kill = m->version == GSM_CGROUP_V2 ? v2_event(m, GSM_CG_EV_OOM_KILL) : m->oom_control.oom_kill;
+        s->oom_kill = cg_oom_kills(m);
         s->oom = v2_event(m, GSM_CG_EV_OOM);
         s->max_events = v2_event(m, GSM_CG_EV_MAX);
         s->high_events = v2_event(m, GSM_CG_EV_HIGH);
@@ -420,8 +419,10 @@ int gsm_engine_sample_target(struct gsm_watch *w, struct gsm_watch_target *t, ui
             s->others_bytes = c->bd.unreclaimable_bytes - s->unreclaimable_bytes;
     }
     s->value_bytes = s->unreclaimable_bytes;
-    scan_members(w, t, s);
-    sample_cpu(w, t, now_ms);
+    struct gsm_pid_list members = {0};
+    int members_r = t->type == GSM_WT_CGROUP ? scan_members(w, t, s, &members) : -ENOENT;
+    sample_cpu(w, t, &members, members_r, now_ms);
+    gsm_pid_list_free(&members);
     if (t->have_start && w->uptime_s > t->start_s)
         s->age_ms = (uint64_t)((w->uptime_s - t->start_s) * 1000.0);
     gsm_engine_go_discover(w, t, now_ms);

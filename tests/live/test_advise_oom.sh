@@ -23,10 +23,7 @@ skip_all() { local n; for n in $CHECKS; do skip "$n" "$1"; done; exit 0; }
 command -v sqlite3 >/dev/null 2>&1 || skip_all "sqlite3 CLI not installed (scripts/install-deps.sh)"
 "$GSM" advise --help >/dev/null 2>&1 || skip_all "$GSM has no advise command"
 
-own=
-while IFS=: read -r _ ctrls path; do
-  case ",$ctrls," in *,memory,*) own=$path ;; esac
-done < /proc/self/cgroup
+own=$(own_memory_cgroup)
 [ -n "$own" ] && [ -d "$V1$own" ] || skip_all "own memory cgroup not visible"
 REL=${own%/}/gsm-advise-test-$$
 CG=$V1$REL

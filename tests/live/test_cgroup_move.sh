@@ -21,10 +21,7 @@ awk '$5 == "'"$V1"'" { for (i = 7; i <= NF; i++) if ($i == "-") break;
        if ($(i+1) == "cgroup" && ("," $(i+3) ",") ~ /,memory,/) found = 1 }
      END { exit !found }' /proc/self/mountinfo ||
   skip_all "cgroup v1 memory controller not mounted at $V1"
-own=
-while IFS=: read -r _ ctrls path; do
-  case ",$ctrls," in *,memory,*) own=$path ;; esac
-done < /proc/self/cgroup
+own=$(own_memory_cgroup)
 [ -n "$own" ] || skip_all "no memory line in /proc/self/cgroup"
 [ -d "$V1$own" ] || skip_all "own memory cgroup $V1$own not visible (cgroup namespace?)"
 RA=${own%/}/gsm-move-a-$$ RB=${own%/}/gsm-move-b-$$

@@ -40,10 +40,7 @@ awk '$5 == "'"$V1"'" { for (i = 7; i <= NF; i++) if ($i == "-") break;
 
 # Our own memory cgroup: the memory line of /proc/self/cgroup ("4:memory:/a/b"; controllers
 # may be co-mounted, "4:cpu,memory:/a/b"). The path may itself contain ':'.
-own=
-while IFS=: read -r _ ctrls path; do
-  case ",$ctrls," in *,memory,*) own=$path ;; esac
-done < /proc/self/cgroup
+own=$(own_memory_cgroup)
 [ -n "$own" ] || skip_all "no memory line in /proc/self/cgroup"
 REL=${own%/}/gsm-oom-test-$$ # relative to the v1 hierarchy root (what --cgroup takes)
 CG=$V1$REL

@@ -33,10 +33,7 @@ libc=$(ldd "$grow" | awk '$1 ~ /^libc\.so/ { print $3 }')
 ldso=$(ldd "$grow" | awk '$1 ~ /ld-linux/ { print $1 }')
 [ -f "$libc" ] && [ -f "$ldso" ] || skip_all "cannot find libc ($libc) or the loader ($ldso) of $grow"
 
-own=
-while IFS=: read -r _ ctrls path; do
-  case ",$ctrls," in *,memory,*) own=$path ;; esac
-done < /proc/self/cgroup
+own=$(own_memory_cgroup)
 [ -n "$own" ] || skip_all "no memory line in /proc/self/cgroup"
 REL=${own%/}/gsm-shared-test-$$
 CG=$V1$REL

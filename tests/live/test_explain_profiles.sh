@@ -67,7 +67,7 @@ else
 fi
 "$GSM" explain "$TARGET_PID" -o pprof > /dev/null 2>&1
 check pprof_to_devnull_ok [ $? -eq 0 ]
-own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+own=$(own_memory_cgroup)
 if [ -n "$own" ] && [ -d "/sys/fs/cgroup/memory$own" ]; then
   "$GSM" explain --cgroup "$own" -o folded > "$tmp/cg.txt"
   check cgroup_folded_has_target grep -Eq "memshape\[$TARGET_PID\]( uss_bytes=[0-9]+)?;go-heap" "$tmp/cg.txt"

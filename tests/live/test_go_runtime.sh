@@ -105,7 +105,7 @@ check go_endpoint_not_owned_is_usage [ $? -eq 2 ]
 stop_target
 
 # GOMEMLIMIT findings under a real v1 cgroup limit.
-own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+own=$(own_memory_cgroup)
 V1=/sys/fs/cgroup/memory
 if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ]; then
   skip go_memlimit_findings "needs root and the v1 memory controller with our own cgroup visible"; exit 0

@@ -6,7 +6,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
-own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+own=$(own_memory_cgroup)
 V1=/sys/fs/cgroup/memory
 if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ] || [ ! -x "$CTARGETS_DIR/grow" ]; then
   skip health_live "needs root, the v1 memory controller with our own cgroup visible, and tests/targets/grow"

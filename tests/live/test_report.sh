@@ -103,7 +103,7 @@ else
 fi
 
 # ---- a real bundle from watch ------------------------------------------------------------------
-own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+own=$(own_memory_cgroup)
 V1=/sys/fs/cgroup/memory
 if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ] || [ ! -x "$CTARGETS_DIR/grow" ]; then
   skip report_live_bundle "needs root, the v1 memory controller with our own cgroup visible, and tests/targets/grow"

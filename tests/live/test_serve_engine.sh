@@ -9,7 +9,7 @@
 # positive control that the findings pass ran and used the engine's read).
 set -u
 . "$(dirname "$0")/../lib.sh"
-own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+own=$(own_memory_cgroup)
 V1=/sys/fs/cgroup/memory
 if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ] || [ ! -x "$CTARGETS_DIR/grow" ]; then
   skip serve_engine_sample "needs root, the v1 memory controller with our own cgroup visible, and tests/targets/grow"; exit 0

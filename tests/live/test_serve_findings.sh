@@ -9,7 +9,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 if [ ! -x "$TARGETS_DIR/memshape" ]; then skip serve_go_findings "Go targets not built in $TARGETS_DIR"; exit 0; fi
-own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+own=$(own_memory_cgroup)
 V1=/sys/fs/cgroup/memory
 if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ]; then
   skip serve_go_findings "needs root and the v1 memory controller with our own cgroup visible"; exit 0

@@ -41,10 +41,7 @@ awk '$5 == "'"$V1"'" { for (i = 7; i <= NF; i++) if ($i == "-") break;
 [ -n "$PROM" ] && [ -x "$PROM" ] || skip_all "no prometheus binary (apt-get install prometheus)"
 [ -x "$grow" ] || skip_all "target $grow not built"
 command -v python3 >/dev/null 2>&1 || skip_all "no python3"
-own=
-while IFS=: read -r _ ctrls path; do
-  case ",$ctrls," in *,memory,*) own=$path ;; esac
-done < /proc/self/cgroup
+own=$(own_memory_cgroup)
 [ -n "$own" ] || skip_all "no memory line in /proc/self/cgroup"
 [ -d "$V1$own" ] || skip_all "own memory cgroup $V1$own not visible (cgroup namespace?)"
 REL=${own%/}/gsm-prom-test-$$ # relative to the v1 hierarchy root (what --cgroup takes)

@@ -51,7 +51,7 @@ kill "$sp" 2>/dev/null; wait "$sp" 2>/dev/null
 check watch_steady_target_backs_off test "$n" -ge 4 -a "$n" -le 12
 echo "# idle sleep, 9 s at --interval 0.5: $n samples"
 
-own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+own=$(own_memory_cgroup)
 V1=/sys/fs/cgroup/memory
 if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ] || [ ! -x "$CTARGETS_DIR/grow" ]; then
   skip watch_oom_scenario "needs root, the v1 memory controller with our own cgroup visible, and tests/targets/grow"; exit 0

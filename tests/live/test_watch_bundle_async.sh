@@ -28,10 +28,7 @@ awk '$5 == "'"$V1"'" { for (i = 7; i <= NF; i++) if ($i == "-") break;
 command -v python3 >/dev/null 2>&1 || skip_all "python3 not installed"
 "$GSM" watch --help >/dev/null 2>&1 || skip_all "$GSM has no watch command"
 
-own=
-while IFS=: read -r _ ctrls path; do
-  case ",$ctrls," in *,memory,*) own=$path ;; esac
-done < /proc/self/cgroup
+own=$(own_memory_cgroup)
 [ -n "$own" ] || skip_all "no memory line in /proc/self/cgroup"
 [ -d "$V1$own" ] || skip_all "own memory cgroup $V1$own not visible"
 REL=${own%/}/gsm-bundle-async-$$

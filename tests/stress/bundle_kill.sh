@@ -17,7 +17,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 ROUNDS=${KILL_ROUNDS:-200}
-own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+own=$(own_memory_cgroup)
 V1=/sys/fs/cgroup/memory
 if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ]; then
   skip bundle_kill "needs root and our own cgroup under the v1 memory controller ($V1)"; exit 0

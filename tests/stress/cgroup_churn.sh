@@ -16,7 +16,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 S=${STRESS_SECONDS:-600} RATE=${CG_RATE:-100} LIFE=${CG_LIFETIME_MS:-500} INTERVAL=${STRESS_INTERVAL:-0.5}
-own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+own=$(own_memory_cgroup)
 V1=/sys/fs/cgroup/memory
 if [ "$(id -u)" -ne 0 ] || [ -z "$own" ] || [ ! -d "$V1$own" ]; then
   skip cgroup_churn "needs root and our own cgroup under the v1 memory controller ($V1)"; exit 0
