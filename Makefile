@@ -41,6 +41,7 @@ test: deps build asan fuzz-build
 	@bash tests/run.sh
 
 scenarios: deps build
+	@bash scripts/install-deps.sh scenarios
 	@bash tests/scenarios/run.sh
 
 # The long stress runs (tests/stress/run.sh): PID churn and cgroup churn for STRESS_SECONDS

@@ -5,6 +5,7 @@
 #   install-deps.sh           build, tests, demo, benchmarks
 #   install-deps.sh package   + the .deb build and its checks (make package, make package-test)
 #   install-deps.sh image     + the container image build (make image)
+#   install-deps.sh scenarios + the other runtimes of the watch scenarios (make scenarios: Node.js)
 set -euo pipefail
 
 PKGS=(
@@ -28,7 +29,8 @@ for group in "$@"; do
   case $group in
   package) PKGS+=(debhelper dpkg-dev fakeroot lintian libcap2-bin systemd) ;;
   image) PKGS+=(debootstrap buildah runc curl) ;;
-  *) echo "install-deps: unknown group '$group' (package, image)" >&2; exit 2 ;;
+  scenarios) PKGS+=(nodejs) ;;
+  *) echo "install-deps: unknown group '$group' (package, image, scenarios)" >&2; exit 2 ;;
   esac
 done
 

@@ -75,6 +75,10 @@ P70=$((LIMIT_MIB * 70 / 100)) P60=$((LIMIT_MIB * 60 / 100))
 #   (loading a live set whose heap goal is ~45 % of the limit: several seconds of rise on a loaded
 #   machine, a leak from start's shape) is the start-up scenarios' subject (stepup-start, spike)
 #   py: the workload is tests/scenarios/pyleak.py (CPython), not the Go program
+#   node: the workload is tests/scenarios/nodeleak.js (Node.js: V8's heap and GC), run with a V8
+#     heap limit of twice the cgroup's (Node >= 19 sizes its heap from the cgroup's limit and
+#     would abort with "JavaScript heap out of memory" before the OOM killer acts); skipped with
+#     the reason when node is not installed
 #   goal: the lead the first warn must have, as a fraction of the time from the work's start (or
 #   the leak's, for steady) to the kill; 0: a warn before the kill; -: none
 SCENARIOS="
@@ -96,6 +100,8 @@ burst-short|burst|120|0|-mode burst -base 100 -at 12 -burst $((LIMIT_MIB * 2)) -
 crashloop|loop|150|0|-mode heapleak -rate 64 -leak-after 0 -garbage 8
 py-8s|start|300|0.7|py: -rate 8
 py-32s|start|120|0.5|py: -rate 32
+node-8s|start|300|0.7|node: -rate 8
+node-32s|start|120|0.5|node: -rate 32
 sawtooth|benign@steady|$benign_secs|-|-mode sawtooth -base $((LIMIT_MIB * 110 / 512)) -seed $SEED
 pagecache|benign|$benign_secs|-|-mode pagecache -file-mib 1536
 stepup|benign|$benign_secs|-|-mode stepup -base 40 -at 30 -step $P70
@@ -202,6 +208,10 @@ run_scenario() (
   if [ "${1:-}" = py: ]; then   # the CPython workload (tests/scenarios/pyleak.py)
     shift
     python3 "$ROOT/tests/scenarios/pyleak.py" "$@" -wait-stdin < "$fifo" > "$d/workload.out" 2>&1 &
+  elif [ "${1:-}" = node: ]; then   # the Node.js workload (tests/scenarios/nodeleak.js)
+    shift
+    node --max-old-space-size=$((LIMIT_MIB * 2)) "$ROOT/tests/scenarios/nodeleak.js" "$@" -wait-stdin \
+      < "$fifo" > "$d/workload.out" 2>&1 &
   else
     "$WL" "$@" -wait-stdin < "$fifo" > "$d/workload.out" 2>&1 &
   fi
@@ -294,6 +304,9 @@ declare -A CLASS SECS ARGS GOAL
 while IFS='|' read -r n c s g a; do
   [ -n "$n" ] || continue
   if [ -n "$only" ] && [[ ",$only," != *",$n,"* ]]; then continue; fi
+  if [[ $a == node:* ]] && ! command -v node >/dev/null 2>&1; then
+    echo "# SKIPPED $n: node not installed (scripts/install-deps.sh scenarios)"; continue
+  fi
   names+=("$n"); CLASS[$n]=$c SECS[$n]=$s ARGS[$n]=$a GOAL[$n]=$g
 done <<<"$SCENARIOS"
 [ ${#names[@]} -gt 0 ] || { echo "run.sh: no scenario matches --only $only" >&2; exit 2; }
