@@ -672,6 +672,7 @@ int cmd_explain(int argc, char **argv) {
     if (no_sandbox)
         sb.mode = GSM_SANDBOX_OFF;
     gsm_sandbox_allow_write_parent(&sb, output_file);
+    gsm_sandbox_allow_read(&sb, root_dir);   /* besides the read list (/proc, the cgroup mounts) */
     gsm_sandbox_apply(&sb, "explain");
     gsm_sandbox_strict("explain");
     if (cgroup_path) {

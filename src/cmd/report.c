@@ -147,6 +147,8 @@ static int read_bundle_file(int dfd, const char *dir, const char *name, char **r
 
 static int load_bundle(const char *dir, struct loaded *l) {
     _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 && errno == EACCES)
+        gsm_sandbox_note_refused(AT_FDCWD, dir);
     if (dfd < 0)
         return read_error(dir, -errno);
     _cleanup_free_ char *explain = NULL, *event = NULL;
@@ -516,6 +518,11 @@ int cmd_report(int argc, char **argv) {
         gsm_sandbox_allow_write_parent(&sb, o.output);
     sb.allow_exec = true;
     gsm_sandbox_allow_self_exec(&sb);
+    /* Reads: the read list, --root, and the inputs that are files or bundle directories. */
+    gsm_sandbox_allow_read(&sb, o.root_dir);
+    for (int i = 0; i < n; i++)
+        if (!is_pid(inputs[i]) && strcmp(inputs[i], "-") != 0)
+            gsm_sandbox_allow_read(&sb, inputs[i]);
     gsm_sandbox_apply(&sb, "report");
     gsm_sandbox_strict("report");
     struct loaded a = {0}, b = {0};

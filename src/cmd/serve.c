@@ -558,7 +558,7 @@ int cmd_serve(int argc, char **argv) {
      * the threads created after it): restrict ourselves (docs/sandbox.md). */
     /* --protect's writes to /proc/PID/oom_score_adj, which Landlock refuses, go through the
      * /proc broker (gsm_protect_cli_apply gave it the rules) */
-    gsm_sandbox_daemon("serve", no_sandbox, false, rc.dump_dir, hist.path);
+    gsm_sandbox_daemon("serve", no_sandbox, false, rc.dump_dir, hist.path, root_dir);
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);

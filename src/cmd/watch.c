@@ -377,7 +377,7 @@ int cmd_watch(int argc, char **argv) {
      * then at once the strict stage (watch listens nowhere). */
     /* --protect's writes to /proc/PID/oom_score_adj, which Landlock refuses, go through the
      * /proc broker (gsm_protect_cli_apply gave it the rules) */
-    gsm_sandbox_daemon("watch", no_sandbox, exec_cmd != NULL, rc.dump_dir, hist.path);
+    gsm_sandbox_daemon("watch", no_sandbox, exec_cmd != NULL, rc.dump_dir, hist.path, root_dir);
     gsm_sandbox_strict("watch");
 
     struct sigaction sa = {.sa_handler = on_signal};

@@ -5,6 +5,7 @@
  * gsm_elf_read_exact() after an explicit bounds check against the extent of the section/segment
  * it belongs to. */
 #include "readers/elf_go.h"
+#include "util/sandbox.h"
 #include "readers/elf_file.h"
 #include "readers/proc_priv.h"
 #include "util/cleanup.h"
@@ -357,8 +358,11 @@ int gsm_go_info_read_at(int dirfd, const char *path, struct gsm_go_info *ret) {
     _cleanup_close_ int fd = -1;
     if (strcmp(path, "exe") == 0)
         fd = gsm_proc_exe_open(dirfd);
-    else if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+    else if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+        if (errno == EACCES)
+            gsm_sandbox_note_refused(dirfd, path);
         fd = -errno;
+    }
     if (fd < 0)
         return fd;
     return gsm_go_info_read_fd(fd, ret);

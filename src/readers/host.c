@@ -1,5 +1,6 @@
 #include "readers/host.h"
 #include "readers/cgroup.h"
+#include "readers/proc_priv.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -106,6 +107,15 @@ static int read_small(const struct gsm_root *root, const char *path, char **ret_
     return r;
 }
 
+/* The THP files: through readers/proc_priv, since a sandboxed gsmapper never reads /sys/kernel
+ * itself (the /proc broker reads these two by fixed name). */
+static int read_thp(const struct gsm_root *root, int which, char **ret_buf, size_t *ret_len) {
+    int r = gsm_host_thp_read(root, which, ret_buf, ret_len);
+    if (r < 0 && r != -ENOMEM)
+        gsm_debug("host: transparent_hugepage %s: %s", which ? "max_ptes_none" : "enabled", strerror(-r));
+    return r;
+}
+
 int gsm_meminfo_read(const struct gsm_root *root, struct gsm_meminfo *ret) {
     _cleanup_free_ char *buf = NULL;
     size_t len;
@@ -124,7 +134,7 @@ int gsm_host_info_read(const struct gsm_root *root, struct gsm_host_info *ret) {
     {
         _cleanup_free_ char *buf = NULL;
         size_t len;
-        r = read_small(root, "sys/kernel/mm/transparent_hugepage/enabled", &buf, &len);
+        r = read_thp(root, 0, &buf, &len);
         if (r == -ENOMEM)
             return r;
         if (r == 0 && gsm_parse_thp_enabled(buf, len, h.thp_enabled, sizeof h.thp_enabled) == 0)
@@ -133,7 +143,7 @@ int gsm_host_info_read(const struct gsm_root *root, struct gsm_host_info *ret) {
     {
         _cleanup_free_ char *buf = NULL;
         size_t len;
-        r = read_small(root, "sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none", &buf, &len);
+        r = read_thp(root, 1, &buf, &len);
         if (r == -ENOMEM)
             return r;
         if (r == 0 && gsm_parse_host_u64(buf, len, &h.khugepaged_max_ptes_none) == 0)

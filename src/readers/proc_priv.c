@@ -1,5 +1,7 @@
 #include "readers/proc_priv.h"
 #include "util/proc_broker.h"
+#include "util/fileio.h"
+#include "util/root.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -150,4 +152,25 @@ int gsm_proc_oom_score_adj_write(int procfd, int pidfd, int value) {
         return e;
     /* the broker checks the process's identity through pidfd before it writes */
     return gsm_broker_oom_score_adj(pid, pidfd, value);
+}
+
+int gsm_host_thp_read(const struct gsm_root *root, int which, char **ret_buf, size_t *ret_len) {
+    static const char *const names[] = {"sys/kernel/mm/transparent_hugepage/enabled",
+                                        "sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none"};
+    if (which < 0 || which > 1)
+        return -EINVAL;
+    if (!root->is_host || !gsm_broker_active())
+        return gsm_read_file_at(root->fd, names[which], 4096, ret_buf, ret_len);
+    char buf[4096];
+    int n = gsm_broker_thp(which == 0 ? GSM_BROKER_THP_ENABLED : GSM_BROKER_THP_MAX_PTES_NONE, buf, sizeof buf - 1);
+    if (n < 0)
+        return n;
+    char *b = malloc((size_t)n + 1);
+    if (!b)
+        return -ENOMEM;
+    memcpy(b, buf, (size_t)n);
+    b[n] = '\0';
+    *ret_buf = b;
+    *ret_len = (size_t)n;
+    return 0;
 }

@@ -26,3 +26,8 @@ int gsm_proc_oom_score_adj_write(int procfd, int pidfd, int value);
 /* A cgroup directory's notification file opened for writing: "memory.pressure" (O_RDWR|
  * O_NONBLOCK) or "cgroup.event_control" (O_WRONLY). Returns the fd or -errno. */
 int gsm_cgroup_notify_open(int dirfd, const char *name);
+/* A transparent-hugepage setting of the host: 0 "enabled", 1 "khugepaged/max_ptes_none".
+ * With a broker running (our Landlock domain never reads /sys/kernel), through it, else
+ * directly below root. Returns 0 with a malloc'ed, NUL-terminated *ret_buf, or -errno. */
+struct gsm_root;
+int gsm_host_thp_read(const struct gsm_root *root, int which, char **ret_buf, size_t *ret_len);

@@ -1,5 +1,8 @@
 #include "util/fileio.h"
 #include "util/cleanup.h"
+#include "util/sandbox.h"
+
+#include <errno.h>
 
 #include <fcntl.h>
 #include <limits.h>
@@ -9,6 +12,8 @@
 
 int gsm_read_file_at(int dirfd, const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len) {
     _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+    if (fd < 0 && errno == EACCES)
+        gsm_sandbox_note_refused(dirfd, path);   /* named when it is our Landlock domain's */
     if (fd < 0)
         return -errno;
     return gsm_read_fd(fd, max_bytes, ret_buf, ret_len);
@@ -97,6 +102,8 @@ fail:
 
 int gsm_opendir_at(int dirfd, const char *path, DIR **ret) {
     int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == EACCES)
+        gsm_sandbox_note_refused(dirfd, path);
     if (fd < 0)
         return -errno;
     DIR *d = fdopendir(fd);

@@ -31,7 +31,7 @@
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #endif
 
-enum { OP_EXE = 1, OP_LINK_FD, OP_LINK_NS_NET, OP_TASK_SYSCALL, OP_CGROUP, OP_ATTACH, OP_OOM_ADJ };
+enum { OP_EXE = 1, OP_LINK_FD, OP_LINK_NS_NET, OP_TASK_SYSCALL, OP_CGROUP, OP_ATTACH, OP_OOM_ADJ, OP_THP };
 
 struct req {
     uint32_t op;
@@ -188,6 +188,17 @@ static void answer(int s, const struct req *q, int passed, char *data, int *add)
             fd = openat(passed, "cgroup.event_control", O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (r.err == 0 && fd < 0)
             r.err = errno;
+    } else if (q->op == OP_THP && (q->arg == GSM_BROKER_THP_ENABLED || q->arg == GSM_BROKER_THP_MAX_PTES_NONE)) {
+        /* the two THP settings the findings need, by fixed name: the domain never reads
+         * /sys/kernel itself */
+        const char *f = q->arg == GSM_BROKER_THP_ENABLED ? "/sys/kernel/mm/transparent_hugepage/enabled"
+                                                         : "/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none";
+        int t = openat(AT_FDCWD, f, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        ssize_t n = t < 0 ? -1 : read(t, data, DATA_MAX);
+        r.err = n < 0 ? errno : 0;
+        r.len = n < 0 ? 0 : (uint32_t)n;
+        if (t >= 0)
+            close(t);
     } else if (q->op == OP_ATTACH && passed >= 0) {
         *add = passed;
         passed = -1;
@@ -433,6 +444,10 @@ void gsm_broker_allow_oom_adj(const struct gsm_broker_oom_rule *rules, size_t n)
 int gsm_broker_oom_score_adj(pid_t pid, int pidfd, int value) {
     int r = call(OP_OOM_ADJ, pid, value, pidfd, NULL, 0, NULL);
     return r < 0 ? r : 0;
+}
+
+int gsm_broker_thp(enum gsm_broker_thp_file which, char *buf, size_t size) {
+    return call(OP_THP, 1, (int)which, -1, buf, size, NULL);
 }
 
 int gsm_broker_attach_new(void) {

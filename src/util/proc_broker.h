@@ -22,7 +22,10 @@
  * oom_score_adj. The broker is told the --protect rules before it is forked and writes only a
  * rule's value to a process whose comm the rule names; the caller passes its pidfd of the
  * process it checked, and the broker writes only while that pidfd says the process has not
- * exited (opened before the poll, /proc/PID/oom_score_adj is then that process's). */
+ * exited (opened before the poll, /proc/PID/oom_score_adj is then that process's).
+ *
+ * One read outside /proc: the two transparent-hugepage settings the findings need, by fixed
+ * name (the domain never reads /sys/kernel; docs/sandbox.md "Reads"). */
 #pragma once
 
 #include <stdbool.h>
@@ -65,6 +68,12 @@ void gsm_broker_allow_oom_adj(const struct gsm_broker_oom_rule *rules, size_t n)
  * (no rule names the process's comm with this value), -EACCES (the kernel refused it: the file
  * is the process's user's; lowering needs CAP_SYS_RESOURCE), -EPIPE (no broker). */
 int gsm_broker_oom_score_adj(pid_t pid, int pidfd, int value);
+enum gsm_broker_thp_file {
+    GSM_BROKER_THP_ENABLED,          /* /sys/kernel/mm/transparent_hugepage/enabled */
+    GSM_BROKER_THP_MAX_PTES_NONE,    /* .../transparent_hugepage/khugepaged/max_ptes_none */
+};
+/* One of them (at most 4 KiB). Returns its length or -errno. */
+int gsm_broker_thp(enum gsm_broker_thp_file which, char *buf, size_t size);
 /* A new socket to the broker for a child process (close-on-exec; the child learns its number
  * through GSMAPPER_BROKER_FD). Returns the fd or -errno. */
 int gsm_broker_attach_new(void);

@@ -1,10 +1,13 @@
 #include "util/sandbox.h"
+#include "util/fileio.h"
 #include "util/log.h"
 #include "util/proc_broker.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <link.h>
 #include <linux/capability.h>
 #include <linux/landlock.h>
@@ -74,6 +77,11 @@ void gsm_sandbox_allow_exec(struct gsm_sandbox *sb, const char *file) {
         sb->exec_files[sb->n_exec_files++] = file;
 }
 
+void gsm_sandbox_allow_read(struct gsm_sandbox *sb, const char *path) {
+    if (path && sb->n_read_paths < GSM_SANDBOX_MAX_PATHS)
+        sb->read_paths[sb->n_read_paths++] = path;
+}
+
 void gsm_sandbox_allow_self_exec(struct gsm_sandbox *sb) {
     static char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -131,14 +139,190 @@ static int find_interp(struct dl_phdr_info *info, size_t size, void *data) {
     return 1;
 }
 
+#define READ_ACCESS (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+/* The rights Landlock accepts on a rule for a file (not a directory): EINVAL otherwise. */
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+#define FILE_ACCESS (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | \
+                     LANDLOCK_ACCESS_FS_TRUNCATE)
+#else
+#define FILE_ACCESS (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE)
+#endif
+
+/* The read list as applied (resolved paths), for gsm_sandbox_note_refused. Filled before the
+ * domain exists; the process's lifetime. */
+#define MAX_READ_RULES 64
+static char *read_rules[MAX_READ_RULES];
+static size_t n_read_rules;
+static bool reads_restricted;
+
+/* "/", "/sys", "/sys/kernel" and anything beneath it: a read rule there would open /sys/kernel
+ * (the sensitive-path rule: nothing under /sys/kernel). */
+static bool covers_sys_kernel(const char *real) {
+    return strcmp(real, "/") == 0 || strcmp(real, "/sys") == 0 ||
+           (strncmp(real, "/sys/kernel", 11) == 0 && (real[11] == '\0' || real[11] == '/'));
+}
+
 static int add_rule(int rfd, const char *path, uint64_t access) {
     int fd = open(path, O_PATH | O_CLOEXEC);
     if (fd < 0)
         return -errno;
+    char link[64], real[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, real, sizeof real - 1);
+    real[n > 0 ? n : 0] = '\0';
+    if (access & READ_ACCESS) {
+        if (n <= 0 || covers_sys_kernel(real)) {
+            /* never readable; what else the rule gives (writes beneath "/", say) stays */
+            gsm_debug("sandbox: no Landlock read rule for %s (%s): it would cover /sys/kernel", path, real);
+            access &= ~(uint64_t)READ_ACCESS;
+        } else if (n_read_rules < MAX_READ_RULES && (read_rules[n_read_rules] = strdup(real)))
+            n_read_rules++;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+        access &= FILE_ACCESS;
+    int r = 0;
     struct landlock_path_beneath_attr pb = {.allowed_access = access, .parent_fd = fd};
-    int r = syscall(__NR_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0 ? -errno : 0;
+    if (access)
+        r = syscall(__NR_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0 ? -errno : 0;
     close(fd);
     return r;
+}
+
+/* What glibc, libcurl and the sanitizer runtime read after start-up (measured with strace over
+ * every command that restricts itself, docs/sandbox.md "Reads"), besides /proc and the cgroup
+ * mounts. A path that does not exist here is skipped. */
+static const struct {
+    const char *path;
+    uint64_t access;
+} builtin_reads[] = {
+    {"/proc", READ_ACCESS},                 /* the readers */
+    {"/sys/fs/cgroup", READ_ACCESS},        /* the cgroup readers (other mount points: mountinfo) */
+    {"/sys/devices/system/cpu", READ_ACCESS},   /* get_nprocs() (glibc: .../online) */
+    {"/usr/lib", LANDLOCK_ACCESS_FS_READ_FILE},   /* the late dlopen of libcurl (and its libraries), */
+    {"/usr/lib64", LANDLOCK_ACCESS_FS_READ_FILE}, /* libmicrohttpd, gconv; the ELF interpreter and */
+    {"/lib", LANDLOCK_ACCESS_FS_READ_FILE},       /* the libraries of an explain child we execute */
+    {"/lib64", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/etc/ld.so.cache", LANDLOCK_ACCESS_FS_READ_FILE},   /* the dynamic loader's search */
+    {"/etc/localtime", LANDLOCK_ACCESS_FS_READ_FILE},     /* localtime_r: advise, serve, report */
+    {"/usr/share/zoneinfo", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/etc/hosts", LANDLOCK_ACCESS_FS_READ_FILE},         /* the resolver (libcurl: advise */
+    {"/etc/resolv.conf", LANDLOCK_ACCESS_FS_READ_FILE},   /* --prometheus, --go-endpoint) */
+    {"/etc/nsswitch.conf", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/etc/host.conf", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/etc/gai.conf", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/dev/null", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE},   /* children's stdio;
+        * written: without the write rule report.html was silently missing from every bundle */
+    {"/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE},       /* libcurl, SQLite seeds */
+    /* OpenSSL under libcurl (measured: /usr/lib/ssl/openssl.cnf, a link to /etc/ssl's) and the
+     * CA certificates an https URL needs (curl-config --ca); never /etc/ssl/private */
+    {"/etc/ssl/openssl.cnf", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/etc/ssl/certs", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/usr/share/ca-certificates", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/etc/pki/tls/openssl.cnf", LANDLOCK_ACCESS_FS_READ_FILE},   /* the same on Red Hat systems */
+    {"/etc/pki/tls/certs", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/etc/pki/ca-trust/extracted", LANDLOCK_ACCESS_FS_READ_FILE},
+};
+
+/* Every cgroup and cgroup2 mount point of /proc/self/mountinfo (cgroups can be mounted
+ * elsewhere than /sys/fs/cgroup), readable. Returns 0 or -errno of a rule. */
+static int add_cgroup_mounts(int rfd) {
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return 0;   /* then /sys/fs/cgroup alone */
+    char *line = NULL;
+    size_t cap = 0;
+    int r = 0;
+    while (r == 0 && getline(&line, &cap, f) > 0) {
+        /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS... - FSTYPE SOURCE SUPEROPTS" */
+        const char *sep = strstr(line, " - ");
+        if (!sep || (strncmp(sep + 3, "cgroup ", 7) != 0 && strncmp(sep + 3, "cgroup2 ", 8) != 0))
+            continue;
+        const char *p = line;
+        for (int i = 0; i < 4 && p; i++)
+            if ((p = strchr(p, ' ')))
+                p++;
+        if (!p)
+            continue;
+        char mp[PATH_MAX];
+        size_t n = 0;
+        for (; *p && *p != ' ' && n < sizeof mp - 1; p++) {   /* octal escapes: \040 a space */
+            if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+                mp[n++] = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+                p += 3;
+            } else
+                mp[n++] = *p;
+        }
+        mp[n] = '\0';
+        if (strncmp(mp, "/sys/fs/cgroup/", 15) == 0)
+            continue;   /* beneath the built-in rule */
+        if ((r = add_rule(rfd, mp, READ_ACCESS)) == -ENOENT || r == -EACCES)
+            r = 0;
+    }
+    free(line);
+    fclose(f);
+    return r;
+}
+
+/* Trap mode: the trap log (GSMAPPER_SANDBOX_LOG, else stderr) names read refusals too. */
+static int note_fd = -1;
+
+/* One line at debug level, and in trap mode on the trap log. */
+static void note_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note_line(const char *fmt, ...) {
+    char b[PATH_MAX + 128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, sizeof b, fmt, ap);
+    va_end(ap);
+    gsm_debug("%s", b);
+    if (note_fd >= 0 && (note_fd != STDERR_FILENO || !gsm_debug_enabled))
+        dprintf(note_fd, "gsmapper: %s\n", b);
+}
+
+void gsm_sandbox_note_refused(int dirfd, const char *path) {
+    if (!reads_restricted || !path)
+        return;
+    int e = errno;
+    char full[PATH_MAX];
+    if (path[0] == '/' || dirfd == AT_FDCWD) {
+        if (path[0] == '/')
+            snprintf(full, sizeof full, "%s", path);
+        else if (!getcwd(full, sizeof full) ||
+                 (size_t)snprintf(full + strlen(full), sizeof full - strlen(full), "/%s", path) >= sizeof full)
+            goto out;
+    } else {
+        char link[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+        ssize_t n = readlink(link, full, sizeof full - 1);
+        if (n <= 0)
+            goto out;
+        full[n] = '\0';
+        size_t l = strlen(full);
+        if ((size_t)snprintf(full + l, sizeof full - l, "%s%s", l > 1 ? "/" : "", path) >= sizeof full - l)
+            goto out;
+    }
+    for (size_t i = 0; i < n_read_rules; i++) {
+        size_t l = strlen(read_rules[i]);
+        if (strncmp(full, read_rules[i], l) == 0 && (full[l] == '\0' || full[l] == '/' || l == 1))
+            goto out;   /* on the list: the kernel's own refusal (permissions), not ours */
+    }
+    /* Once per path: a small table, then silence (said once). */
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static char *said[32];
+    static size_t n_said;
+    pthread_mutex_lock(&mu);
+    bool seen = false;
+    for (size_t i = 0; i < n_said && !seen; i++)
+        seen = strcmp(said[i], full) == 0;
+    if (!seen && n_said < sizeof said / sizeof *said) {
+        said[n_said++] = strdup(full);
+        note_line("sandbox: Landlock refused reading %s (not on the read list, docs/sandbox.md)", full);
+    } else if (!seen && n_said++ == sizeof said / sizeof *said)
+        note_line("sandbox: further Landlock read refusals are not named");
+    pthread_mutex_unlock(&mu);
+out:
+    errno = e;
 }
 
 /* The Landlock ABI to apply (> 0), or 0 with the reason when it is skipped. */
@@ -180,13 +364,13 @@ static int apply_landlock(const struct gsm_sandbox *sb, int abi) {
     if (abi >= 3)
         write |= LANDLOCK_ACCESS_FS_TRUNCATE;
 #endif
-    struct landlock_ruleset_attr ra = {.handled_access_fs = write | LANDLOCK_ACCESS_FS_EXECUTE};
+    struct landlock_ruleset_attr ra = {.handled_access_fs = write | LANDLOCK_ACCESS_FS_EXECUTE | READ_ACCESS};
     int rfd = (int)syscall(__NR_landlock_create_ruleset, &ra, sizeof ra, 0);
     if (rfd < 0)
         return -errno;
     int r = 0;
     for (size_t i = 0; i < sb->n_write_dirs && r == 0; i++)
-        if ((r = add_rule(rfd, sb->write_dirs[i], write)) == -ENOENT) {
+        if ((r = add_rule(rfd, sb->write_dirs[i], write | READ_ACCESS)) == -ENOENT) {
             /* A directory that does not exist (report -o missing/dir/x.html): nothing is created
              * beneath it with or without the rule; the write fails with ENOENT either way (the
              * lookup fails before Landlock is asked), so the command's own error says so. */
@@ -194,19 +378,31 @@ static int apply_landlock(const struct gsm_sandbox *sb, int abi) {
             r = 0;
         } else if (r < 0)
             gsm_debug("sandbox: Landlock rule for %s: %s", sb->write_dirs[i], strerror(-r));
-    /* /dev/null may be written: the flight recorder gives it to its report child as stdout and
-     * stderr (without this rule report.html was silently missing from every bundle). */
-    if (r == 0 && (r = add_rule(rfd, "/dev/null", LANDLOCK_ACCESS_FS_WRITE_FILE)) < 0)
-        gsm_debug("sandbox: Landlock rule for /dev/null: %s", strerror(-r));
+    /* Reads: the built-in list, the cgroup mounts, the caller's (--root, inputs). */
+    for (size_t i = 0; i < sizeof builtin_reads / sizeof *builtin_reads && r == 0; i++)
+        if ((r = add_rule(rfd, builtin_reads[i].path, builtin_reads[i].access)) == -ENOENT)
+            r = 0;   /* absent here (no /lib64, no /etc/gai.conf): nothing to read there either */
+        else if (r < 0)
+            gsm_debug("sandbox: Landlock rule for %s: %s", builtin_reads[i].path, strerror(-r));
+    if (r == 0)
+        r = add_cgroup_mounts(rfd);
+    for (size_t i = 0; i < sb->n_read_paths && r == 0; i++)
+        if ((r = add_rule(rfd, sb->read_paths[i], READ_ACCESS)) == -ENOENT || r == -EACCES) {
+            gsm_debug("sandbox: no Landlock read rule for %s: %s", sb->read_paths[i], strerror(-r));
+            r = 0;   /* the read fails as it would have; the command says so */
+        } else if (r < 0)
+            gsm_debug("sandbox: Landlock rule for %s: %s", sb->read_paths[i], strerror(-r));
     const char *interp = NULL;
     dl_iterate_phdr(find_interp, &interp);
     for (size_t i = 0; i < sb->n_exec_files + 1 && r == 0; i++) {
         const char *f = i < sb->n_exec_files ? sb->exec_files[i] : interp;
-        if (f && (r = add_rule(rfd, f, LANDLOCK_ACCESS_FS_EXECUTE)) < 0)
+        /* execve opens the file for reading too (FMODE_READ with __FMODE_EXEC) */
+        if (f && (r = add_rule(rfd, f, LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE)) < 0)
             gsm_debug("sandbox: Landlock rule for %s: %s", f, strerror(-r));
     }
     if (r == 0 && syscall(__NR_landlock_restrict_self, rfd, 0) < 0)
         r = -errno;
+    reads_restricted = r == 0;
     close(rfd);
     return r < 0 ? r : abi;
 }
@@ -346,7 +542,8 @@ static int apply_seccomp(const struct gsm_sandbox *sb, size_t *ret_n) {
 
 /* GSMAPPER_SANDBOX_SELFTEST=PATH (tests/live/test_sandbox.sh): once restricted, try what the
  * sandbox must refuse and say on stderr what happened, one line each: execve of /bin/true (in a
- * child), creating PATH for writing, PTRACE_ATTACH to a child of ours. */
+ * child), creating PATH for writing, reading PATH.read (which the test made) and
+ * /proc/self/status, PTRACE_ATTACH to a child of ours. */
 static void selftest(const char *who, const char *path) {
     fflush(NULL);
     pid_t c = fork();
@@ -365,6 +562,18 @@ static void selftest(const char *who, const char *path) {
     if (fd >= 0) {
         close(fd);
         unlink(path);
+    }
+    /* reads: PATH.read (the caller made it, outside every list) and /proc/self/status */
+    char rd[PATH_MAX];
+    snprintf(rd, sizeof rd, "%s.read", path);
+    const char *const reads[] = {rd, "/proc/self/status"};
+    for (size_t i = 0; i < 2; i++) {
+        char *buf = NULL;
+        size_t len;
+        int r = gsm_read_file_at(AT_FDCWD, reads[i], 1 << 20, &buf, &len);
+        free(buf);
+        fprintf(stderr, "gsmapper: %s: sandbox selftest: read %s %s%s%s\n", who, reads[i],
+                r == 0 ? "allowed" : r == -EACCES ? "refused (" : "failed (", r == 0 ? "" : strerror(-r), r == 0 ? "" : ")");
     }
     pid_t t = fork();
     if (t == 0) {
@@ -433,6 +642,8 @@ int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who) {
     int log_fd = log ? open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
     if (log_fd >= 0)
         trap_fd = log_fd;
+    if (sb->mode == GSM_SANDBOX_TRAP)
+        note_fd = trap_fd;
 #endif
     const char *why = NULL;
     bool inherited = false;
@@ -451,9 +662,9 @@ int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who) {
         abi = apply_landlock(sb, abi);
     if (abi > 0) {
         done |= GSM_SANDBOX_LANDLOCK;
-        say(&s, ", Landlock ABI %d (writes beneath %zu director%s, execution of %zu file%s and the ELF interpreter; "
-                "/proc broker%s)", abi, sb->n_write_dirs, sb->n_write_dirs == 1 ? "y" : "ies", sb->n_exec_files,
-            sb->n_exec_files == 1 ? "" : "s", inherited ? " inherited" : "");
+        say(&s, ", Landlock ABI %d (writes beneath %zu director%s, execution of %zu file%s and the ELF interpreter, "
+                "reads of %zu paths; /proc broker%s)", abi, sb->n_write_dirs, sb->n_write_dirs == 1 ? "y" : "ies",
+            sb->n_exec_files, sb->n_exec_files == 1 ? "" : "s", n_read_rules, inherited ? " inherited" : "");
     } else if (abi == 0)
         say(&s, ", Landlock skipped: %s", why);
     else {
@@ -520,7 +731,8 @@ int gsm_sandbox_strict(const char *who) {
 #endif
 }
 
-int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_dir, const char *history) {
+int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_dir, const char *history,
+                       const char *root_dir) {
     struct gsm_sandbox sb;
     gsm_sandbox_init(&sb);
     if (off)
@@ -533,5 +745,6 @@ int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_di
     }
     /* SQLite writes the database, its -wal and -shm (and a -journal) beside it. */
     gsm_sandbox_allow_write_parent(&sb, history);
+    gsm_sandbox_allow_read(&sb, root_dir);
     return gsm_sandbox_apply(&sb, who);
 }

@@ -7,7 +7,11 @@
  *   1. PR_SET_NO_NEW_PRIVS.
  *   2. Landlock (ABI probed): file WRITES only beneath the allowed directories (the dump dir,
  *      the history file's and the output file's directories), EXECUTE only of the allowed files
- *      (our own binary for the flight recorder's explain, the ELF interpreter). Before it, the
+ *      (our own binary for the flight recorder's explain, the ELF interpreter), READS only of
+ *      the read list (docs/sandbox.md: /proc, the cgroup mounts, --root, the inputs, the
+ *      written directories, the libraries and the few /etc files glibc and libcurl read after
+ *      start-up; never /sys/kernel). A read the domain refuses outside that list is named once
+ *      (gsm_sandbox_note_refused: debug level, or the trap log in trap mode). Before it, the
  *      /proc broker is forked (util/proc_broker.h): inside the domain the kernel hides other
  *      processes' exe, fd/, ns/ links and task/TID/syscall, and the readers ask the broker
  *      (readers/proc_priv.h). Only applied as root with CAP_SYS_PTRACE (otherwise a Landlock
@@ -41,6 +45,8 @@ struct gsm_sandbox {
     size_t n_write_dirs;
     const char *exec_files[GSM_SANDBOX_MAX_PATHS];   /* may be executed */
     size_t n_exec_files;
+    const char *read_paths[GSM_SANDBOX_MAX_PATHS];   /* read (a file, or beneath a directory) */
+    size_t n_read_paths;
 };
 
 /* ASan builds: "ASAN_OPTIONS=<ours>:symbolize=0" for a child started inside our Landlock domain
@@ -53,6 +59,9 @@ void gsm_sandbox_init(struct gsm_sandbox *sb);
 /* Adds a directory (the dump dir; for a file, pass its directory) / an executable. */
 void gsm_sandbox_allow_write(struct gsm_sandbox *sb, const char *dir);
 void gsm_sandbox_allow_exec(struct gsm_sandbox *sb, const char *file);
+/* Adds a file or a directory to read beyond the built-in read list (--root DIR, report's
+ * inputs). NULL: nothing. "/", "/sys" and anything beneath /sys/kernel are never added. */
+void gsm_sandbox_allow_read(struct gsm_sandbox *sb, const char *path);
 
 /* Our own executable (the flight recorder runs it as explain). */
 void gsm_sandbox_allow_self_exec(struct gsm_sandbox *sb);
@@ -72,7 +81,15 @@ int gsm_sandbox_apply(const struct gsm_sandbox *sb, const char *who);
  * Nothing when the sandbox is off or seccomp was not applied. 0 or -errno (logged). */
 int gsm_sandbox_strict(const char *who);
 
+/* A reader's open of path (relative to dirfd, or absolute) failed with EACCES. When our Landlock
+ * domain restricts reads and the path is outside the read list, says so once per path (debug
+ * level; in trap mode on the trap log too): the reader then reports the error as usual, but the
+ * cause is named. Cheap when the sandbox is off (one flag). */
+void gsm_sandbox_note_refused(int dirfd, const char *path);
+
 /* watch and serve: writes only beneath dump_dir and the history file's directory (NULL:
  * none), execution of our own binary with a dump dir (the flight recorder's explain), of
- * anything with --exec (exec). off: --no-sandbox. */
-int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_dir, const char *history);
+ * anything with --exec (exec); reads of the read list and root_dir (--root; NULL: none).
+ * off: --no-sandbox. */
+int gsm_sandbox_daemon(const char *who, bool off, bool exec, const char *dump_dir, const char *history,
+                       const char *root_dir);

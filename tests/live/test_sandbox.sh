@@ -3,8 +3,9 @@
 # by default (Seccomp: 2, NoNewPrivs: 1 in /proc/PID/status, their /proc broker too) and not with
 # --no-sandbox or GSMAPPER_SANDBOX=off; the self-test hook (GSMAPPER_SANDBOX_SELFTEST) shows
 # execve, a write outside the allowed directories and ptrace refused, and allowed with
-# --no-sandbox (the control: the checks fail when the sandbox is not applied); trap mode names the
-# refused calls in GSMAPPER_SANDBOX_LOG; Go detection and Go statistics still work inside
+# --no-sandbox (the control: the checks fail when the sandbox is not applied), a read of a file
+# on no read list refused while /proc stays readable; trap mode names the refused calls (and
+# the refused read, with its path) in GSMAPPER_SANDBOX_LOG; Go detection and Go statistics still work inside
 # (through the broker: Landlock hides /proc/PID/exe and fd/ links of processes outside it);
 # --history (SQLite WAL) works inside with nothing refused.
 set -u
@@ -92,6 +93,7 @@ fi
 selftest() {   # NAME ENV-COMMAND...: stderr of explain --self with the self-test hook
   shift
   rm -f "$tmp/probe"
+  echo secret > "$tmp/probe.read"   # a file on no read list (an /etc/shadow stand-in)
   env GSMAPPER_SANDBOX_SELFTEST="$tmp/probe" "$@" "$GSM" explain --self -o json > /dev/null 2> "$tmp/st.err"
 }
 selftest on env GSMAPPER_SANDBOX_LOG="$tmp/trap.log" GSMAPPER_SANDBOX=on
@@ -103,13 +105,23 @@ elif [ "$(id -u)" -ne 0 ]; then
 else
   fail sandbox_refuses_write_outside "$(grep 'selftest: write' "$tmp/st.err")"
 fi
+# reads: only the read list (/proc, the cgroup mounts, ...); the file in our temp dir is refused
+if grep -q "selftest: read $tmp/probe.read refused (Permission denied)" "$tmp/st.err"; then
+  pass sandbox_refuses_read_outside
+elif [ "$(id -u)" -ne 0 ]; then
+  skip sandbox_refuses_read_outside "Landlock needs CAP_SYS_PTRACE here (not root)"
+else
+  fail sandbox_refuses_read_outside "$(grep 'selftest: read' "$tmp/st.err")"
+fi
+check sandbox_reads_proc grep -q 'selftest: read /proc/self/status allowed' "$tmp/st.err"
 if [ $asan = 1 ]; then
   skip sandbox_refuses_ptrace "ASan build: LeakSanitizer needs ptrace, so the sandbox allows it there"
 else
   check sandbox_refuses_ptrace grep -q 'selftest: ptrace refused (Operation not permitted)' "$tmp/st.err"
 fi
 selftest off env GSMAPPER_SANDBOX=off
-if grep -q 'selftest: execve allowed' "$tmp/st.err" && grep -q 'selftest: write .* allowed' "$tmp/st.err"; then
+if grep -q 'selftest: execve allowed' "$tmp/st.err" && grep -q 'selftest: write .* allowed' "$tmp/st.err" &&
+   grep -q "selftest: read $tmp/probe.read allowed" "$tmp/st.err"; then
   pass sandbox_off_control_allows
 else
   fail sandbox_off_control_allows "$(grep selftest "$tmp/st.err" | tr '\n' ' ')"
@@ -120,6 +132,10 @@ if grep -q 'refused system call execve' "$tmp/trap.log" 2>/dev/null && grep -q '
   pass sandbox_trap_names_execve
 else
   fail sandbox_trap_names_execve "log: $(head -c 300 "$tmp/trap.log" 2>&1)"
+fi
+# a Landlock read refusal is not a system call: named once in the trap log with its path
+if grep -q 'selftest: read .* refused' "$tmp/st.err"; then
+  check sandbox_trap_names_read_refusal grep -q "sandbox: Landlock refused reading $tmp/probe.read (not on the read list" "$tmp/trap.log"
 fi
 if [ $asan = 0 ]; then
   check sandbox_trap_names_ptrace grep -q 'refused system call ptrace' "$tmp/trap.log"

@@ -6,6 +6,10 @@
 #include "util/sandbox.h"
 #include "util/proc_broker.h"
 #include "readers/proc_priv.h"
+#include "util/fileio.h"
+#include "util/root.h"
+
+#include <dirent.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -343,4 +347,117 @@ TEST(sandbox_broker_opens_what_landlock_hides) {
     if (r == 2)
         SKIP("Landlock not applied (kernel without it, or no CAP_SYS_PTRACE)");
     CHECK_EQ_U64(r, 0);
+}
+
+/* Reads: inside the domain only the read list is readable. A file in a directory on no list
+ * (a stand-in for /etc/shadow) and its directory are refused with EACCES after being readable
+ * before; /etc/passwd and /sys/kernel too; /proc, the cgroup mounts and a --root directory
+ * (gsm_sandbox_allow_read) stay readable; the THP settings come through the broker; in trap
+ * mode the refusal is named once in the trap log. */
+struct reads {
+    char secret_dir[64], root_dir[64], log[96];
+};
+
+static int child_reads(void *arg) {
+    const struct reads *d = arg;
+    char secret[128], inroot[128];
+    snprintf(secret, sizeof secret, "%s/secret", d->secret_dir);
+    snprintf(inroot, sizeof inroot, "%s/f", d->root_dir);
+    char *buf = NULL;
+    size_t len;
+    if (gsm_read_file_at(AT_FDCWD, secret, 4096, &buf, &len) != 0)
+        return 3;   /* positive control: readable before */
+    free(buf);
+    /* a cgroup file that exists here (v1 memory, v2, hybrid) */
+    static const char *const cg[] = {"/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/cgroup.controllers",
+                                     "/sys/fs/cgroup/unified/cgroup.controllers", "/sys/fs/cgroup/memory.stat"};
+    const char *cgf = NULL;
+    for (size_t i = 0; i < sizeof cg / sizeof *cg && !cgf; i++)
+        if (access(cg[i], R_OK) == 0)
+            cgf = cg[i];
+    bool thp = access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0;
+    setenv("GSMAPPER_SANDBOX_LOG", d->log, 1);
+    struct gsm_sandbox sb;
+    gsm_sandbox_init(&sb);
+    sb.mode = GSM_SANDBOX_TRAP;
+    gsm_sandbox_allow_read(&sb, d->root_dir);
+    if (!(gsm_sandbox_apply(&sb, "test") & GSM_SANDBOX_LANDLOCK))   /* skipped, or failed (10) */
+        return syscall(SYS_landlock_create_ruleset, NULL, 0, 1 /* _VERSION */) < 1 || geteuid() != 0 ? 2 : 10;
+    int fd = open(secret, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 || errno != EACCES)
+        return 11;
+    if (gsm_read_file_at(AT_FDCWD, secret, 4096, &buf, &len) != -EACCES)   /* named in the log */
+        return 12;
+    if (gsm_read_file_at(AT_FDCWD, secret, 4096, &buf, &len) != -EACCES)   /* (once) */
+        return 12;
+    fd = open(d->secret_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 || errno != EACCES)
+        return 13;
+    fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 || errno != EACCES)
+        return 14;
+    fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+    if (thp && (fd >= 0 || errno != EACCES))
+        return 15;
+    if (gsm_read_file_at(AT_FDCWD, inroot, 4096, &buf, &len) != 0 || len != 2)
+        return 16;   /* --root */
+    free(buf);
+    if (gsm_read_file_at(AT_FDCWD, "/proc/self/status", 1 << 20, &buf, &len) != 0)
+        return 17;
+    free(buf);
+    if (gsm_read_file_at(AT_FDCWD, "/proc/meminfo", 1 << 20, &buf, &len) != 0)
+        return 18;
+    free(buf);
+    DIR *dir = opendir("/proc");
+    if (!dir)
+        return 19;
+    closedir(dir);
+    if (cgf && gsm_read_file_at(AT_FDCWD, cgf, 1 << 20, &buf, &len) != 0)
+        return 20;
+    if (cgf)
+        free(buf);
+    if (!(dir = opendir("/sys/fs/cgroup")))
+        return 21;
+    closedir(dir);
+    struct gsm_root host;
+    if (thp && (gsm_root_open(NULL, &host) != 0 || gsm_host_thp_read(&host, 0, &buf, &len) != 0 || !memchr(buf, '[', len)))
+        return 22;   /* through the broker */
+    if (thp)
+        free(buf);
+    return 0;
+}
+
+TEST(sandbox_reads_only_its_list) {
+    struct reads d;
+    snprintf(d.secret_dir, sizeof d.secret_dir, "/tmp/gsm-sbx-secret-XXXXXX");
+    snprintf(d.root_dir, sizeof d.root_dir, "/tmp/gsm-sbx-root-XXXXXX");
+    CHECK(mkdtemp(d.secret_dir) && mkdtemp(d.root_dir));
+    snprintf(d.log, sizeof d.log, "%s/trap.log", d.root_dir);
+    char p[128], q[128];
+    snprintf(p, sizeof p, "%s/secret", d.secret_dir);
+    snprintf(q, sizeof q, "%s/f", d.root_dir);
+    FILE *f = fopen(p, "w");
+    CHECK(f && fputs("s\n", f) >= 0 && fclose(f) == 0);
+    CHECK((f = fopen(q, "w")) && fputs("r\n", f) >= 0 && fclose(f) == 0);
+    int r = run_child(child_reads, &d);
+    char *log = NULL;
+    size_t len = 0;
+    gsm_read_file_at(AT_FDCWD, d.log, 1 << 16, &log, &len);
+    unlink(p);
+    unlink(q);
+    unlink(d.log);
+    rmdir(d.secret_dir);
+    rmdir(d.root_dir);
+    if (r == 2) {
+        free(log);
+        SKIP("Landlock not applied (kernel without it, or no CAP_SYS_PTRACE)");
+    }
+    CHECK_EQ_U64(r, 0);
+    /* the refusal named once, with its path */
+    char want[256];
+    snprintf(want, sizeof want, "gsmapper: sandbox: Landlock refused reading %s (not on the read list", p);
+    CHECK(log && strstr(log, want));
+    const char *first = log ? strstr(log, want) : NULL;
+    CHECK(first && !strstr(first + 1, want));
+    free(log);
 }
