@@ -302,11 +302,16 @@ static double near_limit_slope(const struct gsm_detect_input *in, double limit) 
     return dt > 0 && rise > 0 ? rise * 1000.0 / (double)dt : 0;
 }
 
-static enum gsm_watch_level eta_level(const struct run *r, double eta) {
-    return eta < GSM_DETECT_ETA_CRITICAL_S ? GSM_WL_CRITICAL
-           : eta < r->o->horizon_s         ? GSM_WL_WARN
-           : eta < GSM_DETECT_ETA_INFO_S   ? GSM_WL_INFO
-                                           : GSM_WL_NONE;
+/* A forecast's level: critical under a minute, warn under the horizon, info under an hour. A
+ * sustained rise (believed: it has lasted at least a third of the time it still needs, up to
+ * 3 x 256 s) warns whatever the horizon: with a fixed 300 s horizon a leak of 2 MiB/s towards
+ * 1 GiB (506 s) was announced at 59 % of its way and one towards 2 GiB at 29 %, where the rise
+ * had been believed since 25 %. */
+static enum gsm_watch_level eta_level(const struct run *r, double eta, bool sustained) {
+    return eta < GSM_DETECT_ETA_CRITICAL_S                               ? GSM_WL_CRITICAL
+           : eta < r->o->horizon_s || (sustained && eta < GSM_DETECT_ETA_INFO_S) ? GSM_WL_WARN
+           : eta < GSM_DETECT_ETA_INFO_S                                 ? GSM_WL_INFO
+                                                                        : GSM_WL_NONE;
 }
 
 static void eta_message(const struct run *r, struct gsm_watch_event *ev, double eta, double slope, const char *rule,
@@ -346,6 +351,7 @@ static void detect_eta(const struct run *r) {
     double slope = 0, span_s = 0, eta = INFINITY, cpu = -1;
     const char *rule = "";
     bool now = false;
+    enum gsm_watch_level sustained_level = GSM_WL_NONE;
     /* A Go heap goal above the limit: the next GC comes too late, the GC sawtooth no longer
      * protects, and what will meet the limit is the raw memory: the rules read that series. */
     bool goal_over = s->go_adjusted && s->go_next_gc_bytes && in->raw && v >= limit;
@@ -354,6 +360,7 @@ static void detect_eta(const struct run *r) {
     if (!in->empty) {
         double sl, sp;
         double x = sustained_eta(in, series, in->n, cur, limit, &sl, &sp, &cpu);
+        sustained_level = eta_level(r, x, true);
         if (x < eta) {
             eta = x, slope = sl, span_s = sp;
             rule = cpu >= 0 ? "a steady rise at little CPU: paced from outside, not a burst of work"
@@ -367,7 +374,8 @@ static void detect_eta(const struct run *r) {
         double nl = near_limit_slope(in, limit);
         if (nl > 0) {
             x = gsm_eta_seconds((double)s->unreclaimable_bytes, limit, nl);
-            if (x < r->o->horizon_s && eta_level(r, x) >= eta_level(r, eta)) {
+            enum gsm_watch_level l = eta_level(r, eta, false);
+            if (x < r->o->horizon_s && eta_level(r, x, false) >= (sustained_level > l ? sustained_level : l)) {
                 eta = x, slope = nl, span_s = 0, now = true;
                 rule = "near the limit and rising";
             }
@@ -376,7 +384,9 @@ static void detect_eta(const struct run *r) {
     double raw_eta = eta, raw_slope = slope;
     st->last_eta_s = eta;
     st->last_slope_per_s = isinf(eta) ? 0 : slope;
-    enum gsm_watch_level c = eta_level(r, eta);
+    enum gsm_watch_level c = eta_level(r, eta, false);
+    if (sustained_level > c)
+        c = sustained_level;   /* the trend's shorter forecast may be under an hour, not the horizon */
     enum gsm_watch_level before = st->eta.level;
     if (now && c > st->eta.level)
         st->eta.pending = c, st->eta.pending_ticks = GSM_DETECT_CONFIRM_TICKS - 1;   /* fires now */

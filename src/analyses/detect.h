@@ -48,7 +48,8 @@
  * otherwise resolve after 0.75 s, and a forecast that changes hands between its rules (a rise
  * that has lasted, the trend, near the limit) would resolve and fire again a second later. */
 #define GSM_DETECT_CLEAR_MIN_MS 5000
-/* ETA levels: info under an hour, warn under the horizon, critical under a minute. */
+/* ETA levels: info under an hour, warn under the horizon (or a sustained rise's forecast, whatever
+ * the horizon), critical under a minute. */
 #define GSM_DETECT_ETA_SPAN_FACTOR 3.0
 #define GSM_DETECT_MIN_SPAN_S 5
 /* Rises of 2 s up to GSM_DETECT_MIN_SPAN_S count when the target asked for less than this many

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #define MiB (1024.0 * 1024.0)
-#define MAX_TICKS 1200
+#define MAX_TICKS 2400
 #define MAX_EVENTS 64
 
 struct sim {
@@ -139,8 +139,9 @@ TEST(detect_steady_leak_eta_levels_and_values) {
         CHECK(e->n_evidence >= 1 && strcmp(e->evidence[0].key, "slope_bytes_per_second") == 0);
         CHECK(fabs(e->evidence[0].value - rate) < 0.02 * rate);
     }
-    /* warn when the ETA falls under the 300 s horizon (t = 112 s), confirmed on the next tick */
-    CHECK(t_s(&s, warn) >= 112 && t_s(&s, warn) <= 116);
+    /* warn when the rise has lasted a third of the time it still needs (412 - t <= 3 t: t = 103 s),
+     * before the ETA falls under the 300 s horizon (t = 112 s); confirmed on the next tick */
+    CHECK(t_s(&s, warn) >= 103 && t_s(&s, warn) <= 108);
     /* critical under 60 s (t = 352 s); it wants a bundle, the warn does not */
     CHECK(t_s(&s, crit) >= 352 && t_s(&s, crit) <= 356);
     CHECK(crit->wants_bundle && !warn->wants_bundle);
@@ -738,4 +739,38 @@ TEST(detect_replay_dev) {
     int n = replay_eta_firings(&s, p, &rp);
     fprintf(stderr, "%s: %d firings\n", p, n);
     dump(&s);
+}
+
+/* Slow leaks towards large limits (a kill 4 to 17 minutes away): the warn comes when the rise has
+ * lasted a third of the time it still needs (k = 3), not only under the 300 s horizon, so the lead
+ * is 70 % or more wherever the rise can be seen for that long (kill within 4 x 256 s, the longest
+ * span); before, 2 MiB/s towards 1 GiB was announced at 59 % of its way, towards 2 GiB at 29 %. */
+TEST(detect_slow_leak_big_limit_lead) {
+    const double rates[] = {1, 2, 4};
+    const double limits[] = {768, 1024, 1536, 2048};
+    size_t checked = 0;
+    for (size_t li = 0; li < 4; li++)
+        for (size_t ri = 0; ri < 3; ri++) {
+            struct sim s;
+            sim_init(&s, GSM_WT_CGROUP);
+            s.dt_ms = 1000;
+            s.age_s = 0;
+            const double v0 = 12 * MiB, rate = rates[ri] * MiB, limit = limits[li] * MiB;
+            const double t_kill = (limit - v0) / rate;
+            if (t_kill > 4 * 256 || t_kill > MAX_TICKS)
+                continue;
+            for (size_t i = 0; (double)i < t_kill; i++)
+                sim_value(&s, v0 + rate * (double)i, limit);
+            const struct gsm_watch_event *w = first(&s, GSM_WK_ETA, GSM_WL_WARN);
+            CHECK(w != NULL);
+            if (!w)
+                continue;
+            double lead = (t_kill - t_s(&s, w)) / t_kill;
+            if (lead < 0.70)
+                fprintf(stderr, "  limit %.0f MiB rate %.0f MiB/s: warn at %.1f s of %.1f (lead %.0f %%)\n", limits[li],
+                        rates[ri], t_s(&s, w), t_kill, lead * 100);
+            CHECK(lead >= 0.70);
+            checked++;
+        }
+    CHECK(checked >= 8);
 }
