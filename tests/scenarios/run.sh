@@ -79,6 +79,8 @@ P70=$((LIMIT_MIB * 70 / 100)) P60=$((LIMIT_MIB * 60 / 100))
 #     heap limit of twice the cgroup's (Node >= 19 sizes its heap from the cgroup's limit and
 #     would abort with "JavaScript heap out of memory" before the OOM killer acts); skipped with
 #     the reason when node is not installed
+#   burst: 600 MiB over 2 s (1.5 x the limit above 400 MiB: a burst that does not reach the limit
+#     is not an OOM scenario)
 #   goal: the lead the first warn must have, as a fraction of the time from the work's start (or
 #   the leak's, for steady) to the kill; 0: a warn before the kill; -: none
 SCENARIOS="
@@ -95,7 +97,7 @@ goroutine-30|leak|500|0|-mode goroutineleak -rate 30 -stack 64 -leak-after 30
 goroutine-60s|start|500|0|-mode goroutineleak -rate 60 -stack 64 -leak-after 0
 thread-50|leak|500|0|-mode threadleak -rate 50 -leak-after 30
 thread-100s|start|500|0|-mode threadleak -rate 100 -leak-after 0
-burst|burst|240|0|-mode burst -base 100 -at 60 -burst 600 -burst-secs 2
+burst|burst|240|0|-mode burst -base 100 -at 60 -burst $((LIMIT_MIB * 3 / 2 > 600 ? LIMIT_MIB * 3 / 2 : 600)) -burst-secs 2
 burst-short|burst|120|0|-mode burst -base 100 -at 12 -burst $((LIMIT_MIB * 2)) -burst-secs 2
 crashloop|loop|150|0|-mode heapleak -rate 64 -leak-after 0 -garbage 8
 py-8s|start|300|0.7|py: -rate 8
