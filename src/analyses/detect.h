@@ -6,8 +6,9 @@
  *             - sustained rise: over any recent span D (2 s .. 256 s) whose values rise
  *               consistently (Theil–Sen on an even grid of times, not of samples: a target is
  *               sampled fast while it grows, slowly while flat, late under load; most pairs and
- *               steps rising, more than noise, the first half of D carrying a fifth of the
- *               rise or more: the rise has lasted D), the
+ *               steps rising, more than noise, each half of D carrying a fifth of the
+ *               rise and each quarter of the memory's rise a twentieth or more: the rise has
+ *               lasted D), the
  *               time to the limit at that slope is at most k(D) x D, k = 1.2 for rises of up to
  *               6 s, growing to GSM_DETECT_ETA_SPAN_FACTOR at 10 s and beyond (and D at least
  *               GSM_DETECT_MIN_SPAN_S: a shorter rise is a start-up transient, a service loading

@@ -728,6 +728,18 @@ TEST(detect_replay_start_step_then_goal_jump_quiet) {
     CHECK(s.n > 100);
 }
 
+/* Scenario stepup-start at 768 MiB: a Go service loads 537 MiB (70 % of its limit) in 1.4 s at
+ * start and holds it. Sampled at 4.5 Hz, the load is six steps of 74-172 MiB, none half of the
+ * rise; a 5 s span from 1.5 s before the load to 2 s after it passed the halves test and gave a
+ * critical "limit in 1 s". A rise must be in every quarter of its span: no ETA warn. */
+TEST(detect_replay_stepup_start_768_quiet) {
+    static struct sim s;
+    struct replay rp;
+    int n = replay_fixture(&s, "stepup-start-768.samples", &rp);
+    CHECK(n == 0);
+    CHECK(s.n > 60);
+}
+
 TEST(detect_replay_dev) {
     const char *p = getenv("GSM_REPLAY");
     if (!p) {
