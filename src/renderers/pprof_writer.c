@@ -4,6 +4,7 @@
 
 #include "proto/profile.pb-c.h"
 #include "util/cleanup.h"
+#include "util/gzip.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 struct fn {
     int64_t name, file;          /* string indices */
@@ -352,42 +352,6 @@ int gsm_pprof_add_comment(struct gsm_pprof_builder *b, const char *comment) {
 
 void gsm_pprof_set_time_nanos(struct gsm_pprof_builder *b, int64_t time_nanos) { b->time_nanos = time_nanos; }
 
-static int gzip_buffer(const void *in, size_t len, void **ret_buf, size_t *ret_len) {
-    z_stream zs = {0};
-    /* 15 + 16: gzip wrapper, as Go writes profiles */
-    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -ENOMEM;
-    size_t cap = deflateBound(&zs, len);
-    _cleanup_free_ unsigned char *out = malloc(cap);
-    if (!out) {
-        deflateEnd(&zs);
-        return -ENOMEM;
-    }
-    size_t fed = 0, out_len = 0;
-    int zr;
-    do {
-        if (zs.avail_in == 0 && fed < len) {
-            size_t chunk = len - fed > UINT_MAX ? UINT_MAX : len - fed;
-            zs.next_in = (unsigned char *)in + fed;
-            zs.avail_in = (unsigned)chunk;
-            fed += chunk;
-        }
-        size_t window = cap - out_len > UINT_MAX ? UINT_MAX : cap - out_len;
-        zs.next_out = out + out_len;
-        zs.avail_out = (unsigned)window;
-        zr = deflate(&zs, fed == len ? Z_FINISH : Z_NO_FLUSH);
-        out_len += window - zs.avail_out;
-        if (zr == Z_STREAM_ERROR || (zr == Z_BUF_ERROR && window == 0)) {
-            deflateEnd(&zs);
-            return -EIO;
-        }
-    } while (zr != Z_STREAM_END);
-    deflateEnd(&zs);
-    *ret_buf = TAKE_PTR(out);
-    *ret_len = out_len;
-    return 0;
-}
-
 int gsm_pprof_encode_gzip(const struct gsm_pprof_builder *b, void **ret_buf, size_t *ret_len) {
     Perftools__Profiles__Profile prof = PERFTOOLS__PROFILES__PROFILE__INIT;
     Perftools__Profiles__ValueType vt[2] = {PERFTOOLS__PROFILES__VALUE_TYPE__INIT,
@@ -468,7 +432,7 @@ int gsm_pprof_encode_gzip(const struct gsm_pprof_builder *b, void **ret_buf, siz
         return -ENOMEM;
     if (perftools__profiles__profile__pack(&prof, raw) != len)
         return -EIO;
-    return gzip_buffer(raw, len, ret_buf, ret_len);
+    return gsm_gzip(raw, len, -1, 8, ret_buf, ret_len);   /* zlib's defaults, as Go writes profiles */
 }
 
 int gsm_pprof_write_gzip(const struct gsm_pprof_builder *b, FILE *out) {
