@@ -6,7 +6,9 @@
 #      sleeps (so all 500 are exported: the largest exposition), each scraper scraping in a loop
 #      on a fresh connection ("Connection: close"), plus one "ordinary" scraper that scrapes
 #      every 0.1 s from its own address: its p99 is the target (< 100 ms); errors; serve's RSS.
-#      Then 20 s of the same against the default `serve` (--all, top 50 exported).
+#      Then 20 s of the same with every scraper sending "Accept-Encoding: gzip" (as Prometheus
+#      does: serve answers with the tick's compressed body), and 20 s against the default
+#      `serve` (--all, top 50 exported), uncompressed.
 #  (b) 1,000 slow connections (slowloris: a partial request, one more header line every 2 s)
 #      for DURATION_B s (20) while the ordinary scraper goes on: b1 all from one address,
 #      b2 spread over 100 addresses; then how long until a scrape succeeds again (≤ 30 s).
@@ -18,12 +20,13 @@
 # could hold only 16, so scraper i binds its socket to 127.0.0.(2 + i % 20) (10 per address;
 # all of 127/8 is loopback on Linux), the ordinary scraper to 127.0.0.250, the slowloris
 # connections to 127.0.0.100 (b1) or 127.0.1.1-100 (b2). Everything on 127.0.0.1:free ports.
-# Knobs: DURATION_A, DURATION_B, STEADY_S (320: the RSS verdict is taken after serve's 300 s
+# Knobs: PARTS (abc: which of (a), (b), (c) to run), DURATION_A, DURATION_B, STEADY_S (320: the RSS verdict is taken after serve's 300 s
 # flight-recorder ring has filled), NPROC (500), GO_TARGETS (3 Go programs from build/targets with
 # /debug/pprof on loopback, whose statistics serve reads), GSMAPPER.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 GSM=${GSMAPPER:-build/gsmapper}
+PARTS=${PARTS:-abc}
 DURATION_A=${DURATION_A:-60}
 DURATION_B=${DURATION_B:-20}
 STEADY_S=${STEADY_S:-320}
@@ -95,7 +98,9 @@ def parse_response(buf):
             cl = int(v.strip())
     return status, (cl is None or len(body) == cl)
 
-REQ = b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+# LOAD_GZIP=1: the request accepts gzip, as Prometheus's does (the response is then compressed)
+REQ = (b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (b"Accept-Encoding: gzip\r\n" if os.environ.get("LOAD_GZIP") == "1" else b"")
+       + b"Connection: close\r\n\r\n")
 
 def scrape_once(host, port, src, path=b"/metrics", timeout=10.0):
     """One scrape on a fresh connection. Returns (seconds, error or None)."""
@@ -337,16 +342,17 @@ echo "## gsmapper serve under load ($(date +%F), kernel $(uname -r), $(nproc) CP
 echo
 
 # (a) 200 scrapers
-run_a() { # LABEL DURATION: hammer + ordinary scraper against the running serve
-  local label=$1 dur=$2 c0 c1
+run_a() { # LABEL DURATION [GZIP]: hammer + ordinary scraper against the running serve (GZIP=1:
+          # every request accepts gzip; the bytes column is then the compressed size)
+  local label=$1 dur=$2 gz=${3:-0} c0 c1
   sample_rss "$SERVE" "$T/rss.a"
   c0=$(cpu_ticks "$SERVE")
-  $L probe "$PORT" 127.0.0.250 "$(python3 -c "print(int($dur / 0.1))")" 0.1 10 > "$T/probe.a" & local pp=$!
-  $L hammer "$PORT" 200 "$dur" "$SRCS" > "$T/hammer.a"
+  LOAD_GZIP=$gz $L probe "$PORT" 127.0.0.250 "$(python3 -c "print(int($dur / 0.1))")" 0.1 10 > "$T/probe.a" & local pp=$!
+  LOAD_GZIP=$gz $L hammer "$PORT" 200 "$dur" "$SRCS" > "$T/hammer.a"
   wait "$pp"
   c1=$(cpu_ticks "$SERVE")
   stop_sampler
-  local bytes; bytes=$(curl -s -m 5 "127.0.0.1:$PORT/metrics" | wc -c)
+  local bytes; bytes=$(curl -s -m 5 -H "Accept-Encoding: $( [ "$gz" = 1 ] && echo gzip || echo identity)" "127.0.0.1:$PORT/metrics" | wc -c)
   printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$bytes" \
     "$(j "$T/hammer.a" 'd["n"]')" "$(j "$T/hammer.a" 'd["rps"]')" "$(j "$T/hammer.a" 'd["errors"]')" \
     "$(j "$T/hammer.a" 'd["p50_ms"]')" "$(j "$T/hammer.a" 'd["p99_ms"]')" \
@@ -362,6 +368,8 @@ echo "|---|--:|--:|--:|--:|--:|--:|---|--:|--:|---|"
 start_serve "${pids[@]}" || exit 1
 run_a "$NPROC PIDs named (all exported), ${DURATION_A} s" "$DURATION_A"
 A_P99=$(j "$T/probe.a" 'd["p99_ms"]'); A_ERR=$(( $(j "$T/probe.a" 'd["errors"]') + $(j "$T/hammer.a" 'd["errors"]') ))
+run_a "$NPROC PIDs named, every scraper accepting gzip, 20 s" 20 1
+AZ_P99=$(j "$T/probe.a" 'd["p99_ms"]'); A_ERR=$(( A_ERR + $(j "$T/probe.a" 'd["errors"]') + $(j "$T/hammer.a" 'd["errors"]') ))
 A_RSS=$(hwm "$SERVE")
 stop_serve
 start_serve || exit 1
@@ -370,6 +378,7 @@ A2_P99=$(j "$T/probe.a" 'd["p99_ms"]')
 stop_serve
 echo
 
+if [[ $PARTS == *b* ]]; then
 # (b) slowloris
 echo "### (b) 1,000 slow connections for ${DURATION_B} s while the ordinary scraper goes on (serve with the $NPROC PIDs)"
 echo
@@ -405,12 +414,14 @@ echo
 echo "After the slow clients went away: first successful scrape after ${rec:-more than 30} s; connections on the port then: $(ss -tn "( sport = :$PORT )" | awk 'NR > 1 {print $1}' | sort | uniq -c | tr -s ' \n' ' ')"
 stop_serve
 echo
+fi
 
 # (c) side by side with prometheus-process-exporter
-echo "### (c) gsmapper serve --all and prometheus-process-exporter, same processes, same run"
-echo
 C_DONE=0
-if [ -x "$PE" ]; then
+if [[ $PARTS != *c* ]]; then :
+elif [ -x "$PE" ]; then
+  echo "### (c) gsmapper serve --all and prometheus-process-exporter, same processes, same run"
+  echo
   cat > "$T/pe.yml" <<'EOF'
 process_names:
   - name: "{{.Comm}}"
@@ -478,13 +489,16 @@ echo
 
 A_NOTE="ordinary scrape p99 ${A_P99} ms with 200 scrapers, $NPROC PIDs exported; ${A2_P99} ms with --all top 50"
 verdict "a_ordinary_p99_under_100ms" "$A_P99 < 100" "$A_NOTE"
+verdict "a_gzip_ordinary_p99_under_100ms" "$AZ_P99 < 100" "ordinary scrape p99 ${AZ_P99} ms, $NPROC PIDs exported, every scraper accepting gzip"
 verdict "a_no_errors" "$A_ERR == 0" "$A_ERR errors"
 verdict "a_rss_under_32MiB" "$A_RSS < 32768" "VmHWM $A_RSS KiB"
+[[ $PARTS == *b* ]] && {
 verdict "b_no_crash" "'$B_ALIVE' == 'yes'" "serve alive after 2 x 1,000 slow connections: $B_ALIVE"
 verdict "b_rss_under_32MiB" "$B_RSS < 32768" "VmHWM $B_RSS KiB"
 verdict "b_scrapes_one_address" "$B1_OK and $B1_P99 < 100" "slowloris from one address: all ordinary scrapes ok: $B1_OK, p99 $B1_P99 ms"
 verdict "b_scrapes_100_addresses" "$B2_OK and $B2_P99 < 100" "slowloris from 100 addresses: all ordinary scrapes ok: $B2_OK, p99 $B2_P99 ms"
 verdict "b_recovers_within_30s" "'${rec:-}' != ''" "first scrape ok after ${rec:-> 30} s"
+}
 if [ "$C_DONE" = 1 ]; then
   verdict "c_latency_quarter" "$G_MED <= $P_MED / 4" "gsmapper $G_MED ms vs exporter $P_MED ms: $(python3 -c "print(round($P_MED / max(0.001, $G_MED), 1))")x"
   verdict "c_rss_third" "$G_RSS <= $P_RSS / 3" "gsmapper $G_RSS KiB vs exporter $P_RSS KiB: $(python3 -c "print(round($P_RSS / max(1, $G_RSS), 1))")x"
