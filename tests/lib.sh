@@ -42,3 +42,32 @@ stop_target() {
 }
 # json_get FILE PYTHON-EXPR : evaluate an expression on the parsed JSON as `d`
 json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# For a memshape target started with start_target (it prints runtime.ReadMemStats as
+# "MEMSTATS {...}" on SIGUSR1):
+# memshape_memstats FILE: its ReadMemStats now (SIGUSR1, then the newest MEMSTATS line).
+memshape_memstats() {
+  local n; n=$(grep -c '^MEMSTATS ' "$TARGET_OUT")
+  kill -USR1 "$TARGET_PID"
+  for _ in $(seq 1 100); do [ "$(grep -c '^MEMSTATS ' "$TARGET_OUT")" -gt "$n" ] && break; sleep 0.02; done
+  grep '^MEMSTATS ' "$TARGET_OUT" | tail -1 | cut -d' ' -f2- > "$1"
+}
+# memshape_settle DIR: wait (up to 9 s) until no GC cycle or scavenger step moved NumGC,
+# HeapReleased or HeapInuse for 0.3 s (a young heap counts pages it never touched). Uses
+# DIR/settle0.json and DIR/settle1.json.
+memshape_settle() {
+  local a=$1/settle0.json b=$1/settle1.json
+  memshape_memstats "$a"
+  for _ in $(seq 1 30); do
+    sleep 0.3; memshape_memstats "$b"
+    python3 -c 'import json, sys
+d0, d = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+sys.exit(0 if all(d0[k] == d[k] for k in ("NumGC", "HeapReleased", "HeapInuse")) else 1)' "$a" "$b" && return 0
+    cp "$b" "$a"
+  done
+  return 1
+}
+# same_gc_count FILE1 FILE2: both MEMSTATS snapshots have the same NumGC (no GC cycle in between).
+same_gc_count() {
+  python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1]))["NumGC"] == json.load(open(sys.argv[2]))["NumGC"] else 1)' "$1" "$2"
+}

@@ -16,43 +16,25 @@ PY=
 cleanup() { stop_target; [ -n "$PY" ] && kill "$PY" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-# memstats FILE: the target's ReadMemStats, now (SIGUSR1, then the newest MEMSTATS line)
-memstats() {
-  local n; n=$(grep -c '^MEMSTATS ' "$TARGET_OUT")
-  kill -USR1 "$TARGET_PID"
-  for _ in $(seq 1 100); do [ "$(grep -c '^MEMSTATS ' "$TARGET_OUT")" -gt "$n" ] && break; sleep 0.02; done
-  grep '^MEMSTATS ' "$TARGET_OUT" | tail -1 | cut -d' ' -f2- > "$1"
-}
+memstats() { memshape_memstats "$1"; }
 port_of() { sed -n 's/^PPROF 127.0.0.1://p' "$TARGET_OUT"; }
 
 start_target "$TARGETS_DIR/memshape" -heap-mib 32 -goroutines 50 -pprof-port 0 -stdin-exit ||
   { fail go_explain_start "did not start"; exit 0; }
 port=$(port_of)
-# steady: no GC cycle or scavenger step for 0.3 s (a young heap counts pages it never touched)
-settled='d0["NumGC"] == d["NumGC"] and d0["HeapReleased"] == d["HeapReleased"] and d0["HeapInuse"] == d["HeapInuse"]'
-
 # ---- no side effects by default -------------------------------------------------------------
 # The split is judged on a steady target: an explain during which a GC cycle ran (NumGC differs
 # around it; one CI run in 7 had one between explain's two reads) is taken again, up to 3 times,
 # after the target settles again. (Only NumGC: explain's own requests move HeapInuse and
 # HeapReleased, and each explain leaves garbage until the next cycle.)
-settle() {
-  memstats "$tmp/s0.json"
-  for _ in $(seq 1 30); do
-    sleep 0.3; memstats "$tmp/s1.json"
-    [ "$(python3 -c "import json; d0=json.load(open('$tmp/s0.json')); d=json.load(open('$tmp/s1.json')); print($settled)")" = True ] && break
-    cp "$tmp/s1.json" "$tmp/s0.json"
-  done
-}
-settle
+memshape_settle "$tmp"
 for _ in 1 2 3; do
   memstats "$tmp/ms0.json"
   "$GSM" explain "$TARGET_PID" -o json > "$tmp/d.json" 2> "$tmp/err"; rc=$?
   memstats "$tmp/ms1.json"
-  gcs=$(python3 -c "import json; print(json.load(open('$tmp/ms0.json'))['NumGC'], json.load(open('$tmp/ms1.json'))['NumGC'])")
-  [ "${gcs% *}" = "${gcs#* }" ] && break
-  echo "# a GC cycle ran during explain (NumGC $gcs): again once the target settles"
-  settle
+  same_gc_count "$tmp/ms0.json" "$tmp/ms1.json" && break
+  echo "# a GC cycle ran during explain: again once the target settles"
+  memshape_settle "$tmp"
 done
 "$GSM" explain "$TARGET_PID" -o json --gc > "$tmp/g.json" 2>/dev/null
 memstats "$tmp/ms2.json"

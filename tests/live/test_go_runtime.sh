@@ -23,31 +23,19 @@ trap cleanup EXIT
 
 start_target env SECRET_TOKEN=hunter2-do-not-print GOGC=200 "$TARGETS_DIR/memshape" -heap-mib 48 -goroutines 300 \
   -pprof-port 0 -stdin-exit || { fail go_runtime_start "did not start"; exit 0; }
-# memstats FILE: the target's ReadMemStats now (SIGUSR1, then the newest MEMSTATS line)
-memstats() {
-  local n; n=$(grep -c '^MEMSTATS ' "$TARGET_OUT")
-  kill -USR1 "$TARGET_PID"
-  for _ in $(seq 1 100); do [ "$(grep -c '^MEMSTATS ' "$TARGET_OUT")" -gt "$n" ] && break; sleep 0.02; done
-  grep '^MEMSTATS ' "$TARGET_OUT" | tail -1 | cut -d' ' -f2- > "$1"
-}
+memstats() { memshape_memstats "$1"; }
 # explain forces no GC, so the numbers compare only while the young target stands still: wait
 # until GC cycles and the scavenger leave HeapInuse and HeapReleased alone for 0.3 s. The
 # explain itself allocates in the target (the heap profile's gzip writer), after which it reads
 # the statistics and smaps before the heap profile (whose gzip writer allocates in the target):
 # the test's own ReadMemStats and smaps, taken right before it, must agree if no GC ran.
-settled='d0["NumGC"] == d["NumGC"] and d0["HeapReleased"] == d["HeapReleased"] and d0["HeapInuse"] == d["HeapInuse"]'
-memstats "$tmp/ms0.json"
-for _ in $(seq 1 30); do
-  sleep 0.3; memstats "$tmp/ms.json"
-  [ "$(python3 -c "import json; d0=json.load(open('$tmp/ms0.json')); d=json.load(open('$tmp/ms.json')); print($settled)")" = True ] && break
-  cp "$tmp/ms.json" "$tmp/ms0.json"
-done
+memshape_settle "$tmp"
 for _ in 1 2 3; do
   memstats "$tmp/ms0.json"
   cat "/proc/$TARGET_PID/smaps" > "$tmp/smaps0"
   "$GSM" explain "$TARGET_PID" --read-env -o json > "$tmp/out.json" 2> "$tmp/err" || { fail go_runtime_explain "$(cat "$tmp/err")"; exit 0; }
   memstats "$tmp/ms.json"
-  [ "$(python3 -c "import json; d0=json.load(open('$tmp/ms0.json')); d=json.load(open('$tmp/ms.json')); print(d0['NumGC'] == d['NumGC'])")" = True ] && break
+  same_gc_count "$tmp/ms0.json" "$tmp/ms.json" && break
 done
 python3 - "$tmp/out.json" "$tmp/ms0.json" "$tmp/smaps0" <<'PY'
 import json, sys
