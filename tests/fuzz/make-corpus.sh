@@ -127,6 +127,15 @@ printf 'GOGC=off\0GOMEMLIMIT=off\0GOGC=100\0GOMEMLIMIT' | seed environ dup-unter
 printf 'GOMEMLIMIT=18446744073709551615\0GOGC=-1\0GOMEMLIMIT=1234567890123456789012345KiB\0' | seed environ numbers
 fi
 
+# ---- serve's Accept-Encoding header and gzip (synthetic: what scrapers and hostile clients send) ---
+if want http_gzip; then
+printf 'gzip' | seed http_gzip prometheus
+printf 'gzip, deflate, br;q=0.9, *;q=0.1' | seed http_gzip browser
+printf 'GZIP;q=0.000, identity' | seed http_gzip refused
+printf 'br;q=1, x-gzip; q=0. , gzip ; q = 0.5 ;level=1,,,' | seed http_gzip params
+{ printf 'gzip;q='; head -c 3000 /dev/zero | tr '\0' '0'; printf ',*'; } | seed http_gzip long-weight
+fi
+
 # ---- Go executables: .go.buildinfo (fixtures keep only that section) -----------------------------
 if want buildinfo modinfo; then
 from buildinfo elf $(find $F -path "*/opt/gsmapper-fixtures/*" -type f | sort)
