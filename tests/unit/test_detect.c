@@ -287,19 +287,27 @@ TEST(detect_pressure_levels) {
  * limits from 384 MiB (issue 10's goals); always before the series reaches 85 % of the limit (a
  * plain threshold), whatever the limit. The time to the limit comes from the series:
  * (limit - v0) / rate. */
+/* A leak from start: rate_mib MiB/s from 12 MiB towards a limit of limit_mib MiB, sampled every
+ * dt_ms, fed until the kill (or MAX_TICKS). Returns the time of the kill, (limit - v0) / rate. */
+static double sim_linear_leak(struct sim *s, double limit_mib, double rate_mib, uint64_t dt_ms) {
+    sim_init(s, GSM_WT_CGROUP);
+    s->dt_ms = dt_ms;
+    s->age_s = 0;
+    const double v0 = 12 * MiB, rate = rate_mib * MiB, limit = limit_mib * MiB, dt = (double)dt_ms / 1000.0;
+    const double t_kill = (limit - v0) / rate;
+    for (size_t i = 0; i < MAX_TICKS && dt * (double)i < t_kill; i++)
+        sim_value(s, v0 + rate * dt * (double)i, limit);
+    return t_kill;
+}
+
 TEST(detect_leak_from_start_leads) {
     const double rates[] = {2, 8, 32, 128}, need[] = {0.70, 0.70, 0.50, 0.01};
     const double limits[] = {256, 384, 1024, 3000};
     for (size_t li = 0; li < 4; li++)
         for (size_t ri = 0; ri < 4; ri++) {
-            struct sim s;
-            sim_init(&s, GSM_WT_CGROUP);
-            s.dt_ms = 250;
-            s.age_s = 0;
+            static struct sim s;
             const double v0 = 12 * MiB, rate = rates[ri] * MiB, limit = limits[li] * MiB;
-            const double t_kill = (limit - v0) / rate;
-            for (size_t i = 0; i < MAX_TICKS && 0.25 * (double)i < t_kill; i++)
-                sim_value(&s, v0 + rate * 0.25 * (double)i, limit);
+            const double t_kill = sim_linear_leak(&s, limits[li], rates[ri], 250);
             const struct gsm_watch_event *w = first(&s, GSM_WK_ETA, GSM_WL_WARN);
             const struct gsm_watch_event *c = first(&s, GSM_WK_ETA, GSM_WL_CRITICAL);
             if (!w || (c && c->time_ms < w->time_ms))
@@ -763,16 +771,10 @@ TEST(detect_slow_leak_big_limit_lead) {
     size_t checked = 0;
     for (size_t li = 0; li < 4; li++)
         for (size_t ri = 0; ri < 3; ri++) {
-            struct sim s;
-            sim_init(&s, GSM_WT_CGROUP);
-            s.dt_ms = 1000;
-            s.age_s = 0;
-            const double v0 = 12 * MiB, rate = rates[ri] * MiB, limit = limits[li] * MiB;
-            const double t_kill = (limit - v0) / rate;
-            if (t_kill > 4 * 256 || t_kill > MAX_TICKS)
-                continue;
-            for (size_t i = 0; (double)i < t_kill; i++)
-                sim_value(&s, v0 + rate * (double)i, limit);
+            if ((limits[li] - 12) / rates[ri] > 4 * 256)
+                continue;   /* beyond the longest span's reach, and MAX_TICKS s */
+            static struct sim s;
+            const double t_kill = sim_linear_leak(&s, limits[li], rates[ri], 1000);
             const struct gsm_watch_event *w = first(&s, GSM_WK_ETA, GSM_WL_WARN);
             CHECK(w != NULL);
             if (!w)
